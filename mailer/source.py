@@ -21,8 +21,9 @@ class SourceMessage:
 
     key: str
     raw: bytes
-    #: When the message reached the mailbox (IMAP INTERNALDATE, Maildir delivery time): aware, UTC.
-    received_at: datetime
+    #: When the message reached the mailbox (IMAP INTERNALDATE, Maildir delivery time): aware, UTC;
+    #: None when the source cannot tell (a loose ``.eml`` file).
+    received_at: datetime | None
 
 
 class MailboxSource(Protocol):

@@ -17,3 +17,14 @@ def corpus_dir() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the corpus is not at {CORPUS}")
     return CORPUS
+
+
+from support.postgres import *  # noqa: E402,F401,F403
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """A fresh, empty database: SQLite in a temp dir, and PostgreSQL (the same tests run on both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'whiteglove.db'}"
+    return request.getfixturevalue("pg_url")

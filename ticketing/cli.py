@@ -1,0 +1,260 @@
+"""The ``whiteglove`` command line.
+
+Errors a user can cause (a missing config, a bad key, an unreachable server, a wrong password, an
+old schema) print one line naming the problem and exit non-zero; they never show a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from mailer.errors import MailerError, MailboxAuthError
+
+from . import __doc__ as _package_doc  # noqa: F401
+from .bootstrap import build_app, build_source, build_store
+from .config import ConfigError, load_config
+from .schema import SchemaError, StorageError, current_version, upgrade, SCHEMA_VERSION
+
+log = logging.getLogger("whiteglove")
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not args.verbose:
+        logging.getLogger("imapclient").setLevel(logging.WARNING)
+    try:
+        return args.func(args) or 0
+    except ConfigError as exc:
+        where = f"{exc.path}: " if exc.path else ""
+        for problem in exc.problems:
+            print(f"whiteglove: config error: {where}{problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except (SchemaError, StorageError, MailerError) as exc:
+        print(f"whiteglove: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        default=os.environ.get("WHITEGLOVE_CONFIG", "whiteglove.toml"),
+        help="the configuration file (default: $WHITEGLOVE_CONFIG or ./whiteglove.toml)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    parser = argparse.ArgumentParser(prog="whiteglove", description="An email-and-calendar driven help desk.", parents=[common])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", parents=[common], help="run the worker")
+    run.add_argument("--once", action="store_true", help="one pass of intake, then exit")
+    run.set_defaults(func=cmd_run)
+
+    ingest = sub.add_parser("ingest", parents=[common], help="run .eml, .mbox files or Maildir folders through intake")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.set_defaults(func=cmd_ingest)
+
+    tickets = sub.add_parser("tickets", parents=[common], help="list tickets")
+    tickets.add_argument("--status", default="open", choices=["open", "pending", "resolved", "all"])
+    tickets.add_argument("--json", action="store_true", help="print JSON")
+    tickets.set_defaults(func=cmd_tickets)
+
+    ticket = sub.add_parser("ticket", parents=[common], help="show one ticket with its thread")
+    ticket.add_argument("id", type=int)
+    ticket.add_argument("--json", action="store_true", help="print JSON")
+    ticket.set_defaults(func=cmd_ticket)
+
+    quarantine = sub.add_parser("quarantine", parents=[common], help="messages that could not be handled")
+    qsub = quarantine.add_subparsers(dest="action", required=True, metavar="ACTION")
+    qlist = qsub.add_parser("list", parents=[common], help="list quarantined messages")
+    qlist.add_argument("--all", action="store_true", help="include those released by a retry")
+    qlist.add_argument("--json", action="store_true", help="print JSON")
+    qlist.set_defaults(func=cmd_quarantine_list)
+    qretry = qsub.add_parser("retry", parents=[common], help="run a quarantined message through intake again")
+    qretry.add_argument("id", type=int)
+    qretry.set_defaults(func=cmd_quarantine_retry)
+
+    db = sub.add_parser("db", parents=[common], help="the database")
+    dsub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    dup = dsub.add_parser("upgrade", parents=[common], help="create or migrate the schema")
+    dup.set_defaults(func=cmd_db_upgrade)
+
+    config = sub.add_parser("config", parents=[common], help="the configuration")
+    csub = config.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ccheck = csub.add_parser("check", parents=[common], help="validate a configuration file")
+    ccheck.set_defaults(func=cmd_config_check)
+    return parser
+
+
+# -- commands -------------------------------------------------------------------------------------
+
+
+def cmd_run(args) -> int:
+    from .worker import Worker
+
+    config = load_config(args.config)
+    app = build_app(config)
+    source = build_source(config)
+    worker = Worker(app.intake, source, poll_seconds=config.mailbox.poll_seconds)
+    try:
+        if args.once:
+            try:
+                summary = worker.tick()
+            finally:
+                source.close()
+            print(f"intake: {summary}")
+            return 0
+        worker.install_signal_handlers()
+        log.info("watching %s (Ctrl-C to stop)", source.name)
+        try:
+            worker.run_forever()
+        except MailboxAuthError as exc:
+            print(f"whiteglove: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+        return 0
+    finally:
+        app.close()
+
+
+def cmd_ingest(args) -> int:
+    from mailer.files import count_messages, iter_messages
+    from tqdm import tqdm
+
+    config = load_config(args.config)
+    app = build_app(config)
+    try:
+        total = count_messages(args.paths)
+        with tqdm(total=total, unit="msg", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
+            summary = app.intake.ingest(iter_messages(args.paths), on_progress=bar.update)
+        print(f"ingest: {summary}")
+        return 0
+    finally:
+        app.close()
+
+
+def cmd_tickets(args) -> int:
+    store = build_store(load_config(args.config))
+    try:
+        tickets = store.list_tickets(status=args.status)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([t.as_json() for t in tickets], indent=2))
+        return 0
+    if not tickets:
+        print("no tickets")
+        return 0
+    print(f"{'ID':>5}  {'KIND':<15} {'STATUS':<9} {'PRI':<3} {'MSGS':>4}  {'REQUESTER':<30} SUBJECT")
+    for t in tickets:
+        print(f"{t.id:>5}  {t.kind.value:<15} {t.status.value:<9} {t.priority:<3} {t.message_count:>4}  {t.requester[:30]:<30} {t.subject[:60]}")
+    return 0
+
+
+def cmd_ticket(args) -> int:
+    store = build_store(load_config(args.config))
+    try:
+        ticket = store.get_ticket(args.id)
+        if ticket is None:
+            print(f"whiteglove: no ticket {args.id}", file=sys.stderr)
+            return EXIT_FAILURE
+        thread = store.thread(args.id)
+    finally:
+        store.close()
+    if args.json:
+        data = ticket.as_json()
+        data["thread"] = [m.as_json() for m in thread]
+        print(json.dumps(data, indent=2))
+        return 0
+    print(f"Ticket {ticket.id}: {ticket.subject}")
+    print(f"  kind {ticket.kind.value}, status {ticket.status.value}, priority {ticket.priority}")
+    print(f"  requester {ticket.requester_name} <{ticket.requester}>".replace(" <", " <", 1))
+    print(f"  created {ticket.created_at:%Y-%m-%d %H:%M} UTC, updated {ticket.updated_at:%Y-%m-%d %H:%M} UTC")
+    for msg in thread:
+        print()
+        print(f"--- {msg.received_at:%Y-%m-%d %H:%M} UTC  {msg.kind.value if msg.kind else msg.status.value}  from {msg.from_name} <{msg.from_addr}>")
+        print(f"    Subject: {msg.subject}")
+        for att in msg.attachments:
+            print(f"    Attachment: {att['filename']} ({att['content_type']}, {att['size']} bytes)")
+        body = msg.body_text.strip()
+        print()
+        print("\n".join("    " + line for line in body.splitlines()[:200]))
+    return 0
+
+
+def cmd_quarantine_list(args) -> int:
+    store = build_store(load_config(args.config))
+    try:
+        entries = store.list_quarantine(include_released=args.all)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([e.as_json() for e in entries], indent=2))
+        return 0
+    if not entries:
+        print("no quarantined messages")
+        return 0
+    for e in entries:
+        state = f" (released {e.released_at:%Y-%m-%d %H:%M})" if e.released_at else ""
+        print(f"{e.id:>5}  {e.created_at:%Y-%m-%d %H:%M}  {e.mailbox} {e.source_key}  {e.size} bytes{state}")
+        print(f"       from {e.from_addr or '?'}: {e.subject[:70]}")
+        print(f"       reason: {e.reason}")
+    return 0
+
+
+def cmd_quarantine_retry(args) -> int:
+    config = load_config(args.config)
+    app = build_app(config)
+    try:
+        try:
+            outcome = app.intake.retry_quarantined(args.id)
+        except KeyError:
+            print(f"whiteglove: no quarantined message {args.id}", file=sys.stderr)
+            return EXIT_FAILURE
+        entry = app.store.quarantined(args.id)[0]
+    finally:
+        app.close()
+    if outcome.value == "quarantined":
+        print(f"quarantine {args.id}: still cannot be handled: {entry.reason}")
+        return EXIT_FAILURE
+    print(f"quarantine {args.id}: {outcome.value}")
+    return 0
+
+
+def cmd_db_upgrade(args) -> int:
+    config = load_config(args.config)
+    store = build_store(config, create=False)
+    try:
+        before, after = upgrade(store.db)
+    finally:
+        store.close()
+    if before == after:
+        print(f"database schema is up to date (version {after})")
+    elif before == 0:
+        print(f"database created (schema version {after})")
+    else:
+        print(f"database schema upgraded from version {before} to {after}")
+    return 0
+
+
+def cmd_config_check(args) -> int:
+    config = load_config(args.config)  # raises ConfigError listing every problem
+    print(f"{args.config}: OK (mailbox {config.mailbox.backend}, outgoing {config.outgoing.backend}, database {config.database.url})")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

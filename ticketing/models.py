@@ -1,0 +1,134 @@
+"""The peewee models. Private to the storage layer: only ``store.py`` and ``schema.py`` import them.
+
+Every timestamp is stored as UTC (naive in the database, aware in Python).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import peewee as pw
+
+database = pw.DatabaseProxy()
+
+
+class UTCDateTimeField(pw.DateTimeField):
+    """A datetime stored as naive UTC and read back as aware UTC."""
+
+    def db_value(self, value):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC field")
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    """One row: the schema version the database is at."""
+
+    version = pw.IntegerField()
+
+    class Meta:
+        table_name = "wg_schema"
+
+
+class MailboxState(BaseModel):
+    """Where intake stopped in one mailbox (IMAP: ``UIDVALIDITY:UID``)."""
+
+    name = pw.CharField(primary_key=True, max_length=200)
+    cursor = pw.CharField(null=True, max_length=200)
+    updated_at = UTCDateTimeField()
+
+
+class IntakeRecord(BaseModel):
+    """One message of one mailbox that intake has handled, and whether the server knows it yet."""
+
+    mailbox = pw.CharField(max_length=200)
+    key = pw.CharField(max_length=500)
+    outcome = pw.CharField(max_length=20)  # IntakeOutcome
+    acked = pw.BooleanField(default=False)
+    created_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("mailbox", "key"), True), (("mailbox", "acked"), False))
+
+
+class Ticket(BaseModel):
+    kind = pw.CharField(max_length=30)
+    status = pw.CharField(max_length=20, index=True)
+    priority = pw.CharField(max_length=4)
+    subject = pw.TextField()
+    requester = pw.CharField(max_length=320, index=True)
+    requester_name = pw.CharField(max_length=200, default="")
+    created_at = UTCDateTimeField(index=True)
+    updated_at = UTCDateTimeField()
+
+
+class InboundMessage(BaseModel):
+    """A message read from a mailbox: its raw bytes and what whiteglove made of it."""
+
+    dedupe_key = pw.CharField(max_length=1000, unique=True)
+    message_id = pw.CharField(max_length=1000, null=True, index=True)
+    mailbox = pw.CharField(max_length=200)
+    source_key = pw.CharField(max_length=500)
+    status = pw.CharField(max_length=20)  # MessageStatus
+    kind = pw.CharField(max_length=20, null=True)  # MessageKind; None while quarantined
+    ticket = pw.ForeignKeyField(Ticket, null=True, backref="messages", on_delete="SET NULL")
+    received_at = UTCDateTimeField()
+    date_header = UTCDateTimeField(null=True)
+    from_addr = pw.CharField(max_length=320, default="")
+    from_name = pw.CharField(max_length=200, default="")
+    to_addrs = pw.TextField(default="")
+    cc_addrs = pw.TextField(default="")
+    subject = pw.TextField(default="")
+    in_reply_to = pw.TextField(default="")
+    references = pw.TextField(default="")
+    body_text = pw.TextField(default="")
+    body_html = pw.TextField(null=True)
+    attachments = pw.TextField(default="[]")  # JSON list of {filename, content_type, size}
+    origin_reason = pw.TextField(default="")  # why it was judged automated or a bounce
+    failed_recipients = pw.TextField(default="")  # bounces: space-separated addresses
+    size = pw.IntegerField()
+    raw = pw.BlobField()
+    created_at = UTCDateTimeField()
+
+
+class Quarantine(BaseModel):
+    """A message that could not be handled, with the reason; its raw bytes are on the message."""
+
+    message = pw.ForeignKeyField(InboundMessage, backref="quarantines", on_delete="CASCADE")
+    reason = pw.TextField()
+    detail = pw.TextField(default="")
+    created_at = UTCDateTimeField()
+    released_at = UTCDateTimeField(null=True, index=True)
+
+
+class OutboundMessage(BaseModel):
+    """The outbox: a composed message waiting to be sent, or the record that it was."""
+
+    message_id = pw.CharField(max_length=1000, unique=True)
+    ticket = pw.ForeignKeyField(Ticket, null=True, backref="outbound", on_delete="SET NULL")
+    purpose = pw.CharField(max_length=50)  # e.g. "acknowledgement", "notification"
+    recipients = pw.TextField()  # space-separated envelope recipients
+    subject = pw.TextField(default="")
+    raw = pw.BlobField()
+    status = pw.CharField(max_length=20, default="queued", index=True)  # queued | sent | failed
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = UTCDateTimeField(index=True)
+    last_error = pw.TextField(default="")
+    created_at = UTCDateTimeField()
+    sent_at = UTCDateTimeField(null=True)
+
+
+MODELS = [SchemaVersion, MailboxState, IntakeRecord, Ticket, InboundMessage, Quarantine, OutboundMessage]

@@ -1,0 +1,129 @@
+"""Opening the database and versioning its schema.
+
+The schema carries a version number from the first release. ``whiteglove db upgrade`` runs the
+migrations from the database's version up to :data:`SCHEMA_VERSION`; the worker refuses to run on a
+version it does not know and says which command to run. A brand-new, empty database is created on
+first use, so the quick start needs no separate step.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import peewee as pw
+from playhouse.db_url import connect as connect_url
+
+from . import models
+
+log = logging.getLogger(__name__)
+
+#: The schema version this code reads and writes.
+SCHEMA_VERSION = 1
+
+_PG_LOCK_ID = 0x5767  # advisory lock taken while migrating, so two workers never migrate at once
+
+
+class StorageError(Exception):
+    """The database cannot be used."""
+
+
+class SchemaError(StorageError):
+    """The database's schema is not the one this code knows."""
+
+
+def open_database(url: str) -> pw.Database:
+    """Connect to ``url`` (``sqlite:///path`` or ``postgresql://…``) and bind the models to it.
+
+    SQLite runs in WAL mode with a busy timeout and full fsync, so a commit survives a power cut
+    before the mailbox is told the message was handled.
+    """
+    if url.startswith("sqlite:///"):
+        db = pw.SqliteDatabase(
+            url[len("sqlite:///"):],
+            pragmas={
+                "journal_mode": "wal",
+                "busy_timeout": 30_000,
+                "foreign_keys": 1,
+                "synchronous": "full",
+            },
+            timeout=30,
+        )
+    elif url.startswith(("postgresql://", "postgres://")):
+        try:
+            import psycopg2  # noqa: F401
+        except ImportError:
+            raise StorageError("PostgreSQL needs the psycopg2 driver: pip install 'whiteglove[postgresql]'") from None
+        db = connect_url(url.replace("postgres://", "postgresql://", 1))
+    else:
+        raise StorageError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST/DB")
+    models.database.initialize(db)
+    try:
+        db.connect(reuse_if_open=True)
+    except pw.OperationalError as exc:
+        raise StorageError(f"cannot open the database {_safe_url(url)}: {str(exc).strip()}") from exc
+    return db
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
+    return url
+
+
+def current_version(db: pw.Database) -> int:
+    """The database's schema version; 0 for an empty database."""
+    if not db.table_exists(models.SchemaVersion._meta.table_name):
+        if any(db.table_exists(m._meta.table_name) for m in models.MODELS):
+            raise SchemaError("the database has whiteglove tables but no schema version: it was not made by whiteglove db upgrade")
+        return 0
+    row = models.SchemaVersion.select().first()
+    return row.version if row else 0
+
+
+def _migrate_to_1(db: pw.Database) -> None:
+    db.create_tables(models.MODELS)
+
+
+MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {1: _migrate_to_1}
+
+
+def upgrade(db: pw.Database) -> tuple[int, int]:
+    """Migrate the schema to :data:`SCHEMA_VERSION`; return (version before, version after).
+
+    Raises :class:`SchemaError` when the database is newer than this code.
+    """
+    with db.atomic():
+        if isinstance(db, pw.PostgresqlDatabase):
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_ID,))
+        before = current_version(db)
+        if before > SCHEMA_VERSION:
+            raise SchemaError(
+                f"the database is at schema version {before}, newer than this whiteglove ({SCHEMA_VERSION}): upgrade whiteglove"
+            )
+        for version in range(before + 1, SCHEMA_VERSION + 1):
+            log.info("migrating the database schema to version %s", version)
+            MIGRATIONS[version](db)
+            models.SchemaVersion.delete().execute()
+            models.SchemaVersion.create(version=version)
+    return before, SCHEMA_VERSION
+
+
+def ensure_schema(db: pw.Database) -> None:
+    """Make sure the schema is the one this code knows, creating it in an empty database.
+
+    Raises :class:`SchemaError` with the command to run when the database is at another version.
+    """
+    version = current_version(db)
+    if version == SCHEMA_VERSION:
+        return
+    if version == 0:
+        upgrade(db)
+        return
+    if version < SCHEMA_VERSION:
+        raise SchemaError(
+            f"the database is at schema version {version}, this whiteglove needs {SCHEMA_VERSION}: run 'whiteglove db upgrade'"
+        )
+    raise SchemaError(f"the database is at schema version {version}, newer than this whiteglove ({SCHEMA_VERSION}): upgrade whiteglove")
