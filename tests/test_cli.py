@@ -1,0 +1,139 @@
+"""The command line as an operator uses it, on a copy of the shipped example configuration."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ticketing.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def example(tmp_path):
+    """A copy of config.example.toml and the example mailbox in a temp folder."""
+    shutil.copy(ROOT / "config.example.toml", tmp_path / "config.toml")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    return tmp_path / "config.toml"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def tickets_json(capsys, config, *extra):
+    code, out, _ = run(capsys, "tickets", "--json", "--config", str(config), *extra)
+    assert code == 0
+    return json.loads(out)
+
+
+def test_run_once_on_the_example_mailbox_creates_tickets_and_a_second_run_creates_nothing(capsys, example):
+    code, out, _ = run(capsys, "run", "--once", "--config", str(example))
+    assert code == 0
+    assert "6 processed, 0 duplicates, 0 quarantined (3 new tickets)" in out
+
+    tickets = tickets_json(capsys, example)
+    assert [(t["requester"], t["message_count"]) for t in tickets] == [
+        ("crm-notifications@northwind.example", 1),
+        ("jane.doe@acme.example", 1),
+        ("bob.martinez@globex.example", 2),  # the question and the customer's reply
+    ]
+    for t in tickets:
+        assert set(t) >= {"id", "kind", "status", "priority", "subject", "requester", "created_at", "message_count"}
+    assert tickets[2]["subject"] == "SSO login loop after enabling SAML"
+    assert tickets[2]["created_at"] == "2026-11-18T16:10:03+00:00"  # the Maildir delivery time
+
+    code, out, _ = run(capsys, "run", "--once", "--config", str(example))
+    assert code == 0 and "0 processed, 0 duplicates, 0 quarantined (0 new tickets)" in out
+    assert len(tickets_json(capsys, example)) == 3
+    # the example mailbox itself is never changed
+    assert sorted(p.name for p in (example.parent / "examples/inbox/new").iterdir()) == sorted(
+        p.name for p in (ROOT / "examples/inbox/new").iterdir()
+    )
+
+
+def test_ticket_shows_the_thread_with_attachments(capsys, example):
+    run(capsys, "run", "--once", "--config", str(example))
+    code, out, _ = run(capsys, "ticket", "3", "--config", str(example))
+    assert code == 0
+    assert "Ticket 3: SSO login loop after enabling SAML" in out
+    assert "Attachment: saml-response.xml (application/xml" in out
+    assert "only happens in Chrome and Edge" in out
+    code, out, _ = run(capsys, "ticket", "3", "--json", "--config", str(example))
+    data = json.loads(out)
+    assert [m["kind"] for m in data["thread"]] == ["new", "reply"]
+    assert data["thread"][0]["from_name"] == "Bob Martínez"
+
+
+def test_ingest_reports_processed_and_duplicates(capsys, example, tmp_path):
+    eml = tmp_path / "one.eml"
+    shutil.copy(next((ROOT / "examples/inbox/new").glob("1795018203*")), eml)
+    code, out, _ = run(capsys, "ingest", str(eml), str(example.parent / "examples/inbox"), "--config", str(example))
+    assert code == 0
+    assert out.strip() == "ingest: 6 processed, 1 duplicates, 0 quarantined (3 new tickets)"
+    code, out, _ = run(capsys, "ingest", str(eml), "--config", str(example))
+    assert out.strip() == "ingest: 0 processed, 1 duplicates, 0 quarantined (0 new tickets)"
+
+
+def test_quarantine_list_and_retry(capsys, example, tmp_path):
+    bad = tmp_path / "nobody.eml"
+    bad.write_bytes(b"Subject: no sender here\r\nMessage-ID: <nobody@x.example>\r\n\r\nhello\r\n")
+    code, out, _ = run(capsys, "ingest", str(bad), "--config", str(example))
+    assert "1 quarantined" in out
+    code, out, _ = run(capsys, "quarantine", "list", "--config", str(example))
+    assert "reason: no sender address" in out and "no sender here" in out
+    code, out, _ = run(capsys, "quarantine", "retry", "1", "--config", str(example))
+    assert code == 1 and "still cannot be handled" in out
+    code, out, err = run(capsys, "quarantine", "retry", "99", "--config", str(example))
+    assert code == 1 and "no quarantined message 99" in err
+
+
+def test_config_check_lists_each_problem_with_its_key_and_a_fix(capsys, tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text('[mailbox]\nbackend = "imap"\nhots = "x"\n[support]\naddress = "support@example.com"\n')
+    code, out, err = run(capsys, "config", "check", "--config", str(config))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert any("mailbox.hots: unknown key" in line and "fix:" in line for line in lines)
+    assert any("mailbox.host: required" in line for line in lines)
+
+
+def test_config_check_accepts_the_example(capsys):
+    code, out, _ = run(capsys, "config", "check", "--config", str(ROOT / "config.example.toml"))
+    assert code == 0 and "OK" in out
+
+
+def test_db_upgrade_creates_then_reports_up_to_date(capsys, example):
+    code, out, _ = run(capsys, "db", "upgrade", "--config", str(example))
+    assert code == 0 and "database created" in out
+    code, out, _ = run(capsys, "db", "upgrade", "--config", str(example))
+    assert "up to date" in out
+
+
+def test_user_errors_print_one_line_and_no_traceback(tmp_path, example):
+    """The installed console script, as an operator runs it."""
+    script = Path(sys.executable).parent / "whiteglove"
+    cases = [
+        (["run", "--once", "--config", str(tmp_path / "missing.toml")], "no configuration file"),
+        (["tickets", "--config", str(example), "--status", "open"], None),
+    ]
+    imap = tmp_path / "imap.toml"
+    imap.write_text(
+        '[database]\nurl = "sqlite:///wg.db"\n[mailbox]\nbackend = "imap"\nhost = "127.0.0.1"\nport = 1\nsecurity = "none"\n'
+        'username = "u"\npassword_env = "WG_TEST_UNSET_PASSWORD"\n[support]\naddress = "support@example.com"\n'
+    )
+    cases.append((["run", "--once", "--config", str(imap)], "WG_TEST_UNSET_PASSWORD is not set"))
+    for argv, expected in cases:
+        result = subprocess.run([str(script), *argv], capture_output=True, text=True, timeout=60)
+        assert "Traceback" not in result.stderr, result.stderr
+        if expected:
+            assert result.returncode != 0
+            assert expected in result.stderr
+            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        else:
+            assert result.returncode == 0
