@@ -1,0 +1,137 @@
+"""Intake throughput and memory: messages per second from mailbox to committed tickets.
+
+Target: 600 messages per second or more on a 2-core machine, with memory that stays flat as the
+mailbox grows. Prints its figures; it is not a test.
+
+    python bench/intake_throughput.py                      # in-memory mailbox, SQLite
+    python bench/intake_throughput.py --count 20000        # a bigger mailbox: memory should not grow
+    python bench/intake_throughput.py --imap               # a real Dovecot (needs dovecot-imapd)
+    python bench/intake_throughput.py --db postgresql://postgres@127.0.0.1/test
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from mailer.source import SourceMessage  # noqa: E402
+from ticketing.clock import utcnow  # noqa: E402
+from ticketing.intake import Intake  # noqa: E402
+from ticketing.store import SqlStore  # noqa: E402
+
+BODY = (
+    "Hello,\n\nSince we enabled SAML single sign-on yesterday, users who sign in through Okta are sent\n"
+    "back to the login page again and again. Local accounts still work.\n\n" + "Some more detail. " * 100
+)
+
+
+def make(n: int) -> bytes:
+    """A ~3 KB message; every fifth replies to the one before it, every tenth is an auto-reply."""
+    msg = EmailMessage()
+    msg["From"] = f"User {n % 97} <user{n % 97}@customer{n % 13}.example>"
+    msg["To"] = "support@northwind.example"
+    msg["Subject"] = f"Question number {n}" if n % 5 else f"Re: Question number {n - 1}"
+    msg["Date"] = format_datetime(datetime(2026, 11, 18, 16, 0, tzinfo=timezone.utc))
+    msg["Message-ID"] = f"<bench.{n}@customer.example>"
+    if n % 5 == 0 and n:
+        msg["In-Reply-To"] = f"<bench.{n - 1}@customer.example>"
+    if n % 10 == 3:
+        msg["Auto-Submitted"] = "auto-replied"
+    msg.set_content(BODY)
+    return msg.as_bytes()
+
+
+class GeneratedSource:
+    """An in-memory mailbox that makes its messages on demand, so the bench itself holds none."""
+
+    def __init__(self, count: int):
+        self.name = "bench"
+        self.count = count
+        self.acked = 0
+
+    def list_new(self, cursor):
+        start = int(cursor) + 1 if cursor else 0
+        return [f"{n:09d}" for n in range(start, self.count)]
+
+    def cursor_after(self, key):
+        return key
+
+    def fetch(self, keys):
+        return [SourceMessage(key=k, raw=make(int(k)), received_at=utcnow()) for k in keys]
+
+    def acknowledge(self, processed, quarantined):
+        self.acked += len(processed) + len(quarantined)
+
+    def wait(self, timeout, stop):
+        stop.wait(timeout)
+
+    def close(self):
+        pass
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(source, db_url: str, batch_size: int) -> None:
+    store = SqlStore.open(db_url)
+    intake = Intake(store, utcnow, batch_size=batch_size)
+    before = rss_mb()
+    start = time.perf_counter()
+    summary = intake.poll(source, stop=threading.Event())
+    elapsed = time.perf_counter() - start
+    total = summary.processed + summary.duplicates + summary.quarantined
+    print(f"messages:        {total} ({summary})")
+    print(f"elapsed:         {elapsed:.2f} s")
+    print(f"throughput:      {total / elapsed:.0f} messages/s (target: 600)")
+    print(f"peak RSS:        {rss_mb():.0f} MB (before intake: {before:.0f} MB)")
+    store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument("--db", help="database URL (default: SQLite in a temp dir)")
+    parser.add_argument("--imap", action="store_true", help="deliver to a private Dovecot and read it over IMAP")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db_url = args.db or f"sqlite:///{tmp}/bench.db"
+        if not args.imap:
+            print(f"in-memory mailbox, {db_url.split(':')[0]}")
+            run(GeneratedSource(args.count), db_url, args.batch_size)
+            return
+        from mailer.imap import ImapSource
+        from support.dovecot import DovecotServer
+
+        server = DovecotServer(Path(tmp) / "dovecot")
+        server.start()
+        try:
+            server.add_user("bench@example.com", "secret")
+            t0 = time.perf_counter()
+            server.deliver_many("bench@example.com", (make(n) for n in range(args.count)))
+            print(f"delivered {args.count} messages over LMTP in {time.perf_counter() - t0:.1f} s")
+            source = ImapSource(
+                name="bench-imap", host=server.host, port=server.imap_port, security="none",
+                username="bench@example.com", password="secret", processed_folder="Processed",
+                batch_size=args.batch_size,
+            )
+            print(f"Dovecot over IMAP, {db_url.split(':')[0]}")
+            run(source, db_url, args.batch_size)
+            source.close()
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
