@@ -1,0 +1,34 @@
+"""The mail toolkit stands alone: ``mailer`` never imports ``ticketing``, and the pure core of
+``ticketing`` touches no database, network or environment."""
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PURE = ["classify.py", "threads.py", "domain.py"]
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_mailer_never_imports_ticketing():
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(n for n in imported_modules(path) if n.split(".")[0] == "ticketing")
+        for path in (ROOT / "mailer").rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_pure_core_imports_no_io_library():
+    forbidden = {"peewee", "playhouse", "imapclient", "imaplib", "smtplib", "socket", "os", "schedule", "exchangelib"}
+    offenders = {
+        name: sorted(n for n in imported_modules(ROOT / "ticketing" / name) if n.split(".")[0] in forbidden)
+        for name in PURE
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
