@@ -1,0 +1,509 @@
+"""Reading a mailbox over IMAP (RFC 3501) with imapclient: :class:`ImapSource`.
+
+Keys are ``"<UIDVALIDITY>:<UID>"``: a UID names a message only as long as the folder keeps its
+UIDVALIDITY, so a key or cursor from another UIDVALIDITY is treated as unknown (RFC 3501 2.3.1.1).
+Handled messages are flagged with keywords (``$Whiteglove``, ``$WhitegloveQuarantine``) and moved
+(RFC 6851 MOVE) or, without MOVE, copied; nothing is ever expunged or deleted. New mail is awaited
+with IDLE (RFC 2177) when the server offers it.
+
+The module-level functions are pure (keys, cursors, UID sets, times); the socket work is in
+:class:`ImapSource`, which translates imapclient, imaplib, socket and ssl errors into
+:mod:`mailer.errors` at its boundary.
+"""
+from __future__ import annotations
+
+import imaplib
+import ipaddress
+import logging
+import selectors
+import ssl
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+
+from imapclient import IMAPClient
+from imapclient.exceptions import CapabilityError, LoginError
+
+from mailer.errors import MailboxAuthError, MailboxConnectError, MailboxError
+from mailer.source import SourceMessage
+
+log = logging.getLogger(__name__)
+
+PROCESSED_KEYWORD = "$Whiteglove"
+QUARANTINE_KEYWORD = "$WhitegloveQuarantine"
+SEEN = "\\Seen"
+SECURITY_MODES = ("tls", "starttls", "none")
+
+#: How often an IDLE wait looks at ``stop``; short so a shutdown is seen at once.
+IDLE_SLICE_SECONDS = 0.5
+#: A FETCH names its UIDs one by one on one command line, and RFC 7162 section 4 asks clients
+#: to keep lines under about 8192 octets: 500 ten-digit UIDs take 5.5 kB.
+MAX_BATCH_SIZE = 500
+MAX_UID_SET_CHARS = 8000
+
+# A dropped link surfaces as imaplib's abort (EOF, BYE) or as an OSError (reset, broken pipe,
+# timeout, TLS); abort subclasses imaplib's error, so it must be caught first.
+_DROPPED = (imaplib.IMAP4.abort, OSError)
+_NEW_MAIL = (b"EXISTS", b"RECENT")
+
+T = TypeVar("T")
+
+
+# -- pure helpers ------------------------------------------------------------------------------------
+
+def format_key(uidvalidity: int, uid: int) -> str:
+    """Return the key of message ``uid`` in a folder with ``uidvalidity``."""
+    return f"{uidvalidity}:{uid}"
+
+
+def parse_key(key: str) -> tuple[int, int]:
+    """Return ``(uidvalidity, uid)`` from a key or cursor. Raises :class:`ValueError` if malformed."""
+    uidvalidity, sep, uid = key.partition(":")
+    if not (sep and key.isascii() and uidvalidity.isdigit() and uid.isdigit()) or int(uid) == 0:
+        raise ValueError(f"not an IMAP key (UIDVALIDITY:UID): {key!r}")
+    return int(uidvalidity), int(uid)
+
+
+def uids_for(keys: Iterable[str], uidvalidity: int) -> list[int]:
+    """Return the sorted, distinct UIDs of the well-formed ``keys`` that belong to ``uidvalidity``."""
+    uids = set()
+    for key in keys:
+        try:
+            key_validity, uid = parse_key(key)
+        except ValueError:
+            log.warning("ignoring malformed IMAP key %r", key)
+            continue
+        if key_validity == uidvalidity:
+            uids.add(uid)
+    return sorted(uids)
+
+
+def uid_sets(uids: Iterable[int], max_chars: int = MAX_UID_SET_CHARS) -> list[str]:
+    """Compress UIDs into IMAP sequence sets (``"1:4,7,9:12"``), each at most ``max_chars`` long.
+
+    Only consecutive UIDs are joined into a range, so a set never names a UID that was not given.
+    """
+    ranges: list[list[int]] = []
+    for uid in sorted(set(uids)):
+        if ranges and uid == ranges[-1][1] + 1:
+            ranges[-1][1] = uid
+        else:
+            ranges.append([uid, uid])
+    sets: list[str] = []
+    current = ""
+    for first, last in ranges:
+        part = str(first) if first == last else f"{first}:{last}"
+        if current and len(current) + 1 + len(part) > max_chars:
+            sets.append(current)
+            current = ""
+        current = f"{current},{part}" if current else part
+    if current:
+        sets.append(current)
+    return sets
+
+
+def batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Yield consecutive slices of ``items`` holding at most ``size`` items."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def to_utc(moment: datetime) -> datetime:
+    """Return an INTERNALDATE as an aware UTC datetime (a zone-less one is taken to be UTC)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def announces_new_mail(responses: Iterable[tuple]) -> bool:
+    """Whether untagged responses from IDLE include ``n EXISTS`` or ``n RECENT``."""
+    return any(len(response) > 1 and response[1] in _NEW_MAIL for response in responses)
+
+
+def is_bye(responses: Iterable[tuple]) -> bool:
+    """Whether the server said ``* BYE``: it is about to close the connection."""
+    return any(response and response[0] == b"BYE" for response in responses)
+
+
+# -- the adapter ---------------------------------------------------------------------------------
+
+class ImapSource:
+    """A :class:`~mailer.source.MailboxSource` reading one IMAP folder.
+
+    Connects lazily, then keeps one connection and one SELECT for every call; a connection found
+    dropped is replaced once per call. Not thread-safe: one worker thread owns a source.
+    ``security`` is ``"tls"`` (implicit TLS, port 993), ``"starttls"`` or ``"none"`` (plain text,
+    for loopback tests). Certificates are verified unless ``ssl_context`` says otherwise.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        host: str,
+        port: int,
+        security: str = "tls",
+        username: str,
+        password: str,
+        folder: str = "INBOX",
+        processed_folder: str | None = None,
+        quarantine_folder: str | None = None,
+        use_idle: bool = True,
+        idle_renew_seconds: float = 25 * 60,
+        batch_size: int = 200,
+        timeout: float = 60.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if security not in SECURITY_MODES:
+            raise ValueError(f"security must be one of {SECURITY_MODES}, not {security!r}")
+        if not 1 <= batch_size <= MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, not {batch_size}")
+        if idle_renew_seconds <= 0 or timeout <= 0:
+            raise ValueError("idle_renew_seconds and timeout must be positive")
+        self.name = name
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self._password = password
+        self.folder = folder
+        self.processed_folder = processed_folder
+        self.quarantine_folder = quarantine_folder
+        self.use_idle = use_idle
+        self.idle_renew_seconds = idle_renew_seconds
+        self.batch_size = batch_size
+        self.timeout = timeout
+        self._ssl_context = ssl_context
+        self._client: IMAPClient | None = None
+        self._uidvalidity = 0
+        self._keywords: frozenset[str] = frozenset()
+        self._must_relist = True
+
+    def __repr__(self) -> str:
+        return f"ImapSource({self.name!r}, {self.username}@{self.host}:{self.port}/{self.folder})"
+
+    def __enter__(self) -> ImapSource:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    # -- MailboxSource --------------------------------------------------------------------------
+
+    def list_new(self, cursor: str | None) -> list[str]:
+        """Return the keys after ``cursor``, oldest first, leaving out messages we already flagged.
+
+        A cursor from another UIDVALIDITY (or none) lists the whole folder.
+        Raises :class:`~mailer.errors.MailboxError`.
+        """
+        return self._run("list", lambda client: self._list_new(client, cursor))
+
+    def cursor_after(self, key: str) -> str | None:
+        """Return ``key``: a key is also the cursor that resumes after it."""
+        return key
+
+    def fetch(self, keys: Sequence[str]) -> list[SourceMessage]:
+        """Return the messages for ``keys`` in UID order, with one ``UID FETCH`` per ``batch_size``.
+
+        Reads with ``BODY.PEEK[]``, so nothing is marked ``\\Seen`` before it is acknowledged. Keys
+        of another UIDVALIDITY or of expunged messages are left out.
+        Raises :class:`~mailer.errors.MailboxError`.
+        """
+        return self._run("fetch", lambda client: self._fetch(client, keys))
+
+    def acknowledge(self, processed: Sequence[str], quarantined: Sequence[str]) -> None:
+        """Flag handled messages and move them to their folder, with one STORE and one MOVE per group.
+
+        Processed messages get ``\\Seen`` and ``$Whiteglove``, quarantined ones
+        ``$WhitegloveQuarantine`` (keywords only where PERMANENTFLAGS allows them). Without MOVE
+        they are copied and the flagged original stays. Idempotent; deletes nothing.
+        Raises :class:`~mailer.errors.MailboxError`.
+        """
+        if processed or quarantined:
+            self._run("acknowledge", lambda client: self._acknowledge(client, processed, quarantined))
+
+    def wait(self, timeout: float, stop: threading.Event) -> None:
+        """Block until new mail may have arrived, ``timeout`` seconds pass, or ``stop`` is set.
+
+        With IDLE, returns on an EXISTS/RECENT announcement, and at the latest after
+        ``idle_renew_seconds`` so the caller re-lists and IDLE is re-issued well before the
+        29-minute limit of RFC 2177; DONE is always sent first. Returns at once after a reconnect
+        (announcements may have been missed): call :meth:`list_new` first. Without IDLE it just
+        sleeps on ``stop``. Raises :class:`~mailer.errors.MailboxError` if it cannot connect.
+        """
+        if stop.is_set() or timeout <= 0:
+            return
+        if not self.use_idle:
+            stop.wait(timeout)
+            return
+        idling = self._run("wait", self._start_idle)
+        if idling is None:
+            stop.wait(timeout)
+        elif idling:
+            self._idle(min(timeout, self.idle_renew_seconds), stop)
+
+    def close(self) -> None:
+        """Log out quietly; the source reconnects if it is used again."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except (imaplib.IMAP4.error, OSError) as exc:
+            log.debug("logout from %s failed (%s): closing the socket", self.address, exc)
+            _shutdown(client)
+
+    # -- operations (run by _run with a live client) -------------------------------------------
+
+    def _list_new(self, client: IMAPClient, cursor: str | None) -> list[str]:
+        # The search below sees everything announced so far; later announcements make wait() return.
+        _pop_untagged(client, "EXISTS", "RECENT")
+        self._must_relist = False
+        last_uid = 0
+        if cursor is not None:
+            try:
+                cursor_validity, cursor_uid = parse_key(cursor)
+            except ValueError:
+                log.warning("%s: ignoring malformed cursor %r, listing everything", self.name, cursor)
+            else:
+                if cursor_validity == self._uidvalidity:
+                    last_uid = cursor_uid
+                else:
+                    log.info("%s: UIDVALIDITY of %s changed from %s to %s, listing everything",
+                             self.name, self.folder, cursor_validity, self._uidvalidity)
+        criteria: list[str] = ["UID", f"{last_uid + 1}:*"] if last_uid else []
+        for keyword in (PROCESSED_KEYWORD, QUARANTINE_KEYWORD):
+            if keyword in self._keywords:
+                criteria += ["NOT", "KEYWORD", keyword]
+        # "n:*" also matches the highest UID when that is below n (RFC 3501 6.4.8): filter.
+        uids = sorted(uid for uid in client.search(criteria or ["ALL"]) if uid > last_uid)
+        log.debug("%s: %d new message(s) after %s", self.name, len(uids), cursor)
+        return [format_key(self._uidvalidity, uid) for uid in uids]
+
+    def _fetch(self, client: IMAPClient, keys: Sequence[str]) -> list[SourceMessage]:
+        messages: list[SourceMessage] = []
+        for batch in batches(uids_for(keys, self._uidvalidity), self.batch_size):
+            response = client.fetch(list(batch), [b"BODY.PEEK[]", b"INTERNALDATE"])
+            for uid in batch:
+                data = response.get(uid, {})
+                if b"BODY[]" in data and b"INTERNALDATE" in data:
+                    messages.append(SourceMessage(
+                        format_key(self._uidvalidity, uid), data[b"BODY[]"], to_utc(data[b"INTERNALDATE"]),
+                    ))
+        log.debug("%s: fetched %d of %d message(s)", self.name, len(messages), len(keys))
+        return messages
+
+    def _acknowledge(self, client: IMAPClient, processed: Sequence[str], quarantined: Sequence[str]) -> None:
+        groups = (
+            (processed, [SEEN], PROCESSED_KEYWORD, self.processed_folder),
+            (quarantined, [], QUARANTINE_KEYWORD, self.quarantine_folder),
+        )
+        for keys, flags, keyword, folder in groups:
+            if keyword in self._keywords:
+                flags = [*flags, keyword]
+            for uid_set in uid_sets(uids_for(keys, self._uidvalidity)):
+                self._file(client, uid_set, flags, keyword, folder)
+        _pop_untagged(client, "EXPUNGE", "VANISHED")  # imaplib would keep them for ever
+
+    def _file(self, client: IMAPClient, uid_set: str, flags: list[str], keyword: str, folder: str | None) -> None:
+        if folder is None or client.has_capability("MOVE"):
+            if flags:
+                client.add_flags(uid_set, flags, silent=True)
+            if folder is not None:
+                client.move(uid_set, folder)
+            return
+        # Without MOVE: COPY, and keep the original. Our keyword on the original says "filed", so it
+        # is set last and a repeated call copies only what is not filed yet; \Seen goes first, so
+        # that the copy carries it.
+        if keyword not in flags:
+            pending = [uid_set]
+        else:
+            pending = uid_sets(client.search(["UID", uid_set, "NOT", "KEYWORD", keyword]))
+        plain = [flag for flag in flags if flag != keyword]
+        for unfiled in pending:
+            if plain:
+                client.add_flags(unfiled, plain, silent=True)
+            client.copy(unfiled, folder)
+            if keyword in flags:
+                client.add_flags(unfiled, [keyword], silent=True)
+
+    def _start_idle(self, client: IMAPClient) -> bool | None:
+        """Enter IDLE; ``None`` if the server has no IDLE, ``False`` if the caller must list first."""
+        if not client.has_capability("IDLE"):
+            return None
+        if self._must_relist or _pop_untagged(client, "EXISTS", "RECENT"):
+            return False
+        client.idle()
+        return True
+
+    def _idle(self, seconds: float, stop: threading.Event) -> None:
+        client = self._client
+        assert client is not None
+        deadline = time.monotonic() + seconds
+        try:
+            while not stop.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                responses = _idle_responses(client, min(remaining, IDLE_SLICE_SECONDS))
+                if announces_new_mail(responses):
+                    log.debug("%s: new mail announced: %s", self.name, responses)
+                    break
+            client.idle_done()
+        except _DROPPED as exc:
+            # Whatever happened meanwhile, the next list_new reconnects and sees it.
+            log.warning("%s: lost the connection to %s while idling: %s", self.name, self.address, exc)
+            self._discard()
+        except imaplib.IMAP4.error as exc:
+            self._discard()
+            raise MailboxError(f"IDLE on {self.address} failed: {exc}") from exc
+
+    # -- connection ----------------------------------------------------------------------------
+
+    def _run(self, what: str, operation: Callable[[IMAPClient], T]) -> T:
+        """Run ``operation`` on the connection, replacing a dropped connection once."""
+        for attempt in (1, 2):
+            client = self._connected()
+            try:
+                return operation(client)
+            except _DROPPED as exc:
+                self._discard()
+                if attempt == 2:
+                    raise MailboxConnectError(
+                        f"lost the connection to {self.address} again during {what}: {exc!r}"
+                    ) from exc
+                log.warning("%s: connection to %s dropped during %s (%r), reconnecting",
+                            self.name, self.address, what, exc)
+            except imaplib.IMAP4.error as exc:
+                raise MailboxError(f"{what} in {self.folder} on {self.address} failed: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    def _connected(self) -> IMAPClient:
+        if self._client is not None:
+            return self._client
+        client = self._login()
+        try:
+            self._prepare(client)
+        except _DROPPED as exc:
+            _shutdown(client)
+            raise MailboxConnectError(f"lost the connection to {self.address} while opening "
+                                      f"{self.folder}: {exc!r}") from exc
+        except imaplib.IMAP4.error as exc:
+            _shutdown(client)
+            raise MailboxError(f"cannot open {self.folder} on {self.address}: {exc}") from exc
+        self._client = client
+        self._must_relist = True
+        return client
+
+    def _login(self) -> IMAPClient:
+        context = None
+        if self.security != "none":
+            context = self._ssl_context or ssl.create_default_context()
+        elif not _is_loopback(self.host):
+            log.warning("%s: sending the password for %s to %s in clear text", self.name, self.username, self.host)
+        try:
+            client = IMAPClient(self.host, port=self.port, ssl=self.security == "tls", ssl_context=context,
+                                timeout=self.timeout)
+        except (imaplib.IMAP4.error, OSError) as exc:
+            raise MailboxConnectError(f"cannot connect to {self.address}: {exc!r}") from exc
+        try:
+            if self.security == "starttls":
+                client.starttls(context)
+            client.login(self.username, self._password)
+        except CapabilityError as exc:
+            _shutdown(client)
+            raise MailboxConnectError(
+                f"{self.address} does not offer STARTTLS: refusing to log in without TLS") from exc
+        except LoginError as exc:
+            _shutdown(client)
+            if isinstance(exc.__context__, _DROPPED):
+                raise MailboxConnectError(f"lost the connection to {self.address} during login: {exc}") from exc
+            raise MailboxAuthError(f"{self.host} refused the login of {self.username}: {exc}") from exc
+        except (imaplib.IMAP4.error, OSError) as exc:
+            _shutdown(client)
+            raise MailboxConnectError(f"cannot set up a session with {self.address}: {exc!r}") from exc
+        return client
+
+    def _prepare(self, client: IMAPClient) -> None:
+        """Create the target folders if missing and SELECT the folder, once per connection."""
+        client.normalise_times = False  # aware INTERNALDATEs, not naive local time
+        for folder in (self.processed_folder, self.quarantine_folder):
+            if folder is not None and not client.folder_exists(folder):
+                try:
+                    client.create_folder(folder)
+                    log.info("%s: created folder %s", self.name, folder)
+                except imaplib.IMAP4.error:
+                    if not client.folder_exists(folder):  # else another worker created it first
+                        raise
+        selected = client.select_folder(self.folder)
+        self._uidvalidity = int(selected[b"UIDVALIDITY"])
+        permanent = selected.get(b"PERMANENTFLAGS", ())
+        self._keywords = frozenset(
+            keyword for keyword in (PROCESSED_KEYWORD, QUARANTINE_KEYWORD)
+            if b"\\*" in permanent or keyword.encode() in permanent
+        )
+        if not self._keywords:
+            log.warning("%s: %s does not allow our keywords: handled mail is marked \\Seen only",
+                        self.name, self.folder)
+        log.info("%s: connected to %s as %s, %s has UIDVALIDITY %s", self.name, self.address,
+                 self.username, self.folder, self._uidvalidity)
+
+    def _discard(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            _shutdown(client)
+
+
+def _shutdown(client: IMAPClient) -> None:
+    """Close the socket without a word to the server (it may be gone)."""
+    try:
+        client.shutdown()
+    except (imaplib.IMAP4.error, OSError) as exc:
+        log.debug("closing the socket failed: %s", exc)
+
+
+def _pop_untagged(client: IMAPClient, *names: str) -> bool:
+    """Drop untagged responses imaplib collected; return whether there were any.
+
+    imaplib keeps every unsolicited response (EXISTS, EXPUNGE, ...) until asked, which in a
+    long-lived connection is both a leak and our only record of announcements made outside IDLE.
+    """
+    found = False
+    for name in names:
+        found = client._imap.untagged_responses.pop(name, None) is not None or found
+    return found
+
+
+def _idle_responses(client: IMAPClient, seconds: float) -> list[tuple]:
+    """Wait up to ``seconds`` for IDLE responses. Raises :class:`ConnectionError` if the link closed.
+
+    ``idle_check`` returns nothing both on a timeout and on EOF; polling the socket first tells
+    the two apart: readable but nothing to read means the server hung up.
+    """
+    sock = client.socket()
+    pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+    if not pending:
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, selectors.EVENT_READ)
+            if not selector.select(seconds):
+                return []
+    responses = client.idle_check(timeout=0)
+    if not responses:
+        raise ConnectionResetError("the server closed the connection")
+    if is_bye(responses):
+        raise ConnectionResetError(f"the server said {responses}")
+    return responses
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
