@@ -209,8 +209,9 @@ def test_a_crash_before_commit_handles_the_batch_again_after_restart(store, monk
     monkeypatch.undo()
     assert store.count_messages() == 0  # the whole batch rolled back
     summary = Intake(store, clock=lambda: NOW, batch_size=10).poll(source)
-    assert summary.processed == 1 and summary.duplicates == 3  # same Message-ID four times
-    assert store.count_messages() == 1
+    assert (summary.processed, summary.duplicates) == (4, 0)  # nothing of the batch was kept
+    assert store.count_messages() == 4 and len(store.list_tickets()) == 4
+    assert sorted(source.processed) == [f"{n:08d}" for n in range(1, 5)]
 
 
 def test_batches_commit_separately_and_the_cursor_resumes(store):

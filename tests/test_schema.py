@@ -39,3 +39,17 @@ def test_a_newer_schema_is_refused(db_url):
     with pytest.raises(SchemaError):
         SqlStore.open(db_url)
     db.close()
+
+
+def test_processes_opening_an_empty_database_at_once_all_succeed(db_url):
+    # The worker and a command started together both find an empty database and create it.
+    import subprocess
+    import sys
+
+    code = "import sys; from ticketing.store import SqlStore; SqlStore.open(sys.argv[1]).close()"
+    procs = [subprocess.Popen([sys.executable, "-c", code, db_url], stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    errors = [proc.communicate(timeout=60)[1] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * 6, errors
+    db = open_database(db_url)
+    assert current_version(db) == SCHEMA_VERSION
+    db.close()

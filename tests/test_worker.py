@@ -117,7 +117,11 @@ def test_sigterm_stops_the_running_worker_cleanly(tmp_path):
         def tickets_made():
             result = subprocess.run([str(script), "tickets", "--json", "--config", str(config)], capture_output=True, text=True)
             return result.returncode == 0 and result.stdout.count('"id"') == 3
-        wait_until(tickets_made)
+        try:
+            wait_until(tickets_made)
+        except AssertionError:
+            proc.kill()
+            raise AssertionError(f"no tickets after 20 s; the worker said:\n{proc.communicate()[1]}") from None
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
     finally:

@@ -107,8 +107,8 @@ def cmd_run(args) -> int:
     from .worker import Worker
 
     config = load_config(args.config)
+    source = build_source(config)  # first: a missing password must fail before the database is touched
     app = build_app(config)
-    source = build_source(config)
     worker = Worker(app.intake, source, poll_seconds=config.mailbox.poll_seconds)
     try:
         if args.once:

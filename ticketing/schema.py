@@ -35,7 +35,8 @@ def open_database(url: str) -> pw.Database:
     """Connect to ``url`` (``sqlite:///path`` or ``postgresql://…``) and bind the models to it.
 
     SQLite runs in WAL mode with a busy timeout and full fsync, so a commit survives a power cut
-    before the mailbox is told the message was handled.
+    before the mailbox is told the message was handled; transactions begin IMMEDIATE, so two
+    processes (the worker and a command) queue for the write lock rather than fail.
     """
     if url.startswith("sqlite:///"):
         db = pw.SqliteDatabase(
@@ -47,6 +48,10 @@ def open_database(url: str) -> pw.Database:
                 "synchronous": "full",
             },
             timeout=30,
+            # Take the write lock when a transaction begins: a deferred transaction that reads
+            # first and writes later fails at once with "database is locked" when another
+            # process wrote meanwhile, instead of waiting out the busy timeout.
+            lock_type="IMMEDIATE",
         )
     elif url.startswith(("postgresql://", "postgres://")):
         try:
