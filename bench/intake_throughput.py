@@ -16,9 +16,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,19 +33,27 @@ BODY = (
 
 
 def make(n: int) -> bytes:
-    """A ~3 KB message; every fifth replies to the one before it, every tenth is an auto-reply."""
-    msg = EmailMessage()
-    msg["From"] = f"User {n % 97} <user{n % 97}@customer{n % 13}.example>"
-    msg["To"] = "support@northwind.example"
-    msg["Subject"] = f"Question number {n}" if n % 5 else f"Re: Question number {n - 1}"
-    msg["Date"] = format_datetime(datetime(2026, 11, 18, 16, 0, tzinfo=timezone.utc))
-    msg["Message-ID"] = f"<bench.{n}@customer.example>"
+    """A ~3 KB message; every fifth replies to the one before it, every tenth is an auto-reply.
+
+    Built by string formatting: composing with EmailMessage costs ~4 ms a message, which would
+    cap the figure this bench measures.
+    """
+    subject = f"Question number {n}" if n % 5 else f"Re: Question number {n - 1}"
+    extra = ""
     if n % 5 == 0 and n:
-        msg["In-Reply-To"] = f"<bench.{n - 1}@customer.example>"
+        extra += f"In-Reply-To: <bench.{n - 1}@customer.example>\r\n"
     if n % 10 == 3:
-        msg["Auto-Submitted"] = "auto-replied"
-    msg.set_content(BODY)
-    return msg.as_bytes()
+        extra += "Auto-Submitted: auto-replied\r\n"
+    return (
+        f"From: User {n % 97} <user{n % 97}@customer{n % 13}.example>\r\n"
+        "To: support@northwind.example\r\n"
+        f"Subject: {subject}\r\n"
+        "Date: Wed, 18 Nov 2026 16:00:00 +0000\r\n"
+        f"Message-ID: <bench.{n}@customer.example>\r\n{extra}"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: text/plain; charset="utf-8"\r\n'
+        "Content-Transfer-Encoding: 7bit\r\n\r\n" + BODY.replace("\n", "\r\n")
+    ).encode()
 
 
 class GeneratedSource:
@@ -114,6 +119,7 @@ def main() -> None:
         from mailer.imap import ImapSource
         from support.dovecot import DovecotServer
 
+        Path(tmp).chmod(0o755)  # Dovecot's processes must traverse it to reach the mail
         server = DovecotServer(Path(tmp) / "dovecot")
         server.start()
         try:

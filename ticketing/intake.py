@@ -84,7 +84,8 @@ class Intake:
         self.acknowledge_pending(source)
         summary = IntakeSummary()
         keys = source.list_new(self.store.cursor(source.name))
-        fresh = [k for k in keys if k not in self.store.recorded_keys(source.name, keys)]
+        recorded = self.store.recorded_keys(source.name, keys)
+        fresh = [k for k in keys if k not in recorded]
         for start in range(0, len(fresh), self.batch_size):
             if stop is not None and stop.is_set():
                 break
@@ -102,8 +103,7 @@ class Intake:
             done = self.store.recorded_keys(source.name, [m.key for m in batch])
             todo = [m for m in batch if m.key not in done]
             summary, outcomes = self.handle(todo, source.name, now)
-            for msg, outcome in zip(todo, outcomes):
-                self.store.record_intake(source.name, msg.key, outcome, now)
+            self.store.record_intake(source.name, [(m.key, o) for m, o in zip(todo, outcomes)], now)
             self.store.set_cursor(source.name, source.cursor_after(batch[-1].key), now)
         self._acknowledge(source, [(m.key, o) for m, o in zip(todo, outcomes)])
         return summary
@@ -127,11 +127,21 @@ class Intake:
     # -- messages -------------------------------------------------------------------------------
 
     def handle(self, messages: Sequence[SourceMessage], mailbox: str, now: datetime) -> tuple[IntakeSummary, list[IntakeOutcome]]:
-        """Handle ``messages`` inside the caller's transaction; return the summary and each outcome."""
+        """Handle ``messages`` inside the caller's transaction; return the summary and each outcome.
+
+        Parses the batch first so that one query finds the messages already stored.
+        """
+        parsed = [_parse(msg, mailbox) for msg in messages]
+        keys = [dedupe_key(p, msg.raw) for p, msg in zip(parsed, messages)]
+        seen = self.store.existing_dedupe_keys(keys)
         summary = IntakeSummary()
         outcomes = []
-        for msg in messages:
-            outcome, created = self._handle_one(msg, mailbox, now)
+        for msg, p, key in zip(messages, parsed, keys):
+            if key in seen:
+                outcome, created = IntakeOutcome.DUPLICATE, 0
+            else:
+                outcome, created = self._handle_parsed(msg, p, key, mailbox, now)
+                seen.add(key)
             summary.count(outcome)
             summary.tickets_created += created
             outcomes.append(outcome)
@@ -172,14 +182,13 @@ class Intake:
         return outcome
 
     def _handle_one(self, msg: SourceMessage, mailbox: str, now: datetime, existing: int | None = None, quarantine_id: int | None = None) -> tuple[IntakeOutcome, int]:
-        parsed: ParsedMessage | None = None
-        try:
-            parsed = parse_message(msg.raw)
-        except Exception:  # parse_message promises not to raise; keep the mail if it does
-            log.exception("the parser failed on %s %s", mailbox, msg.key)
+        parsed = _parse(msg, mailbox)
         key = dedupe_key(parsed, msg.raw)
         if self.store.has_message(key, excluding=existing):
             return IntakeOutcome.DUPLICATE, 0
+        return self._handle_parsed(msg, parsed, key, mailbox, now, existing, quarantine_id)
+
+    def _handle_parsed(self, msg: SourceMessage, parsed: ParsedMessage | None, key: str, mailbox: str, now: datetime, existing: int | None = None, quarantine_id: int | None = None) -> tuple[IntakeOutcome, int]:
         received_at = _arrival(msg, parsed, now)
         try:
             with self.store.savepoint():
@@ -242,6 +251,14 @@ class Intake:
         else:
             self.store.add_message(**fields)
         return created
+
+
+def _parse(msg: SourceMessage, mailbox: str) -> ParsedMessage | None:
+    try:
+        return parse_message(msg.raw)
+    except Exception:  # parse_message promises not to raise; keep the mail if it does
+        log.exception("the parser failed on %s %s", mailbox, msg.key)
+        return None
 
 
 def _arrival(msg: SourceMessage, parsed: ParsedMessage | None, now: datetime) -> datetime:

@@ -30,11 +30,51 @@ from .schema import ensure_schema, open_database
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
+class _PreparedInserts:
+    """Single-row INSERTs whose SQL peewee builds once per model and the store then reuses.
+
+    Building an INSERT of a 25-column row through peewee's query compiler costs about 0.6 ms,
+    running it about 0.05 ms: at hundreds of messages a second the compiler would be the
+    bottleneck. Every column is always given (defaults filled in here), so one statement per
+    model serves every row; the first row is checked against peewee's own parameters.
+    """
+
+    def __init__(self, db: pw.Database):
+        self.db = db
+        self._statements: dict[type, tuple[str, list[pw.Field], bool]] = {}
+
+    def __call__(self, model: type[pw.Model], values: dict) -> int:
+        """Insert one row of ``model`` and return its primary key."""
+        fields = [f for f in model._meta.sorted_fields if not isinstance(f, pw.AutoField)]
+        unknown = set(values) - {f.name for f in fields}
+        if unknown:
+            raise TypeError(f"{model.__name__} has no column(s) {sorted(unknown)}")
+        row = {f.name: values[f.name] if f.name in values else _default(f) for f in fields}
+        params = [f.db_value(row[f.name]) for f in fields]
+        statement = self._statements.get(model)
+        if statement is None:
+            sql, _ = model.insert(**row).sql()
+            columns = ", ".join(f'"{f.column_name}"' for f in fields)
+            if f"({columns})" not in sql:  # pragma: no cover - guards against a peewee change
+                raise AssertionError(f"peewee orders the columns of {model.__name__} differently: {sql}")
+            statement = (sql, fields, " RETURNING " in sql.upper())
+            self._statements[model] = statement
+        sql, _fields, returning = statement
+        cursor = self.db.execute_sql(sql, params)
+        return cursor.fetchone()[0] if returning else cursor.lastrowid
+
+
+def _default(field: pw.Field):
+    default = field.default
+    return default() if callable(default) else default
+
+
 class SqlStore:
     """The store on SQLite or PostgreSQL."""
 
     def __init__(self, db: pw.Database):
         self.db = db
+        self._insert = _PreparedInserts(db)
 
     @classmethod
     def open(cls, url: str, create: bool = True) -> "SqlStore":
@@ -89,8 +129,11 @@ class SqlStore:
             found.update(row.key for row in query)
         return found
 
-    def record_intake(self, mailbox: str, key: str, outcome: IntakeOutcome, now: datetime, acked: bool = False) -> None:
-        m.IntakeRecord.insert(mailbox=mailbox, key=key, outcome=outcome.value, acked=acked, created_at=now).on_conflict_ignore().execute()
+    def record_intake(self, mailbox: str, outcomes: Sequence[tuple[str, IntakeOutcome]], now: datetime) -> None:
+        """Record that intake handled these ``(key, outcome)`` pairs of ``mailbox`` (not yet acknowledged)."""
+        rows = [dict(mailbox=mailbox, key=key, outcome=outcome.value, acked=False, created_at=now) for key, outcome in outcomes]
+        for chunk in pw.chunked(rows, 100):
+            m.IntakeRecord.insert_many(chunk).on_conflict_ignore().execute()
 
     def unacknowledged(self, mailbox: str) -> tuple[list[str], list[str]]:
         """Keys handled but not yet acknowledged to the mailbox: (processed, quarantined)."""
@@ -108,6 +151,14 @@ class SqlStore:
                 m.IntakeRecord.update(acked=True).where((m.IntakeRecord.mailbox == mailbox) & (m.IntakeRecord.key.in_(chunk))).execute()
 
     # -- messages and tickets -------------------------------------------------------------------
+
+    def existing_dedupe_keys(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` that a stored message already has."""
+        found: set[str] = set()
+        for chunk in pw.chunked(list(dict.fromkeys(keys)), _CHUNK):
+            query = m.InboundMessage.select(m.InboundMessage.dedupe_key).where(m.InboundMessage.dedupe_key.in_(chunk))
+            found.update(row[0] for row in query.tuples())
+        return found
 
     def has_message(self, dedupe_key: str, excluding: int | None = None) -> bool:
         query = m.InboundMessage.select(m.InboundMessage.id).where(m.InboundMessage.dedupe_key == dedupe_key)
@@ -130,7 +181,7 @@ class SqlStore:
         return m.Ticket.select(m.Ticket.id).where(m.Ticket.id == ticket_id).exists()
 
     def create_ticket(self, *, kind: TicketKind, priority: str, subject: str, requester: str, requester_name: str, now: datetime) -> int:
-        return m.Ticket.insert(
+        return self._insert(m.Ticket, dict(
             kind=kind.value,
             status=TicketStatus.OPEN.value,
             priority=priority,
@@ -139,14 +190,14 @@ class SqlStore:
             requester_name=requester_name,
             created_at=now,
             updated_at=now,
-        ).execute()
+        ))
 
     def touch_ticket(self, ticket_id: int, now: datetime) -> None:
         m.Ticket.update(updated_at=now).where(m.Ticket.id == ticket_id).execute()
 
     def add_message(self, **fields) -> int:
         """Store an inbound message; ``fields`` are the columns of ``InboundMessage``."""
-        return m.InboundMessage.insert(**_columns(fields)).execute()
+        return self._insert(m.InboundMessage, _columns(fields))
 
     def update_message(self, pk: int, **fields) -> None:
         m.InboundMessage.update(**_columns(fields)).where(m.InboundMessage.id == pk).execute()
