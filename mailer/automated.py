@@ -78,9 +78,10 @@ _CUE_WINDOW = 200  # characters after a cue in which the failed addresses are li
 _ANGLE_RECIPIENT = re.compile(r"^[ \t]*<([^<>\s@]+@[^<>\s]+)>[ \t]*(?::|$)", re.MULTILINE)
 _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # Where a free-text bounce starts quoting the returned message: addresses past it are not
-# recipients that failed.
+# recipients that failed. Sendmail's text opens with "The original message was received at",
+# which starts its own report, not the copy.
 _RETURNED_MESSAGE = re.compile(
-    r"copy of the (?:original )?message|original message|returned message|message follows"
+    r"copy of the (?:original )?message|original message(?! was received)|returned message|message follows"
     r"|^-+ ?(?:forwarded|original|returned|bounced)|^bounced e-?mail|^>?received: |^>?return-path:",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -112,23 +113,28 @@ _AUTO_REPLY_HEADERS = {
     "x-vacation": None,
 }
 # Vacation and out-of-office subjects, at the start of the subject. Single words (vacation,
-# absence) only with a colon or a telling next word: "Vacation request" is a person asking.
+# absence) only with a colon or a telling next word: "Vacation request" is a person asking, and
+# so is "Holiday - office closed on the 24th" (a dash is how people title a subject, too).
 _AUTO_REPLY_SUBJECT = re.compile(
     r"^[\W_]*(?:\[[^\]]*\][\W_]*)?(?:"
     r"out of (?:the )?office(?! hours)|automatic reply|auto(?:matic)?[ -]?re(?:ply|spon[sd])|auto:"
     r"|automated (?:reply|response)|on vacation|away from (?:the |my )?(?:office|desk|e-?mail)"
-    r"|(?:vacation|absence|absent|away|holiday)(?: (?:reply|response|notice|message|notification))?"
-    r"\s*[:\-\u2013]|abwesenheitsnotiz|automatische antwort|réponse automatique"
-    r"|reponse automatique|risposta automatica|respuesta automática|resposta automática"
+    r"|(?:vacation|absence|absent|away|holiday) (?:reply|response|notice|message|notification)"
+    r"\s*[:\-\u2013]|(?:vacation|absence|absent|away|holiday)\s*:"
+    r"|abwesenheitsnotiz|automatische antwort|réponse automatique|reponse automatique"
+    r"|risposta automatica|respuesta automática|resposta automática"
     r"|automatisch antwoord|automatisk svar|automaattinen vastaus|automatyczna odpowied"
     r"|automatická odpověď|automatikus válasz|автоматический ответ|автоответ|自動応答|自动回复"
     r"|automātiskā atbilde|automatiska atbilde|ārpus biroja|arpus biroja|atvaļinājums"
     r"|atvalinajums)",
     re.IGNORECASE,
 )
-# ... or anywhere, for forms that leave the original subject in front.
+# ... or anywhere, for forms that leave the original subject in front. Lotus Notes' "John Smith
+# is out of the office (returning 05/10/2010)" only where the subject ends with it: "Our admin is
+# out of the office this week, can you extend the trial?" is a person writing.
 _AUTO_REPLY_ANYWHERE = re.compile(
-    r"\((?:automatic response|auto[- ]?reply)\)|\bis out of (?:the )?office\b"
+    r"\((?:automatic response|auto[- ]?reply)\)"
+    r"|\bis out of (?:the )?office\b\.?\s*(?:\(returning[^)]*\)?\.?\s*)?$"
     r"|automatiska atbilde|automātiskā atbilde",
     re.IGNORECASE,
 )

@@ -1,8 +1,8 @@
 """Rendering an HTML mail body as plain text (pure: no I/O).
 
-Good enough to read and to quote in a ticket, not a layout engine: block elements become line
-breaks, scripts and styles disappear, entities are unescaped, whitespace collapses as a browser
-would collapse it, and runs of blank lines shrink to one.
+Good enough to read and to quote in a ticket, not a layout engine: block elements start and end
+lines, scripts and styles disappear, entities are unescaped, whitespace collapses as a browser
+would collapse it (except inside ``<pre>``), and runs of blank lines shrink to one.
 """
 from __future__ import annotations
 
@@ -13,15 +13,22 @@ from html.parser import HTMLParser
 # Elements whose content is never shown to a reader. Not <head> itself: broken mail opens it and
 # never closes it, and what else it holds (<meta>, <link>) has no text anyway.
 _HIDDEN = frozenset({"script", "style", "title", "template"})
-# Elements that start on a new line, and those that also end one.
-_BREAK_BEFORE = frozenset({"br", "li", "tr", "hr", "dt", "dd"})
-_BREAK_AFTER = frozenset(
-    {"p", "div", "tr", "li", "table", "ul", "ol", "dl", "blockquote", "pre", "section",
-     "article", "header", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "address", "form"}
+# Block elements: their start and their end each begin a new line, unless one just began, as
+# in a browser: "<div>Hi,<div>the login fails</div></div>" is two lines, and so are two
+# <div>s in a row (Gmail writes a line each way), not three.
+_BLOCKS = frozenset(
+    {"p", "div", "tr", "li", "table", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "section",
+     "article", "header", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "address", "form", "hr"}
 )
-# A paragraph or heading also leaves a blank line behind it, as a browser's margin would.
+# A paragraph or heading also leaves a blank line either side, as a browser's margin would.
 _PARAGRAPH = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table"})
 _CELLS = frozenset({"td", "th"})
+# Inside <pre>, spaces and tabs stand in as these private-use characters while the text is
+# tidied (which would collapse them), and are put back at the end; the same characters in the
+# document itself (they mean nothing) are dropped first.
+_KEEP = str.maketrans(" \t", "\ue000\ue001")
+_RESTORE = str.maketrans("\ue000\ue001", " \t")
+_DROP = dict.fromkeys(map(ord, "\ue000\ue001"))
 
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
 _RUNS = re.compile(r"[ \t]{2,}")
@@ -39,22 +46,41 @@ class _TextCollector(HTMLParser):
         self.pieces: list[str] = []
         self._hidden = 0  # depth inside _HIDDEN elements
         self._pre = 0  # depth inside <pre>, where line breaks are kept
+        self._newlines = 2  # line breaks the text ends with, spaces aside (none needed at the start)
+
+    def _append(self, text: str) -> None:
+        self.pieces.append(text)
+        body = text.rstrip(" \t")
+        if not body:
+            return
+        if body[-1] != "\n":
+            self._newlines = 0
+        else:
+            run = len(body) - len(body.rstrip("\n"))
+            self._newlines = self._newlines + run if run == len(body) else run
+
+    def _break(self, lines: int) -> None:
+        """End the line (``lines=2``: and leave a blank line), unless the text already does."""
+        if self._newlines < lines:
+            self._append("\n" * (lines - self._newlines))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _HIDDEN:
             self._hidden += 1
-        elif tag in _BREAK_BEFORE:
-            self.pieces.append("\n")
+        elif tag == "br":
+            self._append("\n")
+        elif tag in _BLOCKS:
+            self._break(2 if tag in _PARAGRAPH else 1)
         elif tag in _CELLS:
-            self.pieces.append(" ")
+            self._append(" ")
         if tag == "pre":
             self._pre += 1
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _HIDDEN:
             self._hidden = max(0, self._hidden - 1)
-        elif tag in _BREAK_AFTER:
-            self.pieces.append("\n\n" if tag in _PARAGRAPH else "\n")
+        elif tag in _BLOCKS:
+            self._break(2 if tag in _PARAGRAPH else 1)
         if tag == "pre":
             self._pre = max(0, self._pre - 1)
 
@@ -67,18 +93,20 @@ class _TextCollector(HTMLParser):
         if self._hidden:
             return
         if self._pre:
-            self.pieces.append(data.replace("\r\n", "\n").replace("\u00a0", " "))
+            self._append(data.replace("\r\n", "\n").replace("\u00a0", " ").translate(_KEEP))
         else:
-            self.pieces.append(_SPACES.sub(" ", data))
+            self._append(_SPACES.sub(" ", data))
 
 
 def html_to_text(html: str) -> str:
     """Return the readable text of the HTML document ``html``.
 
-    Drops ``<script>``, ``<style>`` and ``<title>`` content; turns ``<br>``, ``<li>``
-    and the ends of ``<p>``, ``<div>``, ``<tr>`` and similar blocks into line breaks; unescapes
-    entities; collapses whitespace and blank lines. Never raises.
+    Drops ``<script>``, ``<style>`` and ``<title>`` content; turns ``<br>`` and the starts and
+    ends of ``<p>``, ``<div>``, ``<li>``, ``<tr>`` and similar blocks into line breaks; unescapes
+    entities; collapses whitespace (keeping it inside ``<pre>``) and blank lines. Never raises.
     """
+    if "\ue000" in html or "\ue001" in html:
+        html = html.translate(_DROP)
     collector = _TextCollector()
     try:
         collector.feed(html)
@@ -93,4 +121,4 @@ def html_to_text(html: str) -> str:
     text = _TRAILING.sub("\n", text)
     text = _LEADING.sub("\n", text)
     text = _BLANK_LINES.sub("\n\n", text)
-    return text.strip()
+    return text.strip().translate(_RESTORE).rstrip()

@@ -132,9 +132,34 @@ def _codec(charset: str | None) -> str | None:
     if not name:
         return None
     try:
-        return codecs.lookup(name).name
+        codec = codecs.lookup(name).name
+        # A bytes-to-bytes codec named as a charset ("base64", "quoted-printable") decodes no
+        # text: bytes.decode raises LookupError for it (given any bytes at all).
+        b"a".decode(codec, "ignore")
+        return codec
     except (LookupError, ValueError, TypeError):
         return None
+
+
+# Bytes that UTF-8 rejects in mostly-UTF-8 text, among ASCII (or other stray bytes), are read as
+# Windows-1252 (Latin-1 for its five holes): Latin-1 text in a UTF-8 body, such as a disclaimer a
+# server appended, is the usual cause, and "Geschäftsführer" reads better than
+# "Gesch\ufffdftsf\ufffdhrer". Right after a UTF-8 multi-byte character, or cut off at the very
+# end, a bad byte is damage to UTF-8 text (a truncated name) and stays U+FFFD.
+_CP1252_BYTES = [bytes([b]).decode("cp1252", "ignore") or chr(b) for b in range(256)]
+_STRAY_BYTES = "mailer.stray-bytes-as-cp1252"
+
+
+def _stray_bytes_as_cp1252(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    before = error.object[error.start - 1] if error.start else 0
+    if 0x80 <= before < 0xC0 or error.reason == "unexpected end of data":
+        return "\ufffd", error.end
+    return "".join(_CP1252_BYTES[b] for b in error.object[error.start : error.end]), error.end
+
+
+codecs.register_error(_STRAY_BYTES, _stray_bytes_as_cp1252)
 
 
 def _decode_bytes(data: bytes, charset: str | None, defects: list[str]) -> str:
@@ -146,8 +171,7 @@ def _decode_bytes(data: bytes, charset: str | None, defects: list[str]) -> str:
     if codec:
         try:
             return data.decode(codec)
-        except (UnicodeError, LookupError):
-            # LookupError: a bytes-to-bytes codec such as "base64" named as a charset.
+        except UnicodeError:
             pass
         if codec.startswith("iso2022_jp"):
             text = _jis_as_cp932(data)
@@ -162,7 +186,7 @@ def _decode_bytes(data: bytes, charset: str | None, defects: list[str]) -> str:
         pass
     if codec:
         try:
-            text = data.decode(codec, "replace")
+            text = data.decode(codec, _STRAY_BYTES if codec == "utf-8" else "replace")
             defects.append(f"bytes invalid in {charset}")
             return text
         except LookupError:
@@ -172,10 +196,10 @@ def _decode_bytes(data: bytes, charset: str | None, defects: list[str]) -> str:
     text = data.decode("utf-8", "replace")
     bad = text.count("\ufffd")
     if len(text) - len(data) < -2 * bad:
-        # Mostly valid UTF-8 (each good multi-byte character shortens the text): a few
-        # stray bytes are better shown as U+FFFD than everything as mojibake.
+        # Mostly valid UTF-8 (each good multi-byte character shortens the text): better read
+        # as such, with a few stray bytes, than everything as mojibake.
         defects.append("bytes invalid in UTF-8")
-        return text
+        return data.decode("utf-8", _STRAY_BYTES)
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
@@ -308,16 +332,49 @@ def decode_header_value(value: str, hint: str | None = None, defects: list[str] 
     return _CONTROLS.sub("", "".join(out))
 
 
+_PARAM_HEADERS = frozenset({"content-type", "content-disposition"})
+# An RFC 2231 parameter as email.utils.decode_params reads it, with or without a value: whole
+# ("name*") or a section ("name*0", "name*1*"); group 2 is the section number, empty if whole.
+_EXTENDED_PARAM = re.compile(r";\s*(\w+)\*(?:(\d+)\*?)?\s*(?=[=;]|$)", re.ASCII)
+_PARAM_SECTION = re.compile(r';\s*(\w+)\*\d+\*?\s*(?:=\s*(?:"(?:[^"\\]|\\.)*"?|[^;]*))?(?=;|$)', re.ASCII)
+
+
+def _without_clashing_sections(value: str) -> str:
+    """Drop the numbered RFC 2231 sections of a parameter that is also given whole (``name*=``).
+
+    ``decode_params`` sorts a parameter's sections by number and raises TypeError comparing the
+    whole form's ``None`` with an int, from the parser itself (``get_boundary``) and from every
+    ``get_param`` on that header: one odd parameter would lose the whole message.
+    """
+    whole, numbered = set(), set()
+    for name, number in _EXTENDED_PARAM.findall(value):
+        (numbered if number else whole).add(name.lower())
+    clashing = whole & numbered
+    if not clashing:
+        return value
+    return _PARAM_SECTION.sub(lambda m: "" if m.group(1).lower() in clashing else m.group(0), value)
+
+
 class _Policy(Compat32):
     """``compat32``, except that header values holding raw 8-bit bytes come back as text.
 
     Stock ``compat32`` wraps them in :class:`email.header.Header` objects, on which
     ``get_param``/``get_filename`` fail; UTF-8 filenames (RFC 6532) are common enough to matter.
+    Values that would make the stdlib raise are mended: NULs dropped, and RFC 2231 parameters
+    given both whole and in sections reduced to the whole form.
     """
 
     def header_fetch_parse(self, name: str, value: str) -> str:
-        if isinstance(value, str) and not value.isascii():
-            return _text_of_raw(value, None, [])
+        if not isinstance(value, str):
+            return value
+        if not value.isascii():
+            value = _text_of_raw(value, None, [])
+        if "\x00" in value:
+            # A NUL means nothing in a header, and the stdlib's charset lookups raise ValueError
+            # ("embedded null character") on a charset parameter holding one.
+            value = value.replace("\x00", "")
+        if "*" in value and name.lower() in _PARAM_HEADERS:
+            return _without_clashing_sections(value)
         return value
 
 
@@ -565,9 +622,22 @@ def _part_text(part: Message, defects: list[str]) -> str:
     return _NEWLINES.sub("\n", text)
 
 
+def _payload(part: Message) -> list[Message] | str:
+    """Return the payload as parsed: the sub-parts, or the body text still transfer-encoded.
+
+    For a body holding raw 8-bit bytes, ``get_payload()`` decodes them again with the charset
+    parameter and catches only LookupError: a charset with a NUL in it raises ValueError, an
+    RFC 2231 ``charset*=`` (a tuple) TypeError. The text as parsed is what the callers want.
+    """
+    try:
+        return part.get_payload()
+    except (ValueError, TypeError):
+        return part._payload  # noqa: SLF001 - the only way past that decoding
+
+
 def _payload_size(part: Message) -> int:
     """Return the decoded size of a part, computed without decoding where that is costly."""
-    payload = part.get_payload()
+    payload = _payload(part)
     if isinstance(payload, list):
         return sum(_message_size(m) for m in payload if isinstance(m, Message))
     if not isinstance(payload, str):
@@ -584,7 +654,7 @@ def _payload_size(part: Message) -> int:
 def _message_size(msg: Message) -> int:
     """Estimate the size of an enclosed message from its headers and raw payloads."""
     size = sum(len(k) + len(v) + 4 for k, v in msg.raw_items()) + 2
-    payload = msg.get_payload()
+    payload = _payload(msg)
     if isinstance(payload, list):
         return size + sum(_message_size(m) for m in payload if isinstance(m, Message))
     return size + (len(payload) if isinstance(payload, str) else 0)
@@ -601,7 +671,7 @@ def _calendar(part: Message, defects: list[str]) -> CalendarPart:
 
 def _status_text(part: Message, defects: list[str]) -> str:
     """Return a delivery-status part as text: its field blocks, separated by blank lines."""
-    payload = part.get_payload()
+    payload = _payload(part)
     if isinstance(payload, str):
         return _part_text(part, defects)
     blocks = []
@@ -611,7 +681,7 @@ def _status_text(part: Message, defects: list[str]) -> str:
             continue
         items = list(block.raw_items())
         lines = [f"{k}: {_text_of_raw(_unfold(v), None, defects)}" for k, v in items]
-        rest = _part_text(block, defects).strip() if isinstance(block.get_payload(), str) else ""
+        rest = _part_text(block, defects).strip() if isinstance(_payload(block), str) else ""
         if encoded and not lines and rest:
             # A mail gateway was seen base64-encoding the per-recipient fields and announcing
             # it with a Content-Transfer-Encoding field in the block before.
