@@ -27,3 +27,43 @@ class TransientSendError(SendError):
 
 class PermanentSendError(SendError):
     """Sending failed for good (SMTP 5xx): retrying will not help."""
+
+
+class PartiallySentError(PermanentSendError):
+    """Some recipients accepted the message and the others refused it.
+
+    The message has been delivered to :attr:`accepted`: resending it would give them a second
+    copy, so this is a :class:`PermanentSendError` for the message as a whole. :attr:`refused`
+    maps each refused recipient to the server's ``(code, reply)``; record them, and retry one
+    alone (a new send to that recipient only) if its code is 4xx.
+    """
+
+    def __init__(self, message: str, *, accepted: tuple[str, ...], refused: dict[str, tuple[int, str]]) -> None:
+        super().__init__(message)
+        self.accepted = tuple(accepted)
+        self.refused = dict(refused)
+
+    def __reduce__(self):
+        return _rebuild_partially_sent, (str(self), self.accepted, self.refused)
+
+
+def _rebuild_partially_sent(message: str, accepted: tuple[str, ...], refused: dict) -> PartiallySentError:
+    return PartiallySentError(message, accepted=accepted, refused=refused)
+
+
+class SenderAuthError(SendError):
+    """The mail server refused the sender's credentials, or offers no way to log in.
+
+    Neither the message's fault (it is not permanent for the message) nor fixed by retrying
+    soon (it is not transient): keep the message queued, stop sending, and tell an operator.
+    """
+
+
+class SenderTLSError(SendError):
+    """TLS to the mail server could not be set up as configured.
+
+    The server does not offer STARTTLS, or its certificate failed verification. Like
+    :class:`SenderAuthError` this is a configuration problem, not the message's and not a passing
+    one (a plain-text fallback would expose the mail): keep the message queued and tell an
+    operator. A handshake that fails for network reasons is a :class:`TransientSendError`.
+    """
