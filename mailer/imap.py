@@ -157,8 +157,8 @@ class ImapSource:
     ) -> None:
         if security not in SECURITY_MODES:
             raise ValueError(f"security must be one of {SECURITY_MODES}, not {security!r}")
-        if not 1 <= batch_size <= MAX_BATCH_SIZE:
-            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, not {batch_size}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         if idle_renew_seconds <= 0 or timeout <= 0:
             raise ValueError("idle_renew_seconds and timeout must be positive")
         self.name = name
@@ -172,7 +172,9 @@ class ImapSource:
         self.quarantine_folder = quarantine_folder
         self.use_idle = use_idle
         self.idle_renew_seconds = idle_renew_seconds
-        self.batch_size = batch_size
+        # Intake batches may hold up to 5000 messages (mailbox.batch_size): a batch larger than
+        # one FETCH may name is fetched with several commands rather than refused.
+        self.batch_size = min(batch_size, MAX_BATCH_SIZE)
         self.timeout = timeout
         self._ssl_context = ssl_context
         self._client: IMAPClient | None = None
@@ -208,7 +210,7 @@ class ImapSource:
         return key
 
     def fetch(self, keys: Sequence[str]) -> list[SourceMessage]:
-        """Return the messages for ``keys`` in UID order, with one ``UID FETCH`` per ``batch_size``.
+        """Return the messages for ``keys`` in UID order, one ``UID FETCH`` per ``batch_size`` (at most 500).
 
         Reads with ``BODY.PEEK[]``, so nothing is marked ``\\Seen`` before it is acknowledged. Keys
         of another UIDVALIDITY or of expunged messages are left out.
@@ -261,8 +263,13 @@ class ImapSource:
     # -- operations (run by _run with a live client) -------------------------------------------
 
     def _list_new(self, client: IMAPClient, cursor: str | None) -> list[str]:
+        # A server may search the folder as it stood at the end of the previous command: Dovecot
+        # syncs a session's view of the folder after each command, so mail delivered since then
+        # would be missed until the pass after next. NOOP makes it sync (RFC 3501 6.1.2).
+        client.noop()
         # The search below sees everything announced so far; later announcements make wait() return.
-        _pop_untagged(client, "EXISTS", "RECENT")
+        # Expunges by other sessions (another worker filing mail) are of no use: drop them too.
+        _pop_untagged(client, "EXISTS", "RECENT", "EXPUNGE", "VANISHED")
         self._must_relist = False
         last_uid = 0
         if cursor is not None:
@@ -307,7 +314,17 @@ class ImapSource:
             if keyword in self._keywords:
                 flags = [*flags, keyword]
             for uid_set in uid_sets(uids_for(keys, self._uidvalidity)):
-                self._file(client, uid_set, flags, keyword, folder)
+                try:
+                    self._file(client, uid_set, flags, keyword, folder)
+                except imaplib.IMAP4.error as exc:
+                    if "EXPUNGEISSUED" not in str(exc):
+                        raise
+                    # Another session (a person's mail client, a server-side rule) moved some of
+                    # these messages while we worked, and Dovecot then refuses the whole MOVE
+                    # (RFC 5530). NOOP brings our view up to date, and the same command files the rest.
+                    log.info("%s: some of %s were filed meanwhile by another session", self.name, uid_set)
+                    client.noop()
+                    self._file(client, uid_set, flags, keyword, folder)
         _pop_untagged(client, "EXPUNGE", "VANISHED")  # imaplib would keep them for ever
 
     def _file(self, client: IMAPClient, uid_set: str, flags: list[str], keyword: str, folder: str | None) -> None:
@@ -349,6 +366,12 @@ class ImapSource:
             while not stop.is_set():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
+                    break
+                if _read_ahead(client):
+                    # Lines already in a buffer (Dovecot sends "+ idling" and the EXISTS of mail
+                    # that came since the last command in one packet) are invisible to select()
+                    # and idle_check(): leave IDLE, which reads them, so that the caller lists.
+                    log.debug("%s: the server spoke as IDLE began", self.name)
                     break
                 responses = _idle_responses(client, min(remaining, IDLE_SLICE_SECONDS))
                 if announces_new_mail(responses):
@@ -479,19 +502,36 @@ def _pop_untagged(client: IMAPClient, *names: str) -> bool:
     return found
 
 
+def _read_ahead(client: IMAPClient) -> bool:
+    """Whether bytes from the server wait in a buffer (imaplib's, or TLS's), where select() cannot see them.
+
+    imaplib reads the socket through a buffered file, so lines that arrive together with the line
+    it was waiting for are read ahead. Peeks without blocking.
+    """
+    sock = client.socket()
+    if isinstance(sock, ssl.SSLSocket) and sock.pending() > 0:
+        return True
+    timeout = sock.gettimeout()
+    sock.settimeout(0)
+    try:
+        return bool(client._imap.file.peek(1))
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return False
+    finally:
+        sock.settimeout(timeout)
+
+
 def _idle_responses(client: IMAPClient, seconds: float) -> list[tuple]:
     """Wait up to ``seconds`` for IDLE responses. Raises :class:`ConnectionError` if the link closed.
 
     ``idle_check`` returns nothing both on a timeout and on EOF; polling the socket first tells
-    the two apart: readable but nothing to read means the server hung up.
+    the two apart: readable but nothing to read means the server hung up. Call it only when
+    nothing is read ahead (:func:`_read_ahead`): ``idle_check`` waits for the socket too.
     """
-    sock = client.socket()
-    pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
-    if not pending:
-        with selectors.DefaultSelector() as selector:
-            selector.register(sock, selectors.EVENT_READ)
-            if not selector.select(seconds):
-                return []
+    with selectors.DefaultSelector() as selector:
+        selector.register(client.socket(), selectors.EVENT_READ)
+        if not selector.select(seconds):
+            return []
     responses = client.idle_check(timeout=0)
     if not responses:
         raise ConnectionResetError("the server closed the connection")

@@ -105,7 +105,7 @@ class Intake:
             summary, outcomes = self.handle(todo, source.name, now)
             self.store.record_intake(source.name, [(m.key, o) for m, o in zip(todo, outcomes)], now)
             self.store.set_cursor(source.name, source.cursor_after(batch[-1].key), now)
-        self._acknowledge(source, [(m.key, o) for m, o in zip(todo, outcomes)])
+        self._acknowledge(source, [m.key for m in todo])
         return summary
 
     def acknowledge_pending(self, source: MailboxSource) -> None:
@@ -113,16 +113,28 @@ class Intake:
         processed, quarantined = self.store.unacknowledged(source.name)
         if processed or quarantined:
             log.info("acknowledging %d messages handled before a restart", len(processed) + len(quarantined))
-            source.acknowledge(processed, quarantined)
-            self.store.mark_acknowledged(source.name, processed + quarantined)
+            self._acknowledge(source, processed + quarantined)
 
-    def _acknowledge(self, source: MailboxSource, outcomes: Iterable[tuple[str, IntakeOutcome]]) -> None:
-        processed, quarantined = [], []
-        for key, outcome in outcomes:
-            (quarantined if outcome is IntakeOutcome.QUARANTINED else processed).append(key)
-        if processed or quarantined:
-            source.acknowledge(processed, quarantined)
-            self.store.mark_acknowledged(source.name, processed + quarantined)
+    def _acknowledge(self, source: MailboxSource, keys: Sequence[str]) -> None:
+        """Flag and file those of ``keys`` that are still unacknowledged, holding the mailbox lock.
+
+        Two workers must never file one message at the same time: a MOVE is a copy and an expunge,
+        and two sessions moving one message at once can both copy it (Dovecot does). That would
+        happen when one worker finishes its batch while another, starting a pass, takes the same
+        committed keys for a crashed worker's. Under the lock, the second finds them acknowledged.
+        The outcome of each key (processed or quarantined) is the one recorded with it.
+        """
+        if not keys:
+            return
+        wanted = set(keys)
+        with self.store.transaction():
+            self.store.lock_mailbox(source.name, self.clock())
+            processed, quarantined = self.store.unacknowledged(source.name)
+            processed = [key for key in processed if key in wanted]
+            quarantined = [key for key in quarantined if key in wanted]
+            if processed or quarantined:
+                source.acknowledge(processed, quarantined)
+                self.store.mark_acknowledged(source.name, processed + quarantined)
 
     # -- messages -------------------------------------------------------------------------------
 

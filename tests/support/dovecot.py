@@ -283,19 +283,25 @@ class DovecotServer:
     def kick(self, email: str, timeout: float = 10.0) -> None:
         """Disconnect every IMAP session of ``email`` (``doveadm kick``), as a server restart would.
 
-        Returns once Dovecot no longer lists a session for ``email``: the sockets are closed.
+        Returns once Dovecot no longer lists the kicked sessions: their sockets are closed. A client
+        that reconnects at once (a worker) gets a new session, which is not waited for.
         """
+        kicked = self.session_pids(email)
         self.doveadm("kick", email)
         deadline = time.monotonic() + timeout
-        while self.sessions(email):
+        while remaining := kicked & self.session_pids(email):
             if time.monotonic() > deadline:
-                raise DovecotError(f"{email} still has {self.sessions(email)} session(s) after kick\n{self.log()}")
+                raise DovecotError(f"{email} still has session(s) {sorted(remaining)} after kick\n{self.log()}")
             time.sleep(0.02)
 
     def sessions(self, email: str) -> int:
         """Return how many IMAP connections ``email`` has (``doveadm who``)."""
-        lines = self.doveadm("who", email).splitlines()[1:]  # the first line is a header
-        return sum(int(line.split()[1]) for line in lines if line.split()[:1] == [email])
+        return len(self.session_pids(email))
+
+    def session_pids(self, email: str) -> set[int]:
+        """Return the process ids of ``email``'s IMAP connections (one process per connection)."""
+        lines = self.doveadm("who", "-1", email).splitlines()[1:]  # the first line is a header
+        return {int(fields[2]) for fields in map(str.split, lines) if fields[:2] == [email, "imap"]}
 
     def doveadm(self, *args: str) -> str:
         """Run ``doveadm -c FILE ARGS`` against this instance and return its output."""
