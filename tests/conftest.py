@@ -19,7 +19,8 @@ def corpus_dir() -> Path:
     return CORPUS
 
 
-from support.postgres import *  # noqa: E402,F401,F403
+# The server fixtures: a Dovecot IMAP server, an aiosmtpd SMTP server, a PostgreSQL database.
+pytest_plugins = ["support.dovecot", "support.smtp", "support.postgres"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

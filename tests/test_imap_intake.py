@@ -25,7 +25,7 @@ from imapclient import IMAPClient
 import mailer.imap
 from mailer.errors import MailboxConnectError
 from mailer.imap import ImapSource, parse_key
-from support.dovecot import DovecotServer, dovecot, imap_account  # noqa: F401  (fixtures)
+from support.dovecot import DovecotServer
 from ticketing.clock import utcnow
 from ticketing.domain import MessageKind, MessageStatus
 from ticketing.intake import Intake, IntakeSummary

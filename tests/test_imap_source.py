@@ -16,7 +16,7 @@ from imapclient import IMAPClient
 import mailer.imap
 from mailer.errors import MailboxAuthError, MailboxConnectError, MailboxError
 from mailer.imap import ImapSource, parse_key, uid_sets
-from support.dovecot import DovecotServer, dovecot, free_port, imap_account  # noqa: F401  (fixtures)
+from support.dovecot import DovecotServer, free_port
 
 pytestmark = pytest.mark.dovecot
 

@@ -22,7 +22,7 @@ from mailer.errors import (
 )
 from mailer.message import Address
 from mailer.sending import DirectorySender, MailSender, SmtpSender, message_file_name
-from support.smtp import SmtpTestServer, smtp_ca, smtp_server, smtp_server_factory  # noqa: F401 - fixtures
+from support.smtp import SmtpTestServer
 
 SUPPORT = "support@northwind.example"
 BOB = "bob@globex.example"

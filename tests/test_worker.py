@@ -1,5 +1,4 @@
 """The worker loop: ticks, backoff after a dropped server, a clean stop."""
-import os
 import shutil
 import signal
 import subprocess

@@ -5,7 +5,7 @@ Plain dataclasses, free of any storage library; the store returns these.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 
@@ -25,9 +25,31 @@ class MessageKind(str, Enum):
     """What an inbound message turned out to be."""
 
     NEW = "new"  # opened a ticket
-    REPLY = "reply"  # joined an existing ticket
+    REPLY = "reply"  # joined an existing ticket (a customer's, or a copy of an engineer's answer)
+    ENGINEER_REPLY = "engineer_reply"  # an engineer answering through support: relayed, commands run
+    NOTICE = "notice"  # a contract-closed notice from a trusted sender: an engagement
+    CALENDAR = "calendar"  # an iMIP reply to an invitation
     AUTOMATED = "automated"  # auto-reply, bulk or report: stored, no ticket, never answered
     BOUNCE = "bounce"  # delivery report: stored, no ticket, never answered
+
+
+class EventKind(str, Enum):
+    """What can happen to a ticket; the SLA clocks are computed from these."""
+
+    CREATED = "created"
+    ASSIGNED = "assigned"
+    CUSTOMER_REPLIED = "customer_replied"
+    ENGINEER_REPLIED = "engineer_replied"  # an answer the customer received: stops first response
+    PENDING = "pending"
+    REOPENED = "reopened"
+    RESOLVED = "resolved"
+    PRIORITY_CHANGED = "priority_changed"
+    CUTOVER_CHANGED = "cutover_changed"
+    NOTE = "note"
+    COMMAND_IGNORED = "command_ignored"
+    COMMAND_REJECTED = "command_rejected"
+    BOUNCED = "bounced"
+    REFERRED = "referred"  # a stranger's reply to this ticket opened another
 
 
 class MessageStatus(str, Enum):
@@ -53,6 +75,17 @@ class Ticket:
     created_at: datetime
     updated_at: datetime
     message_count: int = 0
+    account: str | None = None  # the account's name
+    assignee: str | None = None
+    assigned_at: datetime | None = None
+    review: bool = False
+    reasons: tuple[str, ...] = ()
+    assignment: dict = field(default_factory=dict)
+    cutover_date: date | None = None
+    cutover_text: str = ""
+    refers_to: int | None = None
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
 
     def as_json(self) -> dict:
         return {
@@ -66,6 +99,80 @@ class Ticket:
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "message_count": self.message_count,
+            "assignee": self.assignee,
+            "account": self.account,
+            "cutover_date": self.cutover_date.isoformat() if self.cutover_date else None,
+            "review": self.review,
+            "refers_to": self.refers_to,
+        }
+
+
+@dataclass(frozen=True)
+class Contact:
+    email: str
+    name: str = ""
+    role: str = ""
+    failing_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    name: str
+    domains: tuple[str, ...] = ()
+    engineer: str | None = None
+    tier: str | None = None
+    timezone: str = "UTC"
+    contacts: tuple[Contact, ...] = ()
+
+
+@dataclass(frozen=True)
+class Engagement:
+    id: int
+    account: str
+    engineer: str | None
+    tier: str | None
+    contract_id: str
+    close_date: date | None
+    sales_rep: str
+    golive_date: date | None
+    ticket_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketEvent:
+    at: datetime
+    kind: EventKind
+    actor: str = ""
+    detail: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {"at": self.at.isoformat(), "kind": self.kind.value, "actor": self.actor, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    id: int
+    message_id: str
+    ticket_id: int | None
+    purpose: str
+    recipients: tuple[str, ...]
+    subject: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id, "message_id": self.message_id, "ticket_id": self.ticket_id, "purpose": self.purpose,
+            "recipients": list(self.recipients), "subject": self.subject, "status": self.status,
+            "attempts": self.attempts, "next_attempt_at": self.next_attempt_at.isoformat(),
+            "last_error": self.last_error, "created_at": self.created_at.isoformat(),
+            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
         }
 
 

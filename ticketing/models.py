@@ -64,6 +64,34 @@ class IntakeRecord(BaseModel):
         indexes = ((("mailbox", "key"), True), (("mailbox", "acked"), False))
 
 
+class Account(BaseModel):
+    """A customer company: declared in the configuration or created from a contract-closed notice."""
+
+    name = pw.CharField(max_length=200, unique=True)
+    tier = pw.CharField(max_length=100, null=True)
+    engineer = pw.CharField(max_length=320, null=True)  # the assigned engineer's address
+    timezone = pw.CharField(max_length=64, default="UTC")
+    origin = pw.CharField(max_length=20)  # "config" or "notice"
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+
+class AccountDomain(BaseModel):
+    account = pw.ForeignKeyField(Account, backref="domains", on_delete="CASCADE")
+    domain = pw.CharField(max_length=253, unique=True)  # lower-case
+
+
+class Contact(BaseModel):
+    """A person at a customer; ``failing_since`` is set when mail to them bounced for good."""
+
+    account = pw.ForeignKeyField(Account, backref="contacts", null=True, on_delete="SET NULL")
+    email = pw.CharField(max_length=320, unique=True)  # domain lower-cased
+    name = pw.CharField(max_length=200, default="")
+    role = pw.CharField(max_length=100, default="")
+    failing_since = UTCDateTimeField(null=True)
+    failure = pw.TextField(default="")
+
+
 class Ticket(BaseModel):
     kind = pw.CharField(max_length=30)
     status = pw.CharField(max_length=20, index=True)
@@ -73,6 +101,50 @@ class Ticket(BaseModel):
     requester_name = pw.CharField(max_length=200, default="")
     created_at = UTCDateTimeField(index=True)
     updated_at = UTCDateTimeField()
+    # schema 2
+    account = pw.ForeignKeyField(Account, null=True, backref="tickets", on_delete="SET NULL")
+    assignee = pw.CharField(max_length=320, null=True, index=True)
+    assigned_at = UTCDateTimeField(null=True)
+    review = pw.BooleanField(default=False)  # flagged for a person to look at (an untrusted notice)
+    reasons = pw.TextField(default="[]")  # JSON: why it was classified so
+    assignment = pw.TextField(default="{}")  # JSON: why it went to its assignee
+    cutover_date = pw.DateField(null=True)  # go-live intents: the intended cut-over, a local date
+    cutover_text = pw.TextField(default="")
+    refers_to = pw.IntegerField(null=True)  # a ticket opened by a stranger's reply to another
+    first_response_at = UTCDateTimeField(null=True)
+    resolved_at = UTCDateTimeField(null=True)
+
+
+class Engagement(BaseModel):
+    """An onboarding engagement, started by a contract-closed notice."""
+
+    account = pw.ForeignKeyField(Account, backref="engagements", on_delete="CASCADE")
+    engineer = pw.CharField(max_length=320, null=True)
+    tier = pw.CharField(max_length=100, null=True)
+    contract_id = pw.CharField(max_length=200, default="")
+    close_date = pw.DateField(null=True)
+    sales_rep = pw.CharField(max_length=320, default="")
+    golive_date = pw.DateField(null=True)
+    status = pw.CharField(max_length=20, default="active")
+    ticket = pw.ForeignKeyField(Ticket, null=True, backref="engagements", on_delete="SET NULL")
+    details = pw.TextField(default="{}")  # JSON: everything the notice said
+    created_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("account", "contract_id"), True),)
+
+
+class TicketEvent(BaseModel):
+    """The event log of a ticket: what happened, when, by whom (the SLA clocks read it)."""
+
+    ticket = pw.ForeignKeyField(Ticket, backref="events", on_delete="CASCADE")
+    at = UTCDateTimeField()
+    kind = pw.CharField(max_length=40)
+    actor = pw.CharField(max_length=320, default="")
+    detail = pw.TextField(default="{}")  # JSON
+
+    class Meta:
+        indexes = ((("ticket", "at"), False),)
 
 
 class InboundMessage(BaseModel):
@@ -129,6 +201,15 @@ class OutboundMessage(BaseModel):
     last_error = pw.TextField(default="")
     created_at = UTCDateTimeField()
     sent_at = UTCDateTimeField(null=True)
+    # schema 2
+    envelope_from = pw.CharField(max_length=320, default="")
+    engagement = pw.ForeignKeyField(Engagement, null=True, backref="outbound", on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("purpose", "recipients", "created_at"), False),)
 
 
-MODELS = [SchemaVersion, MailboxState, IntakeRecord, Ticket, InboundMessage, Quarantine, OutboundMessage]
+MODELS = [
+    SchemaVersion, MailboxState, IntakeRecord, Account, AccountDomain, Contact, Ticket, Engagement,
+    TicketEvent, InboundMessage, Quarantine, OutboundMessage,
+]

@@ -12,13 +12,14 @@ from typing import Callable
 
 import peewee as pw
 from playhouse.db_url import connect as connect_url
+from playhouse.migrate import SchemaMigrator, migrate
 
 from . import models
 
 log = logging.getLogger(__name__)
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _PG_LOCK_ID = 0x5767  # advisory lock taken while migrating, so two workers never migrate at once
 
@@ -88,18 +89,69 @@ def current_version(db: pw.Database) -> int:
     return row.version if row else 0
 
 
-def _migrate_to_1(db: pw.Database) -> None:
-    db.create_tables(models.MODELS)
+# -- migrations -----------------------------------------------------------------------------------
+#
+# An empty database gets the current models' tables at once and the current version. A database at
+# an older version runs each migration after its version, in order. A migration that creates a
+# table creates it from the current model, so a later migration that changes that table must look
+# before it acts (_add_missing_columns does).
 
 
-MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {1: _migrate_to_1}
+def _migrate_to_2(db: pw.Database) -> None:
+    """Accounts, contacts, engagements, the ticket event log; routing and classification on tickets."""
+    db.create_tables([models.Account, models.AccountDomain, models.Contact, models.Engagement, models.TicketEvent])
+    _add_missing_columns(db, models.Ticket, [
+        "account", "assignee", "assigned_at", "review", "reasons", "assignment", "cutover_date",
+        "cutover_text", "refers_to", "first_response_at", "resolved_at",
+    ])
+    _add_missing_columns(db, models.OutboundMessage, ["envelope_from", "engagement"])
+    db.execute_sql(_create_index_sql("outbound_message_purpose_recipients_created_at", "outbound_message",
+                                     ["purpose", "recipients", "created_at"]))
+
+
+def _add_missing_columns(db: pw.Database, model: type[pw.Model], names: list[str]) -> None:
+    table = model._meta.table_name
+    present = {column.name for column in db.get_columns(table)}
+    migrator = SchemaMigrator.from_database(db)
+    operations = []
+    for name in names:
+        field = model._meta.fields[name]
+        if field.column_name not in present:
+            operations.append(migrator.add_column(table, field.column_name, field))
+    if operations:
+        migrate(*operations)
+
+
+def _create_index_sql(name: str, table: str, columns: list[str]) -> str:
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    return f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({quoted})'
+
+
+#: The step that brings a database from the version before to the key's version (1 is the first release).
+MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {2: _migrate_to_2}
 
 
 def upgrade(db: pw.Database) -> tuple[int, int]:
     """Migrate the schema to :data:`SCHEMA_VERSION`; return (version before, version after).
 
-    Raises :class:`SchemaError` when the database is newer than this code.
+    An empty database gets the current schema at once. Raises :class:`SchemaError` when the
+    database is newer than this code.
     """
+    sqlite = isinstance(db, pw.SqliteDatabase)
+    if sqlite:
+        # SQLite changes a column by rebuilding its table; with foreign keys on, dropping the old
+        # table would "delete" its rows and null every reference to them (ON DELETE SET NULL).
+        # The pragma is a no-op inside a transaction, so it is set around it (SQLite's own
+        # procedure for table changes), and the references are checked before the commit.
+        db.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        return _upgrade(db, sqlite)
+    finally:
+        if sqlite:
+            db.execute_sql("PRAGMA foreign_keys = ON")
+
+
+def _upgrade(db: pw.Database, sqlite: bool) -> tuple[int, int]:
     with db.atomic():
         if isinstance(db, pw.PostgresqlDatabase):
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_ID,))
@@ -108,11 +160,18 @@ def upgrade(db: pw.Database) -> tuple[int, int]:
             raise SchemaError(
                 f"the database is at schema version {before}, newer than this whiteglove ({SCHEMA_VERSION}): upgrade whiteglove"
             )
-        for version in range(before + 1, SCHEMA_VERSION + 1):
-            log.info("migrating the database schema to version %s", version)
-            MIGRATIONS[version](db)
+        if before == 0:
+            log.info("creating the database schema (version %s)", SCHEMA_VERSION)
+            db.create_tables(models.MODELS)
+        else:
+            for version in range(before + 1, SCHEMA_VERSION + 1):
+                log.info("migrating the database schema to version %s", version)
+                MIGRATIONS[version](db)
+        if sqlite and db.execute_sql("PRAGMA foreign_key_check").fetchone() is not None:
+            raise SchemaError("the migration left references to missing rows: nothing was changed")
+        if before != SCHEMA_VERSION:
             models.SchemaVersion.delete().execute()
-            models.SchemaVersion.create(version=version)
+            models.SchemaVersion.create(version=SCHEMA_VERSION)
     return before, SCHEMA_VERSION
 
 

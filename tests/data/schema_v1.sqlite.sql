@@ -1,0 +1,23 @@
+-- The schema at version 1 (the foundation release), as SQLite DDL: tests migrate it upward.
+CREATE TABLE IF NOT EXISTS "ticket" ("id" INTEGER NOT NULL PRIMARY KEY, "kind" VARCHAR(30) NOT NULL, "status" VARCHAR(20) NOT NULL, "priority" VARCHAR(4) NOT NULL, "subject" TEXT NOT NULL, "requester" VARCHAR(320) NOT NULL, "requester_name" VARCHAR(200) NOT NULL, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL);
+CREATE INDEX "ticket_status" ON "ticket" ("status");
+CREATE INDEX "ticket_requester" ON "ticket" ("requester");
+CREATE INDEX "ticket_created_at" ON "ticket" ("created_at");
+CREATE TABLE IF NOT EXISTS "inbound_message" ("id" INTEGER NOT NULL PRIMARY KEY, "dedupe_key" VARCHAR(1000) NOT NULL, "message_id" VARCHAR(1000), "mailbox" VARCHAR(200) NOT NULL, "source_key" VARCHAR(500) NOT NULL, "status" VARCHAR(20) NOT NULL, "kind" VARCHAR(20), "ticket_id" INTEGER, "received_at" DATETIME NOT NULL, "date_header" DATETIME, "from_addr" VARCHAR(320) NOT NULL, "from_name" VARCHAR(200) NOT NULL, "to_addrs" TEXT NOT NULL, "cc_addrs" TEXT NOT NULL, "subject" TEXT NOT NULL, "in_reply_to" TEXT NOT NULL, "references" TEXT NOT NULL, "body_text" TEXT NOT NULL, "body_html" TEXT, "attachments" TEXT NOT NULL, "origin_reason" TEXT NOT NULL, "failed_recipients" TEXT NOT NULL, "size" INTEGER NOT NULL, "raw" BLOB NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("ticket_id") REFERENCES "ticket" ("id") ON DELETE SET NULL);
+CREATE UNIQUE INDEX "inbound_message_dedupe_key" ON "inbound_message" ("dedupe_key");
+CREATE INDEX "inbound_message_message_id" ON "inbound_message" ("message_id");
+CREATE INDEX "inbound_message_ticket_id" ON "inbound_message" ("ticket_id");
+CREATE TABLE IF NOT EXISTS "intake_record" ("id" INTEGER NOT NULL PRIMARY KEY, "mailbox" VARCHAR(200) NOT NULL, "key" VARCHAR(500) NOT NULL, "outcome" VARCHAR(20) NOT NULL, "acked" INTEGER NOT NULL, "created_at" DATETIME NOT NULL);
+CREATE UNIQUE INDEX "intake_record_mailbox_key" ON "intake_record" ("mailbox", "key");
+CREATE INDEX "intake_record_mailbox_acked" ON "intake_record" ("mailbox", "acked");
+CREATE TABLE IF NOT EXISTS "mailbox_state" ("name" VARCHAR(200) NOT NULL PRIMARY KEY, "cursor" VARCHAR(200), "updated_at" DATETIME NOT NULL);
+CREATE TABLE IF NOT EXISTS "outbound_message" ("id" INTEGER NOT NULL PRIMARY KEY, "message_id" VARCHAR(1000) NOT NULL, "ticket_id" INTEGER, "purpose" VARCHAR(50) NOT NULL, "recipients" TEXT NOT NULL, "subject" TEXT NOT NULL, "raw" BLOB NOT NULL, "status" VARCHAR(20) NOT NULL, "attempts" INTEGER NOT NULL, "next_attempt_at" DATETIME NOT NULL, "last_error" TEXT NOT NULL, "created_at" DATETIME NOT NULL, "sent_at" DATETIME, FOREIGN KEY ("ticket_id") REFERENCES "ticket" ("id") ON DELETE SET NULL);
+CREATE UNIQUE INDEX "outbound_message_message_id" ON "outbound_message" ("message_id");
+CREATE INDEX "outbound_message_ticket_id" ON "outbound_message" ("ticket_id");
+CREATE INDEX "outbound_message_status" ON "outbound_message" ("status");
+CREATE INDEX "outbound_message_next_attempt_at" ON "outbound_message" ("next_attempt_at");
+CREATE TABLE IF NOT EXISTS "quarantine" ("id" INTEGER NOT NULL PRIMARY KEY, "message_id" INTEGER NOT NULL, "reason" TEXT NOT NULL, "detail" TEXT NOT NULL, "created_at" DATETIME NOT NULL, "released_at" DATETIME, FOREIGN KEY ("message_id") REFERENCES "inbound_message" ("id") ON DELETE CASCADE);
+CREATE INDEX "quarantine_message_id" ON "quarantine" ("message_id");
+CREATE INDEX "quarantine_released_at" ON "quarantine" ("released_at");
+CREATE TABLE IF NOT EXISTS "wg_schema" ("id" INTEGER NOT NULL PRIMARY KEY, "version" INTEGER NOT NULL);
+INSERT INTO wg_schema (version) VALUES (1);

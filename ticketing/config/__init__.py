@@ -1,0 +1,63 @@
+"""The operator's configuration: a TOML file read into one frozen :class:`Config`.
+
+Validation collects every problem before failing, so ``whiteglove config check`` can list them all,
+each with its key and a fix. Passwords never sit in the file: a ``password_env`` key names the
+environment variable that holds them, read only when a connection is built (:func:`secret`).
+"""
+from __future__ import annotations
+
+import os
+
+from .checks import SECURITY_MODES, is_email, is_loopback, parse_spans, validate
+from .errors import ConfigError, Problem
+from .loader import config_from_dict, load_config
+from .sections import (
+    PRIORITIES,
+    AccountConfig,
+    CalendarConfig,
+    Config,
+    ContactConfig,
+    DatabaseConfig,
+    EngineerConfig,
+    MailboxConfig,
+    ManagerConfig,
+    OutgoingConfig,
+    PrioritiesConfig,
+    PriorityRule,
+    SecurityConfig,
+    SupportConfig,
+)
+
+__all__ = [
+    "PRIORITIES", "SECURITY_MODES", "AccountConfig", "CalendarConfig", "Config", "ConfigError", "ContactConfig",
+    "DatabaseConfig", "EngineerConfig", "MailboxConfig", "ManagerConfig", "OutgoingConfig",
+    "PrioritiesConfig", "PriorityRule", "Problem", "SecurityConfig", "SupportConfig",
+    "config_from_dict", "default_port", "is_email", "is_loopback", "load_config", "parse_spans", "secret",
+    "validate",
+]
+
+DEFAULT_PORTS = {
+    ("imap", "tls"): 993,
+    ("imap", "starttls"): 143,
+    ("imap", "none"): 143,
+    ("smtp", "tls"): 465,
+    ("smtp", "starttls"): 587,
+    ("smtp", "none"): 25,
+}
+
+
+def secret(env_name: str | None, key: str) -> str | None:
+    """Read the secret named by a ``password_env`` key from the environment.
+
+    Raises :class:`ConfigError` naming the variable when it is unset.
+    """
+    if not env_name:
+        return None
+    value = os.environ.get(env_name)
+    if value is None:
+        raise ConfigError([Problem(key, f"the environment variable {env_name} is not set", f"export {env_name}=… before running")])
+    return value
+
+
+def default_port(protocol: str, security: str) -> int:
+    return DEFAULT_PORTS[(protocol, security)]

@@ -1,0 +1,253 @@
+"""The rules an assembled configuration must satisfy, each broken rule a :class:`Problem`."""
+from __future__ import annotations
+
+import ipaddress
+import re
+import zoneinfo
+
+from .errors import Problem
+from .sections import PRIORITIES, WEEKDAYS, Config
+
+SECURITY_MODES = ("tls", "starttls", "none")
+_EMAIL = re.compile(r"^[^@\s<>(),;:\"\\]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z0-9-]{2,63}$")
+_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
+
+
+def validate(config: Config) -> list[Problem]:
+    """Return the problems of an assembled configuration (empty when it is usable)."""
+    problems: list[Problem] = []
+    problems += _database(config)
+    problems += _mailbox(config)
+    problems += _outgoing(config)
+    problems += _support(config)
+    problems += _calendars(config)
+    problems += _people(config)
+    problems += _accounts(config)
+    problems += _priorities(config)
+    return problems
+
+
+def is_email(value: str | None) -> bool:
+    return bool(value) and _EMAIL.match(value) is not None
+
+
+def _database(config: Config) -> list[Problem]:
+    if config.database.url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        return []
+    return [Problem("database.url", f"unsupported URL {config.database.url!r}", 'use "sqlite:///whiteglove.db" or "postgresql://user@host/db"')]
+
+
+def _mailbox(config: Config) -> list[Problem]:
+    mb = config.mailbox
+    problems: list[Problem] = []
+    if mb.backend == "ews":
+        problems.append(Problem("mailbox.backend", "the ews backend is not available yet", 'use "imap" for Exchange with IMAP enabled, or "maildir"'))
+    elif mb.backend == "maildir":
+        if not mb.path:
+            problems.append(Problem("mailbox.path", "required for the maildir backend", 'set path = "examples/inbox" (a folder with new/ and cur/)'))
+        elif not config.resolve(mb.path).is_dir():
+            problems.append(Problem("mailbox.path", f"no Maildir folder at {config.resolve(mb.path)}", "create it or correct the path (relative paths start at the config file's folder)"))
+    elif mb.backend == "imap":
+        problems += _server("mailbox", mb.host, mb.security, mb.username, mb.password_env)
+    else:
+        problems.append(Problem("mailbox.backend", f"unknown backend {mb.backend!r}", 'use "maildir" or "imap"'))
+    if mb.poll_seconds < 1:
+        problems.append(Problem("mailbox.poll_seconds", "must be at least 1", "set poll_seconds = 60"))
+    if not 1 <= mb.batch_size <= 5000:
+        problems.append(Problem("mailbox.batch_size", "must be between 1 and 5000", "set batch_size = 200"))
+    return problems
+
+
+def _outgoing(config: Config) -> list[Problem]:
+    out = config.outgoing
+    problems: list[Problem] = []
+    if out.backend == "ews":
+        problems.append(Problem("outgoing.backend", "the ews backend is not available yet", 'use "smtp" or "directory"'))
+    elif out.backend == "directory":
+        if not out.path:
+            problems.append(Problem("outgoing.path", "required for the directory backend", 'set path = "outbox"'))
+    elif out.backend == "smtp":
+        problems += _server("outgoing", out.host, out.security, out.username, out.password_env)
+    else:
+        problems.append(Problem("outgoing.backend", f"unknown backend {out.backend!r}", 'use "directory" or "smtp"'))
+    if not 1 <= out.max_attempts <= 100:
+        problems.append(Problem("outgoing.max_attempts", "must be between 1 and 100", "set max_attempts = 8"))
+    if out.retry_seconds < 1:
+        problems.append(Problem("outgoing.retry_seconds", "must be at least 1", "set retry_seconds = 60"))
+    return problems
+
+
+def _support(config: Config) -> list[Problem]:
+    problems: list[Problem] = []
+    if not is_email(config.support.address):
+        problems.append(Problem("support.address", f"not an email address: {config.support.address!r}", 'set address = "support@example.com"'))
+    if any(c in config.support.name for c in "\r\n\"<>"):
+        problems.append(Problem("support.name", "must not hold line breaks, quotes or angle brackets", 'set name = "Onboarding Support"'))
+    if config.support.acknowledgements_per_hour < 0:
+        problems.append(Problem("support.acknowledgements_per_hour", "must not be negative", "set acknowledgements_per_hour = 3"))
+    for index, sender in enumerate(config.security.trusted_notice_senders):
+        if not is_email(sender):
+            problems.append(Problem(f"security.trusted_notice_senders[{index}]", f"not an email address: {sender!r}", 'write e.g. "crm-notifications@example.com"'))
+    if config.security.require_authentication and not config.security.authserv_id:
+        problems.append(Problem("security.authserv_id", "require_authentication needs the authserv-id of your receiving server", 'set authserv_id = "mx.example.com" (the first word of its Authentication-Results headers)'))
+    return problems
+
+
+def _people(config: Config) -> list[Problem]:
+    problems: list[Problem] = []
+    managers = {m.email.lower() for m in config.managers}
+    calendars = {c.name for c in config.calendars}
+    seen: set[str] = set()
+    for index, manager in enumerate(config.managers):
+        where = f"managers[{index}]"
+        problems += _person(where, manager.email, manager.name, manager.timezone, seen)
+    for index, engineer in enumerate(config.engineers):
+        where = f"engineers[{index}]"
+        problems += _person(where, engineer.email, engineer.name, engineer.timezone, seen)
+        if engineer.manager is not None and engineer.manager.lower() not in managers:
+            problems.append(Problem(f"{where}.manager", f"{engineer.manager} is not one of [[managers]]", "add that manager under [[managers]] or correct the address"))
+        if engineer.calendar is not None and engineer.calendar not in calendars:
+            problems.append(Problem(f"{where}.calendar", f"no calendar named {engineer.calendar!r}", "declare it under [[calendars]] or correct the name"))
+    return problems
+
+
+def _calendars(config: Config) -> list[Problem]:
+    problems: list[Problem] = []
+    names: set[str] = set()
+    for index, calendar in enumerate(config.calendars):
+        where = f"calendars[{index}]"
+        if not calendar.name.strip():
+            problems.append(Problem(f"{where}.name", "a calendar needs a name", 'write e.g. name = "us-pacific"'))
+        elif calendar.name in names:
+            problems.append(Problem(f"{where}.name", f"{calendar.name!r} is declared twice", "keep one entry per calendar"))
+        names.add(calendar.name)
+        problems += _timezone(f"{where}.timezone", calendar.timezone)
+        for day, spans in calendar.hours.items():
+            if day not in WEEKDAYS:
+                problems.append(Problem(f"{where}.hours.{day}", f"unknown day {day!r}", f"use {', '.join(WEEKDAYS)}"))
+            elif parse_spans(spans) is None:
+                problems.append(Problem(f"{where}.hours.{day}", f"not ordered ranges of local times: {spans!r}", 'write e.g. mon = "08:00-12:00,13:00-17:00"'))
+        if calendar.subdivision and not calendar.holidays:
+            problems.append(Problem(f"{where}.subdivision", "a subdivision needs a country", 'set holidays = "US"'))
+        if calendar.holidays:
+            problems += _holidays(where, calendar.holidays, calendar.subdivision)
+    return problems
+
+
+def _holidays(where: str, country: str, subdivision: str | None) -> list[Problem]:
+    import holidays
+
+    supported = holidays.list_supported_countries()
+    if country not in supported:
+        return [Problem(f"{where}.holidays", f"the holidays package knows no country {country!r}", 'use an ISO 3166 code such as "US" or "DE"')]
+    if subdivision and subdivision not in supported[country]:
+        return [Problem(f"{where}.subdivision", f"{country} has no subdivision {subdivision!r}", f"use one of {', '.join(supported[country][:12])}…")]
+    return []
+
+
+def parse_spans(text: str) -> list[tuple[int, int]] | None:
+    """Return ``"08:00-12:00,13:00-17:00"`` as minute ranges ``[(480, 720), (780, 1020)]``.
+
+    None when malformed, empty, or the ranges are not increasing and disjoint.
+    """
+    spans: list[tuple[int, int]] = []
+    for part in text.split(","):
+        match = _HOURS.match(part.strip())
+        if not match:
+            return None
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if end > 24 * 60 or start >= end or (spans and start < spans[-1][1]):
+            return None
+        spans.append((start, end))
+    return spans or None
+
+
+def _person(where: str, email: str, name: str, timezone: str, seen: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    if not is_email(email):
+        problems.append(Problem(f"{where}.email", f"not an email address: {email!r}", 'write e.g. email = "ana@example.com"'))
+    elif email.lower() in seen:
+        problems.append(Problem(f"{where}.email", f"{email} is declared twice", "keep one entry per person"))
+    seen.add(email.lower())
+    if not name.strip() or any(c in name for c in "\r\n\"<>"):
+        problems.append(Problem(f"{where}.name", f"a display name is required (no quotes or angle brackets): {name!r}", 'write e.g. name = "Ana Silva"'))
+    problems += _timezone(f"{where}.timezone", timezone)
+    return problems
+
+
+def _timezone(where: str, name: str) -> list[Problem]:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return [Problem(where, f"unknown time zone {name!r}", 'use an IANA name such as "America/Los_Angeles" or "Europe/Berlin"')]
+    return []
+
+
+def _accounts(config: Config) -> list[Problem]:
+    problems: list[Problem] = []
+    engineers = {e.email.lower() for e in config.engineers}
+    names: set[str] = set()
+    domains: dict[str, str] = {}
+    for index, account in enumerate(config.accounts):
+        where = f"accounts[{index}]"
+        if not account.name.strip():
+            problems.append(Problem(f"{where}.name", "an account needs a name", 'write e.g. name = "Globex Corporation"'))
+        elif account.name.lower() in names:
+            problems.append(Problem(f"{where}.name", f"{account.name!r} is declared twice", "keep one entry per account"))
+        names.add(account.name.lower())
+        for domain in account.domains:
+            if not _DOMAIN.match(domain.lower()):
+                problems.append(Problem(f"{where}.domains", f"not a domain name: {domain!r}", 'write e.g. domains = ["globex.example"]'))
+            elif domains.setdefault(domain.lower(), account.name) != account.name:
+                problems.append(Problem(f"{where}.domains", f"{domain} already belongs to {domains[domain.lower()]}", "a domain can belong to one account only"))
+        if account.engineer is not None and account.engineer.lower() not in engineers:
+            problems.append(Problem(f"{where}.engineer", f"{account.engineer} is not one of [[engineers]]", "add the engineer under [[engineers]] or correct the address"))
+        problems += _timezone(f"{where}.timezone", account.timezone)
+        for number, contact in enumerate(account.contacts):
+            if not is_email(contact.email):
+                problems.append(Problem(f"{where}.contacts[{number}].email", f"not an email address: {contact.email!r}", 'write e.g. email = "bob@globex.example"'))
+    return problems
+
+
+def _priorities(config: Config) -> list[Problem]:
+    pr = config.priorities
+    problems: list[Problem] = []
+    fix = f"use one of {', '.join(PRIORITIES)}"
+    for key in ("default", "golive_intent", "contract_closed"):
+        if getattr(pr, key) not in PRIORITIES:
+            problems.append(Problem(f"priorities.{key}", f"unknown priority {getattr(pr, key)!r}", fix))
+    for tier, priority in pr.tier_default.items():
+        if priority not in PRIORITIES:
+            problems.append(Problem(f"priorities.tier_default.{tier}", f"unknown priority {priority!r}", fix))
+    for index, rule in enumerate(pr.rules):
+        if rule.priority not in PRIORITIES:
+            problems.append(Problem(f"priorities.rules[{index}].priority", f"unknown priority {rule.priority!r}", fix))
+        if not rule.keywords or any(not k.strip() for k in rule.keywords):
+            problems.append(Problem(f"priorities.rules[{index}].keywords", "a rule needs at least one non-empty keyword", 'write e.g. keywords = ["outage", "down"]'))
+    return problems
+
+
+def _server(section: str, host, security, username, password_env) -> list[Problem]:
+    problems = []
+    if not host:
+        problems.append(Problem(f"{section}.host", "required for this backend", 'set host = "mail.example.com"'))
+    if security not in SECURITY_MODES:
+        problems.append(Problem(f"{section}.security", f"unknown mode {security!r}", 'use "tls", "starttls" or "none"'))
+    elif security == "none" and username and host and not is_loopback(host):
+        problems.append(Problem(f"{section}.security", f"a password sent in plain text to {host} can be read on the way", 'use "tls" or "starttls"; "none" with a login is for loopback only'))
+    if password_env is not None and not password_env.replace("_", "").isalnum():
+        problems.append(Problem(f"{section}.password_env", f"not an environment variable name: {password_env!r}", 'set password_env = "WHITEGLOVE_IMAP_PASSWORD"'))
+    if username and not password_env:
+        problems.append(Problem(f"{section}.password_env", "a username needs a password", 'set password_env = "NAME_OF_ENV_VAR" and export the password in that variable'))
+    return problems
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

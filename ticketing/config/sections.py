@@ -1,0 +1,188 @@
+"""The sections of the configuration file, as frozen dataclasses (one per TOML table).
+
+The loader builds these from the annotations: ``str``, ``int``, ``bool``, ``datetime.date``,
+``tuple[str, ...]``, ``tuple[date, ...]``, ``dict[str, str]`` and ``tuple[Section, ...]`` (an
+array of tables) are understood. Defaults here are the documented defaults.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+PRIORITIES = ("P0", "P1", "P2", "P3")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = "sqlite:///whiteglove.db"
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    backend: str = "maildir"
+    path: str | None = None
+    host: str | None = None
+    port: int | None = None
+    security: str = "tls"
+    username: str | None = None
+    password_env: str | None = None
+    folder: str = "INBOX"
+    processed_folder: str | None = None
+    quarantine_folder: str | None = None
+    idle: bool = True
+    poll_seconds: int = 60
+    batch_size: int = 200
+
+
+@dataclass(frozen=True)
+class OutgoingConfig:
+    backend: str = "directory"
+    path: str | None = "outbox"
+    host: str | None = None
+    port: int | None = None
+    security: str = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    #: Attempts before a message is marked failed, and the first retry delay (doubling, jittered).
+    max_attempts: int = 8
+    retry_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class SupportConfig:
+    address: str = ""
+    name: str = "Support"
+    #: Acknowledge a new ticket to the customer (never to automated mail).
+    acknowledge: bool = True
+    #: At most this many acknowledgements to one sender in an hour.
+    acknowledgements_per_hour: int = 3
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    #: Senders whose contract-closed notices are believed (the CRM's notification address, sales ops).
+    trusted_notice_senders: tuple[str, ...] = ()
+    #: The ``authserv-id`` of our own receiving server, whose Authentication-Results header is believed.
+    authserv_id: str | None = None
+    #: When true, notices and engineers' commands count only with dkim, spf or dmarc ``pass`` from it.
+    require_authentication: bool = False
+
+
+@dataclass(frozen=True)
+class PriorityRule:
+    priority: str = "P1"
+    #: Words or phrases (case-insensitive, whole words) in the subject or the new text of a message.
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PrioritiesConfig:
+    default: str = "P3"
+    golive_intent: str = "P1"
+    contract_closed: str = "P2"
+    #: An account's tier sets its default, e.g. ``{ enterprise = "P2" }``.
+    tier_default: dict[str, str] = field(default_factory=dict)
+    #: Checked in order; a message gets the highest priority of the rules it matches.
+    rules: tuple[PriorityRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class ManagerConfig:
+    email: str = ""
+    name: str = ""
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    """A named business calendar: when a team works, in its own time zone."""
+
+    name: str = ""
+    timezone: str = "UTC"
+    #: Working hours per weekday: ``{ mon = "08:00-17:00", fri = "08:00-12:00,13:00-16:00" }``;
+    #: a day left out is closed. Default: 08:00-17:00 Monday to Friday.
+    hours: dict[str, str] = field(default_factory=lambda: dict.fromkeys(WEEKDAYS[:5], "08:00-17:00"))
+    #: Public holidays from the ``holidays`` package: an ISO country code and optional subdivision.
+    holidays: str | None = None
+    subdivision: str | None = None
+    #: Extra local dates closed (company days off) and open (a holiday worked).
+    closed: tuple[date, ...] = ()
+    open: tuple[date, ...] = ()
+
+
+@dataclass(frozen=True)
+class EngineerConfig:
+    email: str = ""
+    name: str = ""
+    timezone: str = "UTC"
+    #: The business calendar the engineer works on (a ``[[calendars]]`` name); default: the first one.
+    calendar: str | None = None
+    manager: str | None = None
+    #: Local dates the engineer is away: never assigned new tickets on them.
+    out_of_office: tuple[date, ...] = ()
+    skills: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContactConfig:
+    email: str = ""
+    name: str = ""
+    #: e.g. "exec", "it", "finance", "project manager": playbooks invite contacts by role.
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    name: str = ""
+    domains: tuple[str, ...] = ()
+    engineer: str | None = None
+    tier: str | None = None
+    timezone: str = "UTC"
+    contacts: tuple[ContactConfig, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    mailbox: MailboxConfig = field(default_factory=MailboxConfig)
+    outgoing: OutgoingConfig = field(default_factory=OutgoingConfig)
+    support: SupportConfig = field(default_factory=SupportConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
+    priorities: PrioritiesConfig = field(default_factory=PrioritiesConfig)
+    calendars: tuple[CalendarConfig, ...] = ()
+    managers: tuple[ManagerConfig, ...] = ()
+    engineers: tuple[EngineerConfig, ...] = ()
+    accounts: tuple[AccountConfig, ...] = ()
+    #: The directory relative paths in the file are resolved against (the file's own).
+    base_dir: Path = Path(".")
+
+    def resolve(self, path: str) -> Path:
+        """Return ``path`` resolved against the configuration file's directory."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path resolved against the config's directory."""
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+            return prefix + str(self.resolve(url[len(prefix):]))
+        return url
+
+    def engineer(self, email: str) -> EngineerConfig | None:
+        """The engineer with address ``email`` (case-insensitive), or None."""
+        email = email.lower()
+        return next((e for e in self.engineers if e.email.lower() == email), None)
+
+    def calendar(self, name: str | None) -> CalendarConfig:
+        """The calendar called ``name``; the first declared for None; the built-in 8-5 weekdays in UTC if none."""
+        if name is None:
+            return self.calendars[0] if self.calendars else CalendarConfig(name="default")
+        return next(c for c in self.calendars if c.name == name)
+
+    def manager(self, email: str) -> ManagerConfig | None:
+        email = email.lower()
+        return next((m for m in self.managers if m.email.lower() == email), None)

@@ -1,0 +1,28 @@
+"""The ticket store: every database read and write of the application, behind plain methods.
+
+Peewee stays inside this package (and ``models``/``schema``); callers get domain objects. Writes
+run inside :meth:`SqlStore.transaction` (the unit of work); :meth:`SqlStore.savepoint` nests one so
+that a failing message rolls back alone. The queries are grouped by subject in the mixins.
+"""
+from __future__ import annotations
+
+from ..schema import ensure_schema, open_database
+from .accounts import AccountsMixin
+from .base import StoreBase
+from .messages import MessagesMixin
+from .outbox import OutboxMixin
+from .tickets import TicketsMixin
+
+__all__ = ["SqlStore"]
+
+
+class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, OutboxMixin, StoreBase):
+    """The store on SQLite or PostgreSQL."""
+
+    @classmethod
+    def open(cls, url: str, create: bool = True) -> "SqlStore":
+        """Open the database at ``url``; check its schema (creating it when empty and ``create``)."""
+        db = open_database(url)
+        if create:
+            ensure_schema(db)
+        return cls(db)

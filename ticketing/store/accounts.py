@@ -1,0 +1,145 @@
+"""Accounts, their domains and contacts, and onboarding engagements."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Iterable, Sequence
+
+import peewee as pw
+
+from .. import models as m
+from ..config import AccountConfig
+from ..domain import Account, Contact, Engagement
+
+
+class AccountsMixin:
+    db: pw.Database
+
+    def sync_accounts(self, accounts: Sequence[AccountConfig], now: datetime) -> None:
+        """Create or update the accounts declared in the configuration (by name).
+
+        What the configuration says wins over what a notice said; contacts and domains are added,
+        never removed (a notice may know more).
+        """
+        with self.db.atomic():
+            for config in accounts:
+                account_id = self.save_account(
+                    name=config.name, tier=config.tier, engineer=config.engineer, timezone=config.timezone,
+                    origin="config", now=now,
+                )
+                self.add_domains(account_id, config.domains)
+                for contact in config.contacts:
+                    self.save_contact(account_id, contact.email, contact.name, contact.role)
+
+    def save_account(self, *, name: str, tier: str | None, engineer: str | None, timezone: str | None,
+                     origin: str, now: datetime) -> int:
+        """Create the account called ``name`` or update it; values that are None are left as they are."""
+        row = m.Account.get_or_none(pw.fn.LOWER(m.Account.name) == name.lower())
+        if row is None:
+            return self._insert(m.Account, dict(name=name, tier=tier, engineer=engineer, timezone=timezone or "UTC",
+                                                origin=origin, created_at=now, updated_at=now))
+        changes = {k: v for k, v in dict(tier=tier, engineer=engineer, timezone=timezone).items() if v is not None}
+        if changes:
+            m.Account.update(updated_at=now, **changes).where(m.Account.id == row.id).execute()
+        return row.id
+
+    def add_domains(self, account_id: int, domains: Iterable[str]) -> None:
+        """Give ``domains`` to the account; a domain that belongs to another account stays there."""
+        for domain in domains:
+            m.AccountDomain.insert(account=account_id, domain=domain.lower()).on_conflict_ignore().execute()
+
+    def save_contact(self, account_id: int | None, email: str, name: str = "", role: str = "") -> None:
+        """Add a contact, or fill in the name and role of a known one (and tie it to the account)."""
+        email = _normal(email)
+        row = m.Contact.get_or_none(m.Contact.email == email)
+        if row is None:
+            m.Contact.insert(account=account_id, email=email, name=name[:200], role=role[:100]).execute()
+            return
+        changes = {}
+        if name and not row.name:
+            changes["name"] = name[:200]
+        if role and not row.role:
+            changes["role"] = role[:100]
+        if account_id and row.account_id is None:
+            changes["account"] = account_id
+        if changes:
+            m.Contact.update(**changes).where(m.Contact.id == row.id).execute()
+
+    def account_for_address(self, email: str) -> Account | None:
+        """The account of ``email``: by a contact with that address, then by its domain."""
+        email = _normal(email)
+        contact = m.Contact.get_or_none((m.Contact.email == email) & m.Contact.account.is_null(False))
+        if contact is not None:
+            return self.get_account(contact.account_id)
+        domain = m.AccountDomain.get_or_none(m.AccountDomain.domain == email.rpartition("@")[2])
+        return self.get_account(domain.account_id) if domain else None
+
+    def get_account(self, account_id: int) -> Account | None:
+        row = m.Account.get_or_none(m.Account.id == account_id)
+        if row is None:
+            return None
+        domains = tuple(d.domain for d in m.AccountDomain.select().where(m.AccountDomain.account == row.id).order_by(m.AccountDomain.id))
+        contacts = tuple(
+            Contact(c.email, c.name, c.role, c.failing_since)
+            for c in m.Contact.select().where(m.Contact.account == row.id).order_by(m.Contact.id)
+        )
+        return Account(row.id, row.name, domains, row.engineer, row.tier, row.timezone, contacts)
+
+    def accounts(self) -> list[Account]:
+        return [a for a in (self.get_account(row.id) for row in m.Account.select(m.Account.id).order_by(m.Account.id)) if a]
+
+    def mark_failing(self, emails: Iterable[str], reason: str, now: datetime) -> list[str]:
+        """Mark contacts whose mail bounced for good; unknown addresses become contacts. Returns them."""
+        marked = []
+        for email in emails:
+            email = _normal(email)
+            m.Contact.insert(email=email).on_conflict_ignore().execute()
+            m.Contact.update(failing_since=now, failure=reason[:2000]).where(
+                (m.Contact.email == email) & m.Contact.failing_since.is_null()
+            ).execute()
+            marked.append(email)
+        return marked
+
+    def contact(self, email: str) -> Contact | None:
+        row = m.Contact.get_or_none(m.Contact.email == _normal(email))
+        return Contact(row.email, row.name, row.role, row.failing_since) if row else None
+
+    # -- engagements ---------------------------------------------------------------------------
+
+    def find_engagement(self, account_id: int, contract_id: str) -> Engagement | None:
+        row = m.Engagement.get_or_none((m.Engagement.account == account_id) & (m.Engagement.contract_id == contract_id))
+        return _engagement(row) if row else None
+
+    def create_engagement(self, *, account_id: int, engineer: str | None, tier: str | None, contract_id: str,
+                          close_date: date | None, sales_rep: str, golive_date: date | None, ticket_id: int | None,
+                          details: dict, now: datetime) -> int:
+        return self._insert(m.Engagement, dict(
+            account=account_id, engineer=engineer, tier=tier, contract_id=contract_id, close_date=close_date,
+            sales_rep=sales_rep, golive_date=golive_date, status="active", ticket=ticket_id,
+            details=json.dumps(details), created_at=now,
+        ))
+
+    def active_engagement(self, account_id: int) -> Engagement | None:
+        """The account's newest active engagement."""
+        row = (m.Engagement.select().where((m.Engagement.account == account_id) & (m.Engagement.status == "active"))
+               .order_by(m.Engagement.created_at.desc(), m.Engagement.id.desc()).first())
+        return _engagement(row) if row else None
+
+    def set_golive(self, engagement_id: int, day: date | None) -> None:
+        m.Engagement.update(golive_date=day).where(m.Engagement.id == engagement_id).execute()
+
+    def engagements(self) -> list[Engagement]:
+        return [_engagement(row) for row in m.Engagement.select().order_by(m.Engagement.id)]
+
+
+def _normal(email: str) -> str:
+    local, _, domain = email.strip().rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _engagement(row) -> Engagement:
+    return Engagement(
+        id=row.id, account=row.account.name, engineer=row.engineer, tier=row.tier, contract_id=row.contract_id,
+        close_date=row.close_date, sales_rep=row.sales_rep, golive_date=row.golive_date, ticket_id=row.ticket_id,
+        created_at=row.created_at,
+    )

@@ -1,0 +1,93 @@
+"""The outbox: composed mail waiting to be sent, and the record of what was sent.
+
+A message is queued in the same transaction as the change that caused it, with its Message-ID
+(unique), so a cause can never queue it twice and a resend after a crash carries the same id.
+The sender claims due messages (``sending``) before it talks to the server and records the result
+after; a claim older than the lease is taken to be from a worker that died, and retried.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Sequence
+
+import peewee as pw
+
+from .. import models as m
+from ..domain import OutgoingMail
+
+QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+
+
+class OutboxMixin:
+    db: pw.Database
+
+    def queue_mail(self, *, message_id: str, purpose: str, ticket_id: int | None, recipients: Sequence[str],
+                   envelope_from: str, subject: str, raw: bytes, now: datetime, engagement_id: int | None = None) -> bool:
+        """Queue one message; False (and nothing queued) when its Message-ID is already in the outbox."""
+        if m.OutboundMessage.select().where(m.OutboundMessage.message_id == message_id).exists():
+            return False
+        self._insert(m.OutboundMessage, dict(
+            message_id=message_id, ticket=ticket_id, purpose=purpose, recipients=" ".join(recipients),
+            subject=subject[:2000], raw=raw, status=QUEUED, attempts=0, next_attempt_at=now, last_error="",
+            created_at=now, sent_at=None, envelope_from=envelope_from, engagement=engagement_id,
+        ))
+        return True
+
+    def claim_due_mail(self, now: datetime, limit: int, lease: timedelta) -> list[tuple[OutgoingMail, bytes, str]]:
+        """Claim up to ``limit`` messages due by ``now`` (and stale claims); return them with raw bytes and envelope sender."""
+        due = ((m.OutboundMessage.status == QUEUED) & (m.OutboundMessage.next_attempt_at <= now)) | (
+            (m.OutboundMessage.status == SENDING) & (m.OutboundMessage.next_attempt_at <= now - lease)
+        )
+        with self.db.atomic():
+            query = m.OutboundMessage.select().where(due).order_by(m.OutboundMessage.next_attempt_at, m.OutboundMessage.id).limit(limit)
+            if isinstance(self.db, pw.PostgresqlDatabase):
+                # Two workers never claim the same message; neither waits for the other's rows.
+                query = query.for_update("FOR UPDATE SKIP LOCKED")
+            rows = list(query)
+            if rows:
+                (m.OutboundMessage.update(status=SENDING, next_attempt_at=now)
+                 .where(m.OutboundMessage.id.in_([r.id for r in rows])).execute())
+        return [(_mail(row), bytes(row.raw), row.envelope_from) for row in rows]
+
+    def mark_sent(self, mail_id: int, now: datetime, note: str = "") -> None:
+        m.OutboundMessage.update(status=SENT, sent_at=now, attempts=m.OutboundMessage.attempts + 1, last_error=note[:2000]).where(
+            m.OutboundMessage.id == mail_id).execute()
+
+    def mark_retry(self, mail_id: int, error: str, next_attempt_at: datetime) -> None:
+        m.OutboundMessage.update(status=QUEUED, attempts=m.OutboundMessage.attempts + 1, last_error=error[:2000],
+                                 next_attempt_at=next_attempt_at).where(m.OutboundMessage.id == mail_id).execute()
+
+    def mark_failed(self, mail_id: int, error: str) -> None:
+        m.OutboundMessage.update(status=FAILED, attempts=m.OutboundMessage.attempts + 1, last_error=error[:2000]).where(
+            m.OutboundMessage.id == mail_id).execute()
+
+    def outbox(self, status: str | None = None, ticket_id: int | None = None) -> list[OutgoingMail]:
+        query = m.OutboundMessage.select().order_by(m.OutboundMessage.id)
+        if status:
+            query = query.where(m.OutboundMessage.status == status)
+        if ticket_id is not None:
+            query = query.where(m.OutboundMessage.ticket == ticket_id)
+        return [_mail(row) for row in query]
+
+    def outbox_raw(self, mail_id: int) -> bytes:
+        return bytes(m.OutboundMessage.get_by_id(mail_id).raw)
+
+    def requeue(self, mail_id: int, now: datetime) -> bool:
+        """Put a failed message back in the queue (an operator's retry)."""
+        count = (m.OutboundMessage.update(status=QUEUED, next_attempt_at=now, attempts=0)
+                 .where((m.OutboundMessage.id == mail_id) & (m.OutboundMessage.status == FAILED)).execute())
+        return bool(count)
+
+    def sent_count(self, purpose: str, recipient: str, since: datetime) -> int:
+        """How many ``purpose`` messages went (or are going) to ``recipient`` since ``since``."""
+        return (m.OutboundMessage.select().where(
+            (m.OutboundMessage.purpose == purpose) & (m.OutboundMessage.recipients == recipient)
+            & (m.OutboundMessage.created_at >= since)).count())
+
+
+def _mail(row) -> OutgoingMail:
+    return OutgoingMail(
+        id=row.id, message_id=row.message_id, ticket_id=row.ticket_id, purpose=row.purpose,
+        recipients=tuple(row.recipients.split()), subject=row.subject, status=row.status, attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at, last_error=row.last_error, created_at=row.created_at, sent_at=row.sent_at,
+    )

@@ -1,0 +1,158 @@
+"""Tickets, their threads and their event log."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Iterable, Sequence
+
+import peewee as pw
+
+from .. import models as m
+from ..domain import EventKind, Ticket, TicketEvent, TicketKind, TicketStatus
+from .rows import ticket as _ticket
+
+_OPEN = (TicketStatus.OPEN.value, TicketStatus.PENDING.value)
+
+
+class TicketsMixin:
+    db: pw.Database
+
+    def tickets_for_message_ids(self, message_ids: Sequence[str]) -> dict[str, int]:
+        """Map those of ``message_ids`` that belong to a ticket (received or sent) to that ticket."""
+        found: dict[str, int] = {}
+        if not message_ids:
+            return found
+        for model in (m.InboundMessage, m.OutboundMessage):
+            query = model.select(model.message_id, model.ticket).where(model.message_id.in_(list(message_ids)) & model.ticket.is_null(False))
+            for row in query.tuples():
+                found.setdefault(row[0], row[1])
+        return found
+
+    def ticket_exists(self, ticket_id: int) -> bool:
+        return m.Ticket.select(m.Ticket.id).where(m.Ticket.id == ticket_id).exists()
+
+    def create_ticket(self, *, kind: TicketKind, priority: str, subject: str, requester: str, requester_name: str,
+                      now: datetime, **extra) -> int:
+        """Open a ticket; ``extra`` sets the other columns (account, assignee, reasons ...)."""
+        for key in ("reasons", "assignment"):
+            if key in extra and not isinstance(extra[key], str):
+                extra[key] = json.dumps(extra[key])
+        return self._insert(m.Ticket, dict(
+            kind=kind.value, status=TicketStatus.OPEN.value, priority=priority, subject=subject,
+            requester=requester, requester_name=requester_name, created_at=now, updated_at=now, **extra,
+        ))
+
+    def update_ticket(self, ticket_id: int, now: datetime, **changes) -> None:
+        """Change columns of a ticket (enums and JSON values are converted) and its ``updated_at``."""
+        for key, value in list(changes.items()):
+            if hasattr(value, "value"):
+                changes[key] = value.value
+            elif key in ("reasons", "assignment") and not isinstance(value, str):
+                changes[key] = json.dumps(value)
+        m.Ticket.update(updated_at=now, **changes).where(m.Ticket.id == ticket_id).execute()
+
+    def touch_ticket(self, ticket_id: int, now: datetime) -> None:
+        m.Ticket.update(updated_at=now).where(m.Ticket.id == ticket_id).execute()
+
+    def list_tickets(self, status: str | None = None, limit: int | None = None, *, assignee: str | None = None,
+                     kind: str | None = None, priority: str | None = None) -> list[Ticket]:
+        conditions = []
+        if status == "open":
+            conditions.append(m.Ticket.status.in_(_OPEN))
+        elif status not in (None, "all"):
+            conditions.append(m.Ticket.status == status)
+        if assignee:
+            conditions.append(pw.fn.LOWER(m.Ticket.assignee) == assignee.lower())
+        if kind:
+            conditions.append(m.Ticket.kind == kind)
+        if priority:
+            conditions.append(m.Ticket.priority == priority)
+        return self._tickets_where(*conditions, limit=limit)
+
+    def get_ticket(self, ticket_id: int) -> Ticket | None:
+        rows = self._tickets_where(m.Ticket.id == ticket_id)
+        return rows[0] if rows else None
+
+    def _tickets_where(self, *conditions, limit: int | None = None) -> list[Ticket]:
+        count = m.InboundMessage.select(pw.fn.COUNT(m.InboundMessage.id)).where(m.InboundMessage.ticket == m.Ticket.id)
+        query = (m.Ticket.select(m.Ticket, m.Account.name.alias("account_name"), count.alias("message_count"))
+                 .join(m.Account, pw.JOIN.LEFT_OUTER, on=(m.Ticket.account == m.Account.id)))
+        if conditions:
+            query = query.where(*conditions)
+        query = query.order_by(m.Ticket.id)
+        if limit:
+            query = query.limit(limit)
+        return [_ticket(row) for row in query.objects()]
+
+    def open_tickets_of(self, emails: Iterable[str]) -> list[Ticket]:
+        """Open or pending tickets whose requester is one of ``emails``."""
+        emails = [e.lower() for e in emails]
+        if not emails:
+            return []
+        return self._tickets_where(pw.fn.LOWER(m.Ticket.requester).in_(emails), m.Ticket.status.in_(_OPEN))
+
+    # -- routing figures ---------------------------------------------------------------------------
+
+    def open_loads(self) -> dict[str, int]:
+        """Open and pending tickets per assignee (lower-case address)."""
+        query = (m.Ticket.select(pw.fn.LOWER(m.Ticket.assignee), pw.fn.COUNT(m.Ticket.id))
+                 .where(m.Ticket.status.in_(_OPEN) & m.Ticket.assignee.is_null(False))
+                 .group_by(pw.fn.LOWER(m.Ticket.assignee)))
+        return {email: count for email, count in query.tuples()}
+
+    def last_assignments(self) -> dict[str, datetime]:
+        """When each engineer (lower-case address) was last given a ticket."""
+        query = (m.Ticket.select(pw.fn.LOWER(m.Ticket.assignee), pw.fn.MAX(m.Ticket.assigned_at))
+                 .where(m.Ticket.assignee.is_null(False)).group_by(pw.fn.LOWER(m.Ticket.assignee)))
+        field = m.Ticket.assigned_at
+        return {email: field.python_value(at) for email, at in query.tuples() if at is not None}
+
+    # -- threads -----------------------------------------------------------------------------------
+
+    def ticket_members(self, ticket_id: int, _depth: int = 0) -> frozenset[str]:
+        """Who belongs on a ticket: its requester, the people on its customer messages, its
+        account's contacts and domains (lower-case addresses and bare domains), and those of the
+        ticket it refers to (the conversation a stranger's reply split off from)."""
+        ticket = m.Ticket.get_by_id(ticket_id)
+        if ticket.refers_to and _depth == 0:
+            inherited = self.ticket_members(ticket.refers_to, 1)
+        else:
+            inherited = frozenset()
+        members = {ticket.requester.lower()}
+        rows = (m.InboundMessage.select(m.InboundMessage.from_addr, m.InboundMessage.cc_addrs, m.InboundMessage.to_addrs)
+                .where((m.InboundMessage.ticket == ticket_id) & (m.InboundMessage.kind.in_(["new", "reply"]))))
+        for sender, cc, to in rows.tuples():
+            members.add(sender.lower())
+            members.update(a.lower() for a in f"{cc} {to}".split())
+        if ticket.account_id:
+            members.update(c.email.lower() for c in m.Contact.select().where(m.Contact.account == ticket.account_id))
+            members.update(d.domain for d in m.AccountDomain.select().where(m.AccountDomain.account == ticket.account_id))
+        return frozenset(members) | inherited
+
+    def customer_thread(self, ticket_id: int) -> list[str]:
+        """Message ids of the customer-side thread, oldest first: customer mail and what we sent them."""
+        inbound = (m.InboundMessage.select(m.InboundMessage.message_id, m.InboundMessage.received_at)
+                   .where((m.InboundMessage.ticket == ticket_id) & (m.InboundMessage.kind.in_(["new", "reply"]))
+                          & m.InboundMessage.message_id.is_null(False)))
+        outbound = (m.OutboundMessage.select(m.OutboundMessage.message_id, m.OutboundMessage.created_at)
+                    .where((m.OutboundMessage.ticket == ticket_id) & m.OutboundMessage.purpose.in_(["acknowledgement", "relay"])))
+        stamp = m.InboundMessage.received_at.python_value
+        entries = [(stamp(at), mid) for mid, at in inbound.tuples()] + [(stamp(at), mid) for mid, at in outbound.tuples()]
+        return [mid for _, mid in sorted(entries)]
+
+    def engineer_thread(self, ticket_id: int) -> list[str]:
+        """Message ids of what we sent engineers about a ticket, oldest first."""
+        query = (m.OutboundMessage.select(m.OutboundMessage.message_id)
+                 .where((m.OutboundMessage.ticket == ticket_id) & m.OutboundMessage.purpose.in_(["notification", "update", "commands"]))
+                 .order_by(m.OutboundMessage.created_at, m.OutboundMessage.id))
+        return [mid for (mid,) in query.tuples()]
+
+    # -- events ------------------------------------------------------------------------------------
+
+    def add_event(self, ticket_id: int, kind: EventKind, at: datetime, actor: str = "", **detail) -> None:
+        self._insert(m.TicketEvent, dict(ticket=ticket_id, at=at, kind=kind.value, actor=actor[:320],
+                                         detail=json.dumps(detail, default=str)))
+
+    def events(self, ticket_id: int) -> list[TicketEvent]:
+        query = m.TicketEvent.select().where(m.TicketEvent.ticket == ticket_id).order_by(m.TicketEvent.at, m.TicketEvent.id)
+        return [TicketEvent(row.at, EventKind(row.kind), row.actor, json.loads(row.detail or "{}")) for row in query]
