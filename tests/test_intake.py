@@ -5,9 +5,9 @@ import pytest
 
 from support.fakes import FakeSource
 from support.mail import make_message
-from ticketing import intake as intake_module
 from ticketing.domain import IntakeOutcome, MessageKind, MessageStatus, TicketStatus
 from ticketing.intake import Intake
+from ticketing.mails import Mails
 from ticketing.store import SqlStore
 
 NOW = datetime(2026, 11, 18, 17, 0, tzinfo=timezone.utc)
@@ -151,14 +151,15 @@ def test_a_message_that_cannot_be_handled_is_quarantined_with_its_bytes_and_the_
 
 
 def test_an_internal_error_on_one_message_rolls_back_only_that_message(store, intake, monkeypatch):
-    real = intake_module.recognise
+    # The failure comes late, after the ticket and the message were written: both must go.
+    real = Mails.acknowledgement
 
-    def flaky(parsed):
-        if parsed.subject == "boom":
+    def flaky(self, ticket, *args, **kwargs):
+        if ticket.subject == "boom":
             raise RuntimeError("kaboom")
-        return real(parsed)
+        return real(self, ticket, *args, **kwargs)
 
-    monkeypatch.setattr(intake_module, "recognise", flaky)
+    monkeypatch.setattr(Mails, "acknowledgement", flaky)
     source = FakeSource()
     source.add(make_message(message_id="<1@x.example>"))
     source.add(make_message(message_id="<2@x.example>", subject="boom"))
@@ -170,7 +171,8 @@ def test_an_internal_error_on_one_message_rolls_back_only_that_message(store, in
     # no half-made ticket from the failed message: one ticket per good message
     assert [t.subject for t in store.list_tickets()] == ["SSO login loop", "SSO login loop"]
 
-    monkeypatch.setattr(intake_module, "recognise", real)
+    assert store.count_messages() == 3 and len(store.outbox()) == 2  # the failed one: its raw bytes, no mail
+    monkeypatch.setattr(Mails, "acknowledgement", real)
     assert intake.retry_quarantined(entry.id) is IntakeOutcome.PROCESSED
     assert store.list_quarantine() == []
     assert [t.subject for t in store.list_tickets()] == ["SSO login loop", "SSO login loop", "boom"]

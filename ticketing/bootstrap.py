@@ -2,16 +2,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Callable
-from datetime import datetime
 
 from mailer.maildir import MaildirSource
+from mailer.sending import DirectorySender, MailSender, SmtpSender
 from mailer.source import MailboxSource
 
+from .calendars import BusinessCalendar
 from .clock import utcnow
 from .config import Config, default_port, secret
+from .helpdesk import HelpDesk
 from .intake import Intake
+from .mails import Mails, Support
+from .outbox import Outbox, OutboxSender, RetryPolicy
 from .store import SqlStore
+from .templates import Renderer
 
 
 @dataclass
@@ -19,6 +25,13 @@ class App:
     config: Config
     store: SqlStore
     intake: Intake
+    desk: HelpDesk
+    clock: Callable[[], datetime]
+
+    def outbox_sender(self, sender: MailSender) -> OutboxSender:
+        out = self.config.outgoing
+        policy = RetryPolicy(max_attempts=out.max_attempts, first=timedelta(seconds=out.retry_seconds))
+        return OutboxSender(self.store, sender, policy)
 
     def close(self) -> None:
         self.store.close()
@@ -28,10 +41,28 @@ def build_store(config: Config, create: bool = True) -> SqlStore:
     return SqlStore.open(config.database_url(), create=create)
 
 
+def build_calendars(config: Config) -> dict[str, BusinessCalendar]:
+    """Every calendar of the configuration by name, and the default one."""
+    calendars = {c.name: BusinessCalendar.from_config(c) for c in config.calendars}
+    default = config.calendar(None)
+    calendars.setdefault(default.name, BusinessCalendar.from_config(default))
+    return calendars
+
+
+def build_desk(config: Config, store: SqlStore, renderer: Renderer | None = None) -> HelpDesk:
+    support = Support(config.support.address, config.support.name)
+    mails = Mails(renderer or Renderer(), support)
+    return HelpDesk(store, config, mails, Outbox(store, support), build_calendars(config))
+
+
 def build_app(config: Config, clock: Callable[[], datetime] = utcnow) -> App:
-    """Open the store (creating an empty database's schema) and build the services."""
+    """Open the store (creating an empty database's schema), sync declared accounts, build the services."""
     store = build_store(config)
-    return App(config=config, store=store, intake=Intake(store, clock, batch_size=config.mailbox.batch_size))
+    with store.transaction():
+        store.sync_accounts(config.accounts, clock())
+    desk = build_desk(config, store)
+    intake = Intake(store, clock, batch_size=config.mailbox.batch_size, desk=desk)
+    return App(config=config, store=store, intake=intake, desk=desk, clock=clock)
 
 
 def build_source(config: Config) -> MailboxSource:
@@ -56,3 +87,16 @@ def build_source(config: Config) -> MailboxSource:
             batch_size=mb.batch_size,
         )
     raise ValueError(f"no mailbox backend {mb.backend!r}")  # config validation prevents this
+
+
+def build_sender(config: Config) -> MailSender:
+    """The outgoing backend named by ``[outgoing]``. Reads the password from its environment variable."""
+    out = config.outgoing
+    if out.backend == "directory":
+        return DirectorySender(config.resolve(out.path))
+    if out.backend == "smtp":
+        return SmtpSender(
+            out.host, out.port or default_port("smtp", out.security), security=out.security,
+            username=out.username, password=secret(out.password_env, "outgoing.password_env"),
+        )
+    raise ValueError(f"no outgoing backend {out.backend!r}")  # config validation prevents this

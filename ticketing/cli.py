@@ -15,9 +15,9 @@ from pathlib import Path
 from mailer.errors import MailerError, MailboxAuthError
 
 from . import __doc__ as _package_doc  # noqa: F401
-from .bootstrap import build_app, build_source, build_store
+from .bootstrap import build_app, build_sender, build_source, build_store
 from .config import ConfigError, load_config
-from .schema import SchemaError, StorageError, current_version, upgrade, SCHEMA_VERSION
+from .schema import SchemaError, StorageError, upgrade
 
 log = logging.getLogger("whiteglove")
 
@@ -70,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
 
     tickets = sub.add_parser("tickets", parents=[common], help="list tickets")
     tickets.add_argument("--status", default="open", choices=["open", "pending", "resolved", "all"])
+    tickets.add_argument("--engineer", metavar="EMAIL", help="only tickets assigned to this engineer")
+    tickets.add_argument("--kind", choices=["support", "golive_intent", "contract_closed"])
+    tickets.add_argument("--priority", choices=["P0", "P1", "P2", "P3"])
     tickets.add_argument("--json", action="store_true", help="print JSON")
     tickets.set_defaults(func=cmd_tickets)
 
@@ -87,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     qretry = qsub.add_parser("retry", parents=[common], help="run a quarantined message through intake again")
     qretry.add_argument("id", type=int)
     qretry.set_defaults(func=cmd_quarantine_retry)
+
+    outbox = sub.add_parser("outbox", parents=[common], help="outgoing mail")
+    outbox.add_argument("--failed", action="store_true", help="only mail that could not be sent")
+    outbox.add_argument("--json", action="store_true", help="print JSON")
+    outbox.add_argument("--retry", type=int, metavar="ID", help="queue a failed message again")
+    outbox.set_defaults(func=cmd_outbox)
 
     db = sub.add_parser("db", parents=[common], help="the database")
     dsub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -107,16 +116,21 @@ def cmd_run(args) -> int:
     from .worker import Worker
 
     config = load_config(args.config)
-    source = build_source(config)  # first: a missing password must fail before the database is touched
+    # First: a missing password must fail before the database is touched.
+    source = build_source(config)
+    sender = build_sender(config)
     app = build_app(config)
-    worker = Worker(app.intake, source, poll_seconds=config.mailbox.poll_seconds)
+    worker = Worker(app.intake, source, poll_seconds=config.mailbox.poll_seconds,
+                    outbox=app.outbox_sender(sender), clock=app.clock)
     try:
         if args.once:
             try:
-                summary = worker.tick()
+                summary, sent = worker.tick()
             finally:
                 source.close()
+                sender.close()
             print(f"intake: {summary}")
+            print(f"outbox: {sent}")
             return 0
         worker.install_signal_handlers()
         log.info("watching %s (Ctrl-C to stop)", source.name)
@@ -125,6 +139,8 @@ def cmd_run(args) -> int:
         except MailboxAuthError as exc:
             print(f"whiteglove: {exc}", file=sys.stderr)
             return EXIT_FAILURE
+        finally:
+            sender.close()
         return 0
     finally:
         app.close()
@@ -149,7 +165,7 @@ def cmd_ingest(args) -> int:
 def cmd_tickets(args) -> int:
     store = build_store(load_config(args.config))
     try:
-        tickets = store.list_tickets(status=args.status)
+        tickets = store.list_tickets(status=args.status, assignee=args.engineer, kind=args.kind, priority=args.priority)
     finally:
         store.close()
     if args.json:
@@ -158,9 +174,11 @@ def cmd_tickets(args) -> int:
     if not tickets:
         print("no tickets")
         return 0
-    print(f"{'ID':>5}  {'KIND':<15} {'STATUS':<9} {'PRI':<3} {'MSGS':>4}  {'REQUESTER':<30} SUBJECT")
+    print(f"{'ID':>5}  {'KIND':<15} {'STATUS':<9} {'PRI':<3} {'MSGS':>4}  {'ASSIGNEE':<30} {'REQUESTER':<30} SUBJECT")
     for t in tickets:
-        print(f"{t.id:>5}  {t.kind.value:<15} {t.status.value:<9} {t.priority:<3} {t.message_count:>4}  {t.requester[:30]:<30} {t.subject[:60]}")
+        subject = t.subject[:60] + (f" (cut-over {t.cutover_date})" if t.cutover_date else "") + (" [review]" if t.review else "")
+        print(f"{t.id:>5}  {t.kind.value:<15} {t.status.value:<9} {t.priority:<3} {t.message_count:>4}  "
+              f"{(t.assignee or '-')[:30]:<30} {t.requester[:30]:<30} {subject}")
     return 0
 
 
@@ -172,17 +190,40 @@ def cmd_ticket(args) -> int:
             print(f"whiteglove: no ticket {args.id}", file=sys.stderr)
             return EXIT_FAILURE
         thread = store.thread(args.id)
+        events = store.events(args.id)
+        outgoing = store.outbox(ticket_id=args.id)
     finally:
         store.close()
     if args.json:
         data = ticket.as_json()
+        data.update(reasons=list(ticket.reasons), assignment=ticket.assignment, cutover_text=ticket.cutover_text,
+                    first_response_at=_iso(ticket.first_response_at), resolved_at=_iso(ticket.resolved_at))
         data["thread"] = [m.as_json() for m in thread]
+        data["events"] = [e.as_json() for e in events]
+        data["outgoing"] = [o.as_json() for o in outgoing]
         print(json.dumps(data, indent=2))
         return 0
     print(f"Ticket {ticket.id}: {ticket.subject}")
-    print(f"  kind {ticket.kind.value}, status {ticket.status.value}, priority {ticket.priority}")
-    print(f"  requester {ticket.requester_name} <{ticket.requester}>".replace(" <", " <", 1))
+    print(f"  kind {ticket.kind.value}, status {ticket.status.value}, priority {ticket.priority}"
+          + (", FLAGGED FOR REVIEW" if ticket.review else ""))
+    print(f"  requester {ticket.requester_name} <{ticket.requester}>" if ticket.requester_name else f"  requester {ticket.requester}")
+    if ticket.account:
+        print(f"  account {ticket.account}")
+    if ticket.cutover_date:
+        print(f"  cut-over {ticket.cutover_date} (from \"{ticket.cutover_text}\")")
+    if ticket.refers_to:
+        print(f"  refers to ticket {ticket.refers_to}")
     print(f"  created {ticket.created_at:%Y-%m-%d %H:%M} UTC, updated {ticket.updated_at:%Y-%m-%d %H:%M} UTC")
+    print()
+    print("Why this kind and priority:")
+    for reason in ticket.reasons:
+        print(f"  - {reason}")
+    print()
+    assignment = ticket.assignment or {}
+    print(f"Assigned to {ticket.assignee or 'nobody'}: {assignment.get('reason', '')}")
+    for c in assignment.get("candidates", []):
+        state = "out of office" if c["out_of_office"] else ("working" if c["working_now"] else "off hours")
+        print(f"  {c['email']:<36} {c['open_load']:>3} open  {state:<13} last assigned {c['last_assigned_at'] or 'never'}")
     for msg in thread:
         print()
         print(f"--- {msg.received_at:%Y-%m-%d %H:%M} UTC  {msg.kind.value if msg.kind else msg.status.value}  from {msg.from_name} <{msg.from_addr}>")
@@ -192,6 +233,51 @@ def cmd_ticket(args) -> int:
         body = msg.body_text.strip()
         print()
         print("\n".join("    " + line for line in body.splitlines()[:200]))
+    print()
+    print("Events:")
+    for event in events:
+        detail = ", ".join(f"{k}={v}" for k, v in event.detail.items())
+        print(f"  {event.at:%Y-%m-%d %H:%M} UTC  {event.kind.value:<17} {event.actor}  {detail}".rstrip())
+    if outgoing:
+        print()
+        print("Mail sent about it:")
+        for o in outgoing:
+            print(f"  {o.created_at:%Y-%m-%d %H:%M} UTC  {o.purpose:<15} {o.status:<7} to {', '.join(o.recipients)}")
+    return 0
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def cmd_outbox(args) -> int:
+    config = load_config(args.config)
+    store = build_store(config)
+    try:
+        if args.retry is not None:
+            from .clock import utcnow
+
+            with store.transaction():
+                done = store.requeue(args.retry, utcnow())
+            if not done:
+                print(f"whiteglove: outgoing message {args.retry} is not a failed one", file=sys.stderr)
+                return EXIT_FAILURE
+            print(f"outgoing message {args.retry} queued again")
+            return 0
+        mails = store.outbox(status="failed" if args.failed else None)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([m.as_json() for m in mails], indent=2))
+        return 0
+    if not mails:
+        print("no failed mail" if args.failed else "no outgoing mail")
+        return 0
+    for mail in mails:
+        print(f"{mail.id:>5}  {mail.created_at:%Y-%m-%d %H:%M}  {mail.status:<7} {mail.purpose:<15} "
+              f"to {', '.join(mail.recipients)[:50]:<50} {mail.subject[:60]}")
+        if mail.status != "sent" and mail.last_error:
+            print(f"       {mail.attempts} attempt(s); last error: {mail.last_error[:200]}")
     return 0
 
 

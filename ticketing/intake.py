@@ -15,23 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
-from mailer.automated import recognise
+from mailer.automated import Verdict
 from mailer.message import ParsedMessage, parse_message
 from mailer.source import MailboxSource, SourceMessage
 
-from .classify import decide
-from .domain import IntakeOutcome, MessageKind, MessageStatus, TicketKind
+from .domain import IntakeOutcome, MessageKind, MessageStatus
+from .helpdesk import HelpDesk, Unhandleable
 from .store import SqlStore
-from .threads import clean_subject, match_thread, tagged_ticket, thread_ids
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PRIORITY = "P3"
 _MAX_ID = 500  # longer Message-IDs are keyed by their digest
 
-
-class Unhandleable(Exception):
-    """A message that is well formed enough to store but cannot be acted on; the text says why."""
+__all__ = ["Intake", "IntakeSummary", "Unhandleable", "dedupe_key"]
 
 
 @dataclass
@@ -72,10 +68,12 @@ def dedupe_key(parsed: ParsedMessage | None, raw: bytes) -> str:
 class Intake:
     """Reads sources into the store."""
 
-    def __init__(self, store: SqlStore, clock: Callable[[], datetime], batch_size: int = 200):
+    def __init__(self, store: SqlStore, clock: Callable[[], datetime], batch_size: int = 200, desk: HelpDesk | None = None):
         self.store = store
         self.clock = clock
         self.batch_size = batch_size
+        #: What a message causes; without one, a help desk with no engineers (for tests and backfills).
+        self.desk = desk or HelpDesk.minimal(store)
 
     # -- mailboxes ------------------------------------------------------------------------------
 
@@ -228,41 +226,22 @@ class Intake:
         """Store one message and what it causes; return how many tickets it created."""
         if not msg.raw.strip():
             raise Unhandleable("empty message")
-        verdict = recognise(parsed)
-        ids = thread_ids(parsed)
-        known = self.store.tickets_for_message_ids(ids) if ids else {}
-        tag = tagged_ticket(parsed.subject)
-        thread = match_thread(parsed, known, tag is not None and self.store.ticket_exists(tag))
-        decision = decide(verdict, thread)
-        created = 0
-        ticket_id = decision.ticket_id
-        if decision.kind is MessageKind.NEW:
-            if parsed.from_ is None:
-                raise Unhandleable("no sender address: nobody to open a ticket for")
-            ticket_id = self.store.create_ticket(
-                kind=TicketKind.SUPPORT,
-                priority=DEFAULT_PRIORITY,
-                subject=clean_subject(parsed.subject)[:500] or "(no subject)",
-                requester=parsed.from_.email[:320],
-                requester_name=parsed.from_.name[:200],
-                now=received_at,
+
+        def save(kind: MessageKind, ticket_id: int | None, reasons: tuple, verdict: Verdict) -> int:
+            fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
+            fields.update(
+                status=MessageStatus.PROCESSED,
+                kind=kind,
+                ticket=ticket_id,
+                origin_reason="; ".join(reasons)[:2000],
+                failed_recipients=" ".join(verdict.failed_recipients)[:4000],
             )
-            created = 1
-        elif ticket_id is not None:
-            self.store.touch_ticket(ticket_id, now)
-        fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
-        fields.update(
-            status=MessageStatus.PROCESSED,
-            kind=decision.kind,
-            ticket=ticket_id,
-            origin_reason="; ".join(decision.reasons)[:2000],
-            failed_recipients=" ".join(verdict.failed_recipients)[:4000],
-        )
-        if existing is not None:
-            self.store.update_message(existing, **fields)
-        else:
-            self.store.add_message(**fields)
-        return created
+            if existing is not None:
+                self.store.update_message(existing, **fields)
+                return existing
+            return self.store.add_message(**fields)
+
+        return self.desk.receive(parsed, msg.raw, received_at, now, save).tickets_created
 
 
 def _parse(msg: SourceMessage, mailbox: str) -> ParsedMessage | None:

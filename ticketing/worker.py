@@ -11,11 +11,15 @@ import random
 import signal
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
 
 from mailer.errors import MailboxAuthError, MailboxError
 from mailer.source import MailboxSource
 
+from .clock import utcnow
 from .intake import Intake, IntakeSummary
+from .outbox import OutboxSender, SendSummary
 
 log = logging.getLogger(__name__)
 
@@ -38,21 +42,48 @@ class Backoff:
         self.attempts = 0
 
 
+@dataclass
+class Tick:
+    """What one pass did."""
+
+    intake: IntakeSummary
+    outbox: SendSummary | None = None
+
+    def __iter__(self):  # ``summary, sent = worker.tick()``
+        return iter((self.intake, self.outbox))
+
+
 class Worker:
-    def __init__(self, intake: Intake, source: MailboxSource, poll_seconds: float, stop: threading.Event | None = None, backoff: Backoff | None = None):
+    def __init__(self, intake: Intake, source: MailboxSource, poll_seconds: float, stop: threading.Event | None = None,
+                 backoff: Backoff | None = None, outbox: OutboxSender | None = None,
+                 clock: Callable[[], datetime] = utcnow):
         self.intake = intake
         self.source = source
         self.poll_seconds = poll_seconds
         self.stop = stop or threading.Event()
         self.backoff = backoff or Backoff()
+        self.outbox = outbox
+        self.clock = clock
         self._signals = 0
 
-    def tick(self) -> IntakeSummary:
-        """One pass of intake over the mailbox."""
+    def tick(self) -> Tick:
+        """One pass: intake over the mailbox, then the outbox (whatever intake queued goes out now).
+
+        A failing outbox pass is logged and retried on the next tick; it never stops intake.
+        """
         summary = self.intake.poll(self.source, stop=self.stop)
         if summary.processed or summary.duplicates or summary.quarantined:
             log.info("intake: %s", summary)
-        return summary
+        sent = None
+        if self.outbox is not None:
+            try:
+                sent = self.outbox.send_due(self.clock())
+            except Exception:  # noqa: BLE001 - a database hiccup must not stop intake; the rows wait
+                log.exception("outbox pass failed")
+            else:
+                if sent.sent or sent.retrying or sent.failed:
+                    log.info("outbox: %s", sent)
+        return Tick(summary, sent)
 
     def run_forever(self) -> None:
         """Tick until stopped. Raises :class:`MailboxAuthError` if the very first login fails."""

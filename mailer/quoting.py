@@ -1,0 +1,42 @@
+"""Finding the new text of a reply: what the writer typed above the quoted message (pure).
+
+Mail clients quote in a few recognisable ways: a "reply above this line" marker the sender put
+in (ours), an attribution line ("On Tue, 17 Nov 2026, Jane wrote:"), Outlook's
+"-----Original Message-----" or its "From: … Sent: …" block, and ``>``-prefixed lines. The first
+of these that starts a line ends the new text.
+"""
+from __future__ import annotations
+
+import re
+
+_ATTRIBUTION = re.compile(
+    r"^(?:>?\s*)(?:on\b.{0,200}\bwrote|am\b.{0,200}\bschrieb|le\b.{0,200}\ba écrit|el\b.{0,200}\bescribió"
+    r"|op\b.{0,200}\bschreef|il\b.{0,200}\bha scritto|em\b.{0,200}\bescreveu)\s*:\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# "On Tue, 17 Nov 2026 at 10:22, Jane Doe <jane@acme.example>" may wrap before "wrote:".
+_WRAPPED_ATTRIBUTION = re.compile(r"^on\b[^\n]{0,200}\n[^\n]{0,200}\bwrote\s*:\s*$", re.IGNORECASE | re.MULTILINE)
+_ORIGINAL = re.compile(
+    r"^\s*-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|mensaje original|forwarded message)\s*-{2,}\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_OUTLOOK_BLOCK = re.compile(r"^\s*\*?(?:from|von|de)\s*:\*?\s.+\n\s*\*?(?:sent|gesendet|envoyé|date)\s*:", re.IGNORECASE | re.MULTILINE)
+_QUOTED_TAIL = re.compile(r"(?:^>.*(?:\n|$))+\s*\Z", re.MULTILINE)
+
+
+def new_text(text: str, marker: str | None = None) -> str:
+    """Return the part of ``text`` above the quoted message, stripped; all of it when nothing is quoted."""
+    cut = len(text)
+    if marker:
+        index = text.find(marker)
+        if index >= 0:
+            cut = text.rfind("\n", 0, index) + 1 if "\n" in text[:index] else 0
+    for pattern in (_WRAPPED_ATTRIBUTION, _ATTRIBUTION, _ORIGINAL, _OUTLOOK_BLOCK):
+        match = pattern.search(text, 0, cut)
+        if match:
+            cut = min(cut, match.start())
+    head = text[:cut]
+    tail = _QUOTED_TAIL.search(head)
+    if tail:
+        head = head[: tail.start()]
+    return head.strip()

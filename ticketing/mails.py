@@ -1,0 +1,150 @@
+"""The mail whiteglove writes: what each one says, to whom, and how it threads (pure but for templates).
+
+Each function returns a :class:`Draft`; :class:`ticketing.outbox.Outbox` composes and queues it.
+A draft's ``token`` names its cause (``notify.12``, ``relay.345``): the Message-ID is made from it,
+so the same cause can never queue the same mail twice, and a resend carries the same id.
+
+What came from inbound mail (names, subjects, text) reaches templates as values (autoescaped in
+HTML) and headers only through :func:`mailer.compose.safe_header`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from mailer.message import Address
+
+from .commands import HELP
+from .domain import Ticket, TicketKind
+from .templates import Renderer
+from .threads import ticket_tag
+
+#: Put at the top of mail to engineers; what they write above it is their answer.
+MARKER = "-- Reply above this line to answer; your reply goes to the customer --"
+KIND_LABELS = {
+    TicketKind.SUPPORT: "support request",
+    TicketKind.GOLIVE_INTENT: "go-live intent",
+    TicketKind.CONTRACT_CLOSED: "contract closed: onboarding hand-off",
+}
+
+
+@dataclass(frozen=True)
+class Draft:
+    purpose: str  # notification, update, acknowledgement, relay, commands, bounce_alert
+    token: str
+    to: tuple[Address, ...]
+    subject: str
+    text: str
+    html: str | None
+    ticket_id: int | None = None
+    from_name: str | None = None  # None: the support mailbox's own name
+    reply_to: Address | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    auto_submitted: str | None = None
+    cc: tuple[Address, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Support:
+    address: str
+    name: str
+
+    @property
+    def mailbox(self) -> Address:
+        return Address(self.name, self.address)
+
+
+def ticket_view(ticket: Ticket) -> dict:
+    """What the templates know of a ticket."""
+    return {
+        "id": ticket.id, "tag": ticket_tag(ticket.id), "subject": ticket.subject, "priority": ticket.priority,
+        "status": ticket.status.value, "kind_label": KIND_LABELS[ticket.kind], "review": ticket.review,
+        "cutover_date": ticket.cutover_date.isoformat() if ticket.cutover_date else None,
+        "cutover_text": ticket.cutover_text,
+    }
+
+
+def _thread(ids: Sequence[str], limit: int = 20) -> tuple[str, ...]:
+    ids = list(dict.fromkeys(i for i in ids if i))
+    return tuple(ids if len(ids) <= limit else ids[:1] + ids[-(limit - 1):])
+
+
+class Mails:
+    def __init__(self, renderer: Renderer, support: Support):
+        self.renderer = renderer
+        self.support = support
+
+    def _render(self, name: str, **context) -> tuple[str, str]:
+        return self.renderer.render(name, support=self.support, **context)
+
+    def notification(self, ticket: Ticket, engineer: Address, *, customer: str, text: str, attachments: Sequence[dict],
+                     account: str | None, assignment: str, reasons: Sequence[str], refers_to: str | None,
+                     headline: str | None = None) -> Draft:
+        """A new ticket, to its engineer; their reply comes back to support and threads to the ticket."""
+        view = ticket_view(ticket)
+        headline = headline or f"New {view['kind_label']} from {customer}"
+        text_part, html = self._render(
+            "notification", marker=MARKER, headline=headline, ticket=view, customer=customer, text=text,
+            attachments=attachments, account=account, assignment=assignment, reasons=list(reasons), refers_to=refers_to,
+        )
+        subject = f"{view['tag']} {ticket.priority} {view['kind_label']}: {ticket.subject}"
+        return Draft("notification", f"notify.{ticket.id}.{_slug(engineer.email)}", (engineer,), subject, text_part, html,
+                     ticket.id, reply_to=self.support.mailbox)
+
+    def update(self, ticket: Ticket, engineer: Address, *, inbound_pk: int, customer: str, text: str,
+               attachments: Sequence[dict], thread: Sequence[str], cutover: str | None = None) -> Draft:
+        """A customer's new message on a ticket, to its engineer."""
+        view = ticket_view(ticket)
+        text_part, html = self._render(
+            "update", marker=MARKER, headline=f"{customer} wrote on {view['tag']}", ticket=view, customer=customer,
+            text=text, attachments=attachments, cutover=cutover,
+        )
+        ids = _thread(thread)
+        return Draft("update", f"update.{inbound_pk}.{_slug(engineer.email)}", (engineer,),
+                     f"{view['tag']} Re: {ticket.subject}", text_part, html, ticket.id, reply_to=self.support.mailbox,
+                     in_reply_to=ids[-1] if ids else None, references=ids)
+
+    def acknowledgement(self, ticket: Ticket, customer: Address, *, engineer_name: str | None, thread: Sequence[str]) -> Draft:
+        """The customer's receipt for a new ticket: once per ticket, marked as an automatic reply."""
+        view = ticket_view(ticket)
+        text, html = self._render("acknowledgement", ticket=view, customer_name=customer.name, engineer=engineer_name)
+        ids = _thread(thread)
+        return Draft("acknowledgement", f"ack.{ticket.id}", (customer,), f"Re: {ticket.subject} {view['tag']}", text, html,
+                     ticket.id, in_reply_to=ids[-1] if ids else None, references=ids, auto_submitted="auto-replied")
+
+    def relay(self, ticket: Ticket, engineer: Address, customers: Sequence[Address], *, inbound_pk: int, text: str,
+              thread: Sequence[str]) -> Draft:
+        """An engineer's answer, to the customer, from the support address "Name via Support"."""
+        view = ticket_view(ticket)
+        name = engineer.name or engineer.email
+        text_part, html = self._render("relay", ticket=view, text=text, html=None, engineer=name)
+        ids = _thread(thread)
+        return Draft("relay", f"relay.{inbound_pk}", tuple(customers), f"Re: {ticket.subject} {view['tag']}", text_part,
+                     html, ticket.id, from_name=f"{name} via {self.support.name}", in_reply_to=ids[-1] if ids else None,
+                     references=ids)
+
+    def command_results(self, ticket: Ticket, engineer: Address, *, inbound_pk: int, results: Sequence[str],
+                        problems: Sequence[str], relayed: bool, thread: Sequence[str]) -> Draft:
+        """What an engineer's commands did, and help for those not understood."""
+        view = ticket_view(ticket)
+        headline = f"Commands on {view['tag']}" + (": some were not understood" if problems else " done")
+        text, html = self._render("commands", ticket=view, headline=headline, results=list(results),
+                                  problems=list(problems), help=list(HELP.values()), relayed=relayed)
+        ids = _thread(thread)
+        return Draft("commands", f"commands.{inbound_pk}", (engineer,), f"{view['tag']} {headline}", text, html,
+                     ticket.id, in_reply_to=ids[-1] if ids else None, references=ids, auto_submitted="auto-replied")
+
+    def bounce_alert(self, engineer: Address, *, inbound_pk: int, recipients: Sequence[str], tickets: Sequence[Ticket],
+                     reason: str, permanent: bool) -> Draft:
+        """Mail to a customer bounced: tell the engineer who works with them."""
+        headline = f"Mail to {', '.join(recipients)} bounced"
+        text, html = self._render("bounce", headline=headline, recipients=list(recipients), reason=reason,
+                                  permanent=permanent, tickets=[ticket_view(t) for t in tickets])
+        first = tickets[0].id if tickets else None
+        return Draft("bounce_alert", f"bounce.{inbound_pk}.{_slug(engineer.email)}", (engineer,), headline, text, html,
+                     first, auto_submitted="auto-generated")
+
+
+def _slug(email: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in email.lower())[:60]

@@ -1,0 +1,136 @@
+"""Queueing outgoing mail with the change that caused it, and sending it with retries.
+
+:class:`Outbox` composes a :class:`~ticketing.mails.Draft` into bytes and queues it in the same
+transaction as the caller's change. :class:`OutboxSender` sends what is due through a
+:class:`~mailer.sending.MailSender`: a transient failure is retried with exponential backoff and
+jitter (the delay is data on the row, not a sleep), a permanent one or the last attempt marks the
+message failed, for ``whiteglove outbox --failed``. Nothing is dropped.
+
+Delivery is at least once: a crash after the server accepted a message and before the database
+recorded it sends it again on restart, with the same Message-ID (the directory backend finds the
+file it wrote and writes nothing, so it is exactly once there).
+"""
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from mailer.compose import compose, make_message_id
+from mailer.errors import PartiallySentError, PermanentSendError, SendError, TransientSendError
+from mailer.sending import MailSender
+
+from .mails import Draft, Support
+from .store import SqlStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Delays between attempts: ``first``, doubling up to ``ceiling``, with ±25 % jitter."""
+
+    max_attempts: int = 8
+    first: timedelta = timedelta(minutes=1)
+    ceiling: timedelta = timedelta(hours=2)
+    rng: random.Random = field(default_factory=random.Random, compare=False)
+
+    def delay(self, attempts_so_far: int) -> timedelta:
+        base = min(self.ceiling, self.first * (2 ** min(attempts_so_far, 30)))
+        return base * self.rng.uniform(0.75, 1.25)
+
+
+class Outbox:
+    """Composes drafts and queues them (inside the caller's transaction)."""
+
+    def __init__(self, store: SqlStore, support: Support):
+        self.store = store
+        self.support = support
+        self.domain = support.address.rpartition("@")[2]
+
+    def message_id(self, token: str) -> str:
+        """The Message-ID (without angle brackets) of the mail with ``token``."""
+        return make_message_id(f"wg.{token}", self.domain).strip("<>")
+
+    def queue(self, draft: Draft, now: datetime, engagement_id: int | None = None) -> str | None:
+        """Queue ``draft``; return its Message-ID, or None if that mail was queued before."""
+        message_id = self.message_id(draft.token)
+        sender = self.support.mailbox
+        if draft.from_name:
+            sender = type(sender)(draft.from_name, sender.email)
+        raw = compose(
+            sender=sender, to=draft.to, cc=draft.cc, reply_to=draft.reply_to, subject=draft.subject,
+            text=draft.text, html=draft.html, message_id=f"<{message_id}>", date=now,
+            in_reply_to=f"<{draft.in_reply_to}>" if draft.in_reply_to else None,
+            references=[f"<{r}>" for r in draft.references], auto_submitted=draft.auto_submitted,
+        )
+        recipients = [a.email for a in (*draft.to, *draft.cc)]
+        queued = self.store.queue_mail(
+            message_id=message_id, purpose=draft.purpose, ticket_id=draft.ticket_id, recipients=recipients,
+            envelope_from=self.support.address, subject=draft.subject, raw=raw, now=now, engagement_id=engagement_id,
+        )
+        return message_id if queued else None
+
+
+@dataclass
+class SendSummary:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
+
+
+class OutboxSender:
+    """Sends due mail; one :meth:`send_due` is one pass."""
+
+    def __init__(self, store: SqlStore, sender: MailSender, policy: RetryPolicy | None = None,
+                 lease: timedelta = timedelta(minutes=10), batch: int = 100):
+        self.store = store
+        self.sender = sender
+        self.policy = policy or RetryPolicy()
+        self.lease = lease
+        self.batch = batch
+
+    def send_due(self, now: datetime) -> SendSummary:
+        summary = SendSummary()
+        while True:
+            claimed = self.store.claim_due_mail(now, self.batch, self.lease)
+            for mail, raw, envelope_from in claimed:
+                self._send_one(mail, raw, envelope_from, now, summary)
+            if len(claimed) < self.batch:
+                return summary
+
+    def _send_one(self, mail, raw: bytes, envelope_from: str, now: datetime, summary: SendSummary) -> None:
+        try:
+            self.sender.send(raw, envelope_from, list(mail.recipients))
+        except PartiallySentError as exc:
+            # Some recipients got it: sending again would give them a second copy.
+            log.warning("mail %s reached only some recipients: %s", mail.message_id, exc)
+            self.store.mark_sent(mail.id, now, note=f"refused: {exc}")
+            summary.sent += 1
+        except TransientSendError as exc:
+            attempts = mail.attempts + 1
+            if attempts >= self.policy.max_attempts:
+                log.error("giving up on mail %s after %d attempts: %s", mail.message_id, attempts, exc)
+                self.store.mark_failed(mail.id, f"gave up after {attempts} attempts: {exc}")
+                summary.failed += 1
+            else:
+                retry_at = now + self.policy.delay(mail.attempts)
+                log.warning("mail %s not sent (%s); retrying at %s", mail.message_id, exc, retry_at.isoformat())
+                self.store.mark_retry(mail.id, str(exc), retry_at)
+                summary.retrying += 1
+        except PermanentSendError as exc:
+            log.error("mail %s refused for good: %s", mail.message_id, exc)
+            self.store.mark_failed(mail.id, str(exc))
+            summary.failed += 1
+        except SendError as exc:  # the server refused our login or our TLS: not this message's fault
+            retry_at = now + self.policy.delay(mail.attempts)
+            log.error("cannot send mail %s: %s", mail.message_id, exc)
+            self.store.mark_retry(mail.id, str(exc), retry_at)
+            summary.retrying += 1
+        else:
+            self.store.mark_sent(mail.id, now)
+            summary.sent += 1

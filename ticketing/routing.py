@@ -1,0 +1,73 @@
+"""Choosing the engineer for a ticket (pure).
+
+A ticket goes to the engineer of its account. Otherwise (a new account, an unknown sender, or
+the account's engineer away) it goes to the pool: the engineer with the fewest open tickets,
+ties to whoever was assigned least recently, skipping those out of office and, for urgent
+priorities, those outside working hours when a colleague is inside theirs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+URGENT = ("P0", "P1")
+_NEVER = datetime.min.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    email: str
+    open_load: int
+    last_assigned_at: datetime | None
+    out_of_office: bool
+    working_now: bool
+
+
+@dataclass(frozen=True)
+class Assignment:
+    engineer: str | None
+    reason: str
+    candidates: tuple[Candidate, ...] = ()
+
+    def as_json(self) -> dict:
+        return {
+            "engineer": self.engineer,
+            "reason": self.reason,
+            "candidates": [
+                {
+                    "email": c.email, "open_load": c.open_load, "out_of_office": c.out_of_office,
+                    "working_now": c.working_now,
+                    "last_assigned_at": c.last_assigned_at.isoformat() if c.last_assigned_at else None,
+                }
+                for c in self.candidates
+            ],
+        }
+
+
+def choose_engineer(priority: str, account_engineer: str | None, candidates: tuple[Candidate, ...]) -> Assignment:
+    """Return who gets the ticket and why; ``engineer`` is None when nobody can take it."""
+    by_email = {c.email.lower(): c for c in candidates}
+    fallback = ""
+    if account_engineer:
+        owner = by_email.get(account_engineer.lower())
+        if owner is None:
+            fallback = f"the account's engineer {account_engineer} is not a configured engineer; "
+        elif owner.out_of_office:
+            fallback = f"the account's engineer {owner.email} is out of office; "
+        else:
+            return Assignment(owner.email, "the engineer of the account", candidates)
+    eligible = [c for c in candidates if not c.out_of_office]
+    if not eligible:
+        return Assignment(None, fallback + "every engineer is out of office: left unassigned", candidates)
+    pool = "the pool"
+    if priority in URGENT:
+        working = [c for c in eligible if c.working_now]
+        if working and len(working) < len(eligible):
+            pool = f"the engineers inside working hours ({priority})"
+            eligible = working
+    chosen = min(eligible, key=lambda c: (c.open_load, c.last_assigned_at or _NEVER, c.email))
+    ties = [c for c in eligible if c.open_load == chosen.open_load]
+    why = f"least open load ({chosen.open_load}) in {pool}"
+    if len(ties) > 1:
+        why += ", assigned least recently among equals"
+    return Assignment(chosen.email, fallback + why, candidates)
