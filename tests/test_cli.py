@@ -37,11 +37,28 @@ def test_run_once_on_the_example_mailbox_creates_tickets_and_a_second_run_create
     assert code == 0
     assert "6 processed, 0 duplicates, 0 quarantined (3 new tickets)" in out
 
+    assert "outbox: 6 sent, 0 to retry, 0 failed" in out
+
     tickets = tickets_json(capsys, example)
     assert [(t["requester"], t["message_count"]) for t in tickets] == [
         ("crm-notifications@northwind.example", 1),
         ("jane.doe@acme.example", 1),
         ("bob.martinez@globex.example", 2),  # the question and the customer's reply
+    ]
+    # The notice started Acme's engagement with the engineer it names; Jane is one of the
+    # notice's contacts, so her go-live intent goes to the same engineer; Globex is declared in
+    # the configuration with Tom as its engineer.
+    assert [(t["kind"], t["priority"], t["assignee"], t["account"], t["cutover_date"]) for t in tickets] == [
+        ("contract_closed", "P2", "priya.raman@northwind.example", "Acme Corporation", None),
+        ("golive_intent", "P1", "priya.raman@northwind.example", "Acme Corporation", "2027-01-14"),
+        ("support", "P3", "tom.becker@northwind.example", "Globex Corporation", None),
+    ]
+    # Out: a notification for each ticket and an update for Bob's follow-up, to the engineers;
+    # an acknowledgement to Jane and to Bob (none to the CRM); nothing to the auto-reply or the bounce.
+    sent = sorted(p.name.split("@")[0] for p in (example.parent / "outbox").glob("*.eml"))
+    assert sent == [
+        "wg.ack.2", "wg.ack.3", "wg.notify.1.priya-raman-northwind-example", "wg.notify.2.priya-raman-northwind-example",
+        "wg.notify.3.tom-becker-northwind-example", "wg.update.4.tom-becker-northwind-example",
     ]
     for t in tickets:
         assert set(t) >= {"id", "kind", "status", "priority", "subject", "requester", "created_at", "message_count"}
@@ -50,6 +67,7 @@ def test_run_once_on_the_example_mailbox_creates_tickets_and_a_second_run_create
 
     code, out, _ = run(capsys, "run", "--once", "--config", str(example))
     assert code == 0 and "0 processed, 0 duplicates, 0 quarantined (0 new tickets)" in out
+    assert "outbox: 0 sent" in out and len(list((example.parent / "outbox").glob("*.eml"))) == 6
     assert len(tickets_json(capsys, example)) == 3
     # the example mailbox itself is never changed
     assert sorted(p.name for p in (example.parent / "examples/inbox/new").iterdir()) == sorted(
@@ -137,3 +155,36 @@ def test_user_errors_print_one_line_and_no_traceback(tmp_path, example):
             assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         else:
             assert result.returncode == 0
+
+
+def test_tickets_filter_by_engineer_kind_and_priority(capsys, example):
+    run(capsys, "run", "--once", "--config", str(example))
+    assert [t["id"] for t in tickets_json(capsys, example, "--engineer", "PRIYA.RAMAN@northwind.example")] == [1, 2]
+    assert [t["id"] for t in tickets_json(capsys, example, "--kind", "golive_intent")] == [2]
+    assert [t["id"] for t in tickets_json(capsys, example, "--priority", "P3")] == [3]
+    code, out, _ = run(capsys, "tickets", "--config", str(example))
+    assert "(cut-over 2027-01-14)" in out and "tom.becker@northwind.example" in out
+
+
+def test_ticket_explains_its_classification_assignment_and_events(capsys, example):
+    run(capsys, "run", "--once", "--config", str(example))
+    code, out, _ = run(capsys, "ticket", "2", "--config", str(example))
+    assert code == 0
+    assert "intent phrase 'plan to go live'" in out
+    assert "Assigned to priya.raman@northwind.example: the engineer of the account" in out
+    assert "tom.becker@northwind.example" in out  # every candidate is listed with its load
+    assert "created" in out and "assigned" in out and "acknowledgement" in out
+    data = json.loads(run(capsys, "ticket", "2", "--json", "--config", str(example))[1])
+    assert data["assignment"]["reason"] == "the engineer of the account"
+    assert [e["kind"] for e in data["events"]] == ["created", "assigned"]
+    assert {o["purpose"] for o in data["outgoing"]} == {"notification", "acknowledgement"}
+
+
+def test_outbox_lists_outgoing_mail_and_failed_mail(capsys, example):
+    run(capsys, "run", "--once", "--config", str(example))
+    code, out, _ = run(capsys, "outbox", "--json", "--config", str(example))
+    mails = json.loads(out)
+    assert len(mails) == 6 and {m["status"] for m in mails} == {"sent"}
+    assert run(capsys, "outbox", "--failed", "--config", str(example))[1].strip() == "no failed mail"
+    code, _, err = run(capsys, "outbox", "--retry", "1", "--config", str(example))
+    assert code == 1 and "not a failed one" in err

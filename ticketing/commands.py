@@ -40,8 +40,9 @@ class Commands:
 
     @property
     def relay(self) -> bool:
-        """Whether the body should reach the customer."""
-        return bool(self.body.strip()) and not any(c.name == "note" for c in self.commands)
+        """Whether the body should reach the customer: not with a note, and not when a command was
+        not understood (a mistyped ``#ntoe`` must not send an internal remark to the customer)."""
+        return bool(self.body.strip()) and not self.problems and not any(c.name == "note" for c in self.commands)
 
 
 def parse_commands(text: str) -> Commands:

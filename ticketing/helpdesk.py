@@ -259,7 +259,8 @@ class HelpDesk:
         elif commands.relay and customer_facing:
             customers = [Address(ticket.requester_name, ticket.requester)]
             draft = self.mails.relay(ticket, self._person(engineer), customers, inbound_pk=pk, text=commands.body,
-                                     thread=self.store.customer_thread(ticket.id))
+                                     thread=self.store.customer_thread(ticket.id),
+                                     answers=self.store.last_customer_message(ticket.id))
             relayed = self.outbox.queue(draft, now) is not None
             self._answered(ticket, engineer, now, copy=False)
         if commands.problems:

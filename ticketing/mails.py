@@ -114,15 +114,19 @@ class Mails:
                      ticket.id, in_reply_to=ids[-1] if ids else None, references=ids, auto_submitted="auto-replied")
 
     def relay(self, ticket: Ticket, engineer: Address, customers: Sequence[Address], *, inbound_pk: int, text: str,
-              thread: Sequence[str]) -> Draft:
-        """An engineer's answer, to the customer, from the support address "Name via Support"."""
+              thread: Sequence[str], answers: str | None) -> Draft:
+        """An engineer's answer, to the customer, from the support address "Name via Support".
+
+        It replies to ``answers`` (the customer's latest message) and carries the whole thread in
+        References, so the customer's client shows it in the conversation.
+        """
         view = ticket_view(ticket)
         name = engineer.name or engineer.email
         text_part, html = self._render("relay", ticket=view, text=text, html=None, engineer=name)
         ids = _thread(thread)
         return Draft("relay", f"relay.{inbound_pk}", tuple(customers), f"Re: {ticket.subject} {view['tag']}", text_part,
-                     html, ticket.id, from_name=f"{name} via {self.support.name}", in_reply_to=ids[-1] if ids else None,
-                     references=ids)
+                     html, ticket.id, from_name=f"{name} via {self.support.name}",
+                     in_reply_to=answers or (ids[-1] if ids else None), references=ids)
 
     def command_results(self, ticket: Ticket, engineer: Address, *, inbound_pk: int, results: Sequence[str],
                         problems: Sequence[str], relayed: bool, thread: Sequence[str]) -> Draft:

@@ -137,8 +137,17 @@ class TicketsMixin:
         outbound = (m.OutboundMessage.select(m.OutboundMessage.message_id, m.OutboundMessage.created_at)
                     .where((m.OutboundMessage.ticket == ticket_id) & m.OutboundMessage.purpose.in_(["acknowledgement", "relay"])))
         stamp = m.InboundMessage.received_at.python_value
-        entries = [(stamp(at), mid) for mid, at in inbound.tuples()] + [(stamp(at), mid) for mid, at in outbound.tuples()]
-        return [mid for _, mid in sorted(entries)]
+        # At the same moment, what the customer wrote comes before our answer to it.
+        entries = [(stamp(at), 0, mid) for mid, at in inbound.tuples()] + [(stamp(at), 1, mid) for mid, at in outbound.tuples()]
+        return [mid for _, _, mid in sorted(entries)]
+
+    def last_customer_message(self, ticket_id: int) -> str | None:
+        """The Message-ID of the customer's latest message on a ticket (what an answer replies to)."""
+        row = (m.InboundMessage.select(m.InboundMessage.message_id)
+               .where((m.InboundMessage.ticket == ticket_id) & (m.InboundMessage.kind.in_(["new", "reply"]))
+                      & m.InboundMessage.message_id.is_null(False))
+               .order_by(m.InboundMessage.received_at.desc(), m.InboundMessage.id.desc()).first())
+        return row.message_id if row else None
 
     def engineer_thread(self, ticket_id: int) -> list[str]:
         """Message ids of what we sent engineers about a ticket, oldest first."""
