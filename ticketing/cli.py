@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (| head): not an error worth a traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the flush at exit does not fail again
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -223,7 +227,8 @@ def cmd_ticket(args) -> int:
     print(f"Assigned to {ticket.assignee or 'nobody'}: {assignment.get('reason', '')}")
     for c in assignment.get("candidates", []):
         state = "out of office" if c["out_of_office"] else ("working" if c["working_now"] else "off hours")
-        print(f"  {c['email']:<36} {c['open_load']:>3} open  {state:<13} last assigned {c['last_assigned_at'] or 'never'}")
+        last = c["last_assigned_at"][:16].replace("T", " ") + " UTC" if c["last_assigned_at"] else "never"
+        print(f"  {c['email']:<36} {c['open_load']:>3} open  {state:<13} last assigned {last}")
     for msg in thread:
         print()
         print(f"--- {msg.received_at:%Y-%m-%d %H:%M} UTC  {msg.kind.value if msg.kind else msg.status.value}  from {msg.from_name} <{msg.from_addr}>")
