@@ -34,6 +34,7 @@ class Verdict:
     reason: str  # e.g. "Auto-Submitted: auto-replied", "null sender <>"
     failed_recipients: tuple[str, ...] = ()  # for bounces: the addresses that failed
     permanent: bool = False  # for bounces: a permanent failure, not a delay
+    diagnostic: str = ""  # for bounces: what the receiving server said ("550 5.1.1 User unknown")
 
 
 # -- patterns ----------------------------------------------------------------------------------
@@ -191,7 +192,7 @@ def _bounce(msg: ParsedMessage, own_addresses: Iterable[str]) -> Verdict | None:
     recipients, permanent = found
     if msg.delivery_status and not recipients and _only_successes(msg.delivery_status):
         return Verdict(Origin.REPORT, "delivery status notification without a failure")
-    return Verdict(Origin.BOUNCE, reason, recipients, permanent)
+    return Verdict(Origin.BOUNCE, reason, recipients, permanent, _diagnostic(msg))
 
 
 def _bounce_by_appearance(msg: ParsedMessage) -> str | None:
@@ -278,6 +279,33 @@ def _dsn_recipients(
     if permanent:
         return _keep(permanent, excluded), True
     return _keep(transient, excluded), False
+
+
+_DIAGNOSTIC_LINE = re.compile(r"^.*(?:\b[45]\.\d{1,3}\.\d{1,3}\b|\b[45]\d\d[ -]).*$", re.MULTILINE)
+_DIAGNOSTIC_LIMIT = 300
+
+
+def _diagnostic(msg: ParsedMessage) -> str:
+    """What the receiving server said about the first failed recipient, in its own words.
+
+    From an RFC 3464 report: the Diagnostic-Code (without its "smtp;" type), else the Status; from
+    a free-text bounce: the first line above the returned message that carries a status code.
+    """
+    for text in msg.delivery_status:
+        for block in re.split(r"\n[ \t]*\n", text):
+            fields = _fields(block)
+            if not (fields.get("final-recipient") or fields.get("original-recipient")):
+                continue
+            if (fields.get("action", "").split() or [""])[0].lower() in ("delivered", "relayed", "expanded"):
+                continue
+            code = fields.get("diagnostic-code", "").partition(";")[2].strip() or fields.get("diagnostic-code", "")
+            if code:
+                return " ".join(code.split())[:_DIAGNOSTIC_LIMIT]
+            if fields.get("status"):
+                return f"Status: {fields['status']}"[:_DIAGNOSTIC_LIMIT]
+    cut = _RETURNED_MESSAGE.search(msg.text)
+    match = _DIAGNOSTIC_LINE.search(msg.text[: cut.start()] if cut else msg.text)
+    return " ".join(match.group(0).split())[:_DIAGNOSTIC_LIMIT] if match else ""
 
 
 def _only_successes(status_texts: Iterable[str]) -> bool:

@@ -26,7 +26,13 @@ class TransientSendError(SendError):
 
 
 class PermanentSendError(SendError):
-    """Sending failed for good (SMTP 5xx): retrying will not help."""
+    """Sending failed for good (SMTP 5xx): retrying will not help.
+
+    :attr:`refused` maps the recipients the server refused at RCPT, when it named them, to its
+    ``(code, reply)``: those addresses do not work, whatever the message.
+    """
+
+    refused: dict[str, tuple[int, str]] = {}
 
 
 class PartiallySentError(PermanentSendError):

@@ -1,8 +1,9 @@
-"""The text of small attachments (CSV, JSON, plain text), read from the raw message on demand (pure).
+"""The content of attachments, read from the raw message on demand (pure).
 
 :func:`mailer.message.parse_message` lists attachments without keeping their bytes, so that a
-message with a large file costs little memory. The few callers that need a small text
-attachment's content (a CRM's CSV or JSON notice) read it here.
+message with a large file costs little memory. The few callers that need the content read it
+here: a CRM's CSV or JSON notice (:func:`text_attachments`), the files of an answer that is
+passed on (:func:`file_attachments`).
 """
 from __future__ import annotations
 
@@ -48,3 +49,36 @@ def _payload(part: Message) -> bytes | None:
     except Exception:  # noqa: BLE001 - a broken transfer encoding: skip the part
         return None
     return data if isinstance(data, bytes) else None
+
+
+def file_attachments(raw: bytes, max_total: int = 20_000_000) -> tuple[list[tuple[str, str, bytes]], list[str]]:
+    """Return ``(filename, content_type, data)`` of the files attached to a message, and the names left out.
+
+    Inline images that only illustrate an HTML body (a ``Content-ID`` and no attachment
+    disposition: signatures, logos) are not files the writer attached, and are skipped quietly.
+    Files past ``max_total`` bytes in all are left out and named in the second list.
+    """
+    try:
+        msg = message_from_bytes(raw, policy=compat32)
+    except Exception:  # noqa: BLE001 - see text_attachments
+        return [], []
+    kept: list[tuple[str, str, bytes]] = []
+    left_out: list[str] = []
+    total = 0
+    for part in msg.walk():
+        if part.is_multipart() or part.get_content_maintype() == "message":
+            continue
+        disposition = part.get_content_disposition()
+        filename = part.get_filename()
+        if disposition != "attachment" and (not filename or part.get("content-id")):
+            continue
+        data = _payload(part)
+        if data is None:
+            continue
+        name = sanitise_filename(str(filename or "attachment"))
+        if total + len(data) > max_total:
+            left_out.append(name)
+            continue
+        total += len(data)
+        kept.append((name, part.get_content_type(), data))
+    return kept, left_out

@@ -22,6 +22,8 @@ _ORIGINAL = re.compile(
 )
 _OUTLOOK_BLOCK = re.compile(r"^\s*\*?(?:from|von|de)\s*:\*?\s.+\n\s*\*?(?:sent|gesendet|envoyé|date)\s*:", re.IGNORECASE | re.MULTILINE)
 _QUOTED_TAIL = re.compile(r"(?:^>.*(?:\n|$))+\s*\Z", re.MULTILINE)
+# Outlook draws a line of underscores above its "From: ... Sent: ..." block; others use dashes.
+_RULE_TAIL = re.compile(r"(?:^[ \t]*[_\-=\u2014\u2500]{8,}[ \t]*(?:\n|$)\s*)+\Z", re.MULTILINE)
 
 
 def new_text(text: str, marker: str | None = None) -> str:
@@ -36,7 +38,8 @@ def new_text(text: str, marker: str | None = None) -> str:
         if match:
             cut = min(cut, match.start())
     head = text[:cut]
-    tail = _QUOTED_TAIL.search(head)
-    if tail:
-        head = head[: tail.start()]
+    for tail_pattern in (_QUOTED_TAIL, _RULE_TAIL):
+        tail = tail_pattern.search(head)
+        if tail:
+            head = head[: tail.start()]
     return head.strip()

@@ -377,7 +377,9 @@ def _all_refused(address: str, refused: dict) -> TransientSendError | PermanentS
     details = {r: (code, _text(reply)) for r, (code, reply) in refused.items()}
     text = f"{address} refused every recipient: {_describe(details)}"
     if all(500 <= code < 600 for code, _ in details.values()):
-        return PermanentSendError(text)
+        error = PermanentSendError(text)
+        error.refused = details
+        return error
     return TransientSendError(text)
 
 

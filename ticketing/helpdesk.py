@@ -18,15 +18,15 @@ from mailer.authresults import sender_verified
 from mailer.compose import safe_address
 from mailer.automated import Verdict, recognise
 from mailer.message import Address, ParsedMessage
-from mailer.parts import text_attachments
+from mailer.parts import file_attachments, text_attachments
 from mailer.quoting import new_text
 
 from .calendars import BusinessCalendar
 from .classify import Classification, Context, Sender, classify
 from .commands import parse_commands
 from .config import Config
-from .domain import EventKind, MessageKind, Ticket, TicketKind, TicketStatus
-from .mails import MARKER, Mails, Support
+from .domain import EventKind, MessageKind, OutgoingMail, Ticket, TicketKind, TicketStatus
+from .mails import MARKER_PREFIX, Mails, Support
 from .notices import looks_like_notice, read_notice
 from .outbox import Outbox
 from .routing import Assignment, Candidate, choose_engineer
@@ -88,7 +88,7 @@ class HelpDesk:
         account = None
         if sender.email and not sender.is_engineer and sender.email.lower() not in self.trusted:
             account = self.store.account_for_address(sender.email)
-        text = new_text(parsed.text, MARKER)
+        text = new_text(parsed.text, MARKER_PREFIX)
         notice = None
         if verdict.origin.value == "human" and looks_like_notice(parsed.subject, parsed.text):
             attachments = text_attachments(raw) if any(_is_data(a.filename) for a in parsed.attachments) else []
@@ -107,7 +107,7 @@ class HelpDesk:
         if c.kind is MessageKind.NOTICE:
             return self._notice(parsed, verdict, c, received_at, now, save)
         if c.kind is MessageKind.ENGINEER_REPLY:
-            return self._engineer_reply(parsed, verdict, c, text, now, save)
+            return self._engineer_reply(parsed, raw, verdict, c, text, now, save)
         if c.kind is MessageKind.REPLY:
             return self._customer_reply(parsed, verdict, c, text, received_at, now, save)
         return self._new_ticket(parsed, verdict, c, text, account, received_at, now, save)
@@ -242,11 +242,12 @@ class HelpDesk:
             ), now)
         return Received(MessageKind.REPLY, ticket.id, 0)
 
-    def _engineer_reply(self, parsed, verdict, c: Classification, text: str, now, save) -> Received:
+    def _engineer_reply(self, parsed, raw: bytes, verdict, c: Classification, text: str, now, save) -> Received:
         ticket = self.store.get_ticket(c.ticket_id)
         engineer = parsed.from_.email
         pk = save(MessageKind.ENGINEER_REPLY, ticket.id, c.reasons, verdict)
         commands = parse_commands(text)
+        problems = commands.problems
         results = [self._run(ticket, cmd, engineer, now) for cmd in commands.commands]
         copy = self._is_copy_to_customer(parsed)
         relayed = False
@@ -258,15 +259,18 @@ class HelpDesk:
                                  reason=f"the answer was not sent: {ticket.requester!r} is not an address we can send to")
         elif commands.relay and customer_facing:
             customers = [Address(ticket.requester_name, ticket.requester)]
+            files, left_out = file_attachments(raw) if parsed.attachments else ([], [])
             draft = self.mails.relay(ticket, self._person(engineer), customers, inbound_pk=pk, text=commands.body,
                                      thread=self.store.customer_thread(ticket.id),
-                                     answers=self.store.last_customer_message(ticket.id))
+                                     answers=self.store.last_customer_message(ticket.id), attachments=files)
             relayed = self.outbox.queue(draft, now) is not None
             self._answered(ticket, engineer, now, copy=False)
-        if commands.problems:
+            if left_out:
+                problems = (*problems, f"not sent, too large: {', '.join(left_out)}")
+        if problems:
             self.outbox.queue(self.mails.command_results(
                 ticket, self._person(engineer), inbound_pk=pk, results=[r for r in results if r],
-                problems=commands.problems, relayed=relayed, thread=self.store.engineer_thread(ticket.id),
+                problems=problems, relayed=relayed, thread=self.store.engineer_thread(ticket.id),
             ), now)
         self.store.touch_ticket(ticket.id, now)
         return Received(MessageKind.ENGINEER_REPLY, ticket.id, 0)
@@ -375,16 +379,29 @@ class HelpDesk:
 
     def _bounce(self, parsed, verdict: Verdict, c: Classification, now, save) -> Received:
         pk = save(MessageKind.BOUNCE, c.ticket_id, c.reasons, verdict)
-        customers = [r for r in verdict.failed_recipients if r.lower() not in self.internal and r.lower() not in self.own]
+        self._failed_recipients(verdict.failed_recipients, verdict.diagnostic or verdict.reason, verdict.permanent,
+                                token=f"bounce.{pk}", ticket_id=c.ticket_id, now=now)
+        return Received(MessageKind.BOUNCE, c.ticket_id, 0)
+
+    def recipients_refused(self, mail: OutgoingMail, refused: dict[str, tuple[int, str]], now: datetime) -> None:
+        """Our SMTP server refused these recipients for good: the same as a bounce, told at once."""
+        said = "; ".join(f"{code} {reply}" for code, reply in refused.values())
+        with self.store.transaction():
+            self._failed_recipients(list(refused), said, True, token=f"refused.{mail.id}", ticket_id=mail.ticket_id, now=now)
+
+    def _failed_recipients(self, recipients, said: str, permanent: bool, *, token: str, ticket_id: int | None,
+                           now: datetime) -> None:
+        """Mail to customers failed: mark them failing (if for good) and tell their engineers."""
+        customers = [r for r in recipients if r.lower() not in self.internal and r.lower() not in self.own]
         if not customers:
-            return Received(MessageKind.BOUNCE, c.ticket_id, 0)
-        if verdict.permanent:
-            self.store.mark_failing(customers, verdict.reason, now)
+            return
+        if permanent:
+            self.store.mark_failing(customers, said, now)
         tickets = {t.id: t for t in self.store.open_tickets_of(customers)}
-        if c.ticket_id and c.ticket_id not in tickets:
-            tickets[c.ticket_id] = self.store.get_ticket(c.ticket_id)
+        if ticket_id and ticket_id not in tickets:
+            tickets[ticket_id] = self.store.get_ticket(ticket_id)
         for ticket in tickets.values():
-            self.store.add_event(ticket.id, EventKind.BOUNCED, now, "", recipients=customers, permanent=verdict.permanent)
+            self.store.add_event(ticket.id, EventKind.BOUNCED, now, "", recipients=customers, permanent=permanent)
         by_engineer: dict[str, list[Ticket]] = {}
         for ticket in tickets.values():
             if ticket.assignee:
@@ -393,10 +410,9 @@ class HelpDesk:
             by_engineer.setdefault(account_engineer, [])
         for email, its_tickets in by_engineer.items():
             self.outbox.queue(self.mails.bounce_alert(
-                self._person(email), inbound_pk=pk, recipients=customers, tickets=its_tickets,
-                reason=verdict.reason, permanent=verdict.permanent,
+                self._person(email), token=token, recipients=customers, tickets=its_tickets,
+                reason=said, permanent=permanent,
             ), now)
-        return Received(MessageKind.BOUNCE, c.ticket_id, 0)
 
     def _account_engineers(self, emails) -> set[str]:
         found = set()

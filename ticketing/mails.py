@@ -19,8 +19,11 @@ from .domain import Ticket, TicketKind
 from .templates import Renderer
 from .threads import ticket_tag
 
-#: Put at the top of mail to engineers; what they write above it is their answer.
-MARKER = "-- Reply above this line to answer; your reply goes to the customer --"
+#: Put at the top of mail to engineers; what they write above it is their answer. Replies are cut
+#: at :data:`MARKER_PREFIX`, which every marker starts with.
+MARKER_PREFIX = "-- Reply above this line"
+MARKER = f"{MARKER_PREFIX} to answer; your reply goes to the customer --"
+INTERNAL_MARKER = f"{MARKER_PREFIX} for commands and notes; nothing goes to the customer --"
 KIND_LABELS = {
     TicketKind.SUPPORT: "support request",
     TicketKind.GOLIVE_INTENT: "go-live intent",
@@ -43,6 +46,7 @@ class Draft:
     references: tuple[str, ...] = ()
     auto_submitted: str | None = None
     cc: tuple[Address, ...] = field(default=())
+    attachments: tuple[tuple[str, str, bytes], ...] = field(default=())  # (filename, content type, data)
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,9 @@ class Mails:
         """A new ticket, to its engineer; their reply comes back to support and threads to the ticket."""
         view = ticket_view(ticket)
         headline = headline or f"New {view['kind_label']} from {customer}"
+        marker = INTERNAL_MARKER if ticket.kind is TicketKind.CONTRACT_CLOSED else MARKER
         text_part, html = self._render(
-            "notification", marker=MARKER, headline=headline, ticket=view, customer=customer, text=text,
+            "notification", marker=marker, internal=marker == INTERNAL_MARKER, headline=headline, ticket=view, customer=customer, text=text,
             attachments=attachments, account=account, assignment=assignment, reasons=list(reasons), refers_to=refers_to,
         )
         subject = f"{view['tag']} {ticket.priority} {view['kind_label']}: {ticket.subject}"
@@ -114,7 +119,7 @@ class Mails:
                      ticket.id, in_reply_to=ids[-1] if ids else None, references=ids, auto_submitted="auto-replied")
 
     def relay(self, ticket: Ticket, engineer: Address, customers: Sequence[Address], *, inbound_pk: int, text: str,
-              thread: Sequence[str], answers: str | None) -> Draft:
+              thread: Sequence[str], answers: str | None, attachments: Sequence[tuple[str, str, bytes]] = ()) -> Draft:
         """An engineer's answer, to the customer, from the support address "Name via Support".
 
         It replies to ``answers`` (the customer's latest message) and carries the whole thread in
@@ -126,27 +131,29 @@ class Mails:
         ids = _thread(thread)
         return Draft("relay", f"relay.{inbound_pk}", tuple(customers), f"Re: {ticket.subject} {view['tag']}", text_part,
                      html, ticket.id, from_name=f"{name} via {self.support.name}",
-                     in_reply_to=answers or (ids[-1] if ids else None), references=ids)
+                     in_reply_to=answers or (ids[-1] if ids else None), references=ids, attachments=tuple(attachments))
 
     def command_results(self, ticket: Ticket, engineer: Address, *, inbound_pk: int, results: Sequence[str],
                         problems: Sequence[str], relayed: bool, thread: Sequence[str]) -> Draft:
         """What an engineer's commands did, and help for those not understood."""
         view = ticket_view(ticket)
-        headline = f"Commands on {view['tag']}" + (": some were not understood" if problems else " done")
+        misread = any(p.startswith(("unknown command", "#")) for p in problems)
+        headline = f"Your reply on {view['tag']}" + (": some commands were not understood" if misread else "")
         text, html = self._render("commands", ticket=view, headline=headline, results=list(results),
-                                  problems=list(problems), help=list(HELP.values()), relayed=relayed)
+                                  problems=list(problems), help=list(HELP.values()) if misread else [],
+                                  relayed=relayed)
         ids = _thread(thread)
         return Draft("commands", f"commands.{inbound_pk}", (engineer,), f"{view['tag']} {headline}", text, html,
                      ticket.id, in_reply_to=ids[-1] if ids else None, references=ids, auto_submitted="auto-replied")
 
-    def bounce_alert(self, engineer: Address, *, inbound_pk: int, recipients: Sequence[str], tickets: Sequence[Ticket],
+    def bounce_alert(self, engineer: Address, *, token: str, recipients: Sequence[str], tickets: Sequence[Ticket],
                      reason: str, permanent: bool) -> Draft:
         """Mail to a customer bounced: tell the engineer who works with them."""
         headline = f"Mail to {', '.join(recipients)} bounced"
         text, html = self._render("bounce", headline=headline, recipients=list(recipients), reason=reason,
                                   permanent=permanent, tickets=[ticket_view(t) for t in tickets])
         first = tickets[0].id if tickets else None
-        return Draft("bounce_alert", f"bounce.{inbound_pk}.{_slug(engineer.email)}", (engineer,), headline, text, html,
+        return Draft("bounce_alert", f"{token}.{_slug(engineer.email)}", (engineer,), headline, text, html,
                      first, auto_submitted="auto-generated")
 
 

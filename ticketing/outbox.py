@@ -16,11 +16,13 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable
 
 from mailer.compose import compose, make_message_id
 from mailer.errors import PartiallySentError, PermanentSendError, SendError, TransientSendError
 from mailer.sending import MailSender
 
+from .domain import OutgoingMail
 from .mails import Draft, Support
 from .store import SqlStore
 
@@ -64,6 +66,7 @@ class Outbox:
             text=draft.text, html=draft.html, message_id=f"<{message_id}>", date=now,
             in_reply_to=f"<{draft.in_reply_to}>" if draft.in_reply_to else None,
             references=[f"<{r}>" for r in draft.references], auto_submitted=draft.auto_submitted,
+            attachments=draft.attachments,
         )
         recipients = [a.email for a in (*draft.to, *draft.cc)]
         queued = self.store.queue_mail(
@@ -87,12 +90,15 @@ class OutboxSender:
     """Sends due mail; one :meth:`send_due` is one pass."""
 
     def __init__(self, store: SqlStore, sender: MailSender, policy: RetryPolicy | None = None,
-                 lease: timedelta = timedelta(minutes=10), batch: int = 100):
+                 lease: timedelta = timedelta(minutes=10), batch: int = 100,
+                 on_refused: Callable[[OutgoingMail, dict[str, tuple[int, str]], datetime], None] | None = None):
         self.store = store
         self.sender = sender
         self.policy = policy or RetryPolicy()
         self.lease = lease
         self.batch = batch
+        #: Told which recipients the server refused for good (as a bounce would tell later).
+        self.on_refused = on_refused
 
     def send_due(self, now: datetime) -> SendSummary:
         summary = SendSummary()
@@ -111,6 +117,7 @@ class OutboxSender:
             log.warning("mail %s reached only some recipients: %s", mail.message_id, exc)
             self.store.mark_sent(mail.id, now, note=f"refused: {exc}")
             summary.sent += 1
+            self._refused(mail, exc.refused, now)
         except TransientSendError as exc:
             attempts = mail.attempts + 1
             if attempts >= self.policy.max_attempts:
@@ -126,6 +133,7 @@ class OutboxSender:
             log.error("mail %s refused for good: %s", mail.message_id, exc)
             self.store.mark_failed(mail.id, str(exc))
             summary.failed += 1
+            self._refused(mail, exc.refused, now)
         except SendError as exc:  # the server refused our login or our TLS: not this message's fault
             retry_at = now + self.policy.delay(mail.attempts)
             log.error("cannot send mail %s: %s", mail.message_id, exc)
@@ -134,3 +142,11 @@ class OutboxSender:
         else:
             self.store.mark_sent(mail.id, now)
             summary.sent += 1
+
+    def _refused(self, mail: OutgoingMail, refused: dict[str, tuple[int, str]], now: datetime) -> None:
+        permanent = {r: v for r, v in refused.items() if 500 <= v[0] < 600}
+        if permanent and self.on_refused is not None:
+            try:
+                self.on_refused(mail, permanent, now)
+            except Exception:  # noqa: BLE001 - the mail's own state is recorded; the alert is extra
+                log.exception("could not record the refused recipients of mail %s", mail.message_id)
