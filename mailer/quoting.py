@@ -33,13 +33,28 @@ def new_text(text: str, marker: str | None = None) -> str:
         index = text.find(marker)
         if index >= 0:
             cut = text.rfind("\n", 0, index) + 1 if "\n" in text[:index] else 0
-    for pattern in (_WRAPPED_ATTRIBUTION, _ATTRIBUTION, _ORIGINAL, _OUTLOOK_BLOCK):
-        match = pattern.search(text, 0, cut)
-        if match:
-            cut = min(cut, match.start())
+    low = text[:cut].lower()
+    # Each pattern runs only when a word it needs is there: most mail quotes nothing, and these
+    # regular expressions would otherwise try every line of every message.
+    for pattern, needles in _CUTS:
+        if any(n in low for n in needles):
+            match = pattern.search(text, 0, cut)
+            if match:
+                cut = min(cut, match.start())
     head = text[:cut]
-    for tail_pattern in (_QUOTED_TAIL, _RULE_TAIL):
-        tail = tail_pattern.search(head)
-        if tail:
-            head = head[: tail.start()]
+    for tail_pattern, needles in ((_QUOTED_TAIL, (">",)), (_RULE_TAIL, _RULES)):
+        if any(n in head for n in needles):
+            tail = tail_pattern.search(head)
+            if tail:
+                head = head[: tail.start()]
     return head.strip()
+
+
+_ATTRIBUTION_WORDS = ("wrote", "schrieb", "écrit", "escribió", "schreef", "scritto", "escreveu")
+_CUTS = (
+    (_WRAPPED_ATTRIBUTION, ("wrote",)),
+    (_ATTRIBUTION, _ATTRIBUTION_WORDS),
+    (_ORIGINAL, ("--",)),
+    (_OUTLOOK_BLOCK, ("from", "von", "de")),
+)
+_RULES = ("________", "--------", "========", "\u2014" * 8, "\u2500" * 8)

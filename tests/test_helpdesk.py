@@ -13,7 +13,9 @@ from ticketing.bootstrap import build_desk
 from ticketing.config import config_from_dict
 from ticketing.domain import EventKind, TicketKind, TicketStatus
 from ticketing.intake import Intake
+from ticketing.outbox import message_bytes
 from ticketing.store import SqlStore
+from ticketing.templates import Renderer
 
 ROOT = Path(__file__).resolve().parents[1]
 # Wednesday 18 November 2026, 08:00 in Los Angeles: inside Priya's hours, after Tom's in Berlin.
@@ -72,7 +74,7 @@ class Desk:
         found = []
         for mail in self.store.outbox():
             if (purpose is None or mail.purpose == purpose) and (to is None or to in mail.recipients):
-                found.append((mail, parse_message(self.store.outbox_raw(mail.id))))
+                found.append((mail, parse_message(message_bytes(self.store, mail.id, Renderer()))))
         return found
 
 
@@ -253,3 +255,17 @@ def test_a_bounce_marks_the_contact_failing_and_tells_the_engineer(desk):
     # and no acknowledgement goes to a failing address any more
     desk.receive(make_message(sender="bob@globex.example", message_id="<q7@x>", subject="Another"))
     assert len(desk.mail("acknowledgement")) == 1
+
+
+def test_the_files_a_customer_attaches_reach_the_engineer(desk):
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"], msg["Message-ID"] = "bob@globex.example", SUPPORT, "Trace", "<t1@globex.example>"
+    msg.set_content("Trace attached.")
+    msg.add_attachment(b"<samlp:Response/>", maintype="application", subtype="xml", filename="saml.xml")
+    desk.receive(msg.as_bytes())
+    [(mail, note)] = desk.mail("notification")
+    assert [(a.filename, a.content_type) for a in note.attachments] == [("saml.xml", "application/xml")]
+    raw = message_bytes(desk.store, mail.id, Renderer())
+    assert b"<samlp:Response/>" in raw.replace(b"=\r\n", b"") or b"PHNhbWxwOlJlc3BvbnNlLz4=" in raw

@@ -11,15 +11,17 @@ from mailer.sending import DirectorySender, SmtpSender
 from ticketing.mails import Draft, Support
 from ticketing.outbox import Outbox, OutboxSender, RetryPolicy
 from ticketing.store import SqlStore
+from ticketing.templates import Renderer
 
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=timezone.utc)
 SUPPORT = Support("support@northwind.example", "Northwind Support")
 BOB = Address("Bob Martínez", "bob@globex.example")
+RENDERER = Renderer()
 
 
 def draft(token="ack.1", to=(BOB,), **kw) -> Draft:
     fields = dict(purpose="acknowledgement", token=token, to=to, subject="Re: SSO loop [WG-1]",
-                  text="We have opened ticket [WG-1].\n", html="<p>We have opened ticket [WG-1].</p>",
+                  body=("We have opened ticket [WG-1].\n", "<p>We have opened ticket [WG-1].</p>"),
                   in_reply_to="q1@globex.example", references=("q1@globex.example",), auto_submitted="auto-replied")
     fields.update(kw)
     return Draft(**fields)
@@ -42,7 +44,7 @@ def test_a_queued_message_is_written_once_with_stable_headers(store, tmp_path):
         message_id = outbox.queue(draft(), NOW)
         assert outbox.queue(draft(), NOW) is None  # the same cause cannot queue it twice
     assert message_id == "wg.ack.1@northwind.example"
-    sender = OutboxSender(store, DirectorySender(tmp_path / "out"), policy())
+    sender = OutboxSender(store, DirectorySender(tmp_path / "out"), RENDERER, policy())
     assert sender.send_due(NOW).sent == 1
     assert sender.send_due(NOW + timedelta(hours=1)).sent == 0
     [path] = list((tmp_path / "out").glob("*.eml"))
@@ -60,7 +62,7 @@ def test_a_refusing_server_gets_the_message_later_exactly_once(store, smtp_serve
     outbox = Outbox(store, SUPPORT)
     with store.transaction():
         outbox.queue(draft(), NOW)
-    sender = OutboxSender(store, SmtpSender(smtp_server.host, smtp_server.port, security="none", local_hostname="wg.test"),
+    sender = OutboxSender(store, SmtpSender(smtp_server.host, smtp_server.port, security="none", local_hostname="wg.test"), RENDERER,
                           policy(first=timedelta(minutes=1)))
     assert sender.send_due(NOW).retrying == 1
     [mail] = store.outbox()
@@ -85,7 +87,7 @@ def test_a_permanent_refusal_or_the_last_attempt_marks_the_message_failed(store,
         outbox.queue(draft(), NOW)
         outbox.queue(draft(token="ack.2", to=(Address("", "carol@globex.example"),)), NOW)
     smtp_server.fail_next(2)
-    sender = OutboxSender(store, SmtpSender(smtp_server.host, smtp_server.port, security="none", local_hostname="wg.test"),
+    sender = OutboxSender(store, SmtpSender(smtp_server.host, smtp_server.port, security="none", local_hostname="wg.test"), RENDERER,
                           policy(max_attempts=2, first=timedelta(seconds=1)))
     sender.send_due(NOW)
     sender.send_due(NOW + timedelta(minutes=5))
@@ -105,6 +107,6 @@ def test_a_claim_left_by_a_crashed_worker_is_retried_after_the_lease(store, tmp_
         outbox.queue(draft(), NOW)
     claimed = store.claim_due_mail(NOW, 10, timedelta(minutes=10))  # then the worker dies
     assert len(claimed) == 1 and store.claim_due_mail(NOW, 10, timedelta(minutes=10)) == []
-    sender = OutboxSender(store, DirectorySender(tmp_path), policy(), lease=timedelta(minutes=10))
+    sender = OutboxSender(store, DirectorySender(tmp_path), RENDERER, policy(), lease=timedelta(minutes=10))
     assert sender.send_due(NOW + timedelta(minutes=5)).sent == 0
     assert sender.send_due(NOW + timedelta(minutes=11)).sent == 1

@@ -31,7 +31,7 @@ class App:
     def outbox_sender(self, sender: MailSender) -> OutboxSender:
         out = self.config.outgoing
         policy = RetryPolicy(max_attempts=out.max_attempts, first=timedelta(seconds=out.retry_seconds))
-        return OutboxSender(self.store, sender, policy, on_refused=self.desk.recipients_refused)
+        return OutboxSender(self.store, sender, self.desk.mails.renderer, policy, on_refused=self.desk.recipients_refused)
 
     def close(self) -> None:
         self.store.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from mailer.authresults import sender_verified
@@ -109,8 +109,8 @@ class HelpDesk:
         if c.kind is MessageKind.ENGINEER_REPLY:
             return self._engineer_reply(parsed, raw, verdict, c, text, now, save)
         if c.kind is MessageKind.REPLY:
-            return self._customer_reply(parsed, verdict, c, text, received_at, now, save)
-        return self._new_ticket(parsed, verdict, c, text, account, received_at, now, save)
+            return self._customer_reply(parsed, raw, verdict, c, text, received_at, now, save)
+        return self._new_ticket(parsed, raw, verdict, c, text, account, received_at, now, save)
 
     def _sender(self, parsed: ParsedMessage) -> Sender:
         email = parsed.from_.email if parsed.from_ else None
@@ -128,7 +128,7 @@ class HelpDesk:
 
     # -- new tickets -------------------------------------------------------------------------------
 
-    def _new_ticket(self, parsed, verdict, c: Classification, text: str, account, received_at, now, save) -> Received:
+    def _new_ticket(self, parsed, raw: bytes, verdict, c: Classification, text: str, account, received_at, now, save) -> Received:
         if parsed.from_ is None:
             raise Unhandleable("no sender address: nobody to open a ticket for")
         requester = parsed.from_
@@ -151,7 +151,7 @@ class HelpDesk:
         if golive and account:
             self._record_golive(account.id, ticket_id, golive, now)
         ticket = self.store.get_ticket(ticket_id)
-        self._notify_new(ticket, parsed, text, assignment, now)
+        self._notify_new(ticket, parsed, text, assignment, now, files=_files(parsed, raw))
         if self._may_acknowledge(ticket, c, now):
             engineer = self.config.engineer(assignment.engineer) if assignment.engineer else None
             thread = [parsed.message_id] if parsed.message_id else []
@@ -161,7 +161,7 @@ class HelpDesk:
         return Received(MessageKind.NEW, ticket_id, 1)
 
     def _notify_new(self, ticket: Ticket, parsed: ParsedMessage, text: str, assignment: Assignment, now: datetime,
-                    headline: str | None = None) -> None:
+                    headline: str | None = None, files: Sequence[tuple[str, str, bytes]] = ()) -> None:
         recipients = [assignment.engineer] if assignment.engineer else [m.email for m in self.config.managers]
         customer = _who(parsed.from_)
         for email in recipients:
@@ -169,7 +169,7 @@ class HelpDesk:
                 ticket, self._person(email), customer=customer, text=text or "(no text)",
                 attachments=[vars(a) for a in parsed.attachments], account=ticket.account,
                 assignment=f"{assignment.engineer or 'nobody'}: {assignment.reason}", reasons=ticket.reasons,
-                refers_to=f"ticket {ticket.refers_to}" if ticket.refers_to else None, headline=headline,
+                refers_to=f"ticket {ticket.refers_to}" if ticket.refers_to else None, headline=headline, files=files,
             ), now)
 
     def _may_acknowledge(self, ticket: Ticket, c: Classification, now: datetime) -> bool:
@@ -192,8 +192,10 @@ class HelpDesk:
 
     def assign(self, priority: str, account_engineer: str | None, now: datetime) -> Assignment:
         """Choose the engineer for a new ticket (see :mod:`ticketing.routing`)."""
+        if not self.config.engineers:
+            return choose_engineer(priority, account_engineer, ())
         loads = self.store.open_loads()
-        last = self.store.last_assignments()
+        last = self.store.last_assignments([e.email for e in self.config.engineers])
         candidates = []
         for engineer in self.config.engineers:
             calendar = self.calendars[engineer.calendar or self.config.calendar(None).name]
@@ -208,7 +210,7 @@ class HelpDesk:
 
     # -- replies -----------------------------------------------------------------------------------
 
-    def _customer_reply(self, parsed, verdict, c: Classification, text: str, received_at, now, save) -> Received:
+    def _customer_reply(self, parsed, raw: bytes, verdict, c: Classification, text: str, received_at, now, save) -> Received:
         ticket = self.store.get_ticket(c.ticket_id)
         pk = save(MessageKind.REPLY, ticket.id, c.reasons, verdict)
         sender = parsed.from_.email if parsed.from_ else ""
@@ -238,7 +240,7 @@ class HelpDesk:
             self.outbox.queue(self.mails.update(
                 ticket, self._person(email), inbound_pk=pk, customer=_who(parsed.from_), text=text or "(no text)",
                 attachments=[vars(a) for a in parsed.attachments], thread=self.store.engineer_thread(ticket.id),
-                cutover=cutover,
+                cutover=cutover, files=_files(parsed, raw),
             ), now)
         return Received(MessageKind.REPLY, ticket.id, 0)
 
@@ -440,6 +442,11 @@ def _who(address: Address | None) -> str:
     if address is None:
         return "(unknown sender)"
     return f"{address.name} <{address.email}>" if address.name else address.email
+
+
+def _files(parsed: ParsedMessage, raw: bytes) -> list[tuple[str, str, bytes]]:
+    """The files a customer attached, passed on to the engineer (within the size limit)."""
+    return file_attachments(raw)[0] if parsed.attachments else []
 
 
 def _is_data(filename: str) -> bool:

@@ -32,13 +32,20 @@ KIND_LABELS = {
 
 
 @dataclass(frozen=True)
+class Rendering:
+    """A template pair to render and the values for it (rendered when the mail is first sent)."""
+
+    template: str
+    context: dict
+
+
+@dataclass(frozen=True)
 class Draft:
     purpose: str  # notification, update, acknowledgement, relay, commands, bounce_alert
     token: str
     to: tuple[Address, ...]
     subject: str
-    text: str
-    html: str | None
+    body: Rendering | tuple[str, str | None]  # a template to render, or (text, html) as they are
     ticket_id: int | None = None
     from_name: str | None = None  # None: the support mailbox's own name
     reply_to: Address | None = None
@@ -78,44 +85,53 @@ class Mails:
     def __init__(self, renderer: Renderer, support: Support):
         self.renderer = renderer
         self.support = support
+        self._known: set[str] = set()
 
-    def _render(self, name: str, **context) -> tuple[str, str]:
-        return self.renderer.render(name, support=self.support, **context)
+    def _render(self, name: str, **context) -> Rendering:
+        """The body ``name`` renders with ``context``: checked now (a missing template is a bug
+        found at once), rendered when sent, so intake does not pay for it per message."""
+        if name not in self._known:
+            missing = self.renderer.missing([name])
+            if missing:
+                raise FileNotFoundError(f"templates missing: {', '.join(missing)}")
+            self._known.add(name)
+        return Rendering(name, {"support": {"name": self.support.name, "address": self.support.address}, **context})
 
     def notification(self, ticket: Ticket, engineer: Address, *, customer: str, text: str, attachments: Sequence[dict],
                      account: str | None, assignment: str, reasons: Sequence[str], refers_to: str | None,
-                     headline: str | None = None) -> Draft:
+                     headline: str | None = None, files: Sequence[tuple[str, str, bytes]] = ()) -> Draft:
         """A new ticket, to its engineer; their reply comes back to support and threads to the ticket."""
         view = ticket_view(ticket)
         headline = headline or f"New {view['kind_label']} from {customer}"
         marker = INTERNAL_MARKER if ticket.kind is TicketKind.CONTRACT_CLOSED else MARKER
-        text_part, html = self._render(
+        body = self._render(
             "notification", marker=marker, internal=marker == INTERNAL_MARKER, headline=headline, ticket=view, customer=customer, text=text,
             attachments=attachments, account=account, assignment=assignment, reasons=list(reasons), refers_to=refers_to,
         )
         subject = f"{view['tag']} {ticket.priority} {view['kind_label']}: {ticket.subject}"
-        return Draft("notification", f"notify.{ticket.id}.{_slug(engineer.email)}", (engineer,), subject, text_part, html,
-                     ticket.id, reply_to=self.support.mailbox)
+        return Draft("notification", f"notify.{ticket.id}.{_slug(engineer.email)}", (engineer,), subject, body,
+                     ticket.id, reply_to=self.support.mailbox, attachments=tuple(files))
 
     def update(self, ticket: Ticket, engineer: Address, *, inbound_pk: int, customer: str, text: str,
-               attachments: Sequence[dict], thread: Sequence[str], cutover: str | None = None) -> Draft:
+               attachments: Sequence[dict], thread: Sequence[str], cutover: str | None = None,
+               files: Sequence[tuple[str, str, bytes]] = ()) -> Draft:
         """A customer's new message on a ticket, to its engineer."""
         view = ticket_view(ticket)
-        text_part, html = self._render(
+        body = self._render(
             "update", marker=MARKER, headline=f"{customer} wrote on {view['tag']}", ticket=view, customer=customer,
             text=text, attachments=attachments, cutover=cutover,
         )
         ids = _thread(thread)
         return Draft("update", f"update.{inbound_pk}.{_slug(engineer.email)}", (engineer,),
-                     f"{view['tag']} Re: {ticket.subject}", text_part, html, ticket.id, reply_to=self.support.mailbox,
-                     in_reply_to=ids[-1] if ids else None, references=ids)
+                     f"{view['tag']} Re: {ticket.subject}", body, ticket.id, reply_to=self.support.mailbox,
+                     in_reply_to=ids[-1] if ids else None, references=ids, attachments=tuple(files))
 
     def acknowledgement(self, ticket: Ticket, customer: Address, *, engineer_name: str | None, thread: Sequence[str]) -> Draft:
         """The customer's receipt for a new ticket: once per ticket, marked as an automatic reply."""
         view = ticket_view(ticket)
-        text, html = self._render("acknowledgement", ticket=view, customer_name=customer.name, engineer=engineer_name)
+        body = self._render("acknowledgement", ticket=view, customer_name=customer.name, engineer=engineer_name)
         ids = _thread(thread)
-        return Draft("acknowledgement", f"ack.{ticket.id}", (customer,), f"Re: {ticket.subject} {view['tag']}", text, html,
+        return Draft("acknowledgement", f"ack.{ticket.id}", (customer,), f"Re: {ticket.subject} {view['tag']}", body,
                      ticket.id, in_reply_to=ids[-1] if ids else None, references=ids, auto_submitted="auto-replied")
 
     def relay(self, ticket: Ticket, engineer: Address, customers: Sequence[Address], *, inbound_pk: int, text: str,
@@ -127,10 +143,10 @@ class Mails:
         """
         view = ticket_view(ticket)
         name = engineer.name or engineer.email
-        text_part, html = self._render("relay", ticket=view, text=text, html=None, engineer=name)
+        body = self._render("relay", ticket=view, text=text, html=None, engineer=name)
         ids = _thread(thread)
-        return Draft("relay", f"relay.{inbound_pk}", tuple(customers), f"Re: {ticket.subject} {view['tag']}", text_part,
-                     html, ticket.id, from_name=f"{name} via {self.support.name}",
+        return Draft("relay", f"relay.{inbound_pk}", tuple(customers), f"Re: {ticket.subject} {view['tag']}", body,
+                     ticket.id, from_name=f"{name} via {self.support.name}",
                      in_reply_to=answers or (ids[-1] if ids else None), references=ids, attachments=tuple(attachments))
 
     def command_results(self, ticket: Ticket, engineer: Address, *, inbound_pk: int, results: Sequence[str],
@@ -139,21 +155,21 @@ class Mails:
         view = ticket_view(ticket)
         misread = any(p.startswith(("unknown command", "#")) for p in problems)
         headline = f"Your reply on {view['tag']}" + (": some commands were not understood" if misread else "")
-        text, html = self._render("commands", ticket=view, headline=headline, results=list(results),
+        body = self._render("commands", ticket=view, headline=headline, results=list(results),
                                   problems=list(problems), help=list(HELP.values()) if misread else [],
                                   relayed=relayed)
         ids = _thread(thread)
-        return Draft("commands", f"commands.{inbound_pk}", (engineer,), f"{view['tag']} {headline}", text, html,
+        return Draft("commands", f"commands.{inbound_pk}", (engineer,), f"{view['tag']} {headline}", body,
                      ticket.id, in_reply_to=ids[-1] if ids else None, references=ids, auto_submitted="auto-replied")
 
     def bounce_alert(self, engineer: Address, *, token: str, recipients: Sequence[str], tickets: Sequence[Ticket],
                      reason: str, permanent: bool) -> Draft:
         """Mail to a customer bounced: tell the engineer who works with them."""
         headline = f"Mail to {', '.join(recipients)} bounced"
-        text, html = self._render("bounce", headline=headline, recipients=list(recipients), reason=reason,
+        body = self._render("bounce", headline=headline, recipients=list(recipients), reason=reason,
                                   permanent=permanent, tickets=[ticket_view(t) for t in tickets])
         first = tickets[0].id if tickets else None
-        return Draft("bounce_alert", f"{token}.{_slug(engineer.email)}", (engineer,), headline, text, html,
+        return Draft("bounce_alert", f"{token}.{_slug(engineer.email)}", (engineer,), headline, body,
                      first, auto_submitted="auto-generated")
 
 

@@ -103,7 +103,7 @@ class Ticket(BaseModel):
     updated_at = UTCDateTimeField()
     # schema 2
     account = pw.ForeignKeyField(Account, null=True, backref="tickets", on_delete="SET NULL")
-    assignee = pw.CharField(max_length=320, null=True, index=True)
+    assignee = pw.CharField(max_length=320, null=True)
     assigned_at = UTCDateTimeField(null=True)
     review = pw.BooleanField(default=False)  # flagged for a person to look at (an untrusted notice)
     reasons = pw.TextField(default="[]")  # JSON: why it was classified so
@@ -113,6 +113,10 @@ class Ticket(BaseModel):
     refers_to = pw.IntegerField(null=True)  # a ticket opened by a stranger's reply to another
     first_response_at = UTCDateTimeField(null=True)
     resolved_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        # Routing asks each engineer's last assignment: the newest row of an index range.
+        indexes = ((("assignee", "assigned_at"), False),)
 
 
 class Engagement(BaseModel):
@@ -204,6 +208,7 @@ class OutboundMessage(BaseModel):
     # schema 2
     envelope_from = pw.CharField(max_length=320, default="")
     engagement = pw.ForeignKeyField(Engagement, null=True, backref="outbound", on_delete="SET NULL")
+    draft = pw.TextField(default="")  # JSON: what to compose; ``raw`` holds the bytes once composed
 
     class Meta:
         indexes = ((("purpose", "recipients", "created_at"), False),)

@@ -92,6 +92,9 @@ class Notice:
 
 def looks_like_notice(subject: str, text: str) -> bool:
     """Whether the subject or the first lines of the text announce a closed deal."""
+    head = f"{subject}\n{text[:2000]}".lower()
+    if "won" not in head and "signed" not in head:  # every phrase has one; most mail has neither
+        return False
     return bool(_NOTICE.search(subject) or _NOTICE.search(text[:2000]))
 
 

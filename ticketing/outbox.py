@@ -12,19 +12,25 @@ file it wrote and writes nothing, so it is exactly once there).
 """
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
+import jinja2
+
 from mailer.compose import compose, make_message_id
 from mailer.errors import PartiallySentError, PermanentSendError, SendError, TransientSendError
+from mailer.message import Address
 from mailer.sending import MailSender
 
 from .domain import OutgoingMail
-from .mails import Draft, Support
+from .mails import Draft, Rendering, Support
 from .store import SqlStore
+from .templates import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -56,24 +62,68 @@ class Outbox:
         return make_message_id(f"wg.{token}", self.domain).strip("<>")
 
     def queue(self, draft: Draft, now: datetime, engagement_id: int | None = None) -> str | None:
-        """Queue ``draft``; return its Message-ID, or None if that mail was queued before."""
+        """Queue ``draft``; return its Message-ID, or None if that mail was queued before.
+
+        The draft is stored as data and composed into bytes when it is first sent (composing
+        with the email package costs milliseconds, which intake should not pay per message);
+        the bytes are then kept, so every retry sends exactly the same message.
+        """
         message_id = self.message_id(draft.token)
         sender = self.support.mailbox
         if draft.from_name:
             sender = type(sender)(draft.from_name, sender.email)
-        raw = compose(
-            sender=sender, to=draft.to, cc=draft.cc, reply_to=draft.reply_to, subject=draft.subject,
-            text=draft.text, html=draft.html, message_id=f"<{message_id}>", date=now,
-            in_reply_to=f"<{draft.in_reply_to}>" if draft.in_reply_to else None,
-            references=[f"<{r}>" for r in draft.references], auto_submitted=draft.auto_submitted,
-            attachments=draft.attachments,
-        )
         recipients = [a.email for a in (*draft.to, *draft.cc)]
         queued = self.store.queue_mail(
             message_id=message_id, purpose=draft.purpose, ticket_id=draft.ticket_id, recipients=recipients,
-            envelope_from=self.support.address, subject=draft.subject, raw=raw, now=now, engagement_id=engagement_id,
+            envelope_from=self.support.address, subject=draft.subject, draft=draft_json(draft, sender, message_id, now),
+            now=now, engagement_id=engagement_id,
         )
         return message_id if queued else None
+
+
+def draft_json(draft: Draft, sender: Address, message_id: str, date: datetime) -> str:
+    """What to compose for ``draft``: the arguments of :func:`mailer.compose.compose`, as JSON."""
+    def person(a: Address) -> list[str]:
+        return [a.name, a.email]
+
+    if isinstance(draft.body, Rendering):
+        body = {"template": draft.body.template, "context": draft.body.context}
+    else:
+        body = {"text": draft.body[0], "html": draft.body[1]}
+    return json.dumps({
+        "sender": person(sender), "to": [person(a) for a in draft.to], "cc": [person(a) for a in draft.cc],
+        "reply_to": person(draft.reply_to) if draft.reply_to else None, "subject": draft.subject,
+        "body": body, "message_id": message_id, "date": date.isoformat(),
+        "in_reply_to": draft.in_reply_to, "references": list(draft.references), "auto_submitted": draft.auto_submitted,
+        "attachments": [[name, ctype, base64.b64encode(data).decode("ascii")] for name, ctype, data in draft.attachments],
+    })
+
+
+def compose_draft(data: str, renderer: Renderer) -> bytes:
+    """Render and compose the message a :func:`draft_json` describes.
+
+    Raises ValueError for values compose refuses, and jinja2's errors for a broken template.
+    """
+    d = json.loads(data)
+    body = d["body"]
+    if "template" in body:
+        text, html = renderer.render(body["template"], **body["context"])
+    else:
+        text, html = body["text"], body["html"]
+    return compose(
+        sender=Address(*d["sender"]), to=[Address(*a) for a in d["to"]], cc=[Address(*a) for a in d["cc"]],
+        reply_to=Address(*d["reply_to"]) if d["reply_to"] else None, subject=d["subject"], text=text,
+        html=html, message_id=f"<{d['message_id']}>", date=datetime.fromisoformat(d["date"]),
+        in_reply_to=f"<{d['in_reply_to']}>" if d["in_reply_to"] else None,
+        references=[f"<{r}>" for r in d["references"]], auto_submitted=d["auto_submitted"],
+        attachments=[(name, ctype, base64.b64decode(data)) for name, ctype, data in d["attachments"]],
+    )
+
+
+def message_bytes(store: SqlStore, mail_id: int, renderer: Renderer) -> bytes:
+    """The bytes of an outgoing message: as sent, or as it will be sent."""
+    raw, draft = store.outbox_content(mail_id)
+    return raw or compose_draft(draft, renderer)
 
 
 @dataclass
@@ -89,11 +139,12 @@ class SendSummary:
 class OutboxSender:
     """Sends due mail; one :meth:`send_due` is one pass."""
 
-    def __init__(self, store: SqlStore, sender: MailSender, policy: RetryPolicy | None = None,
+    def __init__(self, store: SqlStore, sender: MailSender, renderer: Renderer, policy: RetryPolicy | None = None,
                  lease: timedelta = timedelta(minutes=10), batch: int = 100,
                  on_refused: Callable[[OutgoingMail, dict[str, tuple[int, str]], datetime], None] | None = None):
         self.store = store
         self.sender = sender
+        self.renderer = renderer
         self.policy = policy or RetryPolicy()
         self.lease = lease
         self.batch = batch
@@ -104,12 +155,21 @@ class OutboxSender:
         summary = SendSummary()
         while True:
             claimed = self.store.claim_due_mail(now, self.batch, self.lease)
-            for mail, raw, envelope_from in claimed:
-                self._send_one(mail, raw, envelope_from, now, summary)
+            for mail, raw, envelope_from, draft in claimed:
+                self._send_one(mail, raw, envelope_from, draft, now, summary)
             if len(claimed) < self.batch:
                 return summary
 
-    def _send_one(self, mail, raw: bytes, envelope_from: str, now: datetime, summary: SendSummary) -> None:
+    def _send_one(self, mail, raw: bytes, envelope_from: str, draft: str, now: datetime, summary: SendSummary) -> None:
+        if not raw:
+            try:
+                raw = compose_draft(draft, self.renderer)
+            except (ValueError, jinja2.TemplateError) as exc:
+                log.error("mail %s cannot be composed: %s", mail.message_id, exc)
+                self.store.mark_failed(mail.id, f"cannot be composed: {exc}")
+                summary.failed += 1
+                return
+            self.store.set_raw(mail.id, raw)
         try:
             self.sender.send(raw, envelope_from, list(mail.recipients))
         except PartiallySentError as exc:

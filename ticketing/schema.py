@@ -8,6 +8,7 @@ first use, so the quick start needs no separate step.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Callable
 
 import peewee as pw
@@ -21,7 +22,8 @@ log = logging.getLogger(__name__)
 #: The schema version this code reads and writes.
 SCHEMA_VERSION = 2
 
-_PG_LOCK_ID = 0x5767  # advisory lock taken while migrating, so two workers never migrate at once
+_PG_LOCK_ID = 0x5767
+_OPEN_PATIENCE = 30.0  # seconds to keep trying to open a database another process is setting up  # advisory lock taken while migrating, so two workers never migrate at once
 
 
 class StorageError(Exception):
@@ -63,11 +65,22 @@ def open_database(url: str) -> pw.Database:
     else:
         raise StorageError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST/DB")
     models.database.initialize(db)
-    try:
-        db.connect(reuse_if_open=True)
-    except pw.OperationalError as exc:
-        raise StorageError(f"cannot open the database {_safe_url(url)}: {str(exc).strip()}") from exc
-    return db
+    deadline = time.monotonic() + _OPEN_PATIENCE
+    delay = 0.02
+    while True:
+        try:
+            db.connect(reuse_if_open=True)
+            return db
+        except pw.OperationalError as exc:
+            # Switching a new SQLite file to WAL needs it to itself for a moment, and SQLite answers
+            # "locked" at once rather than waiting out the busy timeout: two processes starting on a
+            # new database together (the worker and a command) try again for a while.
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise StorageError(f"cannot open the database {_safe_url(url)}: {str(exc).strip()}") from exc
+            if not db.is_closed():
+                db.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
 
 def _safe_url(url: str) -> str:
@@ -104,7 +117,8 @@ def _migrate_to_2(db: pw.Database) -> None:
         "account", "assignee", "assigned_at", "review", "reasons", "assignment", "cutover_date",
         "cutover_text", "refers_to", "first_response_at", "resolved_at",
     ])
-    _add_missing_columns(db, models.OutboundMessage, ["envelope_from", "engagement"])
+    _add_missing_columns(db, models.OutboundMessage, ["envelope_from", "engagement", "draft"])
+    db.execute_sql(_create_index_sql("ticket_assignee_assigned_at", "ticket", ["assignee", "assigned_at"]))
     db.execute_sql(_create_index_sql("outbound_message_purpose_recipients_created_at", "outbound_message",
                                      ["purpose", "recipients", "created_at"]))
 

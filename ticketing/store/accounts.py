@@ -68,22 +68,30 @@ class AccountsMixin:
     def account_for_address(self, email: str) -> Account | None:
         """The account of ``email``: by a contact with that address, then by its domain."""
         email = _normal(email)
-        contact = m.Contact.get_or_none((m.Contact.email == email) & m.Contact.account.is_null(False))
-        if contact is not None:
-            return self.get_account(contact.account_id)
-        domain = m.AccountDomain.get_or_none(m.AccountDomain.domain == email.rpartition("@")[2])
-        return self.get_account(domain.account_id) if domain else None
+        found = self.rows("account by contact", lambda: m.Contact.select(m.Contact.account).where(
+            (m.Contact.email == "") & m.Contact.account.is_null(False)), email)
+        if not found:
+            found = self.rows("account by domain", lambda: m.AccountDomain.select(m.AccountDomain.account).where(
+                m.AccountDomain.domain == ""), email.rpartition("@")[2])
+        return self.get_account(found[0][0]) if found else None
 
     def get_account(self, account_id: int) -> Account | None:
-        row = m.Account.get_or_none(m.Account.id == account_id)
-        if row is None:
+        found = self.rows("account", lambda: m.Account.select(
+            m.Account.id, m.Account.name, m.Account.engineer, m.Account.tier, m.Account.timezone).where(m.Account.id == 0),
+            account_id)
+        if not found:
             return None
-        domains = tuple(d.domain for d in m.AccountDomain.select().where(m.AccountDomain.account == row.id).order_by(m.AccountDomain.id))
+        row_id, name, engineer, tier, timezone = found[0]
+        domains = tuple(d for (d,) in self.rows("account domains", lambda: m.AccountDomain.select(m.AccountDomain.domain)
+                                                .where(m.AccountDomain.account == 0).order_by(m.AccountDomain.id), row_id))
+        failing = m.Contact.failing_since.python_value
         contacts = tuple(
-            Contact(c.email, c.name, c.role, c.failing_since)
-            for c in m.Contact.select().where(m.Contact.account == row.id).order_by(m.Contact.id)
+            Contact(email, name_, role, failing(since))
+            for email, name_, role, since in self.rows("account contacts", lambda: m.Contact.select(
+                m.Contact.email, m.Contact.name, m.Contact.role, m.Contact.failing_since)
+                .where(m.Contact.account == 0).order_by(m.Contact.id), row_id)
         )
-        return Account(row.id, row.name, domains, row.engineer, row.tier, row.timezone, contacts)
+        return Account(row_id, name, domains, engineer, tier, timezone, contacts)
 
     def accounts(self) -> list[Account]:
         return [a for a in (self.get_account(row.id) for row in m.Account.select(m.Account.id).order_by(m.Account.id)) if a]
@@ -101,8 +109,13 @@ class AccountsMixin:
         return marked
 
     def contact(self, email: str) -> Contact | None:
-        row = m.Contact.get_or_none(m.Contact.email == _normal(email))
-        return Contact(row.email, row.name, row.role, row.failing_since) if row else None
+        found = self.rows("contact", lambda: m.Contact.select(m.Contact.email, m.Contact.name, m.Contact.role,
+                                                              m.Contact.failing_since).where(m.Contact.email == ""),
+                          _normal(email))
+        if not found:
+            return None
+        email, name, role, since = found[0]
+        return Contact(email, name, role, m.Contact.failing_since.python_value(since))
 
     # -- engagements ---------------------------------------------------------------------------
 

@@ -22,19 +22,32 @@ class OutboxMixin:
     db: pw.Database
 
     def queue_mail(self, *, message_id: str, purpose: str, ticket_id: int | None, recipients: Sequence[str],
-                   envelope_from: str, subject: str, raw: bytes, now: datetime, engagement_id: int | None = None) -> bool:
-        """Queue one message; False (and nothing queued) when its Message-ID is already in the outbox."""
-        if m.OutboundMessage.select().where(m.OutboundMessage.message_id == message_id).exists():
+                   envelope_from: str, subject: str, draft: str, now: datetime, engagement_id: int | None = None) -> bool:
+        """Queue one message (as a draft, composed when first sent); False when its Message-ID is queued already."""
+        if self.rows("outbound by message id", lambda: m.OutboundMessage.select(m.OutboundMessage.id)
+                     .where(m.OutboundMessage.message_id == ""), message_id):
             return False
         self._insert(m.OutboundMessage, dict(
             message_id=message_id, ticket=ticket_id, purpose=purpose, recipients=" ".join(recipients),
-            subject=subject[:2000], raw=raw, status=QUEUED, attempts=0, next_attempt_at=now, last_error="",
-            created_at=now, sent_at=None, envelope_from=envelope_from, engagement=engagement_id,
+            subject=subject[:2000], raw=b"", status=QUEUED, attempts=0, next_attempt_at=now, last_error="",
+            created_at=now, sent_at=None, envelope_from=envelope_from, engagement=engagement_id, draft=draft,
         ))
         return True
 
-    def claim_due_mail(self, now: datetime, limit: int, lease: timedelta) -> list[tuple[OutgoingMail, bytes, str]]:
-        """Claim up to ``limit`` messages due by ``now`` (and stale claims); return them with raw bytes and envelope sender."""
+    def set_raw(self, mail_id: int, raw: bytes) -> None:
+        """Keep the composed bytes of a message, so that every attempt sends the same ones."""
+        m.OutboundMessage.update(raw=raw).where(m.OutboundMessage.id == mail_id).execute()
+
+    def outbox_content(self, mail_id: int) -> tuple[bytes, str]:
+        """The composed bytes of a message (empty before its first attempt) and its draft."""
+        row = m.OutboundMessage.select(m.OutboundMessage.raw, m.OutboundMessage.draft).where(m.OutboundMessage.id == mail_id).get()
+        return bytes(row.raw), row.draft
+
+    def claim_due_mail(self, now: datetime, limit: int, lease: timedelta) -> list[tuple[OutgoingMail, bytes, str, str]]:
+        """Claim up to ``limit`` messages due by ``now`` (and stale claims).
+
+        Returns each with its bytes (empty until first composed), envelope sender and draft.
+        """
         due = ((m.OutboundMessage.status == QUEUED) & (m.OutboundMessage.next_attempt_at <= now)) | (
             (m.OutboundMessage.status == SENDING) & (m.OutboundMessage.next_attempt_at <= now - lease)
         )
@@ -47,7 +60,7 @@ class OutboxMixin:
             if rows:
                 (m.OutboundMessage.update(status=SENDING, next_attempt_at=now)
                  .where(m.OutboundMessage.id.in_([r.id for r in rows])).execute())
-        return [(_mail(row), bytes(row.raw), row.envelope_from) for row in rows]
+        return [(_mail(row), bytes(row.raw), row.envelope_from, row.draft) for row in rows]
 
     def mark_sent(self, mail_id: int, now: datetime, note: str = "") -> None:
         m.OutboundMessage.update(status=SENT, sent_at=now, attempts=m.OutboundMessage.attempts + 1, last_error=note[:2000]).where(
@@ -69,8 +82,6 @@ class OutboxMixin:
             query = query.where(m.OutboundMessage.ticket == ticket_id)
         return [_mail(row) for row in query]
 
-    def outbox_raw(self, mail_id: int) -> bytes:
-        return bytes(m.OutboundMessage.get_by_id(mail_id).raw)
 
     def requeue(self, mail_id: int, now: datetime) -> bool:
         """Put a failed message back in the queue (an operator's retry)."""
@@ -80,9 +91,11 @@ class OutboxMixin:
 
     def sent_count(self, purpose: str, recipient: str, since: datetime) -> int:
         """How many ``purpose`` messages went (or are going) to ``recipient`` since ``since``."""
-        return (m.OutboundMessage.select().where(
-            (m.OutboundMessage.purpose == purpose) & (m.OutboundMessage.recipients == recipient)
-            & (m.OutboundMessage.created_at >= since)).count())
+        since_value = m.OutboundMessage.created_at.db_value(since)
+        [(count,)] = self.rows("sent count", lambda: m.OutboundMessage.select(pw.fn.COUNT(m.OutboundMessage.id)).where(
+            (m.OutboundMessage.purpose == "") & (m.OutboundMessage.recipients == "")
+            & (m.OutboundMessage.created_at >= since)), purpose, recipient, since_value)
+        return count
 
 
 def _mail(row) -> OutgoingMail:

@@ -9,9 +9,17 @@ import peewee as pw
 
 from .. import models as m
 from ..domain import EventKind, Ticket, TicketEvent, TicketKind, TicketStatus
+from .base import CHUNK as _CHUNK
 from .rows import ticket as _ticket
 
 _OPEN = (TicketStatus.OPEN.value, TicketStatus.PENDING.value)
+
+
+class _Row:
+    """Attribute access to a dict, so a prepared query's row reads like a model instance."""
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
 
 
 class TicketsMixin:
@@ -20,12 +28,15 @@ class TicketsMixin:
     def tickets_for_message_ids(self, message_ids: Sequence[str]) -> dict[str, int]:
         """Map those of ``message_ids`` that belong to a ticket (received or sent) to that ticket."""
         found: dict[str, int] = {}
-        if not message_ids:
+        ids = list(dict.fromkeys(message_ids))[:_CHUNK]
+        if not ids:
             return found
         for model in (m.InboundMessage, m.OutboundMessage):
-            query = model.select(model.message_id, model.ticket).where(model.message_id.in_(list(message_ids)) & model.ticket.is_null(False))
-            for row in query.tuples():
-                found.setdefault(row[0], row[1])
+            def build(model=model):
+                return (model.select(model.message_id, model.ticket)
+                        .where(model.message_id.in_([""] * len(ids)) & model.ticket.is_null(False)))
+            for message_id, ticket_id in self.rows(f"tickets of {model.__name__} ids/{len(ids)}", build, *ids):
+                found.setdefault(message_id, ticket_id)
         return found
 
     def ticket_exists(self, ticket_id: int) -> bool:
@@ -70,8 +81,22 @@ class TicketsMixin:
         return self._tickets_where(*conditions, limit=limit)
 
     def get_ticket(self, ticket_id: int) -> Ticket | None:
-        rows = self._tickets_where(m.Ticket.id == ticket_id)
-        return rows[0] if rows else None
+        fields = m.Ticket._meta.sorted_fields
+
+        def build():
+            count = m.InboundMessage.select(pw.fn.COUNT(m.InboundMessage.id)).where(m.InboundMessage.ticket == m.Ticket.id)
+            return (m.Ticket.select(*fields, m.Account.name, count)
+                    .join(m.Account, pw.JOIN.LEFT_OUTER, on=(m.Ticket.account == m.Account.id))
+                    .where(m.Ticket.id == 0))
+
+        found = self.rows("ticket by id", build, ticket_id)
+        if not found:
+            return None
+        row = found[0]
+        values = {f.name: f.python_value(v) for f, v in zip(fields, row)}
+        values["account_name"], values["message_count"] = row[len(fields)], row[len(fields) + 1]
+        values["account_id"] = values.pop("account")
+        return _ticket(_Row(values))
 
     def _tickets_where(self, *conditions, limit: int | None = None) -> list[Ticket]:
         count = m.InboundMessage.select(pw.fn.COUNT(m.InboundMessage.id)).where(m.InboundMessage.ticket == m.Ticket.id)
@@ -100,12 +125,18 @@ class TicketsMixin:
                  .group_by(pw.fn.LOWER(m.Ticket.assignee)))
         return {email: count for email, count in query.tuples()}
 
-    def last_assignments(self) -> dict[str, datetime]:
-        """When each engineer (lower-case address) was last given a ticket."""
-        query = (m.Ticket.select(pw.fn.LOWER(m.Ticket.assignee), pw.fn.MAX(m.Ticket.assigned_at))
-                 .where(m.Ticket.assignee.is_null(False)).group_by(pw.fn.LOWER(m.Ticket.assignee)))
-        field = m.Ticket.assigned_at
-        return {email: field.python_value(at) for email, at in query.tuples() if at is not None}
+    def last_assignments(self, engineers: Sequence[str]) -> dict[str, datetime]:
+        """When each of ``engineers`` (as configured) was last given a ticket, by lower-case address.
+
+        One indexed look-up each (the newest entry of ``(assignee, assigned_at)``), so the cost does
+        not grow with the number of tickets.
+        """
+        found: dict[str, datetime] = {}
+        for email in engineers:
+            at = (m.Ticket.select(pw.fn.MAX(m.Ticket.assigned_at)).where(m.Ticket.assignee == email).scalar())
+            if at is not None:
+                found[email.lower()] = m.Ticket.assigned_at.python_value(at)
+        return found
 
     # -- threads -----------------------------------------------------------------------------------
 
@@ -113,21 +144,25 @@ class TicketsMixin:
         """Who belongs on a ticket: its requester, the people on its customer messages, its
         account's contacts and domains (lower-case addresses and bare domains), and those of the
         ticket it refers to (the conversation a stranger's reply split off from)."""
-        ticket = m.Ticket.get_by_id(ticket_id)
-        if ticket.refers_to and _depth == 0:
-            inherited = self.ticket_members(ticket.refers_to, 1)
-        else:
-            inherited = frozenset()
-        members = {ticket.requester.lower()}
-        rows = (m.InboundMessage.select(m.InboundMessage.from_addr, m.InboundMessage.cc_addrs, m.InboundMessage.to_addrs)
-                .where((m.InboundMessage.ticket == ticket_id) & (m.InboundMessage.kind.in_(["new", "reply"]))))
-        for sender, cc, to in rows.tuples():
+        found = self.rows("ticket members: ticket", lambda: m.Ticket.select(
+            m.Ticket.requester, m.Ticket.account, m.Ticket.refers_to).where(m.Ticket.id == 0), ticket_id)
+        if not found:
+            return frozenset()
+        requester, account_id, refers_to = found[0]
+        members = {requester.lower()}
+        for sender, cc, to in self.rows("ticket members: messages", lambda: m.InboundMessage.select(
+                m.InboundMessage.from_addr, m.InboundMessage.cc_addrs, m.InboundMessage.to_addrs).where(
+                (m.InboundMessage.ticket == 0) & (m.InboundMessage.kind.in_(["new", "reply"]))), ticket_id, "new", "reply"):
             members.add(sender.lower())
             members.update(a.lower() for a in f"{cc} {to}".split())
-        if ticket.account_id:
-            members.update(c.email.lower() for c in m.Contact.select().where(m.Contact.account == ticket.account_id))
-            members.update(d.domain for d in m.AccountDomain.select().where(m.AccountDomain.account == ticket.account_id))
-        return frozenset(members) | inherited
+        if account_id:
+            members.update(e.lower() for (e,) in self.rows("ticket members: contacts", lambda: m.Contact.select(
+                m.Contact.email).where(m.Contact.account == 0), account_id))
+            members.update(d for (d,) in self.rows("ticket members: domains", lambda: m.AccountDomain.select(
+                m.AccountDomain.domain).where(m.AccountDomain.account == 0), account_id))
+        if refers_to and _depth == 0:
+            members |= self.ticket_members(refers_to, 1)
+        return frozenset(members)
 
     def customer_thread(self, ticket_id: int) -> list[str]:
         """Message ids of the customer-side thread, oldest first: customer mail and what we sent them."""
