@@ -62,6 +62,9 @@ _KEYWORD = re.compile(r"[a-z][a-z0-9-]{0,40}")
 _MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 _HEADER_LINE = re.compile(rb"([!-9;-~]+):")
 _METHOD_PROPERTY = re.compile(r"^METHOD[;:](?:.*:)?\s*([A-Za-z-]+)\s*$", re.MULTILINE)
+# What ends a line of an iCalendar object. str.splitlines also cuts at U+2028, U+2029 and some
+# control characters, and would break a content line holding one in two.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def safe_header(value: str, limit: int = 200) -> str:
@@ -325,7 +328,8 @@ def _calendar(calendar: tuple[str, str]) -> tuple[str, str]:
         # RFC 6047 2.4: the method parameter must match the METHOD property of the object.
         raise ValueError(f"method {method} does not match the object's METHOD:{found.group(1)}")
     # iCalendar lines end in CR LF (RFC 5545 3.1), in the attachment as in the body part.
-    return method, "\r\n".join(_body_text(ics).splitlines()) + "\r\n"
+    ics = _LINE_END.sub("\r\n", _body_text(ics))
+    return method, ics if ics.endswith("\r\n") else ics + "\r\n"
 
 
 def _attachment_type(content_type: str) -> tuple[str, str]:
