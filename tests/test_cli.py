@@ -6,10 +6,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from freezegun import freeze_time
 
 from ticketing.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def friday_morning():
+    """The worker reads the wall clock (meetings are planned from now): Friday 20 November 2026,
+    09:00 in Los Angeles, a day after the example mailbox's last message."""
+    with freeze_time("2026-11-20 17:00:00"):
+        yield
 
 
 @pytest.fixture
@@ -37,7 +46,7 @@ def test_run_once_on_the_example_mailbox_creates_tickets_and_a_second_run_create
     assert code == 0
     assert "6 processed, 0 duplicates, 0 quarantined (3 new tickets)" in out
 
-    assert "outbox: 6 sent, 0 to retry, 0 failed" in out
+    assert "outbox: 29 sent, 0 to retry, 0 failed" in out
 
     tickets = tickets_json(capsys, example)
     assert [(t["requester"], t["message_count"]) for t in tickets] == [
@@ -54,12 +63,18 @@ def test_run_once_on_the_example_mailbox_creates_tickets_and_a_second_run_create
         ("support", "P3", "tom.becker@northwind.example", "Globex Corporation", None),
     ]
     # Out: a notification for each ticket and an update for Bob's follow-up, to the engineers;
-    # an acknowledgement to Jane and to Bob (none to the CRM); nothing to the auto-reply or the bounce.
+    # an acknowledgement to Jane and to Bob (none to the CRM); nothing to the auto-reply or the
+    # bounce. The notice's engagement (the enterprise playbook) sends the welcome email and one
+    # invitation per meeting per attendee; Jane's go-live date lets the pre-launch review and the
+    # debrief be planned too, and Priya hears that they were.
     sent = sorted(p.name.split("@")[0] for p in (example.parent / "outbox").glob("*.eml"))
-    assert sent == [
+    invites = [name for name in sent if name.startswith("wg.invite.")]
+    assert [name for name in sent if not name.startswith("wg.invite.")] == [
         "wg.ack.2", "wg.ack.3", "wg.notify.1.priya-raman-northwind-example", "wg.notify.2.priya-raman-northwind-example",
-        "wg.notify.3.tom-becker-northwind-example", "wg.update.4.tom-becker-northwind-example",
+        "wg.notify.3.tom-becker-northwind-example", "wg.planning.1.20261120T170000",
+        "wg.update.4.tom-becker-northwind-example", "wg.welcome.1",
     ]
+    assert len(invites) == 21  # 5 meetings: 5 + 4 + 3 + 4 + 5 attendees (the organizer is support)
     for t in tickets:
         assert set(t) >= {"id", "kind", "status", "priority", "subject", "requester", "created_at", "message_count"}
     assert tickets[2]["subject"] == "SSO login loop after enabling SAML"
@@ -67,7 +82,7 @@ def test_run_once_on_the_example_mailbox_creates_tickets_and_a_second_run_create
 
     code, out, _ = run(capsys, "run", "--once", "--config", str(example))
     assert code == 0 and "0 processed, 0 duplicates, 0 quarantined (0 new tickets)" in out
-    assert "outbox: 0 sent" in out and len(list((example.parent / "outbox").glob("*.eml"))) == 6
+    assert "outbox: 0 sent" in out and len(list((example.parent / "outbox").glob("*.eml"))) == 29
     assert len(tickets_json(capsys, example)) == 3
     # the example mailbox itself is never changed
     assert sorted(p.name for p in (example.parent / "examples/inbox/new").iterdir()) == sorted(
@@ -184,7 +199,7 @@ def test_outbox_lists_outgoing_mail_and_failed_mail(capsys, example):
     run(capsys, "run", "--once", "--config", str(example))
     code, out, _ = run(capsys, "outbox", "--json", "--config", str(example))
     mails = json.loads(out)
-    assert len(mails) == 6 and {m["status"] for m in mails} == {"sent"}
+    assert len(mails) == 29 and {m["status"] for m in mails} == {"sent"}
     assert run(capsys, "outbox", "--failed", "--config", str(example))[1].strip() == "no failed mail"
     code, _, err = run(capsys, "outbox", "--retry", "1", "--config", str(example))
     assert code == 1 and "not a failed one" in err

@@ -680,16 +680,19 @@ def test_a_contract_closed_notice_from_the_crm_starts_an_engagement_for_the_engi
     assert (engagement.account, engagement.engineer, engagement.contract_id, engagement.ticket_id) == (
         "Initech", TOM, "SOW-9001", ticket["id"])
 
-    [notification] = desk.sent()
+    [notification] = [s for s in desk.sent() if f"[WG-{ticket['id']}]" in s.mail.subject]
     assert notification.recipients == (TOM,)
-    assert f"[WG-{ticket['id']}]" in notification.mail.subject
     assert "Initech" in notification.mail.text and "SOW-9001" in notification.mail.text
     assert desk.sent_to(CRM) == []  # the CRM is never acknowledged
+    # The engagement's playbook (Enterprise) sent its welcome and its invitations.
+    assert any(s.mail.subject.startswith("Welcome to") for s in desk.sent_to("peter@initech.example"))
+    assert any(s.mail.calendars and s.mail.calendars[0].method == "REQUEST" for s in desk.sent_to("peter@initech.example"))
+    sent_so_far = len(desk.smtp.received)
 
     # The CRM sends the same deal again: one engagement, one ticket, no new mail.
     desk.deliver(notice(desk, f"Northwind CRM <{CRM}>", "opp-0777.closedwon.resent@crm.northwind.example"))
     assert "1 processed, 0 duplicates, 0 quarantined (0 new tickets)" in desk.run_once()
-    assert len(desk.tickets()) == 1 and len(desk.smtp.received) == 1
+    assert len(desk.tickets()) == 1 and len(desk.smtp.received) == sent_so_far
     with desk.store() as store:
         assert len(store.engagements()) == 1
 

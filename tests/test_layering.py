@@ -5,8 +5,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PURE = ["classify.py", "threads.py", "domain.py", "notices.py", "golive.py", "dates.py", "routing.py", "priority.py",
-        "commands.py", "calendars.py"]
-PURE_MAILER = ["message.py", "automated.py", "html.py", "quoting.py", "authresults.py", "compose.py", "parts.py"]
+        "commands.py", "calendars.py", "planner.py", "playbooks.py"]
+PURE_MAILER = ["message.py", "automated.py", "html.py", "quoting.py", "authresults.py", "compose.py", "parts.py",
+               "imip.py"]
 
 
 def imported_modules(path: Path) -> set[str]:

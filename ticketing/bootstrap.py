@@ -15,7 +15,9 @@ from .config import Config, default_port, secret
 from .helpdesk import HelpDesk
 from .intake import Intake
 from .mails import Mails, Support
+from .onboarding import Onboarding
 from .outbox import Outbox, OutboxSender, RetryPolicy
+from .playbooks import Playbook, default_playbooks_dir, load_playbooks
 from .store import SqlStore
 from .templates import Renderer
 
@@ -49,10 +51,19 @@ def build_calendars(config: Config) -> dict[str, BusinessCalendar]:
     return calendars
 
 
+def build_playbooks(config: Config) -> dict[str, Playbook]:
+    """The playbooks of ``[onboarding] playbooks``, else the shipped ones. Raises PlaybookError."""
+    folder = config.resolve(config.onboarding.playbooks) if config.onboarding.playbooks else default_playbooks_dir()
+    return load_playbooks(folder)
+
+
 def build_desk(config: Config, store: SqlStore, renderer: Renderer | None = None) -> HelpDesk:
     support = Support(config.support.address, config.support.name)
     mails = Mails(renderer or Renderer(), support)
-    return HelpDesk(store, config, mails, Outbox(store, support), build_calendars(config))
+    outbox = Outbox(store, support)
+    calendars = build_calendars(config)
+    onboarding = Onboarding(store, config, mails, outbox, calendars, build_playbooks(config))
+    return HelpDesk(store, config, mails, outbox, calendars, onboarding)
 
 
 def build_app(config: Config, clock: Callable[[], datetime] = utcnow) -> App:

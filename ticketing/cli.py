@@ -17,6 +17,7 @@ from mailer.errors import MailerError, MailboxAuthError
 from . import __doc__ as _package_doc  # noqa: F401
 from .bootstrap import build_app, build_sender, build_source, build_store
 from .config import ConfigError, load_config
+from .playbooks import PlaybookError
 from .schema import SchemaError, StorageError, upgrade
 
 log = logging.getLogger("whiteglove")
@@ -41,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.path}: " if exc.path else ""
         for problem in exc.problems:
             print(f"whiteglove: config error: {where}{problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except PlaybookError as exc:
+        for problem in exc.problems:
+            print(f"whiteglove: playbook error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     except (SchemaError, StorageError, MailerError) as exc:
         print(f"whiteglove: {exc}", file=sys.stderr)
@@ -100,6 +105,26 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_argument("--json", action="store_true", help="print JSON")
     outbox.add_argument("--retry", type=int, metavar="ID", help="queue a failed message again")
     outbox.set_defaults(func=cmd_outbox)
+
+    engagements = sub.add_parser("engagements", parents=[common], help="list onboarding engagements")
+    engagements.add_argument("--json", action="store_true", help="print JSON")
+    engagements.set_defaults(func=cmd_engagements)
+    engagement = sub.add_parser("engagement", parents=[common], help="one engagement with its meetings and answers")
+    engagement.add_argument("id", type=int)
+    engagement.add_argument("--json", action="store_true", help="print JSON")
+    engagement.set_defaults(func=cmd_engagement)
+
+    playbooks = sub.add_parser("playbooks", parents=[common], help="the onboarding playbooks")
+    psub = playbooks.add_subparsers(dest="action", required=True, metavar="ACTION")
+    pcheck = psub.add_parser("check", parents=[common], help="validate every playbook")
+    pcheck.set_defaults(func=cmd_playbooks_check)
+    preview = psub.add_parser("preview", parents=[common], help="print the schedule a playbook would produce")
+    preview.add_argument("name")
+    preview.add_argument("--start", required=True, type=_date, metavar="DATE", help="the contract's close date")
+    preview.add_argument("--engineer", metavar="EMAIL", help="plan on this engineer's calendar (default: the first)")
+    preview.add_argument("--golive", type=_date, metavar="DATE", help="the cut-over date, to plan the go-live meetings")
+    preview.add_argument("--timezone", metavar="ZONE", help="the customer's time zone (default: the engineer's)")
+    preview.set_defaults(func=cmd_playbooks_preview)
 
     db = sub.add_parser("db", parents=[common], help="the database")
     dsub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -253,6 +278,124 @@ def cmd_ticket(args) -> int:
 
 def _iso(value):
     return value.isoformat() if value else None
+
+
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def cmd_engagements(args) -> int:
+    store = build_store(load_config(args.config))
+    try:
+        engagements = store.engagements()
+        counts = {e.id: store.meetings(e.id) for e in engagements}
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([dict(e.as_json(), meetings=len(counts[e.id])) for e in engagements], indent=2))
+        return 0
+    if not engagements:
+        print("no engagements")
+        return 0
+    print(f"{'ID':>4}  {'ACCOUNT':<28} {'PLAYBOOK':<22} {'ENGINEER':<32} {'GO-LIVE':<10}  MEETINGS")
+    for e in engagements:
+        planned = sum(1 for m in counts[e.id] if m.status == "planned")
+        print(f"{e.id:>4}  {e.account[:28]:<28} {(e.playbook or '-')[:22]:<22} {(e.engineer or '-')[:32]:<32} "
+              f"{str(e.golive_date or '-'):<10}  {planned} planned, {len(counts[e.id]) - planned} other")
+    return 0
+
+
+def cmd_engagement(args) -> int:
+    store = build_store(load_config(args.config))
+    try:
+        engagement = store.get_engagement(args.id)
+        if engagement is None:
+            print(f"whiteglove: no engagement {args.id}", file=sys.stderr)
+            return EXIT_FAILURE
+        meetings = store.meetings(args.id)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(dict(engagement.as_json(), meetings=[m.as_json() for m in meetings]), indent=2))
+        return 0
+    print(f"Engagement {engagement.id}: {engagement.account}")
+    print(f"  playbook {engagement.playbook or '(none)'}, tier {engagement.tier or '-'}, engineer {engagement.engineer or '-'}")
+    print(f"  contract {engagement.contract_id or '-'}, closed {engagement.close_date or '-'}, "
+          f"go-live {engagement.golive_date or 'not known'}, hand-off ticket {engagement.ticket_id or '-'}")
+    for m in meetings:
+        print()
+        when = f"{m.start:%a %Y-%m-%d %H:%M}-{m.end:%H:%M} UTC" if m.start else "not planned"
+        print(f"  {m.title}  [{m.status}]  {when}")
+        if m.note:
+            print(f"    note: {m.note}")
+        for a in m.attendees:
+            print(f"    {a.partstat:<12} {a.name + ' ' if a.name else ''}<{a.email}> ({a.role}{'' if a.required else ', optional'})")
+    return 0
+
+
+def cmd_playbooks_check(args) -> int:
+    from .playbooks import check_playbooks
+    from .templates import default_templates_dir
+
+    config = load_config(args.config)
+    from .bootstrap import build_playbooks  # noqa: F401 - the same folder the worker reads
+
+    folder = config.resolve(config.onboarding.playbooks) if config.onboarding.playbooks else _default_playbooks()
+    problems = check_playbooks(folder, default_templates_dir())
+    for problem in problems:
+        print(f"whiteglove: playbook error: {problem}", file=sys.stderr)
+    if problems:
+        return EXIT_FAILURE
+    names = sorted(p.stem for p in folder.glob("*.toml"))
+    print(f"{folder}: {len(names)} playbooks OK ({', '.join(names)})")
+    return 0
+
+
+def _default_playbooks():
+    from .playbooks import default_playbooks_dir
+
+    return default_playbooks_dir()
+
+
+def cmd_playbooks_preview(args) -> int:
+    from datetime import datetime, time, timezone
+    from zoneinfo import ZoneInfo
+
+    from .bootstrap import build_calendars, build_playbooks
+    from .planner import PlanInput, local_label, plan
+
+    config = load_config(args.config)
+    playbooks = build_playbooks(config)
+    playbook = playbooks.get(args.name)
+    if playbook is None:
+        print(f"whiteglove: no playbook {args.name!r}; there are {', '.join(sorted(playbooks))}", file=sys.stderr)
+        return EXIT_USAGE
+    engineer = config.engineer(args.engineer) if args.engineer else (config.engineers[0] if config.engineers else None)
+    if args.engineer and engineer is None:
+        print(f"whiteglove: {args.engineer} is not one of the configured engineers", file=sys.stderr)
+        return EXIT_USAGE
+    calendars = build_calendars(config)
+    calendar = calendars[(engineer.calendar if engineer else None) or config.calendar(None).name]
+    customer_tz = ZoneInfo(args.timezone) if args.timezone else calendar.tz
+    now = datetime.combine(args.start, time(0), tzinfo=calendar.tz).astimezone(timezone.utc)
+    result = plan(PlanInput(playbook=playbook, start=args.start, golive=args.golive, calendar=calendar,
+                            customer_tz=customer_tz, now=now,
+                            away=frozenset(engineer.out_of_office) if engineer else frozenset()))
+    print(f"{playbook.title} ({playbook.name}), starting {args.start}"
+          + (f", go-live {args.golive}" if args.golive else "")
+          + f"; engineer {engineer.email if engineer else '(none)'} on calendar {calendar.name}")
+    for placement in result.placed:
+        spec = playbook.meeting(placement.spec_key)
+        print(f"  {local_label(placement.start, placement.end, customer_tz):<40} {placement.key:<24} "
+              f"{int(spec.duration.total_seconds() // 60)} min" + (f"  ! {placement.warning}" if placement.warning else ""))
+    for missing in result.unplaced:
+        print(f"  {'not placed':<40} {missing.key:<24} {missing.reason}")
+    return 0
 
 
 def cmd_outbox(args) -> int:

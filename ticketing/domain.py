@@ -138,6 +138,54 @@ class Engagement:
     golive_date: date | None
     ticket_id: int | None
     created_at: datetime
+    playbook: str | None = None
+    account_id: int | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id, "account": self.account, "engineer": self.engineer, "tier": self.tier,
+            "playbook": self.playbook, "contract_id": self.contract_id,
+            "close_date": self.close_date.isoformat() if self.close_date else None, "sales_rep": self.sales_rep,
+            "golive_date": self.golive_date.isoformat() if self.golive_date else None, "ticket_id": self.ticket_id,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class MeetingAttendee:
+    email: str
+    name: str = ""
+    role: str = ""
+    required: bool = True
+    partstat: str = "NEEDS-ACTION"
+    answered_at: datetime | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Meeting:
+    id: int
+    engagement_id: int
+    key: str
+    title: str
+    description: str
+    uid: str
+    sequence: int
+    start: datetime | None
+    end: datetime | None
+    status: str  # planned | unplaced | cancelled
+    note: str
+    attendees: tuple[MeetingAttendee, ...] = ()
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id, "key": self.key, "title": self.title, "uid": self.uid, "sequence": self.sequence,
+            "start": self.start.isoformat() if self.start else None, "end": self.end.isoformat() if self.end else None,
+            "status": self.status, "note": self.note,
+            "attendees": [{"email": a.email, "name": a.name, "role": a.role, "required": a.required,
+                           "partstat": a.partstat, "answered_at": a.answered_at.isoformat() if a.answered_at else None,
+                           "comment": a.comment} for a in self.attendees],
+        }
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from mailer.authresults import sender_verified
 from mailer.compose import safe_address
+from mailer.imip import read_answers
 from mailer.automated import Verdict, recognise
 from mailer.message import Address, ParsedMessage
 from mailer.parts import file_attachments, text_attachments
@@ -26,7 +27,8 @@ from .classify import Classification, Context, Sender, classify
 from .commands import parse_commands
 from .config import Config
 from .domain import EventKind, MessageKind, OutgoingMail, Ticket, TicketKind, TicketStatus
-from .mails import MARKER_PREFIX, Mails, Support
+from .mails import MARKER_PREFIX, Mails, Support, _slug
+from .onboarding import Onboarding
 from .notices import looks_like_notice, read_notice
 from .outbox import Outbox
 from .routing import Assignment, Candidate, choose_engineer
@@ -54,12 +56,14 @@ class Received:
 
 class HelpDesk:
     def __init__(self, store: SqlStore, config: Config, mails: Mails, outbox: Outbox,
-                 calendars: dict[str, BusinessCalendar]):
+                 calendars: dict[str, BusinessCalendar], onboarding: Onboarding | None = None):
         self.store = store
         self.config = config
         self.mails = mails
         self.outbox = outbox
         self.calendars = calendars
+        #: Plans engagements' meetings; None for a desk without playbooks (backfills, tests of intake).
+        self.onboarding = onboarding
         self.own = (config.support.address.lower(),)
         self.trusted = {a.lower() for a in config.security.trusted_notice_senders}
         self.internal = {e.email.lower() for e in config.engineers} | {m.email.lower() for m in config.managers}
@@ -101,7 +105,9 @@ class HelpDesk:
         c = classify(parsed, verdict, thread, text, sender, context, notice, received_at, self.config.priorities)
         if c.kind is MessageKind.BOUNCE:
             return self._bounce(parsed, verdict, c, now, save)
-        if c.kind in (MessageKind.AUTOMATED, MessageKind.CALENDAR):
+        if c.kind is MessageKind.CALENDAR:
+            return self._calendar_answer(parsed, verdict, c, now, save)
+        if c.kind is MessageKind.AUTOMATED:
             save(c.kind, c.ticket_id, c.reasons, verdict)
             return Received(c.kind, c.ticket_id, 0)
         if c.kind is MessageKind.NOTICE:
@@ -339,6 +345,8 @@ class HelpDesk:
         self.store.add_domains(account_id, notice.domains)
         for contact in notice.contacts:
             self.store.save_contact(account_id, contact.email, contact.name, contact.role)
+        if notice.sales_rep and notice.sales_rep.name and notice.sales_rep.email.lower() not in self.internal:
+            self.store.save_contact(None, notice.sales_rep.email, notice.sales_rep.name, "sales rep")
         account = self.store.get_account(account_id)
         existing = self.store.find_engagement(account_id, notice.reference) if notice.reference else None
         if existing is not None:  # the CRM sent the same deal again: nothing new to start
@@ -372,12 +380,34 @@ class HelpDesk:
         ticket = self.store.get_ticket(ticket_id)
         self._notify_new(ticket, parsed, _notice_text(notice), assignment, now,
                          headline=f"New onboarding engagement {engagement_id}: {notice.account}")
+        if self.onboarding is not None:
+            self.onboarding.start(engagement_id, now)
         return Received(MessageKind.NOTICE, ticket_id, 1)
 
     def _record_golive(self, account_id: int, ticket_id: int, golive, now: datetime) -> None:
+        """A go-live intent of an account with an engagement: re-plan its go-live meetings, or
+        ask the engineer for the date when none was given."""
         engagement = self.store.active_engagement(account_id)
-        if engagement and golive.cutover_date and engagement.golive_date != golive.cutover_date:
+        if engagement is None:
+            return
+        if golive.cutover_date is None:
+            if engagement.golive_date is None and self.onboarding is not None:
+                self.onboarding.ask_for_golive(engagement.id, now)
+            return
+        if engagement.golive_date != golive.cutover_date:
             self.store.set_golive(engagement.id, golive.cutover_date)
+            if self.onboarding is not None:
+                self.onboarding.golive_changed(engagement.id, now)
+
+    def _calendar_answer(self, parsed, verdict, c: Classification, now, save) -> Received:
+        """An answer to an invitation: applied to the meeting's attendee (never a ticket of its own)."""
+        notes: list[str] = []
+        if self.onboarding is not None and parsed.from_ is not None:
+            answers = [a for part in parsed.calendars for a in read_answers(part.text, part.method)]
+            pk_hint = parsed.message_id or hex(abs(hash(parsed.text)))
+            notes = self.onboarding.answer(answers, parsed.from_.email, now, token=_slug(pk_hint))
+        save(MessageKind.CALENDAR, c.ticket_id, c.reasons + tuple(notes), verdict)
+        return Received(MessageKind.CALENDAR, c.ticket_id, 0)
 
     def _bounce(self, parsed, verdict: Verdict, c: Classification, now, save) -> Received:
         pk = save(MessageKind.BOUNCE, c.ticket_id, c.reasons, verdict)

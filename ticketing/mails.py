@@ -54,6 +54,7 @@ class Draft:
     auto_submitted: str | None = None
     cc: tuple[Address, ...] = field(default=())
     attachments: tuple[tuple[str, str, bytes], ...] = field(default=())  # (filename, content type, data)
+    calendar: tuple[str, str] | None = None  # (iTIP method, iCalendar text) for an invitation
 
 
 @dataclass(frozen=True)

@@ -133,9 +133,44 @@ class Engagement(BaseModel):
     ticket = pw.ForeignKeyField(Ticket, null=True, backref="engagements", on_delete="SET NULL")
     details = pw.TextField(default="{}")  # JSON: everything the notice said
     created_at = UTCDateTimeField()
+    playbook = pw.CharField(max_length=100, null=True)
 
     class Meta:
         indexes = ((("account", "contract_id"), True),)
+
+
+class Meeting(BaseModel):
+    """One occurrence of a playbook meeting of an engagement, and its calendar identity."""
+
+    engagement = pw.ForeignKeyField(Engagement, backref="meetings", on_delete="CASCADE")
+    key = pw.CharField(max_length=100)  # the playbook's key; repeats add "#2", "#3" ...
+    title = pw.TextField(default="")
+    description = pw.TextField(default="")
+    uid = pw.CharField(max_length=255, unique=True)  # iCalendar UID: made once, never changed
+    sequence = pw.IntegerField(default=0)  # raised on every change sent and on cancel
+    start = UTCDateTimeField(null=True, index=True)
+    end = UTCDateTimeField(null=True)
+    status = pw.CharField(max_length=20)  # planned | unplaced | cancelled
+    note = pw.TextField(default="")  # why it is unplaced, or a warning about its time
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("engagement", "key"), True),)
+
+
+class MeetingAttendee(BaseModel):
+    meeting = pw.ForeignKeyField(Meeting, backref="attendees", on_delete="CASCADE")
+    email = pw.CharField(max_length=320)  # lower-case
+    name = pw.CharField(max_length=200, default="")
+    role = pw.CharField(max_length=100, default="")  # the playbook role that brought them
+    required = pw.BooleanField(default=True)
+    partstat = pw.CharField(max_length=20, default="NEEDS-ACTION")
+    answered_at = UTCDateTimeField(null=True)  # the DTSTAMP of the answer applied last
+    comment = pw.TextField(default="")
+
+    class Meta:
+        indexes = ((("meeting", "email"), True),)
 
 
 class TicketEvent(BaseModel):
@@ -216,5 +251,5 @@ class OutboundMessage(BaseModel):
 
 MODELS = [
     SchemaVersion, MailboxState, IntakeRecord, Account, AccountDomain, Contact, Ticket, Engagement,
-    TicketEvent, InboundMessage, Quarantine, OutboundMessage,
+    Meeting, MeetingAttendee, TicketEvent, InboundMessage, Quarantine, OutboundMessage,
 ]

@@ -96,6 +96,7 @@ def draft_json(draft: Draft, sender: Address, message_id: str, date: datetime) -
         "body": body, "message_id": message_id, "date": date.isoformat(),
         "in_reply_to": draft.in_reply_to, "references": list(draft.references), "auto_submitted": draft.auto_submitted,
         "attachments": [[name, ctype, base64.b64encode(data).decode("ascii")] for name, ctype, data in draft.attachments],
+        "calendar": list(draft.calendar) if draft.calendar else None,
     })
 
 
@@ -117,6 +118,7 @@ def compose_draft(data: str, renderer: Renderer) -> bytes:
         in_reply_to=f"<{d['in_reply_to']}>" if d["in_reply_to"] else None,
         references=[f"<{r}>" for r in d["references"]], auto_submitted=d["auto_submitted"],
         attachments=[(name, ctype, base64.b64decode(data)) for name, ctype, data in d["attachments"]],
+        calendar=tuple(d["calendar"]) if d.get("calendar") else None,
     )
 
 

@@ -111,8 +111,10 @@ def current_version(db: pw.Database) -> int:
 
 
 def _migrate_to_2(db: pw.Database) -> None:
-    """Accounts, contacts, engagements, the ticket event log; routing and classification on tickets."""
-    db.create_tables([models.Account, models.AccountDomain, models.Contact, models.Engagement, models.TicketEvent])
+    """Accounts, contacts, engagements and their meetings, the ticket event log; routing and
+    classification on tickets; outgoing mail kept as drafts until sent."""
+    db.create_tables([models.Account, models.AccountDomain, models.Contact, models.Engagement, models.Meeting,
+                      models.MeetingAttendee, models.TicketEvent])
     _add_missing_columns(db, models.Ticket, [
         "account", "assignee", "assigned_at", "review", "reasons", "assignment", "cutover_date",
         "cutover_text", "refers_to", "first_response_at", "resolved_at",

@@ -20,6 +20,7 @@ from .sections import (
     DatabaseConfig,
     EngineerConfig,
     MailboxConfig,
+    OnboardingConfig,
     ManagerConfig,
     OutgoingConfig,
     PrioritiesConfig,
@@ -30,7 +31,7 @@ from .sections import (
 
 __all__ = [
     "PRIORITIES", "SECURITY_MODES", "AccountConfig", "CalendarConfig", "Config", "ConfigError", "ContactConfig",
-    "DatabaseConfig", "EngineerConfig", "MailboxConfig", "ManagerConfig", "OutgoingConfig",
+    "DatabaseConfig", "EngineerConfig", "MailboxConfig", "ManagerConfig", "OnboardingConfig", "OutgoingConfig",
     "PrioritiesConfig", "PriorityRule", "Problem", "SecurityConfig", "SupportConfig",
     "config_from_dict", "default_port", "is_email", "is_loopback", "load_config", "parse_spans", "secret",
     "validate",

@@ -25,6 +25,26 @@ def validate(config: Config) -> list[Problem]:
     problems += _people(config)
     problems += _accounts(config)
     problems += _priorities(config)
+    problems += _onboarding(config)
+    return problems
+
+
+def _onboarding(config: Config) -> list[Problem]:
+    ob = config.onboarding
+    problems: list[Problem] = []
+    if ob.organizer not in ("support", "engineer"):
+        problems.append(Problem("onboarding.organizer", f"unknown organizer {ob.organizer!r}", 'use "support" or "engineer"'))
+    if not 0 <= ob.buffer_minutes <= 240:
+        problems.append(Problem("onboarding.buffer_minutes", "must be between 0 and 240", "set buffer_minutes = 15"))
+    if not 0 <= ob.notice_hours <= 24 * 14:
+        problems.append(Problem("onboarding.notice_hours", "must be between 0 and 336", "set notice_hours = 24"))
+    spans = parse_spans(ob.customer_hours)
+    if spans is None or len(spans) != 1:
+        problems.append(Problem("onboarding.customer_hours", f"not one range of local times: {ob.customer_hours!r}",
+                                'write e.g. customer_hours = "08:00-18:00"'))
+    if ob.playbooks is not None and not config.resolve(ob.playbooks).is_dir():
+        problems.append(Problem("onboarding.playbooks", f"no folder at {config.resolve(ob.playbooks)}",
+                                "create it or remove the key to use the shipped playbooks"))
     return problems
 
 
@@ -107,6 +127,9 @@ def _people(config: Config) -> list[Problem]:
         problems += _person(where, engineer.email, engineer.name, engineer.timezone, seen)
         if engineer.manager is not None and engineer.manager.lower() not in managers:
             problems.append(Problem(f"{where}.manager", f"{engineer.manager} is not one of [[managers]]", "add that manager under [[managers]] or correct the address"))
+        if engineer.project_manager is not None and not is_email(engineer.project_manager):
+            problems.append(Problem(f"{where}.project_manager", f"not an email address: {engineer.project_manager!r}",
+                                    'write e.g. project_manager = "pm@example.com"'))
         if engineer.calendar is not None and engineer.calendar not in calendars:
             problems.append(Problem(f"{where}.calendar", f"no calendar named {engineer.calendar!r}", "declare it under [[calendars]] or correct the name"))
     return problems

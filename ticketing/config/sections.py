@@ -120,10 +120,27 @@ class EngineerConfig:
     #: The business calendar the engineer works on (a ``[[calendars]]`` name); default: the first one.
     calendar: str | None = None
     manager: str | None = None
+    #: The project manager who joins the engineer's onboarding meetings (playbook role project_manager).
+    project_manager: str | None = None
     #: Local dates the engineer is away: never assigned new tickets on them.
     out_of_office: tuple[date, ...] = ()
     skills: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OnboardingConfig:
+    #: The folder of playbook files; default: the playbooks shipped with whiteglove.
+    playbooks: str | None = None
+    #: Who organises the meetings: "support" (the support address, which whiteglove reads, so every
+    #: answer comes back) or "engineer" (answers go to the engineer, who should copy support).
+    organizer: str = "support"
+    #: Free time kept between an engineer's meetings.
+    buffer_minutes: int = 15
+    #: The part of the customer's day (their local time) a meeting may take.
+    customer_hours: str = "08:00-18:00"
+    #: The least notice a new meeting is planned with.
+    notice_hours: int = 24
 
 
 @dataclass(frozen=True)
@@ -152,6 +169,7 @@ class Config:
     support: SupportConfig = field(default_factory=SupportConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     priorities: PrioritiesConfig = field(default_factory=PrioritiesConfig)
+    onboarding: OnboardingConfig = field(default_factory=OnboardingConfig)
     calendars: tuple[CalendarConfig, ...] = ()
     managers: tuple[ManagerConfig, ...] = ()
     engineers: tuple[EngineerConfig, ...] = ()

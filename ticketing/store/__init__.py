@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..schema import ensure_schema, open_database
 from .accounts import AccountsMixin
 from .base import StoreBase
+from .meetings import MeetingsMixin
 from .messages import MessagesMixin
 from .outbox import OutboxMixin
 from .tickets import TicketsMixin
@@ -16,7 +17,7 @@ from .tickets import TicketsMixin
 __all__ = ["SqlStore"]
 
 
-class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, OutboxMixin, StoreBase):
+class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, MeetingsMixin, OutboxMixin, StoreBase):
     """The store on SQLite or PostgreSQL."""
 
     @classmethod

@@ -141,6 +141,13 @@ class AccountsMixin:
     def set_golive(self, engagement_id: int, day: date | None) -> None:
         m.Engagement.update(golive_date=day).where(m.Engagement.id == engagement_id).execute()
 
+    def set_playbook(self, engagement_id: int, name: str | None) -> None:
+        m.Engagement.update(playbook=name).where(m.Engagement.id == engagement_id).execute()
+
+    def get_engagement(self, engagement_id: int) -> Engagement | None:
+        row = m.Engagement.get_or_none(m.Engagement.id == engagement_id)
+        return _engagement(row) if row else None
+
     def engagements(self) -> list[Engagement]:
         return [_engagement(row) for row in m.Engagement.select().order_by(m.Engagement.id)]
 
@@ -154,5 +161,5 @@ def _engagement(row) -> Engagement:
     return Engagement(
         id=row.id, account=row.account.name, engineer=row.engineer, tier=row.tier, contract_id=row.contract_id,
         close_date=row.close_date, sales_rep=row.sales_rep, golive_date=row.golive_date, ticket_id=row.ticket_id,
-        created_at=row.created_at,
+        created_at=row.created_at, playbook=row.playbook, account_id=row.account_id,
     )

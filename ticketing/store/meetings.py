@@ -1,0 +1,89 @@
+"""The meetings planned for engagements, their attendees and their answers."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Sequence
+
+import peewee as pw
+
+from .. import models as m
+from ..domain import Meeting, MeetingAttendee
+
+
+class MeetingsMixin:
+    db: pw.Database
+
+    def save_meeting(self, *, engagement_id: int, key: str, title: str, description: str, uid: str,
+                     start: datetime | None, end: datetime | None, status: str, note: str,
+                     attendees: Sequence[MeetingAttendee], now: datetime, sequence: int | None = None) -> int:
+        """Create the meeting ``key`` of an engagement, or update it (its UID never changes).
+
+        Attendees are replaced by ``attendees``, keeping the answers of those who stay.
+        """
+        row = m.Meeting.get_or_none((m.Meeting.engagement == engagement_id) & (m.Meeting.key == key))
+        if row is None:
+            meeting_id = self._insert(m.Meeting, dict(
+                engagement=engagement_id, key=key, title=title, description=description, uid=uid,
+                sequence=sequence or 0, start=start, end=end, status=status, note=note, created_at=now, updated_at=now,
+            ))
+        else:
+            meeting_id = row.id
+            changes = dict(title=title, description=description, start=start, end=end, status=status, note=note,
+                           updated_at=now)
+            if sequence is not None:
+                changes["sequence"] = sequence
+            m.Meeting.update(**changes).where(m.Meeting.id == meeting_id).execute()
+        kept = {a.email: a for a in m.MeetingAttendee.select().where(m.MeetingAttendee.meeting == meeting_id)}
+        wanted = {a.email.lower(): a for a in attendees}
+        gone = [email for email in kept if email not in wanted]
+        if gone:
+            m.MeetingAttendee.delete().where((m.MeetingAttendee.meeting == meeting_id)
+                                             & m.MeetingAttendee.email.in_(gone)).execute()
+        for email, a in wanted.items():
+            if email in kept:
+                m.MeetingAttendee.update(name=a.name, role=a.role, required=a.required).where(
+                    m.MeetingAttendee.id == kept[email].id).execute()
+            else:
+                self._insert(m.MeetingAttendee, dict(meeting=meeting_id, email=email, name=a.name[:200], role=a.role,
+                                                     required=a.required, partstat="NEEDS-ACTION", answered_at=None,
+                                                     comment=""))
+        return meeting_id
+
+    def meetings(self, engagement_id: int) -> list[Meeting]:
+        rows = m.Meeting.select().where(m.Meeting.engagement == engagement_id).order_by(
+            m.Meeting.start.is_null(), m.Meeting.start, m.Meeting.id)
+        return [self._meeting(row) for row in rows]
+
+    def meeting_by_uid(self, uid: str) -> Meeting | None:
+        row = m.Meeting.get_or_none(m.Meeting.uid == uid)
+        return self._meeting(row) if row else None
+
+    def _meeting(self, row) -> Meeting:
+        attendees = tuple(
+            MeetingAttendee(a.email, a.name, a.role, a.required, a.partstat, a.answered_at, a.comment)
+            for a in m.MeetingAttendee.select().where(m.MeetingAttendee.meeting == row.id).order_by(m.MeetingAttendee.id)
+        )
+        return Meeting(row.id, row.engagement_id, row.key, row.title, row.description, row.uid, row.sequence,
+                       row.start, row.end, row.status, row.note, attendees)
+
+    def busy(self, engineer: str, excluding_engagement: int | None = None) -> list[tuple[datetime, datetime]]:
+        """The planned meetings of an engineer's engagements (other than ``excluding_engagement``)."""
+        query = (m.Meeting.select(m.Meeting.start, m.Meeting.end).join(m.Engagement)
+                 .where((m.Engagement.engineer == engineer) & (m.Meeting.status == "planned")
+                        & m.Meeting.start.is_null(False)))
+        if excluding_engagement is not None:
+            query = query.where(m.Engagement.id != excluding_engagement)
+        return [(row.start, row.end) for row in query]
+
+    def record_answer(self, meeting_id: int, email: str, partstat: str, answered_at: datetime | None,
+                      comment: str = "") -> bool:
+        """Record an attendee's answer if it is newer than the last one applied; False if not applied."""
+        row = m.MeetingAttendee.get_or_none((m.MeetingAttendee.meeting == meeting_id)
+                                            & (m.MeetingAttendee.email == email.lower()))
+        if row is None:
+            return False
+        if row.answered_at is not None and answered_at is not None and answered_at <= row.answered_at:
+            return False
+        m.MeetingAttendee.update(partstat=partstat, answered_at=answered_at, comment=comment[:2000]).where(
+            m.MeetingAttendee.id == row.id).execute()
+        return True
