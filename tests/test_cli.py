@@ -1,6 +1,7 @@
 """The command line as an operator uses it, on a copy of the shipped example configuration."""
 import json
 import shutil
+from datetime import date, timedelta
 import subprocess
 import sys
 from pathlib import Path
@@ -203,3 +204,29 @@ def test_outbox_lists_outgoing_mail_and_failed_mail(capsys, example):
     assert run(capsys, "outbox", "--failed", "--config", str(example))[1].strip() == "no failed mail"
     code, _, err = run(capsys, "outbox", "--retry", "1", "--config", str(example))
     assert code == 1 and "not a failed one" in err
+
+
+def test_the_example_notice_invites_everyone_inside_business_hours_in_playbook_order(capsys, example):
+    from icalendar import Calendar
+
+    from mailer.message import parse_message
+    from ticketing.bootstrap import build_calendars
+    from ticketing.config import load_config
+    from ticketing.playbooks import load_playbooks
+
+    run(capsys, "run", "--once", "--config", str(example))
+    calendar = build_calendars(load_config(example))["us-pacific"]
+    order = [m.key for m in load_playbooks(ROOT / "playbooks")["enterprise-onboarding"].order()]
+    data = json.loads(run(capsys, "engagement", "1", "--json", "--config", str(example))[1])
+    by_uid = {m["uid"]: m["key"] for m in data["meetings"]}
+    starts = {}
+    for path in (example.parent / "outbox").glob("wg.invite.*.eml"):
+        [part] = {p.text: p for p in parse_message(path.read_bytes()).calendars}.values()
+        [event] = Calendar.from_ical(part.text).walk("VEVENT")
+        start, end = event["DTSTART"].dt, event["DTEND"].dt
+        assert part.method == "REQUEST" and calendar.is_open(start) and calendar.is_open(end - timedelta(minutes=1))
+        starts.setdefault(by_uid[str(event["UID"])], set()).add(start)
+    assert all(len(times) == 1 for times in starts.values())  # every attendee got the same time
+    assert sorted(starts, key=lambda key: min(starts[key])) == order
+    golive = date(2027, 1, 14)
+    assert min(starts["pre-launch"]).date() < golive < min(starts["debrief"]).date()
