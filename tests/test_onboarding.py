@@ -152,6 +152,8 @@ def test_a_customer_declining_or_proposing_a_new_time_is_passed_to_the_engineer(
     desk.receive(counter)
     proposals = [p for _, p in desk.mail("calendar_answer") if "proposes" in p.subject]
     assert proposals and "Proposed" in proposals[0].text
+    jane = next(a for a in desk.store.meeting_by_uid(intro.uid).attendees if a.email == "jane@acme.example")
+    assert jane.comment.startswith(f"proposed {later:%Y-%m-%d %H:%M} UTC") and jane.partstat == "NEEDS-ACTION"
 
 
 def test_an_engagement_whose_tier_no_playbook_serves_plans_nothing_and_says_so(desk):

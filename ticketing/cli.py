@@ -334,7 +334,8 @@ def cmd_engagement(args) -> int:
         if m.note:
             print(f"    note: {m.note}")
         for a in m.attendees:
-            print(f"    {a.partstat:<12} {a.name + ' ' if a.name else ''}<{a.email}> ({a.role}{'' if a.required else ', optional'})")
+            remark = f"  {a.comment}" if a.comment else ""
+            print(f"    {a.partstat:<12} {a.name + ' ' if a.name else ''}<{a.email}> ({a.role}{'' if a.required else ', optional'}){remark}")
     return 0
 
 

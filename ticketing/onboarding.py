@@ -307,6 +307,9 @@ class Onboarding:
             engagement = self.store.get_engagement(meeting.engagement_id)
             if answer.method == "COUNTER":
                 notes.append(f"{sender} proposes another time for {meeting.title!r}")
+                if answer.proposed_start:
+                    proposal = f"proposed {answer.proposed_start:%Y-%m-%d %H:%M} UTC"
+                    self.store.note_attendee(meeting.id, sender, f"{proposal}: {answer.comment}".rstrip(": "))
                 self._pass_on(meeting, engagement, attendee, answer, now, f"{token}.{index}")
                 continue
             if answer.method != "REPLY" or answer.partstat is None:

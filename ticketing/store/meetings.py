@@ -87,3 +87,8 @@ class MeetingsMixin:
         m.MeetingAttendee.update(partstat=partstat, answered_at=answered_at, comment=comment[:2000]).where(
             m.MeetingAttendee.id == row.id).execute()
         return True
+
+    def note_attendee(self, meeting_id: int, email: str, comment: str) -> None:
+        """Keep a remark on an attendee (a proposed new time) without changing their answer."""
+        m.MeetingAttendee.update(comment=comment[:2000]).where(
+            (m.MeetingAttendee.meeting == meeting_id) & (m.MeetingAttendee.email == email.lower())).execute()
