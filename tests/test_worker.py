@@ -129,3 +129,38 @@ def test_sigterm_stops_the_running_worker_cleanly(tmp_path):
     assert proc.returncode == 0, err
     assert "worker stopped" in err
     assert "Traceback" not in err
+
+
+def test_periodic_jobs_run_on_their_timetable_and_a_failing_one_never_stops_the_others(store):
+    from ticketing.worker import Job
+
+    ran: list[str] = []
+
+    def sweep(now):
+        ran.append("sweep")
+
+    def broken(now):
+        ran.append("broken")
+        raise RuntimeError("the summary query failed")
+
+    worker = Worker(Intake(store, lambda: NOW), FakeSource(), poll_seconds=3600,
+                    jobs=[Job("sweep", 0.05, sweep), Job("broken", 0.05, broken)])
+    thread = threading.Thread(target=worker.run_forever)
+    thread.start()
+    try:
+        # both keep running, each several times, though one fails every time and the mailbox is quiet
+        wait_until(lambda: ran.count("sweep") >= 3 and ran.count("broken") >= 3)
+    finally:
+        worker.stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_run_once_runs_every_job_once(store):
+    from ticketing.worker import Job
+
+    ran = []
+    worker = Worker(Intake(store, lambda: NOW), FakeSource(), poll_seconds=60, clock=lambda: NOW,
+                    jobs=[Job("a", 60, lambda now: ran.append(("a", now))), Job("b", 60, lambda now: ran.append(("b", now)))])
+    worker.tick()
+    assert ran == [("a", NOW), ("b", NOW)]

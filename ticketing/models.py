@@ -113,10 +113,31 @@ class Ticket(BaseModel):
     refers_to = pw.IntegerField(null=True)  # a ticket opened by a stranger's reply to another
     first_response_at = UTCDateTimeField(null=True)
     resolved_at = UTCDateTimeField(null=True)
+    # SLA: derived from the event log (ticketing.sla), stored for fast queries
+    sla_policy = pw.CharField(max_length=100, null=True)
+    first_response_due = UTCDateTimeField(null=True)
+    resolution_due = UTCDateTimeField(null=True)
+    first_response_state = pw.CharField(max_length=20, default="")  # running | paused | met | breached
+    resolution_state = pw.CharField(max_length=20, default="")
+    next_sla_check = UTCDateTimeField(null=True, index=True)  # when the sweep must look at it next
 
     class Meta:
         # Routing asks each engineer's last assignment: the newest row of an index range.
         indexes = ((("assignee", "assigned_at"), False),)
+
+
+class SlaNotice(BaseModel):
+    """A warning, breach notice or escalation sent about a ticket's clock: each is sent once."""
+
+    ticket = pw.ForeignKeyField(Ticket, backref="sla_notices", on_delete="CASCADE")
+    clock = pw.CharField(max_length=30)  # first_response | resolution | next_response
+    kind = pw.CharField(max_length=30)  # warning-50 | warning-80 | breach | escalation-1 ...
+    recipient = pw.CharField(max_length=320)
+    due_at = UTCDateTimeField()  # the clock's due time the notice was about
+    sent_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("ticket", "clock", "kind"), True),)
 
 
 class Engagement(BaseModel):
@@ -250,6 +271,6 @@ class OutboundMessage(BaseModel):
 
 
 MODELS = [
-    SchemaVersion, MailboxState, IntakeRecord, Account, AccountDomain, Contact, Ticket, Engagement,
+    SchemaVersion, MailboxState, IntakeRecord, Account, AccountDomain, Contact, Ticket, SlaNotice, Engagement,
     Meeting, MeetingAttendee, TicketEvent, InboundMessage, Quarantine, OutboundMessage,
 ]

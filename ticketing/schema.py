@@ -117,8 +117,10 @@ def _migrate_to_2(db: pw.Database) -> None:
                       models.MeetingAttendee, models.TicketEvent])
     _add_missing_columns(db, models.Ticket, [
         "account", "assignee", "assigned_at", "review", "reasons", "assignment", "cutover_date",
-        "cutover_text", "refers_to", "first_response_at", "resolved_at",
+        "cutover_text", "refers_to", "first_response_at", "resolved_at", "sla_policy", "first_response_due",
+        "resolution_due", "first_response_state", "resolution_state", "next_sla_check",
     ])
+    db.create_tables([models.SlaNotice])
     _add_missing_columns(db, models.OutboundMessage, ["envelope_from", "engagement", "draft"])
     db.execute_sql(_create_index_sql("ticket_assignee_assigned_at", "ticket", ["assignee", "assigned_at"]))
     db.execute_sql(_create_index_sql("outbound_message_purpose_recipients_created_at", "outbound_message",

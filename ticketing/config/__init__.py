@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from .checks import SECURITY_MODES, is_email, is_loopback, parse_spans, validate
+from .checks import SECURITY_MODES, is_email, is_loopback, parse_duration, parse_spans, validate
 from .errors import ConfigError, Problem
 from .loader import config_from_dict, load_config
 from .sections import (
@@ -33,7 +33,7 @@ __all__ = [
     "PRIORITIES", "SECURITY_MODES", "AccountConfig", "CalendarConfig", "Config", "ConfigError", "ContactConfig",
     "DatabaseConfig", "EngineerConfig", "MailboxConfig", "ManagerConfig", "OnboardingConfig", "OutgoingConfig",
     "PrioritiesConfig", "PriorityRule", "Problem", "SecurityConfig", "SupportConfig",
-    "config_from_dict", "default_port", "is_email", "is_loopback", "load_config", "parse_spans", "secret",
+    "config_from_dict", "default_port", "is_email", "is_loopback", "load_config", "parse_duration", "parse_spans", "secret",
     "validate",
 ]
 

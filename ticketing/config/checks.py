@@ -26,6 +26,63 @@ def validate(config: Config) -> list[Problem]:
     problems += _accounts(config)
     problems += _priorities(config)
     problems += _onboarding(config)
+    problems += _sla(config)
+    return problems
+
+
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*min)?\s*$")
+
+
+def parse_duration(text: str) -> int | None:
+    """Minutes in "2h", "30min", "1h30min"; None when malformed or zero."""
+    match = _DURATION.match(text or "")
+    if not match or not any(match.groups()):
+        return None
+    minutes = int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+    return minutes or None
+
+
+def _sla(config: Config) -> list[Problem]:
+    sla = config.sla
+    problems: list[Problem] = []
+    calendars = {c.name for c in config.calendars}
+    names: set[str] = set()
+    for index, policy in enumerate(sla.policies):
+        where = f"sla.policies[{index}]"
+        if not policy.name.strip():
+            problems.append(Problem(f"{where}.name", "a policy needs a name", 'write e.g. name = "enterprise"'))
+        elif policy.name in names:
+            problems.append(Problem(f"{where}.name", f"{policy.name!r} is declared twice", "keep one entry per policy"))
+        names.add(policy.name)
+        seen: set[str] = set()
+        for number, target in enumerate(policy.targets):
+            at = f"{where}.targets[{number}]"
+            if target.priority not in PRIORITIES:
+                problems.append(Problem(f"{at}.priority", f"unknown priority {target.priority!r}", f"use one of {', '.join(PRIORITIES)}"))
+            elif target.priority in seen:
+                problems.append(Problem(f"{at}.priority", f"{target.priority} has two targets", "keep one per priority"))
+            seen.add(target.priority)
+            for key in ("first_response", "resolution", "next_response"):
+                value = getattr(target, key)
+                if value is not None and parse_duration(value) is None:
+                    problems.append(Problem(f"{at}.{key}", f"not a duration: {value!r}", 'write e.g. "2h", "30min" or "1h30min"'))
+            if target.clock != "24x7" and target.clock not in calendars:
+                problems.append(Problem(f"{at}.clock", f"no calendar named {target.clock!r}", 'use "24x7" or a [[calendars]] name'))
+    for key, name in [("default_policy", sla.default_policy)] + [(f"tier_policy.{t}", n) for t, n in sla.tier_policy.items()]:
+        if name is not None and name not in names:
+            problems.append(Problem(f"sla.{key}", f"no policy named {name!r}", "declare it under [[sla.policies]]"))
+    for value in sla.warn_at:
+        if not 1 <= value <= 99:
+            problems.append(Problem("sla.warn_at", f"{value} is not a percentage between 1 and 99", "write e.g. warn_at = [50, 80]"))
+    if sla.escalate_after_minutes < 1:
+        problems.append(Problem("sla.escalate_after_minutes", "must be at least 1", "set escalate_after_minutes = 60"))
+    for index, address in enumerate(sla.escalation_path):
+        if not is_email(address):
+            problems.append(Problem(f"sla.escalation_path[{index}]", f"not an email address: {address!r}", 'write e.g. "cto@example.com"'))
+    if sla.summary_weekday not in WEEKDAYS:
+        problems.append(Problem("sla.summary_weekday", f"unknown day {sla.summary_weekday!r}", f"use {', '.join(WEEKDAYS)}"))
+    if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", sla.summary_time):
+        problems.append(Problem("sla.summary_time", f"not a time: {sla.summary_time!r}", 'write e.g. summary_time = "08:00"'))
     return problems
 
 

@@ -89,6 +89,40 @@ class PrioritiesConfig:
 
 
 @dataclass(frozen=True)
+class SlaTargetConfig:
+    priority: str = ""
+    #: Durations such as "2h", "30min", "1h30min"; unset: no target for that clock.
+    first_response: str | None = None
+    resolution: str | None = None
+    next_response: str | None = None
+    #: "24x7", or the name of a [[calendars]] entry whose business time counts.
+    clock: str = "24x7"
+
+
+@dataclass(frozen=True)
+class SlaPolicyConfig:
+    name: str = ""
+    targets: tuple[SlaTargetConfig, ...] = ()
+
+
+@dataclass(frozen=True)
+class SlaConfig:
+    #: The policy of a ticket whose engagement's playbook and account tier name none.
+    default_policy: str | None = None
+    #: A policy per account tier, e.g. { enterprise = "enterprise" } (a playbook's sla_policy wins).
+    tier_policy: dict[str, str] = field(default_factory=dict)
+    #: Percentages of a target at which the assigned engineer is warned.
+    warn_at: tuple[int, ...] = (50, 80)
+    #: A P0/P1 breach still open this long after the breach escalates along escalation_path, one step each time.
+    escalate_after_minutes: int = 60
+    escalation_path: tuple[str, ...] = ()
+    #: When managers get the weekly summary, in each manager's time zone.
+    summary_weekday: str = "mon"
+    summary_time: str = "08:00"
+    policies: tuple[SlaPolicyConfig, ...] = ()
+
+
+@dataclass(frozen=True)
 class ManagerConfig:
     email: str = ""
     name: str = ""
@@ -170,6 +204,7 @@ class Config:
     security: SecurityConfig = field(default_factory=SecurityConfig)
     priorities: PrioritiesConfig = field(default_factory=PrioritiesConfig)
     onboarding: OnboardingConfig = field(default_factory=OnboardingConfig)
+    sla: SlaConfig = field(default_factory=SlaConfig)
     calendars: tuple[CalendarConfig, ...] = ()
     managers: tuple[ManagerConfig, ...] = ()
     engineers: tuple[EngineerConfig, ...] = ()
