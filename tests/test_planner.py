@@ -136,3 +136,19 @@ def test_a_meeting_anchored_on_a_moved_meeting_moves_only_when_it_must():
 def test_every_shipped_playbook_plans_fully_for_a_customer_in_the_engineers_zone(name):
     result = plan(given(name, golive=date(2027, 3, 10)))
     assert result.unplaced == (), result.unplaced
+
+
+def test_a_meeting_already_sent_keeps_its_time_inside_the_notice_period_and_one_held_never_moves():
+    first = plan(given("enterprise-onboarding", notice=timedelta(hours=24)))
+    previous = {p.key: (p.start, p.end) for p in first.placed}
+    intro_start, _ = previous["introduction"]
+    # Four hours before the introduction a go-live date arrives: the introduction is inside the
+    # 24 h notice, but its invitation went out, so it stays; later, once held, it is history.
+    soon = intro_start - timedelta(hours=4)
+    again = plan(given("enterprise-onboarding", golive=date(2027, 1, 14), previous=previous, now=soon,
+                       notice=timedelta(hours=24)))
+    assert {p.key: (p.start, p.end) for p in again.placed if p.key in previous} == previous
+    later = plan(given("enterprise-onboarding", golive=date(2027, 1, 14), previous=previous,
+                       now=intro_start + timedelta(days=2), busy=((intro_start, intro_start + timedelta(hours=1)),)))
+    assert later.get("introduction").start == intro_start
+    assert all(p.start >= intro_start + timedelta(days=2) for p in later.placed if p.key not in previous)

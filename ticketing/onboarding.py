@@ -99,10 +99,13 @@ class Onboarding:
         customer_tz = _zone(account.timezone if account else None) or calendar.tz
         existing = {m.key: m for m in self.store.meetings(engagement.id)}
         previous = {k: (m.start, m.end) for k, m in existing.items() if m.status == "planned" and m.start}
-        start = max(engagement.close_date or now.astimezone(calendar.tz).date(), now.astimezone(calendar.tz).date())
+        # The engagement starts at the contract's close, or when we heard of it if that was later;
+        # fixed, so that re-planning months later measures windows from the same day.
+        began = engagement.created_at.astimezone(calendar.tz).date()
+        start = max(engagement.close_date or began, began)
         given = PlanInput(
             playbook=playbook, start=start, golive=engagement.golive_date, calendar=calendar, customer_tz=customer_tz,
-            now=now + timedelta(hours=self.config.onboarding.notice_hours), busy=tuple(self.store.busy(engagement.engineer, excluding_engagement=engagement.id))
+            now=now, notice=timedelta(hours=self.config.onboarding.notice_hours), busy=tuple(self.store.busy(engagement.engineer, excluding_engagement=engagement.id))
             if engagement.engineer else (),
             away=frozenset(engineer.out_of_office) if engineer else frozenset(), previous=previous,
             buffer=timedelta(minutes=self.config.onboarding.buffer_minutes), customer_day=self.customer_day,
@@ -134,7 +137,7 @@ class Onboarding:
                     meeting_id = self.store.save_meeting(
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
                         start=placement.start, end=placement.end, status="planned", note=note, attendees=attendees,
-                        now=now, sequence=sequence)
+                        now=now, sequence=sequence, reset_answers=moved)
                     meeting = next(m for m in self.store.meetings(engagement.id) if m.id == meeting_id)
                     self._invite(meeting, engagement, now, updated=moved)
                     if moved:
@@ -248,7 +251,7 @@ class Onboarding:
             account=engagement.account, customer_name=self._first_contact_name(account),
             engineer_name=engineer.name if engineer else self.support.name,
             engineer_email=engineer.email if engineer else self.support.address,
-            sales_rep_name=engagement.sales_rep, playbook_title=playbook.title,
+            sales_rep_name=self._name_of(engagement.sales_rep) or engagement.sales_rep, playbook_title=playbook.title,
             meetings=[{"title": m.title, "start_local": local_label(m.start, m.end, customer_tz),
                        "attendees": [a.name or a.email for a in m.attendees]} for m in planned],
             unplanned=[m.title for m in meetings if m.status == "unplaced"],
@@ -314,6 +317,10 @@ class Onboarding:
                 continue
             if answer.method != "REPLY" or answer.partstat is None:
                 continue
+            if answer.sequence < meeting.sequence:
+                # RFC 5546 2.1.5: an answer to an older version of the meeting (before it moved).
+                notes.append(f"{sender} answered an earlier version of {meeting.title!r}: ignored")
+                continue
             applied = self.store.record_answer(meeting.id, sender, answer.partstat, answer.dtstamp or now, answer.comment)
             if not applied:
                 notes.append(f"an older answer from {sender} to {meeting.title!r}: ignored")
@@ -356,7 +363,7 @@ class Onboarding:
             account=engagement.account, engineer_name=engineer.name if engineer else self.support.name,
             customer_name=self._first_contact_name(account),
             golive_date=engagement.golive_date.isoformat() if engagement.golive_date else None,
-            sales_rep_name=engagement.sales_rep,
+            sales_rep_name=self._name_of(engagement.sales_rep) or engagement.sales_rep,
         )
 
     def _text(self, template: str, context: dict) -> str:

@@ -74,6 +74,9 @@ class PlanInput:
     previous: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)  # current placements by key
     buffer: timedelta = DEFAULT_BUFFER
     customer_day: tuple[int, int] = CUSTOMER_DAY
+    #: The least notice a newly placed meeting gets; a meeting already placed keeps its time even
+    #: inside it (its invitation went out), and one that has begun or passed is never moved.
+    notice: timedelta = timedelta(0)
 
 
 def occurrence_keys(spec: MeetingSpec) -> list[str]:
@@ -133,10 +136,14 @@ def _place(spec: MeetingSpec, key: str, number: int, anchor_day: date, earliest:
     cal = given.calendar
     first_day = _shift(cal, anchor_day, earliest)
     last_day = _shift(cal, anchor_day, latest)
-    lower = max(filter(None, (not_before, given.now)))
     old = given.previous.get(key)
-    if old is not None and _fits(spec, old[0], first_day, last_day, lower, given, taken, ignore=old):
-        return Placement(key, spec.key, number, old[0], old[1])
+    if old is not None:
+        if old[0] <= given.now:
+            return Placement(key, spec.key, number, old[0], old[1])  # begun or held: history
+        keep_lower = max(filter(None, (not_before, given.now)))
+        if _fits(spec, old[0], first_day, last_day, keep_lower, given, taken, ignore=old):
+            return Placement(key, spec.key, number, old[0], old[1])
+    lower = max(filter(None, (not_before, given.now + given.notice)))
     warning = ""
     before_golive = spec.anchor == "golive" and latest < 0 and number == 1
     start = _first_slot(spec, first_day, last_day, lower, given, taken)

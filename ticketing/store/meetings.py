@@ -15,10 +15,12 @@ class MeetingsMixin:
 
     def save_meeting(self, *, engagement_id: int, key: str, title: str, description: str, uid: str,
                      start: datetime | None, end: datetime | None, status: str, note: str,
-                     attendees: Sequence[MeetingAttendee], now: datetime, sequence: int | None = None) -> int:
+                     attendees: Sequence[MeetingAttendee], now: datetime, sequence: int | None = None,
+                     reset_answers: bool = False) -> int:
         """Create the meeting ``key`` of an engagement, or update it (its UID never changes).
 
-        Attendees are replaced by ``attendees``, keeping the answers of those who stay.
+        Attendees are replaced by ``attendees``, keeping the answers of those who stay, unless
+        ``reset_answers`` (the meeting moved: everyone is asked again).
         """
         row = m.Meeting.get_or_none((m.Meeting.engagement == engagement_id) & (m.Meeting.key == key))
         if row is None:
@@ -33,6 +35,9 @@ class MeetingsMixin:
             if sequence is not None:
                 changes["sequence"] = sequence
             m.Meeting.update(**changes).where(m.Meeting.id == meeting_id).execute()
+        if reset_answers:
+            m.MeetingAttendee.update(partstat="NEEDS-ACTION", answered_at=None, comment="").where(
+                m.MeetingAttendee.meeting == meeting_id).execute()
         kept = {a.email: a for a in m.MeetingAttendee.select().where(m.MeetingAttendee.meeting == meeting_id)}
         wanted = {a.email.lower(): a for a in attendees}
         gone = [email for email in kept if email not in wanted]
