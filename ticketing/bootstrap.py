@@ -18,6 +18,8 @@ from .mails import Mails, Support
 from .onboarding import Onboarding
 from .outbox import Outbox, OutboxSender, RetryPolicy
 from .playbooks import Playbook, default_playbooks_dir, load_playbooks
+from .sla_watch import SlaWatch, build_policies
+from .worker import Job
 from .store import SqlStore
 from .templates import Renderer
 
@@ -34,6 +36,13 @@ class App:
         out = self.config.outgoing
         policy = RetryPolicy(max_attempts=out.max_attempts, first=timedelta(seconds=out.retry_seconds))
         return OutboxSender(self.store, sender, self.desk.mails.renderer, policy, on_refused=self.desk.recipients_refused)
+
+    def jobs(self) -> list[Job]:
+        """The worker's periodic jobs: the SLA sweep every minute."""
+        jobs = []
+        if self.desk.sla is not None:
+            jobs.append(Job("SLA sweep", 60, self.desk.sla.sweep))
+        return jobs
 
     def close(self) -> None:
         self.store.close()
@@ -62,8 +71,11 @@ def build_desk(config: Config, store: SqlStore, renderer: Renderer | None = None
     mails = Mails(renderer or Renderer(), support)
     outbox = Outbox(store, support)
     calendars = build_calendars(config)
-    onboarding = Onboarding(store, config, mails, outbox, calendars, build_playbooks(config))
-    return HelpDesk(store, config, mails, outbox, calendars, onboarding)
+    playbooks = build_playbooks(config)
+    onboarding = Onboarding(store, config, mails, outbox, calendars, playbooks)
+    sla = SlaWatch(store, config, mails, outbox, calendars, build_policies(config),
+                   {name: p.sla_policy for name, p in playbooks.items() if p.sla_policy})
+    return HelpDesk(store, config, mails, outbox, calendars, onboarding, sla)
 
 
 def build_app(config: Config, clock: Callable[[], datetime] = utcnow) -> App:

@@ -150,7 +150,7 @@ def cmd_run(args) -> int:
     sender = build_sender(config)
     app = build_app(config)
     worker = Worker(app.intake, source, poll_seconds=config.mailbox.poll_seconds,
-                    outbox=app.outbox_sender(sender), clock=app.clock)
+                    outbox=app.outbox_sender(sender), clock=app.clock, jobs=app.jobs())
     try:
         if args.once:
             try:

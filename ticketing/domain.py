@@ -9,6 +9,10 @@ from datetime import date, datetime
 from enum import Enum
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
 class TicketKind(str, Enum):
     SUPPORT = "support"
     CONTRACT_CLOSED = "contract_closed"
@@ -86,6 +90,11 @@ class Ticket:
     refers_to: int | None = None
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
+    sla_policy: str | None = None
+    first_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    first_response_state: str = ""  # running | paused | met | breached ("" without a target)
+    resolution_state: str = ""
 
     def as_json(self) -> dict:
         return {
@@ -104,6 +113,13 @@ class Ticket:
             "cutover_date": self.cutover_date.isoformat() if self.cutover_date else None,
             "review": self.review,
             "refers_to": self.refers_to,
+            "sla_policy": self.sla_policy,
+            "first_response_due": _iso(self.first_response_due),
+            "first_response_at": _iso(self.first_response_at),
+            "first_response": self.first_response_state or None,
+            "resolution_due": _iso(self.resolution_due),
+            "resolved_at": _iso(self.resolved_at),
+            "resolution": self.resolution_state or None,
         }
 
 

@@ -32,6 +32,7 @@ from .onboarding import Onboarding
 from .notices import looks_like_notice, read_notice
 from .outbox import Outbox
 from .routing import Assignment, Candidate, choose_engineer
+from .sla_watch import SlaWatch
 from .store import SqlStore
 from .threads import clean_subject, match_thread, tagged_ticket, thread_ids
 
@@ -56,7 +57,8 @@ class Received:
 
 class HelpDesk:
     def __init__(self, store: SqlStore, config: Config, mails: Mails, outbox: Outbox,
-                 calendars: dict[str, BusinessCalendar], onboarding: Onboarding | None = None):
+                 calendars: dict[str, BusinessCalendar], onboarding: Onboarding | None = None,
+                 sla: SlaWatch | None = None):
         self.store = store
         self.config = config
         self.mails = mails
@@ -64,6 +66,9 @@ class HelpDesk:
         self.calendars = calendars
         #: Plans engagements' meetings; None for a desk without playbooks (backfills, tests of intake).
         self.onboarding = onboarding
+        #: Keeps tickets' SLA clocks; None for a desk without SLA policies.
+        self.sla = sla
+        self._touched: set[int] = set()
         self.own = (config.support.address.lower(),)
         self.trusted = {a.lower() for a in config.security.trusted_notice_senders}
         self.internal = {e.email.lower() for e in config.engineers} | {m.email.lower() for m in config.managers}
@@ -83,6 +88,19 @@ class HelpDesk:
     # -- the entry point ---------------------------------------------------------------------------
 
     def receive(self, parsed: ParsedMessage, raw: bytes, received_at: datetime, now: datetime, save: SaveMessage) -> Received:
+        """Handle one message (see the module docstring); then bring the SLA clocks of every ticket
+        whose events changed up to date, in the same unit of work."""
+        self._touched = set()
+        received = self._receive(parsed, raw, received_at, now, save)
+        if self.sla is not None and self._touched:
+            self.sla.refresh(self._touched, now)
+        return received
+
+    def _event(self, ticket_id: int, kind: EventKind, at: datetime, actor: str = "", **detail) -> None:
+        self.store.add_event(ticket_id, kind, at, actor, **detail)
+        self._touched.add(ticket_id)
+
+    def _receive(self, parsed: ParsedMessage, raw: bytes, received_at: datetime, now: datetime, save: SaveMessage) -> Received:
         verdict = recognise(parsed, own_addresses=self.own)
         ids = thread_ids(parsed)
         known = self.store.tickets_for_message_ids(ids) if ids else {}
@@ -148,14 +166,16 @@ class HelpDesk:
             reasons=list(c.reasons), assignment=assignment.as_json(), refers_to=c.refers_to,
             cutover_date=golive.cutover_date if golive else None, cutover_text=(golive.date_text or "") if golive else "",
         )
-        self.store.add_event(ticket_id, EventKind.CREATED, received_at, requester.email, message=c.kind.value)
+        self._event(ticket_id, EventKind.CREATED, received_at, requester.email, message=c.kind.value)
         if assignment.engineer:
-            self.store.add_event(ticket_id, EventKind.ASSIGNED, now, "", engineer=assignment.engineer, reason=assignment.reason)
+            self._event(ticket_id, EventKind.ASSIGNED, now, "", engineer=assignment.engineer, reason=assignment.reason)
         pk = save(MessageKind.NEW, ticket_id, c.reasons, verdict)
         if c.refers_to:
-            self.store.add_event(c.refers_to, EventKind.REFERRED, now, requester.email, ticket=ticket_id)
+            self._event(c.refers_to, EventKind.REFERRED, now, requester.email, ticket=ticket_id)
         if golive and account:
             self._record_golive(account.id, ticket_id, golive, now)
+        if self.sla is not None:
+            self.sla.refresh([ticket_id], now)  # so that the notification carries the due times
         ticket = self.store.get_ticket(ticket_id)
         self._notify_new(ticket, parsed, text, assignment, now, files=_files(parsed, raw))
         if self._may_acknowledge(ticket, c, now):
@@ -220,22 +240,22 @@ class HelpDesk:
         ticket = self.store.get_ticket(c.ticket_id)
         pk = save(MessageKind.REPLY, ticket.id, c.reasons, verdict)
         sender = parsed.from_.email if parsed.from_ else ""
-        self.store.add_event(ticket.id, EventKind.CUSTOMER_REPLIED, received_at, sender)
+        self._event(ticket.id, EventKind.CUSTOMER_REPLIED, received_at, sender)
         if ticket.status is not TicketStatus.OPEN:
             self.store.update_ticket(ticket.id, now, status=TicketStatus.OPEN, resolved_at=None)
-            self.store.add_event(ticket.id, EventKind.REOPENED, received_at, sender, previous=ticket.status.value)
+            self._event(ticket.id, EventKind.REOPENED, received_at, sender, previous=ticket.status.value)
         else:
             self.store.touch_ticket(ticket.id, now)
         commands = parse_commands(text)
         if commands.commands or commands.problems:
-            self.store.add_event(ticket.id, EventKind.COMMAND_IGNORED, now, sender,
+            self._event(ticket.id, EventKind.COMMAND_IGNORED, now, sender,
                                  commands=[f"#{cmd.name} {cmd.argument}".strip() for cmd in commands.commands],
                                  reason="commands are honoured only from engineers")
         cutover = None
         if c.golive and c.golive.cutover_date and c.golive.cutover_date != ticket.cutover_date:
             cutover = f"{c.golive.cutover_date.isoformat()} (\u201c{c.golive.date_text}\u201d)"
             self.store.update_ticket(ticket.id, now, cutover_date=c.golive.cutover_date, cutover_text=c.golive.date_text or "")
-            self.store.add_event(ticket.id, EventKind.CUTOVER_CHANGED, now, sender,
+            self._event(ticket.id, EventKind.CUTOVER_CHANGED, now, sender,
                                  cutover_date=c.golive.cutover_date.isoformat(), previous=str(ticket.cutover_date))
             account = self.store.account_for_address(sender) if sender else None
             if account:
@@ -263,7 +283,7 @@ class HelpDesk:
         if copy:
             self._answered(ticket, engineer, now, copy=True)
         elif commands.relay and customer_facing and not deliverable(ticket.requester):
-            self.store.add_event(ticket.id, EventKind.COMMAND_REJECTED, now, engineer,
+            self._event(ticket.id, EventKind.COMMAND_REJECTED, now, engineer,
                                  reason=f"the answer was not sent: {ticket.requester!r} is not an address we can send to")
         elif commands.relay and customer_facing:
             customers = [Address(ticket.requester_name, ticket.requester)]
@@ -289,7 +309,7 @@ class HelpDesk:
         return any(a not in self.internal and a not in self.own for a in recipients)
 
     def _answered(self, ticket: Ticket, engineer: str, now: datetime, copy: bool) -> None:
-        self.store.add_event(ticket.id, EventKind.ENGINEER_REPLIED, now, engineer, copy=copy)
+        self._event(ticket.id, EventKind.ENGINEER_REPLIED, now, engineer, copy=copy)
         if ticket.first_response_at is None:
             self.store.update_ticket(ticket.id, now, first_response_at=now)
 
@@ -297,30 +317,30 @@ class HelpDesk:
         """Carry out one command; return what it did, in words."""
         if cmd.name == "resolve":
             self.store.update_ticket(ticket.id, now, status=TicketStatus.RESOLVED, resolved_at=now)
-            self.store.add_event(ticket.id, EventKind.RESOLVED, now, engineer)
+            self._event(ticket.id, EventKind.RESOLVED, now, engineer)
             return "resolved"
         if cmd.name == "pending":
             self.store.update_ticket(ticket.id, now, status=TicketStatus.PENDING)
-            self.store.add_event(ticket.id, EventKind.PENDING, now, engineer)
+            self._event(ticket.id, EventKind.PENDING, now, engineer)
             return "pending: waiting on the customer"
         if cmd.name == "open":
             self.store.update_ticket(ticket.id, now, status=TicketStatus.OPEN, resolved_at=None)
-            self.store.add_event(ticket.id, EventKind.REOPENED, now, engineer, previous=ticket.status.value)
+            self._event(ticket.id, EventKind.REOPENED, now, engineer, previous=ticket.status.value)
             return "opened"
         if cmd.name == "priority":
             self.store.update_ticket(ticket.id, now, priority=cmd.argument)
-            self.store.add_event(ticket.id, EventKind.PRIORITY_CHANGED, now, engineer, previous=ticket.priority,
+            self._event(ticket.id, EventKind.PRIORITY_CHANGED, now, engineer, previous=ticket.priority,
                                  priority=cmd.argument)
             return f"priority {ticket.priority} -> {cmd.argument}"
         if cmd.name == "assign":
             target = self.config.engineer(cmd.argument)
             if target is None:
-                self.store.add_event(ticket.id, EventKind.COMMAND_REJECTED, now, engineer, command=f"#assign {cmd.argument}",
+                self._event(ticket.id, EventKind.COMMAND_REJECTED, now, engineer, command=f"#assign {cmd.argument}",
                                      reason="not a configured engineer")
                 return f"#assign {cmd.argument}: not a configured engineer, nothing changed"
             self.store.update_ticket(ticket.id, now, assignee=target.email, assigned_at=now,
                                      assignment={"engineer": target.email, "reason": f"assigned by {engineer}", "candidates": []})
-            self.store.add_event(ticket.id, EventKind.ASSIGNED, now, engineer, engineer=target.email, reason=f"#assign by {engineer}")
+            self._event(ticket.id, EventKind.ASSIGNED, now, engineer, engineer=target.email, reason=f"#assign by {engineer}")
             moved = self.store.get_ticket(ticket.id)
             self.outbox.queue(self.mails.notification(
                 moved, self._person(target.email), customer=f"{ticket.requester_name} <{ticket.requester}>".strip(),
@@ -330,7 +350,7 @@ class HelpDesk:
             ), now)
             return f"assigned to {target.email}"
         if cmd.name == "note":
-            self.store.add_event(ticket.id, EventKind.NOTE, now, engineer, text=cmd.argument[:4000])
+            self._event(ticket.id, EventKind.NOTE, now, engineer, text=cmd.argument[:4000])
             return "note added"
         raise AssertionError(cmd.name)  # parse_commands only returns known commands
 
@@ -368,9 +388,9 @@ class HelpDesk:
             requester_name=parsed.from_.name[:200], now=received_at, account=account_id, assignee=assignment.engineer,
             assigned_at=now if assignment.engineer else None, reasons=list(c.reasons), assignment=assignment.as_json(),
         )
-        self.store.add_event(ticket_id, EventKind.CREATED, received_at, parsed.from_.email, message="notice")
+        self._event(ticket_id, EventKind.CREATED, received_at, parsed.from_.email, message="notice")
         if assignment.engineer:
-            self.store.add_event(ticket_id, EventKind.ASSIGNED, now, "", engineer=assignment.engineer, reason=assignment.reason)
+            self._event(ticket_id, EventKind.ASSIGNED, now, "", engineer=assignment.engineer, reason=assignment.reason)
         save(MessageKind.NOTICE, ticket_id, c.reasons, verdict)
         engagement_id = self.store.create_engagement(
             account_id=account_id, engineer=assignment.engineer, tier=notice.tier, contract_id=notice.reference,
@@ -433,7 +453,7 @@ class HelpDesk:
         if ticket_id and ticket_id not in tickets:
             tickets[ticket_id] = self.store.get_ticket(ticket_id)
         for ticket in tickets.values():
-            self.store.add_event(ticket.id, EventKind.BOUNCED, now, "", recipients=customers, permanent=permanent)
+            self._event(ticket.id, EventKind.BOUNCED, now, "", recipients=customers, permanent=permanent)
         by_engineer: dict[str, list[Ticket]] = {}
         for ticket in tickets.values():
             if ticket.assignee:

@@ -137,6 +137,11 @@ class SendSummary:
     def __str__(self) -> str:
         return f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
 
+    def __add__(self, other: "SendSummary | None") -> "SendSummary":
+        if other is None:
+            return self
+        return SendSummary(self.sent + other.sent, self.retrying + other.retrying, self.failed + other.failed)
+
 
 class OutboxSender:
     """Sends due mail; one :meth:`send_due` is one pass."""

@@ -91,8 +91,8 @@ class Worker:
         sent = self._send()
         for job in self.jobs:
             self._run_job(job)
-        if self.jobs:
-            sent = self._send() or sent  # what the jobs queued (warnings, summaries) goes out too
+        if self.jobs and sent is not None:
+            sent = sent + self._send()  # what the jobs queued (warnings, summaries) goes out too
         return Tick(summary, sent)
 
     def _intake(self) -> IntakeSummary:

@@ -39,6 +39,11 @@ def ticket(row) -> Ticket:
         refers_to=row.refers_to,
         first_response_at=row.first_response_at,
         resolved_at=row.resolved_at,
+        sla_policy=row.sla_policy,
+        first_response_due=row.first_response_due,
+        resolution_due=row.resolution_due,
+        first_response_state=row.first_response_state,
+        resolution_state=row.resolution_state,
     )
 
 

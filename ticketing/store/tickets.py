@@ -200,3 +200,36 @@ class TicketsMixin:
     def events(self, ticket_id: int) -> list[TicketEvent]:
         query = m.TicketEvent.select().where(m.TicketEvent.ticket == ticket_id).order_by(m.TicketEvent.at, m.TicketEvent.id)
         return [TicketEvent(row.at, EventKind(row.kind), row.actor, json.loads(row.detail or "{}")) for row in query]
+
+    # -- SLA ---------------------------------------------------------------------------------------
+
+    def ticket_account_id(self, ticket_id: int) -> int | None:
+        found = self.rows("ticket account", lambda: m.Ticket.select(m.Ticket.account).where(m.Ticket.id == 0), ticket_id)
+        return found[0][0] if found else None
+
+    def set_sla(self, ticket_id: int, *, policy: str | None, first_response_due: datetime | None,
+                resolution_due: datetime | None, first_response_state: str, resolution_state: str,
+                next_check: datetime | None) -> None:
+        """Store a ticket's derived SLA figures (they change only when its events do)."""
+        m.Ticket.update(sla_policy=policy, first_response_due=first_response_due, resolution_due=resolution_due,
+                        first_response_state=first_response_state, resolution_state=resolution_state,
+                        next_sla_check=next_check).where(m.Ticket.id == ticket_id).execute()
+
+    def tickets_to_check(self, now: datetime, limit: int = 1000) -> list[int]:
+        """Tickets whose next SLA notice may have fallen due (by the ``next_sla_check`` index)."""
+        query = (m.Ticket.select(m.Ticket.id).where(m.Ticket.next_sla_check.is_null(False) & (m.Ticket.next_sla_check <= now))
+                 .order_by(m.Ticket.next_sla_check).limit(limit))
+        return [ticket_id for (ticket_id,) in query.tuples()]
+
+    def sla_notices_sent(self, ticket_id: int) -> set[tuple[str, str]]:
+        return {(clock, kind) for clock, kind in m.SlaNotice.select(m.SlaNotice.clock, m.SlaNotice.kind)
+                .where(m.SlaNotice.ticket == ticket_id).tuples()}
+
+    def record_sla_notice(self, ticket_id: int, clock: str, kind: str, recipient: str, due_at: datetime,
+                          now: datetime) -> None:
+        m.SlaNotice.insert(ticket=ticket_id, clock=clock, kind=kind, recipient=recipient, due_at=due_at,
+                           sent_at=now).on_conflict_ignore().execute()
+
+    def sla_notices(self, ticket_id: int) -> list[dict]:
+        return [{"clock": n.clock, "kind": n.kind, "recipient": n.recipient, "sent_at": n.sent_at.isoformat()}
+                for n in m.SlaNotice.select().where(m.SlaNotice.ticket == ticket_id).order_by(m.SlaNotice.id)]
