@@ -19,6 +19,7 @@ from .onboarding import Onboarding
 from .outbox import Outbox, OutboxSender, RetryPolicy
 from .playbooks import Playbook, default_playbooks_dir, load_playbooks
 from .sla_watch import SlaWatch, build_policies
+from .weekly import WeeklySummaries
 from .worker import Job
 from .store import SqlStore
 from .templates import Renderer
@@ -37,11 +38,18 @@ class App:
         policy = RetryPolicy(max_attempts=out.max_attempts, first=timedelta(seconds=out.retry_seconds))
         return OutboxSender(self.store, sender, self.desk.mails.renderer, policy, on_refused=self.desk.recipients_refused)
 
+    def weekly(self) -> WeeklySummaries:
+        desk = self.desk
+        return WeeklySummaries(self.store, self.config, desk.sla, desk.outbox, desk.mails.renderer, desk.calendars,
+                               desk.onboarding.playbooks if desk.onboarding else {})
+
     def jobs(self) -> list[Job]:
-        """The worker's periodic jobs: the SLA sweep every minute."""
+        """The worker's periodic jobs: the SLA sweep every minute, the weekly summaries' check every five."""
         jobs = []
         if self.desk.sla is not None:
             jobs.append(Job("SLA sweep", 60, self.desk.sla.sweep))
+            if self.config.managers:
+                jobs.append(Job("weekly summaries", 300, self.weekly().run))
         return jobs
 
     def close(self) -> None:

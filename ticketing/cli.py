@@ -126,6 +126,16 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--timezone", metavar="ZONE", help="the customer's time zone (default: the engineer's)")
     preview.set_defaults(func=cmd_playbooks_preview)
 
+    report = sub.add_parser("report", parents=[common], help="reports")
+    rsub = report.add_subparsers(dest="action", required=True, metavar="ACTION")
+    weekly = rsub.add_parser("weekly", parents=[common], help="the weekly SLA summary of a manager")
+    weekly.add_argument("--week", metavar="YYYY-Www", help="the week (default: the last completed one)")
+    weekly.add_argument("--manager", metavar="EMAIL", help="the manager (default: the first configured)")
+    weekly.add_argument("--out", type=Path, metavar="FILE.html", help="write the HTML to this file")
+    weekly.add_argument("--send", action="store_true", help="queue it in the outbox (once per manager and week)")
+    weekly.add_argument("--json", action="store_true", help="print the figures as JSON")
+    weekly.set_defaults(func=cmd_report_weekly)
+
     db = sub.add_parser("db", parents=[common], help="the database")
     dsub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
     dup = dsub.add_parser("upgrade", parents=[common], help="create or migrate the schema")
@@ -212,7 +222,12 @@ def cmd_tickets(args) -> int:
 
 
 def cmd_ticket(args) -> int:
-    store = build_store(load_config(args.config))
+    from .bootstrap import build_desk
+    from .clock import utcnow
+    from .sla import humanize
+
+    config = load_config(args.config)
+    store = build_store(config)
     try:
         ticket = store.get_ticket(args.id)
         if ticket is None:
@@ -221,6 +236,10 @@ def cmd_ticket(args) -> int:
         thread = store.thread(args.id)
         events = store.events(args.id)
         outgoing = store.outbox(ticket_id=args.id)
+        desk = build_desk(config, store)
+        policy, clocks = desk.sla.clocks(ticket, utcnow()) if desk.sla else (None, ())
+        policy_name = policy.name if policy else ""
+        notices = store.sla_notices(args.id)
     finally:
         store.close()
     if args.json:
@@ -229,6 +248,8 @@ def cmd_ticket(args) -> int:
                     first_response_at=_iso(ticket.first_response_at), resolved_at=_iso(ticket.resolved_at))
         data["thread"] = [m.as_json() for m in thread]
         data["events"] = [e.as_json() for e in events]
+        data["clocks"] = [_clock_json(c) for c in clocks]
+        data["sla_notices"] = notices
         data["outgoing"] = [o.as_json() for o in outgoing]
         print(json.dumps(data, indent=2))
         return 0
@@ -243,6 +264,15 @@ def cmd_ticket(args) -> int:
     if ticket.refers_to:
         print(f"  refers to ticket {ticket.refers_to}")
     print(f"  created {ticket.created_at:%Y-%m-%d %H:%M} UTC, updated {ticket.updated_at:%Y-%m-%d %H:%M} UTC")
+    if clocks:
+        print()
+        print(f"SLA ({policy_name}):")
+        for clock in clocks:
+            target = f"target {humanize(clock.target.duration)} on {clock.target.clock}" if clock.target else "no target"
+            due = f", due {clock.due:%Y-%m-%d %H:%M} UTC" if clock.due and clock.status.value in ("running", "breached") else ""
+            print(f"  {clock.name.replace('_', ' ')}: {clock.status.value}, {humanize(clock.used)} used, {target}{due}")
+            for line in clock.explanation:
+                print(f"    - {line}")
     print()
     print("Why this kind and priority:")
     for reason in ticket.reasons:
@@ -278,6 +308,17 @@ def cmd_ticket(args) -> int:
 
 def _iso(value):
     return value.isoformat() if value else None
+
+
+def _clock_json(clock) -> dict:
+    minutes = lambda d: int(d.total_seconds() // 60) if d is not None else None  # noqa: E731
+    return {
+        "name": clock.name, "priority": clock.priority, "status": clock.status.value,
+        "target_minutes": minutes(clock.target.duration) if clock.target else None,
+        "clock": clock.target.clock if clock.target else None, "used_minutes": minutes(clock.used),
+        "started_at": _iso(clock.started_at), "stopped_at": _iso(clock.stopped_at), "due": _iso(clock.due),
+        "breached_at": _iso(clock.breached_at), "explanation": list(clock.explanation),
+    }
 
 
 def _date(text: str):
@@ -466,6 +507,48 @@ def cmd_quarantine_retry(args) -> int:
         print(f"quarantine {args.id}: still cannot be handled: {entry.reason}")
         return EXIT_FAILURE
     print(f"quarantine {args.id}: {outcome.value}")
+    return 0
+
+
+def cmd_report_weekly(args) -> int:
+    from .clock import utcnow
+    from .report import last_completed_week, parse_iso_week, render_weekly
+    from zoneinfo import ZoneInfo
+
+    config = load_config(args.config)
+    if not config.managers:
+        print("whiteglove: no [[managers]] in the configuration", file=sys.stderr)
+        return EXIT_USAGE
+    manager = config.manager(args.manager) if args.manager else config.managers[0]
+    if manager is None:
+        print(f"whiteglove: {args.manager} is not one of the configured managers", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        monday = parse_iso_week(args.week) if args.week else None
+    except ValueError as exc:
+        print(f"whiteglove: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    app = build_app(config)
+    try:
+        now = utcnow()
+        monday = monday or last_completed_week(now, ZoneInfo(manager.timezone))
+        weekly = app.weekly()
+        summary = weekly.summary(manager, monday, now)
+        if args.json:
+            print(json.dumps(summary.as_json(), indent=2))
+        else:
+            text, html = render_weekly(summary, app.desk.mails.renderer)
+            if args.out:
+                args.out.write_text(html, encoding="utf-8")
+                print(f"{args.out}: the summary of {summary.label} for {manager.email}")
+            elif not args.send:
+                print(text, end="")
+        if args.send:
+            with app.store.transaction():
+                queued = weekly.queue(manager, monday, now)
+            print(f"weekly summary {summary.label} for {manager.email}: " + ("queued" if queued else "already queued before"))
+    finally:
+        app.close()
     return 0
 
 

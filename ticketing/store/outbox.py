@@ -34,6 +34,10 @@ class OutboxMixin:
         ))
         return True
 
+    def outbox_has(self, message_id: str) -> bool:
+        return bool(self.rows("outbound by message id", lambda: m.OutboundMessage.select(m.OutboundMessage.id)
+                              .where(m.OutboundMessage.message_id == ""), message_id))
+
     def set_raw(self, mail_id: int, raw: bytes) -> None:
         """Keep the composed bytes of a message, so that every attempt sends the same ones."""
         m.OutboundMessage.update(raw=raw).where(m.OutboundMessage.id == mail_id).execute()
