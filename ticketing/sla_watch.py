@@ -141,7 +141,8 @@ class SlaWatch:
                 _, found = self.clocks(ticket, now)
                 by_name = {c.name: c for c in found}
                 due = [n for n in notices if n.at <= now and (n.clock, n.kind) not in sent]
-                breached = {n.clock for n in due if n.kind == "breach"}
+                breached = {n.clock for n in due if n.kind == "breach"} | {c for c, kind in sent if kind == "breach"}
+                breached |= {c.name for c in found if c.breached_at is not None and c.breached_at <= now}
                 for notice in due:
                     if notice.kind.startswith("warning") and notice.clock in breached:
                         # Already late (a backlog, a stopped worker): the breach notice says it all.
