@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -810,3 +810,53 @@ def test_handled_mail_is_moved_from_the_inbox_to_the_processed_folder(desk):
 
     desk.run_once()
     assert len(desk.tickets()) == 2 and len(desk.smtp.received) == 4
+
+
+SLA_SECTION = """
+[[priorities.rules]]
+priority = "P1"
+keywords = ["outage"]
+
+[sla]
+default_policy = "enterprise"
+escalate_after_minutes = 60
+escalation_path = ["product-team@northwind.example"]
+
+[[sla.policies]]
+name = "enterprise"
+targets = [
+    {{ priority = "P1", first_response = "2h", resolution = "8h", clock = "24x7" }},
+    {{ priority = "P3", first_response = "2h", resolution = "8h", clock = "24x7" }},
+]
+"""
+
+
+def test_an_sla_breach_reaches_the_engineers_manager_and_then_escalates(desk):
+    from freezegun import freeze_time
+
+    desk.config.write_text(desk.config.read_text() + SLA_SECTION.format(), encoding="utf-8")
+    desk.deliver(question(desk, subject="Outage: nobody can sign in"))  # P1; Dovecot stamps the real arrival time
+    with freeze_time(datetime.now(timezone.utc) + timedelta(minutes=1), real_asyncio=True):
+        desk.run_once()
+    [ticket] = desk.tickets()
+    assert ticket["priority"] == "P1"
+    asked = at(ticket["created_at"])
+    shown = desk.ticket(ticket["id"])
+    assert shown["first_response"] == "running" and at(shown["first_response_due"]) == asked + timedelta(hours=2)
+    before = len(desk.smtp.received)
+    with freeze_time(asked + timedelta(hours=1, minutes=59), real_asyncio=True):
+        desk.run_once()
+    warnings = desk.sent()[before:]
+    assert [s.recipients for s in warnings] == [(PRIYA,), (PRIYA,)]  # at 50 % and 80 %: Priya, the engineer
+    with freeze_time(asked + timedelta(hours=2, minutes=1), real_asyncio=True):
+        desk.run_once()
+    [breach] = desk.sent()[before + 2:]
+    assert breach.recipients == (DANA,) and "SLA breached" in breach.mail.subject
+    assert breach.mail.header("auto-submitted") == "auto-generated"
+    assert f"[WG-{ticket['id']}]" in breach.mail.subject and "first response" in breach.mail.text
+    with freeze_time(asked + timedelta(hours=3, minutes=1), real_asyncio=True):
+        desk.run_once()
+        desk.run_once()  # nothing goes twice
+    [escalation] = desk.sent()[before + 3:]
+    assert escalation.recipients == ("product-team@northwind.example",) and "Escalation 1" in escalation.mail.subject
+    assert desk.ticket(ticket["id"])["first_response"] == "breached"
