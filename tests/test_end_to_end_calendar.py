@@ -90,6 +90,11 @@ notice_hours = 24
 buffer_minutes = 15
 customer_hours = "08:00-18:00"
 
+[sla]
+# The managers' weekly summary goes on Saturdays here, out of the weekdays these tests run on,
+# so that the mail they count is the onboarding's alone.
+summary_weekday = "sat"
+
 [[calendars]]
 name = "us-pacific"
 timezone = "America/Los_Angeles"

@@ -4,9 +4,9 @@
 from the store (tickets of the manager's engineers with their clocks, their meetings and
 engagements), and mails the summary (:mod:`ticketing.report`) with the week's tickets as a CSV
 attachment. :meth:`WeeklySummaries.run` is the worker's job: once the configured weekday and time
-have come in a manager's time zone, it sends the last completed week's summary, under a
-Message-ID made from the manager and the week, so that it goes once however often the job runs
-and whatever restarts happen.
+have come in a manager's time zone (and for a day after, so that a restart does not lose it), it
+sends the last completed week's summary, under a Message-ID made from the manager and the week,
+so that it goes once however often the job runs and whatever restarts happen.
 """
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ from .templates import Renderer
 
 log = logging.getLogger(__name__)
 UTC = ZoneInfo("UTC")
+#: How long after its time a summary still goes (a worker restarted on the Monday afternoon sends it).
+SEND_WINDOW = timedelta(days=1)
 
 
 class WeeklySummaries:
@@ -129,9 +131,9 @@ class WeeklySummaries:
             tz = ZoneInfo(manager.timezone)
             local = now.astimezone(tz)
             monday = last_completed_week(now, tz)
-            send_day = monday + timedelta(days=7 + weekday)
-            if local < datetime.combine(send_day, at, tzinfo=tz):
-                continue  # its time has not come this week (a summary missed last week is not sent late)
+            due = datetime.combine(monday + timedelta(days=7 + weekday), at, tzinfo=tz)
+            if not due <= local < due + SEND_WINDOW:
+                continue  # not its time: before it, or more than a day late (then it would be stale news)
             with self.store.transaction():
                 if self.queue(manager, monday, now):
                     queued += 1
