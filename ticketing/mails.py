@@ -74,7 +74,19 @@ def ticket_view(ticket: Ticket) -> dict:
         "status": ticket.status.value, "kind_label": KIND_LABELS[ticket.kind], "review": ticket.review,
         "cutover_date": ticket.cutover_date.isoformat() if ticket.cutover_date else None,
         "cutover_text": ticket.cutover_text,
+        "sla": _sla_line(ticket),
     }
+
+
+def _sla_line(ticket: Ticket) -> str | None:
+    """e.g. "first response due 2026-11-18 18:00 UTC, resolution due 2026-11-19 00:00 UTC (enterprise)"."""
+    parts = []
+    for label, due in (("first response", ticket.first_response_due), ("resolution", ticket.resolution_due)):
+        if due is not None:
+            parts.append(f"{label} due {due:%Y-%m-%d %H:%M} UTC")
+    if not parts:
+        return None
+    return ", ".join(parts) + (f" ({ticket.sla_policy})" if ticket.sla_policy else "")
 
 
 def _thread(ids: Sequence[str], limit: int = 20) -> tuple[str, ...]:
