@@ -6,6 +6,7 @@ mailbox grows. Prints its figures; it is not a test.
     python bench/intake_throughput.py                      # in-memory mailbox, SQLite
     python bench/intake_throughput.py --count 20000        # a bigger mailbox: memory should not grow
     python bench/intake_throughput.py --imap               # a real Dovecot (needs dovecot-imapd)
+    python bench/intake_throughput.py --config config.example.toml   # with engineers, SLA policies
     python bench/intake_throughput.py --db postgresql://postgres@127.0.0.1/test
 """
 from __future__ import annotations
@@ -88,9 +89,19 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(source, db_url: str, batch_size: int) -> None:
+def run(source, db_url: str, batch_size: int, config_path: str | None = None) -> None:
     store = SqlStore.open(db_url)
-    intake = Intake(store, utcnow, batch_size=batch_size)
+    desk = None
+    if config_path:
+        # The whole help desk of a configuration: its engineers, accounts, SLA policies, playbooks.
+        from ticketing.bootstrap import build_desk
+        from ticketing.config import load_config
+
+        config = load_config(config_path)
+        with store.transaction():
+            store.sync_accounts(config.accounts, utcnow())
+        desk = build_desk(config, store)
+    intake = Intake(store, utcnow, batch_size=batch_size, desk=desk)
     before = rss_mb()
     start = time.perf_counter()
     summary = intake.poll(source, stop=threading.Event())
@@ -109,12 +120,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--db", help="database URL (default: SQLite in a temp dir)")
     parser.add_argument("--imap", action="store_true", help="deliver to a private Dovecot and read it over IMAP")
+    parser.add_argument("--config", help="use the full help desk of this configuration (e.g. config.example.toml)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db_url = args.db or f"sqlite:///{tmp}/bench.db"
         if not args.imap:
             print(f"in-memory mailbox, {db_url.split(':')[0]}")
-            run(GeneratedSource(args.count), db_url, args.batch_size)
+            run(GeneratedSource(args.count), db_url, args.batch_size, args.config)
             return
         from mailer.imap import ImapSource
         from support.dovecot import DovecotServer

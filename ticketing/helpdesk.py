@@ -176,6 +176,7 @@ class HelpDesk:
             self._record_golive(account.id, ticket_id, golive, now)
         if self.sla is not None:
             self.sla.refresh([ticket_id], now)  # so that the notification carries the due times
+            self._touched.discard(ticket_id)  # up to date: nothing below adds an event to it
         ticket = self.store.get_ticket(ticket_id)
         self._notify_new(ticket, parsed, text, assignment, now, files=_files(parsed, raw))
         if self._may_acknowledge(ticket, c, now):
@@ -220,8 +221,9 @@ class HelpDesk:
         """Choose the engineer for a new ticket (see :mod:`ticketing.routing`)."""
         if not self.config.engineers:
             return choose_engineer(priority, account_engineer, ())
-        loads = self.store.open_loads()
-        last = self.store.last_assignments([e.email for e in self.config.engineers])
+        emails = [e.email for e in self.config.engineers]
+        loads = self.store.open_loads(emails)
+        last = self.store.last_assignments(emails)
         candidates = []
         for engineer in self.config.engineers:
             calendar = self.calendars[engineer.calendar or self.config.calendar(None).name]

@@ -123,7 +123,7 @@ class Ticket(BaseModel):
 
     class Meta:
         # Routing asks each engineer's last assignment: the newest row of an index range.
-        indexes = ((("assignee", "assigned_at"), False),)
+        indexes = ((("assignee", "assigned_at"), False), (("assignee", "status"), False))
 
 
 class SlaNotice(BaseModel):

@@ -123,6 +123,7 @@ def _migrate_to_2(db: pw.Database) -> None:
     db.create_tables([models.SlaNotice])
     _add_missing_columns(db, models.OutboundMessage, ["envelope_from", "engagement", "draft"])
     db.execute_sql(_create_index_sql("ticket_assignee_assigned_at", "ticket", ["assignee", "assigned_at"]))
+    db.execute_sql(_create_index_sql("ticket_assignee_status", "ticket", ["assignee", "status"]))
     db.execute_sql(_create_index_sql("outbound_message_purpose_recipients_created_at", "outbound_message",
                                      ["purpose", "recipients", "created_at"]))
 

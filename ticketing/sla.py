@@ -201,21 +201,22 @@ class _Log:
 
 
 def clocks(events: Sequence[Any], priority: str, policy: Policy, calendars: Mapping[str, BusinessCalendar],
-           now: datetime) -> tuple[Clock, ...]:
+           now: datetime, explain: bool = True) -> tuple[Clock, ...]:
     """The ticket's clocks as of ``now``: first response, resolution, then next response if any.
 
     Empty when there are no events. ``calendars`` maps names to business calendars; only those the
-    targets name are used.
+    targets name are used. ``explain=False`` leaves ``explanation`` empty, for callers that only
+    store the figures (writing the words costs more than the figures).
     """
     _aware(now)
     log = _read(events)
     if log is None:
         return ()
-    found = [_clock(FIRST_RESPONSE, _first_response(log), log, priority, policy, calendars, now),
-             _clock(RESOLUTION, _resolution(log), log, priority, policy, calendars, now)]
+    found = [_clock(FIRST_RESPONSE, _first_response(log), log, priority, policy, calendars, now, explain),
+             _clock(RESOLUTION, _resolution(log), log, priority, policy, calendars, now, explain)]
     run = _next_response(log)
     if run is not None:
-        clock = _clock(NEXT_RESPONSE, run, log, priority, policy, calendars, now)
+        clock = _clock(NEXT_RESPONSE, run, log, priority, policy, calendars, now, explain)
         if clock.target is not None:
             found.append(clock)
     return tuple(found)
@@ -359,7 +360,7 @@ def _priority_at(moment: datetime, log: _Log, current: str) -> str:
 # -- the clock --------------------------------------------------------------------------------------
 
 def _clock(name: str, run: _Run, log: _Log, current: str, policy: Policy,
-           calendars: Mapping[str, BusinessCalendar], now: datetime) -> Clock:
+           calendars: Mapping[str, BusinessCalendar], now: datetime, explain: bool = True) -> Clock:
     stopped = run.stop is not None
     priority = _priority_at(run.stop, log, current) if stopped else current
     target = policy.target(name, priority)
@@ -383,6 +384,8 @@ def _clock(name: str, run: _Run, log: _Log, current: str, policy: Policy,
             status, due = ClockStatus.RUNNING, _reach(calendar, run.start, run.pauses, None, target.duration)
     clock = Clock(name, priority, target, run.start, run.stop, run.stopped_by, used, remaining, overrun, due, status,
                   breached_at, run.pauses)
+    if not explain:
+        return clock
     return replace(clock, explanation=_explain(clock, run, log, policy, calendar, end, current))
 
 

@@ -98,11 +98,11 @@ class SlaWatch:
 
     # -- clocks -----------------------------------------------------------------------------------
 
-    def clocks(self, ticket: Ticket, now: datetime) -> tuple[Policy | None, tuple[Clock, ...]]:
+    def clocks(self, ticket: Ticket, now: datetime, explain: bool = True) -> tuple[Policy | None, tuple[Clock, ...]]:
         policy = self.policy_for(ticket)
         if policy is None:
             return None, ()
-        return policy, clocks(self.store.events(ticket.id), ticket.priority, policy, self.calendars, now)
+        return policy, clocks(self.store.events(ticket.id), ticket.priority, policy, self.calendars, now, explain)
 
     def refresh(self, ticket_ids, now: datetime) -> None:
         """Recompute and store the clocks of ``ticket_ids`` (after their events changed)."""
@@ -112,7 +112,7 @@ class SlaWatch:
                 self._store(ticket, now)
 
     def _store(self, ticket: Ticket, now: datetime) -> list[Notice]:
-        policy, found = self.clocks(ticket, now)
+        policy, found = self.clocks(ticket, now, explain=False)
         by_name = {c.name: c for c in found}
         notices = self._notices(ticket, found) if policy else []
         sent = self.store.sla_notices_sent(ticket.id)

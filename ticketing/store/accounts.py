@@ -134,9 +134,10 @@ class AccountsMixin:
 
     def active_engagement(self, account_id: int) -> Engagement | None:
         """The account's newest active engagement."""
-        row = (m.Engagement.select().where((m.Engagement.account == account_id) & (m.Engagement.status == "active"))
-               .order_by(m.Engagement.created_at.desc(), m.Engagement.id.desc()).first())
-        return _engagement(row) if row else None
+        found = self.rows("active engagement", lambda: m.Engagement.select(m.Engagement.id).where(
+            (m.Engagement.account == 0) & (m.Engagement.status == "")).order_by(
+            m.Engagement.created_at.desc(), m.Engagement.id.desc()).limit(1), account_id, "active", 1)
+        return self.get_engagement(found[0][0]) if found else None
 
     def set_golive(self, engagement_id: int, day: date | None) -> None:
         m.Engagement.update(golive_date=day).where(m.Engagement.id == engagement_id).execute()

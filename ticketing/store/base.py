@@ -74,7 +74,8 @@ class StoreBase:
             if len(placeholders) != len(params):  # pragma: no cover - a mistake in the caller
                 raise AssertionError(f"{name}: {len(placeholders)} placeholders, {len(params)} values")
             self._statements[name] = sql
-        return self.db.execute_sql(sql, params).fetchall()
+        cursor = self.db.execute_sql(sql, params)
+        return cursor.fetchall() if cursor.description is not None else []  # an UPDATE has no rows
 
     def close(self) -> None:
         self.db.close()

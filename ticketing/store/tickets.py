@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
 import peewee as pw
@@ -118,12 +118,18 @@ class TicketsMixin:
 
     # -- routing figures ---------------------------------------------------------------------------
 
-    def open_loads(self) -> dict[str, int]:
-        """Open and pending tickets per assignee (lower-case address)."""
-        query = (m.Ticket.select(pw.fn.LOWER(m.Ticket.assignee), pw.fn.COUNT(m.Ticket.id))
-                 .where(m.Ticket.status.in_(_OPEN) & m.Ticket.assignee.is_null(False))
-                 .group_by(pw.fn.LOWER(m.Ticket.assignee)))
-        return {email: count for email, count in query.tuples()}
+    def open_loads(self, engineers: Sequence[str]) -> dict[str, int]:
+        """Open and pending tickets of each of ``engineers`` (as configured), by lower-case address.
+
+        One indexed count each (``ticket(assignee, status)``): the cost does not grow with the
+        number of tickets resolved long ago.
+        """
+        loads = {}
+        for email in engineers:
+            [(count,)] = self.rows("open load", lambda: m.Ticket.select(pw.fn.COUNT(m.Ticket.id)).where(
+                (m.Ticket.assignee == "") & m.Ticket.status.in_(["", ""])), email, *_OPEN)
+            loads[email.lower()] = count
+        return loads
 
     def last_assignments(self, engineers: Sequence[str]) -> dict[str, datetime]:
         """When each of ``engineers`` (as configured) was last given a ticket, by lower-case address.
@@ -198,8 +204,11 @@ class TicketsMixin:
                                          detail=json.dumps(detail, default=str)))
 
     def events(self, ticket_id: int) -> list[TicketEvent]:
-        query = m.TicketEvent.select().where(m.TicketEvent.ticket == ticket_id).order_by(m.TicketEvent.at, m.TicketEvent.id)
-        return [TicketEvent(row.at, EventKind(row.kind), row.actor, json.loads(row.detail or "{}")) for row in query]
+        at = m.TicketEvent.at.python_value
+        rows = self.rows("events", lambda: m.TicketEvent.select(
+            m.TicketEvent.at, m.TicketEvent.kind, m.TicketEvent.actor, m.TicketEvent.detail).where(
+            m.TicketEvent.ticket == 0).order_by(m.TicketEvent.at, m.TicketEvent.id), ticket_id)
+        return [TicketEvent(at(when), EventKind(kind), actor, json.loads(detail or "{}")) for when, kind, actor, detail in rows]
 
     # -- SLA ---------------------------------------------------------------------------------------
 
@@ -211,9 +220,13 @@ class TicketsMixin:
                 resolution_due: datetime | None, first_response_state: str, resolution_state: str,
                 next_check: datetime | None) -> None:
         """Store a ticket's derived SLA figures (they change only when its events do)."""
-        m.Ticket.update(sla_policy=policy, first_response_due=first_response_due, resolution_due=resolution_due,
-                        first_response_state=first_response_state, resolution_state=resolution_state,
-                        next_sla_check=next_check).where(m.Ticket.id == ticket_id).execute()
+        value = m.Ticket.first_response_due.db_value
+        sample = datetime(2000, 1, 1, tzinfo=timezone.utc)
+        self.rows("set sla", lambda: m.Ticket.update(
+            sla_policy="", first_response_due=sample, resolution_due=sample, first_response_state="",
+            resolution_state="", next_sla_check=sample).where(m.Ticket.id == 0),
+            policy, value(first_response_due), value(resolution_due), first_response_state, resolution_state,
+            value(next_check), ticket_id)
 
     def tickets_to_check(self, now: datetime, limit: int = 1000) -> list[int]:
         """Tickets whose next SLA notice may have fallen due (by the ``next_sla_check`` index)."""
@@ -222,8 +235,8 @@ class TicketsMixin:
         return [ticket_id for (ticket_id,) in query.tuples()]
 
     def sla_notices_sent(self, ticket_id: int) -> set[tuple[str, str]]:
-        return {(clock, kind) for clock, kind in m.SlaNotice.select(m.SlaNotice.clock, m.SlaNotice.kind)
-                .where(m.SlaNotice.ticket == ticket_id).tuples()}
+        return {(clock, kind) for clock, kind in self.rows("sla notices sent", lambda: m.SlaNotice.select(
+            m.SlaNotice.clock, m.SlaNotice.kind).where(m.SlaNotice.ticket == 0), ticket_id)}
 
     def record_sla_notice(self, ticket_id: int, clock: str, kind: str, recipient: str, due_at: datetime,
                           now: datetime) -> None:
