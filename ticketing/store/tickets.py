@@ -139,7 +139,8 @@ class TicketsMixin:
         """
         found: dict[str, datetime] = {}
         for email in engineers:
-            at = (m.Ticket.select(pw.fn.MAX(m.Ticket.assigned_at)).where(m.Ticket.assignee == email).scalar())
+            [(at,)] = self.rows("last assignment", lambda: m.Ticket.select(pw.fn.MAX(m.Ticket.assigned_at)).where(
+                m.Ticket.assignee == ""), email)
             if at is not None:
                 found[email.lower()] = m.Ticket.assigned_at.python_value(at)
         return found
