@@ -11,7 +11,8 @@ from email import message_from_bytes
 from email.message import Message
 from email.policy import compat32
 
-from .message import _decode_bytes, sanitise_filename
+from .charsets import decode_bytes as _decode_bytes
+from .message import sanitise_filename
 
 TEXT_TYPES = frozenset({"text/csv", "application/csv", "application/json", "text/json", "text/plain"})
 

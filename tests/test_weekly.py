@@ -12,7 +12,6 @@ from support.mail import make_message
 from test_helpdesk import CONFIG, Desk
 from test_sla_watch import SLA, WED_8AM
 from ticketing.bootstrap import App
-from ticketing.config import config_from_dict
 from ticketing.outbox import message_bytes
 from ticketing.store import SqlStore
 from ticketing.templates import Renderer
