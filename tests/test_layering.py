@@ -5,7 +5,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PURE = ["classify.py", "threads.py", "domain.py", "notices.py", "golive.py", "dates.py", "routing.py", "priority.py",
-        "commands.py", "calendars.py", "planner.py", "playbooks.py", "sla.py", "report.py"]
+        "commands.py", "calendars.py", "planner.py", "playbooks.py", "playbook_checks.py", "sla.py", "report.py",
+        "report_mail.py"]
 PURE_MAILER = ["message.py", "charsets.py", "automated.py", "html.py", "quoting.py", "authresults.py", "compose.py", "parts.py",
                "imip.py"]
 

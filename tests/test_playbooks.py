@@ -564,8 +564,9 @@ def test_a_playbook_with_the_star_tier_is_the_fallback(tmp_path):
 
 # --- purity -------------------------------------------------------------------------------------------
 
-def test_the_playbook_module_opens_no_connection_and_reads_no_clock():
-    tree = ast.parse((ROOT / "ticketing" / "playbooks.py").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("module", ["playbooks.py", "playbook_checks.py"])
+def test_the_playbook_module_opens_no_connection_and_reads_no_clock(module):
+    tree = ast.parse((ROOT / "ticketing" / module).read_text(encoding="utf-8"))
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not {m.split(".")[0] for m in imported} & {"peewee", "imapclient", "smtplib", "socket", "os", "exchangelib"}

@@ -14,9 +14,10 @@ import pytest
 from mailer.html import html_to_text
 from support.browser import chromium
 from ticketing.report import (
-    CSV_COLUMNS, ClockFacts, EngagementFacts, MeetingFacts, Ratio, TicketFacts, WeekInput, iso_week_label,
-    last_completed_week, parse_iso_week, plain_duration, render_weekly, week_of, weekly_csv, weekly_summary,
+    ClockFacts, EngagementFacts, MeetingFacts, Ratio, TicketFacts, WeekInput, iso_week_label, last_completed_week,
+    parse_iso_week, week_of, weekly_summary,
 )
+from ticketing.report_mail import CSV_COLUMNS, plain_duration, render_weekly, weekly_csv
 from ticketing.templates import Renderer
 
 UTC = ZoneInfo("UTC")

@@ -512,7 +512,8 @@ def cmd_quarantine_retry(args) -> int:
 
 def cmd_report_weekly(args) -> int:
     from .clock import utcnow
-    from .report import last_completed_week, parse_iso_week, render_weekly
+    from .report import last_completed_week, parse_iso_week
+    from .report_mail import render_weekly
     from zoneinfo import ZoneInfo
 
     config = load_config(args.config)

@@ -2,11 +2,12 @@
 
 :class:`WeeklySummaries` builds a :class:`~ticketing.report.WeekInput` for a manager and a week
 from the store (tickets of the manager's engineers with their clocks, their meetings and
-engagements), and mails the summary (:mod:`ticketing.report`) with the week's tickets as a CSV
-attachment. :meth:`WeeklySummaries.run` is the worker's job: once the configured weekday and time
-have come in a manager's time zone (and for a day after, so that a restart does not lose it), it
-sends the last completed week's summary, under a Message-ID made from the manager and the week,
-so that it goes once however often the job runs and whatever restarts happen.
+engagements), and mails the summary (figures by :mod:`ticketing.report`, mail by
+:mod:`ticketing.report_mail`) with the week's tickets as a CSV attachment.
+:meth:`WeeklySummaries.run` is the worker's job: once the configured weekday and time have come
+in a manager's time zone (and for a day after, so that a restart does not lose it), it sends the
+last completed week's summary, under a Message-ID made from the manager and the week, so that it
+goes once however often the job runs and whatever restarts happen.
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from .mails import Draft, _slug
 from .outbox import Outbox
 from .playbooks import Playbook
 from .report import (ClockFacts, EngagementFacts, MeetingFacts, Summary, TicketFacts, WeekInput, iso_week_label,
-                     last_completed_week, render_weekly, weekly_csv, weekly_summary)
+                     last_completed_week, weekly_summary)
+from .report_mail import render_weekly, weekly_csv
 from .sla import Clock
 from .sla_watch import SlaWatch
 from .store import SqlStore
