@@ -13,7 +13,6 @@ The module-level functions are pure (keys, cursors, UID sets, times); the socket
 from __future__ import annotations
 
 import imaplib
-import ipaddress
 import logging
 import selectors
 import ssl
@@ -26,6 +25,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import CapabilityError, LoginError
 
 from mailer.errors import MailboxAuthError, MailboxConnectError, MailboxError
+from mailer.hosts import is_loopback
 from mailer.source import SourceMessage
 
 log = logging.getLogger(__name__)
@@ -427,7 +427,7 @@ class ImapSource:
         context = None
         if self.security != "none":
             context = self._ssl_context or ssl.create_default_context()
-        elif not _is_loopback(self.host):
+        elif not is_loopback(self.host):
             log.warning("%s: sending the password for %s to %s in clear text", self.name, self.username, self.host)
         try:
             client = IMAPClient(self.host, port=self.port, ssl=self.security == "tls", ssl_context=context,
@@ -539,11 +539,3 @@ def _idle_responses(client: IMAPClient, seconds: float) -> list[tuple]:
         raise ConnectionResetError(f"the server said {responses}")
     return responses
 
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

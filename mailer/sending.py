@@ -18,7 +18,6 @@ refuses) raises :class:`ValueError` before anything is sent.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 import os
 import re
@@ -32,8 +31,13 @@ from typing import Protocol, Sequence
 
 from mailer.compose import safe_address
 from mailer.errors import (
-    PartiallySentError, PermanentSendError, SenderAuthError, SenderTLSError, TransientSendError,
+    PartiallySentError,
+    PermanentSendError,
+    SenderAuthError,
+    SenderTLSError,
+    TransientSendError,
 )
+from mailer.hosts import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +194,7 @@ class SmtpSender:
             raise ValueError("username and password go together")
         if timeout <= 0:
             raise ValueError("timeout must be positive")
-        if security == "none" and not _is_loopback(host):
+        if security == "none" and not is_loopback(host):
             if username is not None:
                 raise ValueError(f"refusing to send the password for {username} to {host} in clear text: "
                                  "use security 'starttls' or 'tls'")
@@ -391,11 +395,3 @@ def _text(reply: bytes | str) -> str:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     return " ".join(text.split())[:300]
 
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

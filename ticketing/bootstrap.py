@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -68,10 +69,14 @@ def build_calendars(config: Config) -> dict[str, BusinessCalendar]:
     return calendars
 
 
+def playbooks_dir(config: Config) -> Path:
+    """The folder of ``[onboarding] playbooks``, else the shipped playbooks' folder."""
+    return config.resolve(config.onboarding.playbooks) if config.onboarding.playbooks else default_playbooks_dir()
+
+
 def build_playbooks(config: Config) -> dict[str, Playbook]:
-    """The playbooks of ``[onboarding] playbooks``, else the shipped ones. Raises PlaybookError."""
-    folder = config.resolve(config.onboarding.playbooks) if config.onboarding.playbooks else default_playbooks_dir()
-    return load_playbooks(folder)
+    """The playbooks the worker plans with. Raises PlaybookError."""
+    return load_playbooks(playbooks_dir(config))
 
 
 def build_desk(config: Config, store: SqlStore, renderer: Renderer | None = None) -> HelpDesk:

@@ -453,6 +453,16 @@ def _length(spans: tuple[Span, ...]) -> int:
     return sum(end - start for start, end in spans)
 
 
+def zone(name: str | None) -> ZoneInfo | None:
+    """The IANA zone called ``name``, or None for a missing or unknown name (values from inbound mail)."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return None
+
+
 @functools.lru_cache(maxsize=256)
 def _holidays(country: str, subdivision: str | None, year: int) -> dict[date, str]:
     return dict(holidays_package.country_holidays(country, subdiv=subdivision, years=year, observed=True))

@@ -381,13 +381,11 @@ def cmd_engagement(args) -> int:
 
 
 def cmd_playbooks_check(args) -> int:
+    from .bootstrap import playbooks_dir
     from .playbooks import check_playbooks
     from .templates import default_templates_dir
 
-    config = load_config(args.config)
-    from .bootstrap import build_playbooks  # noqa: F401 - the same folder the worker reads
-
-    folder = config.resolve(config.onboarding.playbooks) if config.onboarding.playbooks else _default_playbooks()
+    folder = playbooks_dir(load_config(args.config))  # the folder the worker reads
     problems = check_playbooks(folder, default_templates_dir())
     for problem in problems:
         print(f"whiteglove: playbook error: {problem}", file=sys.stderr)
@@ -396,12 +394,6 @@ def cmd_playbooks_check(args) -> int:
     names = sorted(p.stem for p in folder.glob("*.toml"))
     print(f"{folder}: {len(names)} playbooks OK ({', '.join(names)})")
     return 0
-
-
-def _default_playbooks():
-    from .playbooks import default_playbooks_dir
-
-    return default_playbooks_dir()
 
 
 def cmd_playbooks_preview(args) -> int:

@@ -8,9 +8,10 @@ all, so a crash can neither lose the mail nor send it twice.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
 
@@ -22,12 +23,12 @@ from mailer.message import Address, ParsedMessage
 from mailer.parts import file_attachments, text_attachments
 from mailer.quoting import new_text
 
-from .calendars import BusinessCalendar
+from .calendars import BusinessCalendar, zone
 from .classify import Classification, Context, Sender, classify
 from .commands import parse_commands
 from .config import Config
 from .domain import EventKind, MessageKind, OutgoingMail, Ticket, TicketKind, TicketStatus
-from .mails import MARKER_PREFIX, Mails, Support, _slug
+from .mails import MARKER_PREFIX, Mails, Support, slug
 from .onboarding import Onboarding
 from .notices import looks_like_notice, read_notice
 from .outbox import Outbox
@@ -124,7 +125,7 @@ class HelpDesk:
         if c.kind is MessageKind.BOUNCE:
             return self._bounce(parsed, verdict, c, now, save)
         if c.kind is MessageKind.CALENDAR:
-            return self._calendar_answer(parsed, verdict, c, now, save)
+            return self._calendar_answer(parsed, raw, verdict, c, now, save)
         if c.kind is MessageKind.AUTOMATED:
             save(c.kind, c.ticket_id, c.reasons, verdict)
             return Received(c.kind, c.ticket_id, 0)
@@ -210,8 +211,6 @@ class HelpDesk:
         contact = self.store.contact(requester)
         if contact is not None and contact.failing_since is not None:
             return False
-        from datetime import timedelta
-
         recent = self.store.sent_count("acknowledgement", ticket.requester, now - timedelta(hours=1))
         return recent < support.acknowledgements_per_hour
 
@@ -362,7 +361,7 @@ class HelpDesk:
         notice = c.notice
         configured = notice.engineer if notice.engineer and self.config.engineer(notice.engineer) else None
         account_id = self.store.save_account(name=notice.account, tier=notice.tier, engineer=None,
-                                             timezone=notice.timezone if _zone_ok(notice.timezone) else None,
+                                             timezone=notice.timezone if zone(notice.timezone) else None,
                                              origin="notice", now=now)
         self.store.add_domains(account_id, notice.domains)
         for contact in notice.contacts:
@@ -421,13 +420,14 @@ class HelpDesk:
             if self.onboarding is not None:
                 self.onboarding.golive_changed(engagement.id, now)
 
-    def _calendar_answer(self, parsed, verdict, c: Classification, now, save) -> Received:
+    def _calendar_answer(self, parsed, raw: bytes, verdict, c: Classification, now, save) -> Received:
         """An answer to an invitation: applied to the meeting's attendee (never a ticket of its own)."""
         notes: list[str] = []
         if self.onboarding is not None and parsed.from_ is not None:
             answers = [a for part in parsed.calendars for a in read_answers(part.text, part.method)]
-            pk_hint = parsed.message_id or hex(abs(hash(parsed.text)))
-            notes = self.onboarding.answer(answers, parsed.from_.email, now, token=_slug(pk_hint))
+            # The answer's own id names what it causes (hash() differs between processes: not that).
+            token = slug(parsed.message_id or hashlib.sha256(raw).hexdigest()[:32])
+            notes = self.onboarding.answer(answers, parsed.from_.email, now, token=token)
         save(MessageKind.CALENDAR, c.ticket_id, c.reasons + tuple(notes), verdict)
         return Received(MessageKind.CALENDAR, c.ticket_id, 0)
 
@@ -504,15 +504,6 @@ def _files(parsed: ParsedMessage, raw: bytes) -> list[tuple[str, str, bytes]]:
 def _is_data(filename: str) -> bool:
     return filename.lower().endswith((".csv", ".json"))
 
-
-def _zone_ok(name: str | None) -> bool:
-    if not name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (KeyError, ValueError):
-        return False
-    return True
 
 
 def _notice_text(notice) -> str:

@@ -100,7 +100,7 @@ class Mails:
         self.support = support
         self._known: set[str] = set()
 
-    def _render(self, name: str, **context) -> Rendering:
+    def render(self, name: str, **context) -> Rendering:
         """The body ``name`` renders with ``context``: checked now (a missing template is a bug
         found at once), rendered when sent, so intake does not pay for it per message."""
         if name not in self._known:
@@ -117,12 +117,12 @@ class Mails:
         view = ticket_view(ticket)
         headline = headline or f"New {view['kind_label']} from {customer}"
         marker = INTERNAL_MARKER if ticket.kind is TicketKind.CONTRACT_CLOSED else MARKER
-        body = self._render(
+        body = self.render(
             "notification", marker=marker, internal=marker == INTERNAL_MARKER, headline=headline, ticket=view, customer=customer, text=text,
             attachments=attachments, account=account, assignment=assignment, reasons=list(reasons), refers_to=refers_to,
         )
         subject = f"{view['tag']} {ticket.priority} {view['kind_label']}: {ticket.subject}"
-        return Draft("notification", f"notify.{ticket.id}.{_slug(engineer.email)}", (engineer,), subject, body,
+        return Draft("notification", f"notify.{ticket.id}.{slug(engineer.email)}", (engineer,), subject, body,
                      ticket.id, reply_to=self.support.mailbox, attachments=tuple(files))
 
     def update(self, ticket: Ticket, engineer: Address, *, inbound_pk: int, customer: str, text: str,
@@ -130,19 +130,19 @@ class Mails:
                files: Sequence[tuple[str, str, bytes]] = ()) -> Draft:
         """A customer's new message on a ticket, to its engineer."""
         view = ticket_view(ticket)
-        body = self._render(
+        body = self.render(
             "update", marker=MARKER, headline=f"{customer} wrote on {view['tag']}", ticket=view, customer=customer,
             text=text, attachments=attachments, cutover=cutover,
         )
         ids = _thread(thread)
-        return Draft("update", f"update.{inbound_pk}.{_slug(engineer.email)}", (engineer,),
+        return Draft("update", f"update.{inbound_pk}.{slug(engineer.email)}", (engineer,),
                      f"{view['tag']} Re: {ticket.subject}", body, ticket.id, reply_to=self.support.mailbox,
                      in_reply_to=ids[-1] if ids else None, references=ids, attachments=tuple(files))
 
     def acknowledgement(self, ticket: Ticket, customer: Address, *, engineer_name: str | None, thread: Sequence[str]) -> Draft:
         """The customer's receipt for a new ticket: once per ticket, marked as an automatic reply."""
         view = ticket_view(ticket)
-        body = self._render("acknowledgement", ticket=view, customer_name=customer.name, engineer=engineer_name)
+        body = self.render("acknowledgement", ticket=view, customer_name=customer.name, engineer=engineer_name)
         ids = _thread(thread)
         return Draft("acknowledgement", f"ack.{ticket.id}", (customer,), f"Re: {ticket.subject} {view['tag']}", body,
                      ticket.id, in_reply_to=ids[-1] if ids else None, references=ids, auto_submitted="auto-replied")
@@ -156,7 +156,7 @@ class Mails:
         """
         view = ticket_view(ticket)
         name = engineer.name or engineer.email
-        body = self._render("relay", ticket=view, text=text, html=None, engineer=name)
+        body = self.render("relay", ticket=view, text=text, html=None, engineer=name)
         ids = _thread(thread)
         return Draft("relay", f"relay.{inbound_pk}", tuple(customers), f"Re: {ticket.subject} {view['tag']}", body,
                      ticket.id, from_name=f"{name} via {self.support.name}",
@@ -168,7 +168,7 @@ class Mails:
         view = ticket_view(ticket)
         misread = any(p.startswith(("unknown command", "#")) for p in problems)
         headline = f"Your reply on {view['tag']}" + (": some commands were not understood" if misread else "")
-        body = self._render("commands", ticket=view, headline=headline, results=list(results),
+        body = self.render("commands", ticket=view, headline=headline, results=list(results),
                                   problems=list(problems), help=list(HELP.values()) if misread else [],
                                   relayed=relayed)
         ids = _thread(thread)
@@ -179,12 +179,13 @@ class Mails:
                      reason: str, permanent: bool) -> Draft:
         """Mail to a customer bounced: tell the engineer who works with them."""
         headline = f"Mail to {', '.join(recipients)} bounced"
-        body = self._render("bounce", headline=headline, recipients=list(recipients), reason=reason,
+        body = self.render("bounce", headline=headline, recipients=list(recipients), reason=reason,
                                   permanent=permanent, tickets=[ticket_view(t) for t in tickets])
         first = tickets[0].id if tickets else None
-        return Draft("bounce_alert", f"{token}.{_slug(engineer.email)}", (engineer,), headline, body,
+        return Draft("bounce_alert", f"{token}.{slug(engineer.email)}", (engineer,), headline, body,
                      first, auto_submitted="auto-generated")
 
 
-def _slug(email: str) -> str:
+def slug(email: str) -> str:
+    """An address as it may stand in a Message-ID's token: lower-case letters, digits and hyphens."""
     return "".join(c if c.isalnum() else "-" for c in email.lower())[:60]

@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 from mailer.imip import Attendee, CalendarAnswer, Invitation, cancel, request
 from mailer.message import Address
 
-from .calendars import BusinessCalendar
+from .calendars import BusinessCalendar, zone
 from .config import Config, parse_spans
 from .domain import Account, Engagement, EventKind, Meeting, MeetingAttendee
-from .mails import Draft, Mails, Support, _slug
+from .mails import Draft, Mails, Support, slug
 from .outbox import Outbox
 from .planner import Plan, PlanInput, local_label, occurrence_keys, plan
 from .playbooks import MeetingSpec, Playbook, playbook_for_tier, role_key
@@ -96,7 +96,7 @@ class Onboarding:
         engineer = self.config.engineer(engagement.engineer or "")
         calendar = self.calendars[(engineer.calendar if engineer else None) or self.config.calendar(None).name]
         account = self.store.get_account(engagement.account_id)
-        customer_tz = _zone(account.timezone if account else None) or calendar.tz
+        customer_tz = zone(account.timezone if account else None) or calendar.tz
         existing = {m.key: m for m in self.store.meetings(engagement.id)}
         previous = {k: (m.start, m.end) for k, m in existing.items() if m.status == "planned" and m.start}
         # The engagement starts at the contract's close, or when we heard of it if that was later;
@@ -138,8 +138,7 @@ class Onboarding:
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
                         start=placement.start, end=placement.end, status="planned", note=note, attendees=attendees,
                         now=now, sequence=sequence, reset_answers=moved)
-                    meeting = next(m for m in self.store.meetings(engagement.id) if m.id == meeting_id)
-                    self._invite(meeting, engagement, now, updated=moved)
+                    self._invite(self.store.get_meeting(meeting_id), engagement, now, updated=moved)
                     if moved:
                         changes.append(f"{title}: moved to {local_label(placement.start, placement.end, customer_tz)}")
                     elif old is not None:
@@ -150,12 +149,11 @@ class Onboarding:
                 reason = next((u.reason for u in result.unplaced if u.key == key), "not planned")
                 if old is not None and old.status == "planned":
                     sequence = old.sequence + 1
-                    self.store.save_meeting(
+                    meeting_id = self.store.save_meeting(
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
                         start=old.start, end=old.end, status="cancelled", note=reason, attendees=attendees, now=now,
                         sequence=sequence)
-                    meeting = next(m for m in self.store.meetings(engagement.id) if m.key == key)
-                    self._invite(meeting, engagement, now, cancelled=True, reason=reason)
+                    self._invite(self.store.get_meeting(meeting_id), engagement, now, cancelled=True, reason=reason)
                     changes.append(f"{title}: cancelled ({reason})")
                 elif old is None or old.note != reason or old.status != "unplaced":
                     self.store.save_meeting(
@@ -222,14 +220,14 @@ class Onboarding:
         account = self.store.get_account(engagement.account_id)
         for person in attendees:
             tz = self._zone_of(person.email, account)
-            body = self.mails._render(
+            body = self.mails.render(
                 "invite", title=meeting.title, when=local_label(meeting.start, meeting.end, tz),
                 attendees=[a.name or a.email for a in meeting.attendees], description=meeting.description,
                 engineer_name=engineer.name if engineer else self.support.name, updated=updated, cancelled=cancelled,
                 reason=reason,
             )
             subject = ("Cancelled: " if cancelled else "Updated invitation: " if updated else "Invitation: ") + meeting.title
-            draft = Draft("invite", f"invite.{meeting.id}.{meeting.sequence}.{_slug(person.email)}",
+            draft = Draft("invite", f"invite.{meeting.id}.{meeting.sequence}.{slug(person.email)}",
                           (Address(person.name, person.email),), subject, body, engagement.ticket_id,
                           calendar=(method, ics))
             self.outbox.queue(draft, now, engagement_id=engagement.id)
@@ -239,11 +237,11 @@ class Onboarding:
         person = self.config.engineer(email) or self.config.manager(email)
         if person:
             return ZoneInfo(person.timezone)
-        return _zone(account.timezone if account else None) or ZoneInfo("UTC")
+        return zone(account.timezone if account else None) or ZoneInfo("UTC")
 
     def _welcome(self, engagement: Engagement, playbook: Playbook, now: datetime) -> None:
         account = self.store.get_account(engagement.account_id)
-        customer_tz = _zone(account.timezone if account else None) or ZoneInfo("UTC")
+        customer_tz = zone(account.timezone if account else None) or ZoneInfo("UTC")
         engineer = self.config.engineer(engagement.engineer or "")
         meetings = self.store.meetings(engagement.id)
         planned = [m for m in meetings if m.status == "planned" and m.start]
@@ -264,7 +262,7 @@ class Onboarding:
                   if a.email.lower() not in {t.email.lower() for t in to}]
             if not to:
                 continue
-            body = self.mails._render(spec.template, **context)
+            body = self.mails.render(spec.template, **context)
             draft = Draft(spec.key, f"{spec.key}.{engagement.id}", tuple(to),
                           f"Welcome to {self.support.name}: the onboarding of {engagement.account}", body,
                           engagement.ticket_id, cc=tuple(cc))
@@ -276,7 +274,7 @@ class Onboarding:
         if not email:
             return
         person = self.config.engineer(email) or self.config.manager(email)
-        body = self.mails._render(
+        body = self.mails.render(
             "planning", headline=headline, engagement_id=engagement.id, account=engagement.account,
             playbook_title=playbook.title if playbook else "no playbook", changes=list(result.changes),
             warnings=list(result.warnings), unplaced=list(result.unplaced), ask_golive=ask_golive,
@@ -344,7 +342,7 @@ class Onboarding:
                     if answer.proposed_start else None)
         verb = "proposes another time for" if answer.method == "COUNTER" else "declined"
         headline = f"{attendee.name or attendee.email} {verb} {meeting.title}"
-        body = self.mails._render(
+        body = self.mails.render(
             "calendar_answer", headline=headline, title=meeting.title,
             when=local_label(meeting.start, meeting.end, tz) if meeting.start else "not planned",
             attendee=f"{attendee.name} <{attendee.email}>" if attendee.name else attendee.email,
@@ -381,12 +379,4 @@ class Onboarding:
     def _first_contact_name(account: Account | None) -> str:
         return next((c.name for c in (account.contacts if account else ()) if c.name), "")
 
-
-def _zone(name: str | None) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return None
 

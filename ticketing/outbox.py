@@ -71,7 +71,7 @@ class Outbox:
         message_id = self.message_id(draft.token)
         sender = self.support.mailbox
         if draft.from_name:
-            sender = type(sender)(draft.from_name, sender.email)
+            sender = Address(draft.from_name, sender.email)
         recipients = [a.email for a in (*draft.to, *draft.cc)]
         queued = self.store.queue_mail(
             message_id=message_id, purpose=draft.purpose, ticket_id=draft.ticket_id, recipients=recipients,

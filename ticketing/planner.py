@@ -15,7 +15,7 @@ changes, and meetings anchored on a moved meeting move with it when they must.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .calendars import BusinessCalendar
@@ -256,6 +256,3 @@ def local_label(moment: datetime, end: datetime, tz: ZoneInfo) -> str:
     start_local, end_local = moment.astimezone(tz), end.astimezone(tz)
     return f"{start_local:%a} {start_local.day} {start_local:%b %Y}, {start_local:%H:%M}-{end_local:%H:%M} {end_local:%Z}"
 
-
-def at_time(day: date, moment: time, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, moment, tzinfo=tz).astimezone(UTC)

@@ -29,15 +29,15 @@ from mailer.message import Address
 
 from .calendars import BusinessCalendar
 from .config import Config, parse_duration
-from .domain import Ticket, TicketKind, TicketStatus
+from .domain import Ticket, TicketKind
 from .mails import Draft, Mails
 from .outbox import Outbox
+from .routing import URGENT
 from .sla import ALWAYS, Clock, ClockStatus, Policy, Target, clocks, humanize, moment_at
 from .store import SqlStore
 
 log = logging.getLogger(__name__)
 
-URGENT = ("P0", "P1")
 _LABELS = {"first_response": "first response", "resolution": "resolution", "next_response": "next response"}
 
 
@@ -109,13 +109,14 @@ class SlaWatch:
         for ticket_id in sorted(set(ticket_ids)):
             ticket = self.store.get_ticket(ticket_id)
             if ticket is not None:
-                self._store(ticket, now)
+                policy, found = self.clocks(ticket, now, explain=False)
+                notices = self._notices(ticket, found) if policy else []
+                self._store(ticket, policy, found, notices, self.store.sla_notices_sent(ticket.id))
 
-    def _store(self, ticket: Ticket, now: datetime) -> list[Notice]:
-        policy, found = self.clocks(ticket, now, explain=False)
+    def _store(self, ticket: Ticket, policy: Policy | None, found: tuple[Clock, ...], notices: list[Notice],
+               sent: set[tuple[str, str]]) -> None:
+        """Store the clocks' due times and states, and when the next notice not yet sent falls due."""
         by_name = {c.name: c for c in found}
-        notices = self._notices(ticket, found) if policy else []
-        sent = self.store.sla_notices_sent(ticket.id)
         upcoming = [n.at for n in notices if (n.clock, n.kind) not in sent]
         first, resolution = by_name.get("first_response"), by_name.get("resolution")
         self.store.set_sla(
@@ -124,7 +125,6 @@ class SlaWatch:
             first_response_state=_state(first), resolution_state=_state(resolution),
             next_check=min(upcoming) if upcoming else None,
         )
-        return notices
 
     # -- the sweep --------------------------------------------------------------------------------
 
@@ -136,9 +136,9 @@ class SlaWatch:
                 ticket = self.store.get_ticket(ticket_id)
                 if ticket is None:
                     continue
-                notices = self._store(ticket, now)
+                policy, found = self.clocks(ticket, now)  # with the explanations the notices quote
+                notices = self._notices(ticket, found) if policy else []
                 sent = self.store.sla_notices_sent(ticket.id)
-                _, found = self.clocks(ticket, now)
                 by_name = {c.name: c for c in found}
                 due = [n for n in notices if n.at <= now and (n.clock, n.kind) not in sent]
                 breached = {n.clock for n in due if n.kind == "breach"} | {c for c, kind in sent if kind == "breach"}
@@ -147,10 +147,11 @@ class SlaWatch:
                     if notice.kind.startswith("warning") and notice.clock in breached:
                         # Already late (a backlog, a stopped worker): the breach notice says it all.
                         self.store.record_sla_notice(ticket.id, notice.clock, notice.kind, "", notice.at, now)
-                        continue
-                    self._send(ticket, by_name[notice.clock], notice, now)
-                    count += 1
-                self._store(ticket, now)  # the next check, now that these are sent
+                    else:
+                        self._send(ticket, by_name[notice.clock], notice, now)
+                        count += 1
+                    sent.add((notice.clock, notice.kind))
+                self._store(ticket, policy, found, notices, sent)  # the next check, now that these are done
         if count:
             log.info("SLA sweep: %d notice(s) sent", count)
         return count
@@ -204,7 +205,7 @@ class SlaWatch:
         else:
             level = notice.kind.partition("-")[2]
             headline = f"Escalation {level}: {ticket.priority} [WG-{ticket.id}] still without {label}"
-        body = self.mails._render(
+        body = self.mails.render(
             "sla", headline=headline, ticket=_view(ticket), clock=label, kind=notice.kind,
             target=humanize(clock.target.duration), target_clock=clock.target.clock,
             used=humanize(clock.used), remaining=humanize(clock.remaining) if clock.remaining else None,
@@ -228,6 +229,3 @@ def _view(ticket: Ticket) -> dict:
     return {"id": ticket.id, "tag": f"[WG-{ticket.id}]", "subject": ticket.subject, "priority": ticket.priority,
             "status": ticket.status.value, "assignee": ticket.assignee or "nobody", "requester": ticket.requester}
 
-
-def open_statuses() -> tuple[str, ...]:
-    return (TicketStatus.OPEN.value, TicketStatus.PENDING.value)

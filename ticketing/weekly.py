@@ -21,7 +21,7 @@ from .calendars import BusinessCalendar
 from .config import Config, ManagerConfig
 from .config.sections import WEEKDAYS
 from .domain import Ticket, TicketKind
-from .mails import Draft, _slug
+from .mails import Draft, slug
 from .outbox import Outbox
 from .playbooks import Playbook
 from .report import (ClockFacts, EngagementFacts, MeetingFacts, Summary, TicketFacts, WeekInput, iso_week_label,
@@ -108,7 +108,7 @@ class WeeklySummaries:
     # -- the mail ---------------------------------------------------------------------------------
 
     def message_token(self, manager: ManagerConfig, monday: date) -> str:
-        return f"weekly.{iso_week_label(monday)}.{_slug(manager.email)}"
+        return f"weekly.{iso_week_label(monday)}.{slug(manager.email)}"
 
     def queue(self, manager: ManagerConfig, monday: date, now: datetime) -> str | None:
         """Queue the summary of the week starting ``monday`` for ``manager``; None if queued before."""

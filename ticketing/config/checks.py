@@ -1,9 +1,10 @@
 """The rules an assembled configuration must satisfy, each broken rule a :class:`Problem`."""
 from __future__ import annotations
 
-import ipaddress
 import re
 import zoneinfo
+
+from mailer.hosts import is_loopback
 
 from .errors import Problem
 from .sections import PRIORITIES, WEEKDAYS, Config
@@ -49,11 +50,7 @@ def _sla(config: Config) -> list[Problem]:
     names: set[str] = set()
     for index, policy in enumerate(sla.policies):
         where = f"sla.policies[{index}]"
-        if not policy.name.strip():
-            problems.append(Problem(f"{where}.name", "a policy needs a name", 'write e.g. name = "enterprise"'))
-        elif policy.name in names:
-            problems.append(Problem(f"{where}.name", f"{policy.name!r} is declared twice", "keep one entry per policy"))
-        names.add(policy.name)
+        problems += _unique_name(where, policy.name, names, "a policy", "enterprise")
         seen: set[str] = set()
         for number, target in enumerate(policy.targets):
             at = f"{where}.targets[{number}]"
@@ -197,11 +194,7 @@ def _calendars(config: Config) -> list[Problem]:
     names: set[str] = set()
     for index, calendar in enumerate(config.calendars):
         where = f"calendars[{index}]"
-        if not calendar.name.strip():
-            problems.append(Problem(f"{where}.name", "a calendar needs a name", 'write e.g. name = "us-pacific"'))
-        elif calendar.name in names:
-            problems.append(Problem(f"{where}.name", f"{calendar.name!r} is declared twice", "keep one entry per calendar"))
-        names.add(calendar.name)
+        problems += _unique_name(where, calendar.name, names, "a calendar", "us-pacific")
         problems += _timezone(f"{where}.timezone", calendar.timezone)
         for day, spans in calendar.hours.items():
             if day not in WEEKDAYS:
@@ -257,6 +250,17 @@ def _person(where: str, email: str, name: str, timezone: str, seen: set[str]) ->
     return problems
 
 
+def _unique_name(where: str, name: str, seen: set[str], noun: str, example: str, fold: bool = False) -> list[Problem]:
+    """``name`` of ``noun`` (e.g. "a calendar") must be given and not repeat one in ``seen`` (which it joins)."""
+    key = name.lower() if fold else name
+    if not name.strip():
+        return [Problem(f"{where}.name", f"{noun} needs a name", f'write e.g. name = "{example}"')]
+    if key in seen:
+        return [Problem(f"{where}.name", f"{name!r} is declared twice", f"keep one entry per {noun.split()[-1]}")]
+    seen.add(key)
+    return []
+
+
 def _timezone(where: str, name: str) -> list[Problem]:
     try:
         zoneinfo.ZoneInfo(name)
@@ -272,11 +276,7 @@ def _accounts(config: Config) -> list[Problem]:
     domains: dict[str, str] = {}
     for index, account in enumerate(config.accounts):
         where = f"accounts[{index}]"
-        if not account.name.strip():
-            problems.append(Problem(f"{where}.name", "an account needs a name", 'write e.g. name = "Globex Corporation"'))
-        elif account.name.lower() in names:
-            problems.append(Problem(f"{where}.name", f"{account.name!r} is declared twice", "keep one entry per account"))
-        names.add(account.name.lower())
+        problems += _unique_name(where, account.name, names, "an account", "Globex Corporation", fold=True)
         for domain in account.domains:
             if not _DOMAIN.match(domain.lower()):
                 problems.append(Problem(f"{where}.domains", f"not a domain name: {domain!r}", 'write e.g. domains = ["globex.example"]'))
@@ -323,11 +323,3 @@ def _server(section: str, host, security, username, password_env) -> list[Proble
         problems.append(Problem(f"{section}.password_env", "a username needs a password", 'set password_env = "NAME_OF_ENV_VAR" and export the password in that variable'))
     return problems
 
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -59,6 +59,10 @@ class MeetingsMixin:
             m.Meeting.start.is_null(), m.Meeting.start, m.Meeting.id)
         return [self._meeting(row) for row in rows]
 
+    def get_meeting(self, meeting_id: int) -> Meeting | None:
+        row = m.Meeting.get_or_none(m.Meeting.id == meeting_id)
+        return self._meeting(row) if row else None
+
     def meeting_by_uid(self, uid: str) -> Meeting | None:
         row = m.Meeting.get_or_none(m.Meeting.uid == uid)
         return self._meeting(row) if row else None
