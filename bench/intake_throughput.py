@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from mailer.source import SourceMessage  # noqa: E402
-from ticketing.clock import utcnow  # noqa: E402
-from ticketing.intake import Intake  # noqa: E402
+from ticketing.app.clock import utcnow  # noqa: E402
+from ticketing.services.intake import Intake  # noqa: E402
 from ticketing.store import SqlStore  # noqa: E402
 
 BODY = (
@@ -91,17 +91,20 @@ def rss_mb() -> float:
 
 def run(source, db_url: str, batch_size: int, config_path: str | None = None) -> None:
     store = SqlStore.open(db_url)
-    desk = None
     if config_path:
         # The whole help desk of a configuration: its engineers, accounts, SLA policies, playbooks.
-        from ticketing.bootstrap import build_desk
+        from ticketing.app.bootstrap import build_desk
         from ticketing.config import load_config
 
         config = load_config(config_path)
         with store.transaction():
             store.sync_accounts(config.accounts, utcnow())
         desk = build_desk(config, store)
-    intake = Intake(store, utcnow, batch_size=batch_size, desk=desk)
+    else:
+        from ticketing.app.bootstrap import build_minimal_desk
+
+        desk = build_minimal_desk(store)
+    intake = Intake(store, utcnow, desk, batch_size=batch_size)
     before = rss_mb()
     start = time.perf_counter()
     summary = intake.poll(source, stop=threading.Event())
@@ -128,8 +131,9 @@ def main() -> None:
             print(f"in-memory mailbox, {db_url.split(':')[0]}")
             run(GeneratedSource(args.count), db_url, args.batch_size, args.config)
             return
-        from mailer.imap import ImapSource
         from support.dovecot import DovecotServer
+
+        from mailer.imap import ImapSource
 
         Path(tmp).chmod(0o755)  # Dovecot's processes must traverse it to reach the mail
         server = DovecotServer(Path(tmp) / "dovecot")

@@ -1,9 +1,10 @@
-"""whiteglove's help desk: domain, storage, intake, worker and command line.
+"""whiteglove's help desk, in four layers, each a folder (README's "Layout" tells the rules):
 
-Exceptions raised by this package::
+- :mod:`ticketing.core`: the pure core; values and ``now`` in, decisions out;
+- :mod:`ticketing.services`: the use cases, each one unit of work over the store;
+- :mod:`ticketing.store`: the only code that touches the database;
+- :mod:`ticketing.app`: the shell: wiring (``bootstrap``), the worker, the command line.
 
-    WhitegloveError
-    ├── ConfigError          the configuration cannot be used (ticketing.config)
-    └── StorageError         the database cannot be used
-        └── SchemaError          the schema is missing, older or newer than this code
+Beside them, :mod:`ticketing.config` reads the TOML, :mod:`ticketing.files` the package's templates
+and playbook files, and :mod:`ticketing.errors` holds the one exception tree.
 """

@@ -1,9 +1,9 @@
 """Building small, realistic test messages."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime, timezone
 
 
 def make_message(

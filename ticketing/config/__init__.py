@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import os
 
-from .checks import SECURITY_MODES, is_email, is_loopback, parse_duration, parse_spans, validate
-from .errors import ConfigError, Problem
-from .loader import config_from_dict, load_config
-from .sections import (
+from ticketing.config.checks import (
+    SECURITY_MODES,
+    is_email,
+    is_loopback,
+    parse_duration,
+    parse_spans,
+    validate,
+)
+from ticketing.config.loader import config_from_dict, load_config
+from ticketing.config.sections import (
     PRIORITIES,
     AccountConfig,
     CalendarConfig,
@@ -20,14 +26,15 @@ from .sections import (
     DatabaseConfig,
     EngineerConfig,
     MailboxConfig,
-    OnboardingConfig,
     ManagerConfig,
+    OnboardingConfig,
     OutgoingConfig,
     PrioritiesConfig,
     PriorityRule,
     SecurityConfig,
     SupportConfig,
 )
+from ticketing.errors import ConfigError, Problem
 
 __all__ = [
     "PRIORITIES", "SECURITY_MODES", "AccountConfig", "CalendarConfig", "Config", "ConfigError", "ContactConfig",

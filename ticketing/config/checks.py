@@ -4,10 +4,9 @@ from __future__ import annotations
 import re
 import zoneinfo
 
-from mailer.hosts import is_loopback
-
-from .errors import Problem
-from .sections import PRIORITIES, WEEKDAYS, Config
+from mailer import is_loopback
+from ticketing.config.sections import PRIORITIES, WEEKDAYS, Config
+from ticketing.errors import Problem
 
 SECURITY_MODES = ("tls", "starttls", "none")
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\\]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z0-9-]{2,63}$")

@@ -14,9 +14,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .checks import validate
-from .errors import ConfigError, Problem
-from .sections import Config
+from ticketing.config.checks import validate
+from ticketing.config.sections import Config
+from ticketing.errors import ConfigError, Problem
 
 
 def load_config(path: str | Path) -> Config:

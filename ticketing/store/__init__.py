@@ -6,13 +6,13 @@ that a failing message rolls back alone. The queries are grouped by subject in t
 """
 from __future__ import annotations
 
-from ..schema import ensure_schema, open_database
-from .accounts import AccountsMixin
-from .base import StoreBase
-from .meetings import MeetingsMixin
-from .messages import MessagesMixin
-from .outbox import OutboxMixin
-from .tickets import TicketsMixin
+from ticketing.store.accounts import AccountsMixin
+from ticketing.store.base import StoreBase
+from ticketing.store.meetings import MeetingsMixin
+from ticketing.store.messages import MessagesMixin
+from ticketing.store.outbox import OutboxMixin
+from ticketing.store.schema import ensure_schema, open_database, upgrade
+from ticketing.store.tickets import TicketsMixin
 
 __all__ = ["SqlStore"]
 
@@ -27,3 +27,10 @@ class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, MeetingsMixin, Outbox
         if create:
             ensure_schema(db)
         return cls(db)
+
+    def upgrade(self) -> tuple[int, int]:
+        """Create or migrate the schema to the version this code knows; return (version before, after).
+
+        Raises :class:`~ticketing.errors.SchemaError` when the database is newer than this code.
+        """
+        return upgrade(self.db)

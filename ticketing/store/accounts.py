@@ -7,9 +7,9 @@ from typing import Iterable, Sequence
 
 import peewee as pw
 
-from .. import models as m
-from ..config import AccountConfig
-from ..domain import Account, Contact, Engagement
+from ticketing.config import AccountConfig
+from ticketing.core.domain import Account, Contact, Engagement
+from ticketing.store import models as m
 
 
 class AccountsMixin:

@@ -6,8 +6,8 @@ from typing import Sequence
 
 import peewee as pw
 
-from .. import models as m
-from ..domain import Meeting, MeetingAttendee
+from ticketing.core.domain import Meeting, MeetingAttendee
+from ticketing.store import models as m
 
 
 class MeetingsMixin:

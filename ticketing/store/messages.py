@@ -6,10 +6,17 @@ from typing import Iterable, Sequence
 
 import peewee as pw
 
-from .. import models as m
-from ..domain import IntakeOutcome, MessageKind, QuarantinedMessage, StoredMessage
-from .base import CHUNK as _CHUNK
-from .rows import columns as _columns, message as _message, quarantined as _quarantined
+from ticketing.core.domain import (
+    IntakeOutcome,
+    MessageKind,
+    QuarantinedMessage,
+    StoredMessage,
+)
+from ticketing.store import models as m
+from ticketing.store.base import CHUNK as _CHUNK
+from ticketing.store.rows import columns as _columns
+from ticketing.store.rows import message as _message
+from ticketing.store.rows import quarantined as _quarantined
 
 
 class MessagesMixin:

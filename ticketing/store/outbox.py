@@ -12,8 +12,8 @@ from typing import Sequence
 
 import peewee as pw
 
-from .. import models as m
-from ..domain import OutgoingMail
+from ticketing.core.domain import OutgoingMail
+from ticketing.store import models as m
 
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 

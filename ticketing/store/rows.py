@@ -4,7 +4,15 @@ from __future__ import annotations
 import json
 from enum import Enum
 
-from ..domain import MessageKind, MessageStatus, QuarantinedMessage, StoredMessage, Ticket, TicketKind, TicketStatus
+from ticketing.core.domain import (
+    MessageKind,
+    MessageStatus,
+    QuarantinedMessage,
+    StoredMessage,
+    Ticket,
+    TicketKind,
+    TicketStatus,
+)
 
 
 def columns(fields: dict) -> dict:

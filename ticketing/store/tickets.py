@@ -7,10 +7,16 @@ from typing import Iterable, Sequence
 
 import peewee as pw
 
-from .. import models as m
-from ..domain import EventKind, Ticket, TicketEvent, TicketKind, TicketStatus
-from .base import CHUNK as _CHUNK
-from .rows import ticket as _ticket
+from ticketing.core.domain import (
+    EventKind,
+    Ticket,
+    TicketEvent,
+    TicketKind,
+    TicketStatus,
+)
+from ticketing.store import models as m
+from ticketing.store.base import CHUNK as _CHUNK
+from ticketing.store.rows import ticket as _ticket
 
 _OPEN = (TicketStatus.OPEN.value, TicketStatus.PENDING.value)
 

@@ -1,0 +1,240 @@
+"""The command line as an operator uses it, on a copy of the shipped example configuration."""
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+
+from ticketing.app.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def friday_morning():
+    """The worker reads the wall clock (meetings are planned from now): Friday 20 November 2026,
+    09:00 in Los Angeles, a day after the example mailbox's last message."""
+    with freeze_time("2026-11-20 17:00:00"):
+        yield
+
+
+@pytest.fixture
+def example(tmp_path):
+    """A copy of config.example.toml and the example mailbox in a temp folder."""
+    shutil.copy(ROOT / "config.example.toml", tmp_path / "config.toml")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    return tmp_path / "config.toml"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def tickets_json(capsys, config, *extra):
+    code, out, _ = run(capsys, "tickets", "--json", "--config", str(config), *extra)
+    assert code == 0
+    return json.loads(out)
+
+
+def test_run_once_on_the_example_mailbox_creates_tickets_and_a_second_run_creates_nothing(capsys, example):
+    code, out, _ = run(capsys, "run", "--once", "--config", str(example))
+    assert code == 0
+    assert "6 processed, 0 duplicates, 0 quarantined (3 new tickets)" in out
+
+    assert "outbox: 35 sent, 0 to retry, 0 failed" in out
+
+    tickets = tickets_json(capsys, example)
+    assert [(t["requester"], t["message_count"]) for t in tickets] == [
+        ("crm-notifications@northwind.example", 1),
+        ("jane.doe@acme.example", 1),
+        ("bob.martinez@globex.example", 2),  # the question and the customer's reply
+    ]
+    # The notice started Acme's engagement with the engineer it names; Jane is one of the
+    # notice's contacts, so her go-live intent goes to the same engineer; Globex is declared in
+    # the configuration with Tom as its engineer.
+    assert [(t["kind"], t["priority"], t["assignee"], t["account"], t["cutover_date"]) for t in tickets] == [
+        ("contract_closed", "P2", "priya.raman@northwind.example", "Acme Corporation", None),
+        ("golive_intent", "P1", "priya.raman@northwind.example", "Acme Corporation", "2027-01-14"),
+        ("support", "P3", "tom.becker@northwind.example", "Globex Corporation", None),
+    ]
+    # Out: a notification for each ticket and an update for Bob's follow-up, to the engineers;
+    # an acknowledgement to Jane and to Bob (none to the CRM); nothing to the auto-reply or the
+    # bounce. The notice's engagement (the enterprise playbook) sends the welcome email and one
+    # invitation per meeting per attendee; Jane's go-live date lets the pre-launch review and the
+    # debrief be planned too, and Priya hears that they were.
+    sent = sorted(p.name.split("@")[0] for p in (example.parent / "outbox").glob("*.eml"))
+    invites = [name for name in sent if name.startswith("wg.invite.")]
+    assert [name for name in sent if not name.startswith(("wg.invite.", "wg.sla."))] == [
+        "wg.ack.2", "wg.ack.3", "wg.notify.1.priya-raman-northwind-example", "wg.notify.2.priya-raman-northwind-example",
+        "wg.notify.3.tom-becker-northwind-example", "wg.planning.1.20261120T170000",
+        "wg.update.4.tom-becker-northwind-example", "wg.welcome.1",
+    ]
+    assert len(invites) == 21  # 5 meetings: 5 + 4 + 3 + 4 + 5 attendees (the organizer is support)
+    # Nobody answered for days: Jane's P1 (enterprise SLA, 2 h / 8 h round the clock) breached both
+    # targets and, unanswered, escalated three steps; Bob's P3 (standard SLA, 16 business hours)
+    # breached its first response on Thursday afternoon. The warnings before those breaches are not
+    # sent late; the hand-off ticket (internal) has no SLA.
+    assert [name for name in sent if name.startswith("wg.sla.")] == [
+        "wg.sla.2.first_response.breach", "wg.sla.2.first_response.escalation-1", "wg.sla.2.first_response.escalation-2",
+        "wg.sla.2.first_response.escalation-3", "wg.sla.2.resolution.breach", "wg.sla.3.first_response.breach",
+    ]
+    for t in tickets:
+        assert set(t) >= {"id", "kind", "status", "priority", "subject", "requester", "created_at", "message_count"}
+    assert tickets[2]["subject"] == "SSO login loop after enabling SAML"
+    assert tickets[2]["created_at"] == "2026-11-18T16:10:03+00:00"  # the Maildir delivery time
+
+    code, out, _ = run(capsys, "run", "--once", "--config", str(example))
+    assert code == 0 and "0 processed, 0 duplicates, 0 quarantined (0 new tickets)" in out
+    assert "outbox: 0 sent" in out and len(list((example.parent / "outbox").glob("*.eml"))) == 35
+    assert len(tickets_json(capsys, example)) == 3
+    # the example mailbox itself is never changed
+    assert sorted(p.name for p in (example.parent / "examples/inbox/new").iterdir()) == sorted(
+        p.name for p in (ROOT / "examples/inbox/new").iterdir()
+    )
+
+
+def test_ticket_shows_the_thread_with_attachments(capsys, example):
+    run(capsys, "run", "--once", "--config", str(example))
+    code, out, _ = run(capsys, "ticket", "3", "--config", str(example))
+    assert code == 0
+    assert "Ticket 3: SSO login loop after enabling SAML" in out
+    assert "Attachment: saml-response.xml (application/xml" in out
+    assert "only happens in Chrome and Edge" in out
+    code, out, _ = run(capsys, "ticket", "3", "--json", "--config", str(example))
+    data = json.loads(out)
+    assert [m["kind"] for m in data["thread"]] == ["new", "reply"]
+    assert data["thread"][0]["from_name"] == "Bob Martínez"
+
+
+def test_ingest_reports_processed_and_duplicates(capsys, example, tmp_path):
+    eml = tmp_path / "one.eml"
+    shutil.copy(next((ROOT / "examples/inbox/new").glob("1795018203*")), eml)
+    code, out, _ = run(capsys, "ingest", str(eml), str(example.parent / "examples/inbox"), "--config", str(example))
+    assert code == 0
+    assert out.strip() == "ingest: 6 processed, 1 duplicates, 0 quarantined (3 new tickets)"
+    code, out, _ = run(capsys, "ingest", str(eml), "--config", str(example))
+    assert out.strip() == "ingest: 0 processed, 1 duplicates, 0 quarantined (0 new tickets)"
+
+
+def test_quarantine_list_and_retry(capsys, example, tmp_path):
+    bad = tmp_path / "nobody.eml"
+    bad.write_bytes(b"Subject: no sender here\r\nMessage-ID: <nobody@x.example>\r\n\r\nhello\r\n")
+    code, out, _ = run(capsys, "ingest", str(bad), "--config", str(example))
+    assert "1 quarantined" in out
+    code, out, _ = run(capsys, "quarantine", "list", "--config", str(example))
+    assert "reason: no sender address" in out and "no sender here" in out
+    code, out, _ = run(capsys, "quarantine", "retry", "1", "--config", str(example))
+    assert code == 1 and "still cannot be handled" in out
+    code, out, err = run(capsys, "quarantine", "retry", "99", "--config", str(example))
+    assert code == 1 and "no quarantined message 99" in err
+
+
+def test_config_check_lists_each_problem_with_its_key_and_a_fix(capsys, tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text('[mailbox]\nbackend = "imap"\nhots = "x"\n[support]\naddress = "support@example.com"\n')
+    code, out, err = run(capsys, "config", "check", "--config", str(config))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert any("mailbox.hots: unknown key" in line and "fix:" in line for line in lines)
+    assert any("mailbox.host: required" in line for line in lines)
+
+
+def test_config_check_accepts_the_example(capsys):
+    code, out, _ = run(capsys, "config", "check", "--config", str(ROOT / "config.example.toml"))
+    assert code == 0 and "OK" in out
+
+
+def test_db_upgrade_creates_then_reports_up_to_date(capsys, example):
+    code, out, _ = run(capsys, "db", "upgrade", "--config", str(example))
+    assert code == 0 and "database created" in out
+    code, out, _ = run(capsys, "db", "upgrade", "--config", str(example))
+    assert "up to date" in out
+
+
+def test_user_errors_print_one_line_and_no_traceback(tmp_path, example):
+    """The installed console script, as an operator runs it."""
+    script = Path(sys.executable).parent / "whiteglove"
+    cases = [
+        (["run", "--once", "--config", str(tmp_path / "missing.toml")], "no configuration file"),
+        (["tickets", "--config", str(example), "--status", "open"], None),
+    ]
+    imap = tmp_path / "imap.toml"
+    imap.write_text(
+        '[database]\nurl = "sqlite:///wg.db"\n[mailbox]\nbackend = "imap"\nhost = "127.0.0.1"\nport = 1\nsecurity = "none"\n'
+        'username = "u"\npassword_env = "WG_TEST_UNSET_PASSWORD"\n[support]\naddress = "support@example.com"\n'
+    )
+    cases.append((["run", "--once", "--config", str(imap)], "WG_TEST_UNSET_PASSWORD is not set"))
+    for argv, expected in cases:
+        result = subprocess.run([str(script), *argv], capture_output=True, text=True, timeout=60)
+        assert "Traceback" not in result.stderr, result.stderr
+        if expected:
+            assert result.returncode != 0
+            assert expected in result.stderr
+            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        else:
+            assert result.returncode == 0
+
+
+def test_tickets_filter_by_engineer_kind_and_priority(capsys, example):
+    run(capsys, "run", "--once", "--config", str(example))
+    assert [t["id"] for t in tickets_json(capsys, example, "--engineer", "PRIYA.RAMAN@northwind.example")] == [1, 2]
+    assert [t["id"] for t in tickets_json(capsys, example, "--kind", "golive_intent")] == [2]
+    assert [t["id"] for t in tickets_json(capsys, example, "--priority", "P3")] == [3]
+    code, out, _ = run(capsys, "tickets", "--config", str(example))
+    assert "(cut-over 2027-01-14)" in out and "tom.becker@northwind.example" in out
+
+
+def test_ticket_explains_its_classification_assignment_and_events(capsys, example):
+    run(capsys, "run", "--once", "--config", str(example))
+    code, out, _ = run(capsys, "ticket", "2", "--config", str(example))
+    assert code == 0
+    assert "intent phrase 'plan to go live'" in out
+    assert "Assigned to priya.raman@northwind.example: the engineer of the account" in out
+    assert "tom.becker@northwind.example" in out  # every candidate is listed with its load
+    assert "created" in out and "assigned" in out and "acknowledgement" in out
+    data = json.loads(run(capsys, "ticket", "2", "--json", "--config", str(example))[1])
+    assert data["assignment"]["reason"] == "the engineer of the account"
+    assert [e["kind"] for e in data["events"]] == ["created", "assigned"]
+    assert {o["purpose"] for o in data["outgoing"]} == {"notification", "acknowledgement", "sla"}
+
+
+def test_outbox_lists_outgoing_mail_and_failed_mail(capsys, example):
+    run(capsys, "run", "--once", "--config", str(example))
+    code, out, _ = run(capsys, "outbox", "--json", "--config", str(example))
+    mails = json.loads(out)
+    assert len(mails) == 35 and {m["status"] for m in mails} == {"sent"}
+    assert run(capsys, "outbox", "--failed", "--config", str(example))[1].strip() == "no failed mail"
+    code, _, err = run(capsys, "outbox", "--retry", "1", "--config", str(example))
+    assert code == 1 and "not a failed one" in err
+
+
+def test_the_example_notice_invites_everyone_inside_business_hours_in_playbook_order(capsys, example):
+    from icalendar import Calendar
+
+    from mailer.message import parse_message
+    from ticketing.app.bootstrap import build_calendars
+    from ticketing.config import load_config
+    from ticketing.files.playbooks import load_playbooks
+
+    run(capsys, "run", "--once", "--config", str(example))
+    calendar = build_calendars(load_config(example))["us-pacific"]
+    order = [m.key for m in load_playbooks(ROOT / "playbooks")["enterprise-onboarding"].order()]
+    data = json.loads(run(capsys, "engagement", "1", "--json", "--config", str(example))[1])
+    by_uid = {m["uid"]: m["key"] for m in data["meetings"]}
+    starts = {}
+    for path in (example.parent / "outbox").glob("wg.invite.*.eml"):
+        [part] = {p.text: p for p in parse_message(path.read_bytes()).calendars}.values()
+        [event] = Calendar.from_ical(part.text).walk("VEVENT")
+        start, end = event["DTSTART"].dt, event["DTEND"].dt
+        assert part.method == "REQUEST" and calendar.is_open(start) and calendar.is_open(end - timedelta(minutes=1))
+        starts.setdefault(by_uid[str(event["UID"])], set()).add(start)
+    assert all(len(times) == 1 for times in starts.values())  # every attendee got the same time
+    assert sorted(starts, key=lambda key: min(starts[key])) == order
+    golive = date(2027, 1, 14)
+    assert min(starts["pre-launch"]).date() < golive < min(starts["debrief"]).date()

@@ -1,0 +1,102 @@
+"""The outbox: queued with its cause, sent once, retried with backoff, failures kept for the operator."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+from mailer.message import Address, parse_message
+from mailer.sending import DirectorySender, SmtpSender
+from ticketing.core.mails import Draft, Support
+from ticketing.files.templates import Renderer
+from ticketing.services.outbox import Outbox, OutboxSender, RetryPolicy
+
+NOW = datetime(2026, 11, 20, 17, 0, tzinfo=timezone.utc)
+SUPPORT = Support("support@northwind.example", "Northwind Support")
+BOB = Address("Bob Martínez", "bob@globex.example")
+RENDERER = Renderer()
+
+
+def draft(token="ack.1", to=(BOB,), **kw) -> Draft:
+    fields = dict(purpose="acknowledgement", token=token, to=to, subject="Re: SSO loop [WG-1]",
+                  body=("We have opened ticket [WG-1].\n", "<p>We have opened ticket [WG-1].</p>"),
+                  in_reply_to="q1@globex.example", references=("q1@globex.example",), auto_submitted="auto-replied")
+    fields.update(kw)
+    return Draft(**fields)
+
+
+def policy(**kw):
+    return RetryPolicy(rng=random.Random(7), **kw)
+
+
+def test_a_queued_message_is_written_once_with_stable_headers(store, tmp_path):
+    outbox = Outbox(store, SUPPORT)
+    with store.transaction():
+        message_id = outbox.queue(draft(), NOW)
+        assert outbox.queue(draft(), NOW) is None  # the same cause cannot queue it twice
+    assert message_id == "wg.ack.1@northwind.example"
+    sender = OutboxSender(store, DirectorySender(tmp_path / "out"), RENDERER, policy())
+    assert sender.send_due(NOW).sent == 1
+    assert sender.send_due(NOW + timedelta(hours=1)).sent == 0
+    [path] = list((tmp_path / "out").glob("*.eml"))
+    sent = parse_message(path.read_bytes())
+    assert sent.message_id == message_id
+    assert sent.in_reply_to == ("q1@globex.example",) and sent.references == ("q1@globex.example",)
+    assert sent.header("auto-submitted") == "auto-replied"
+    assert sent.to == (BOB,) and sent.from_ == Address("Northwind Support", "support@northwind.example")
+    [mail] = store.outbox()
+    assert (mail.status, mail.attempts, mail.sent_at) == ("sent", 1, NOW)
+
+
+def test_a_refusing_server_gets_the_message_later_exactly_once(store, smtp_server):
+    smtp_server.fail_next(2)
+    outbox = Outbox(store, SUPPORT)
+    with store.transaction():
+        outbox.queue(draft(), NOW)
+    sender = OutboxSender(store, SmtpSender(smtp_server.host, smtp_server.port, security="none", local_hostname="wg.test"), RENDERER,
+                          policy(first=timedelta(minutes=1)))
+    assert sender.send_due(NOW).retrying == 1
+    [mail] = store.outbox()
+    assert mail.status == "queued" and "451" in mail.last_error
+    assert timedelta(seconds=45) <= mail.next_attempt_at - NOW <= timedelta(seconds=75)  # first delay, jittered
+    assert sender.send_due(NOW + timedelta(seconds=30)).sent == 0  # not due yet
+    second = mail.next_attempt_at
+    assert sender.send_due(second).retrying == 1
+    [mail] = store.outbox()
+    assert timedelta(seconds=90) <= mail.next_attempt_at - second <= timedelta(seconds=150)  # doubled
+    assert sender.send_due(mail.next_attempt_at).sent == 1
+    assert sender.send_due(mail.next_attempt_at + timedelta(days=1)).sent == 0
+    assert len(smtp_server.received) == 1
+    assert parse_message(smtp_server.received[0].content).message_id == "wg.ack.1@northwind.example"
+    sender.sender.close()
+
+
+def test_a_permanent_refusal_or_the_last_attempt_marks_the_message_failed(store, smtp_server):
+    smtp_server.refuse_recipient("bob@globex.example")
+    outbox = Outbox(store, SUPPORT)
+    with store.transaction():
+        outbox.queue(draft(), NOW)
+        outbox.queue(draft(token="ack.2", to=(Address("", "carol@globex.example"),)), NOW)
+    smtp_server.fail_next(2)
+    sender = OutboxSender(store, SmtpSender(smtp_server.host, smtp_server.port, security="none", local_hostname="wg.test"), RENDERER,
+                          policy(max_attempts=2, first=timedelta(seconds=1)))
+    sender.send_due(NOW)
+    sender.send_due(NOW + timedelta(minutes=5))
+    failed = {m.recipients[0]: m for m in store.outbox(status="failed")}
+    assert set(failed) == {"bob@globex.example", "carol@globex.example"}
+    assert "550" in failed["bob@globex.example"].last_error
+    assert "gave up after 2 attempts" in failed["carol@globex.example"].last_error
+    assert smtp_server.received == []
+    assert store.requeue(failed["carol@globex.example"].id, NOW + timedelta(minutes=6))
+    assert sender.send_due(NOW + timedelta(minutes=6)).sent == 1  # the operator's retry goes through
+    sender.sender.close()
+
+
+def test_a_claim_left_by_a_crashed_worker_is_retried_after_the_lease(store, tmp_path):
+    outbox = Outbox(store, SUPPORT)
+    with store.transaction():
+        outbox.queue(draft(), NOW)
+    claimed = store.claim_due_mail(NOW, 10, timedelta(minutes=10))  # then the worker dies
+    assert len(claimed) == 1 and store.claim_due_mail(NOW, 10, timedelta(minutes=10)) == []
+    sender = OutboxSender(store, DirectorySender(tmp_path), RENDERER, policy(), lease=timedelta(minutes=10))
+    assert sender.send_due(NOW + timedelta(minutes=5)).sent == 0
+    assert sender.send_due(NOW + timedelta(minutes=11)).sent == 1

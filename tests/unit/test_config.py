@@ -1,0 +1,93 @@
+from pathlib import Path
+
+import pytest
+
+from ticketing.config import ConfigError, config_from_dict, load_config, secret
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def minimal(**sections):
+    data = {"mailbox": {"backend": "maildir", "path": str(ROOT / "examples/inbox")}, "support": {"address": "support@example.com"}}
+    for name, values in sections.items():
+        data.setdefault(name, {}).update(values)
+    return data
+
+
+def problem_keys(exc: ConfigError) -> list[str]:
+    return [p.key for p in exc.problems]
+
+
+def test_the_example_config_is_valid_and_resolves_paths_against_its_folder():
+    config = load_config(ROOT / "config.example.toml")
+    assert config.mailbox.backend == "maildir"
+    assert config.resolve(config.mailbox.path) == ROOT / "examples/inbox"
+    assert config.database_url() == f"sqlite:///{ROOT / 'whiteglove.db'}"
+    assert config.outgoing.backend == "directory"
+
+
+def test_an_unknown_key_is_an_error_that_names_the_key():
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(minimal(mailbox={"hots": "imap.example.com"}))
+    assert problem_keys(info.value) == ["mailbox.hots"]
+    assert "unknown key" in str(info.value) and "host" in info.value.problems[0].fix
+
+
+def test_an_unknown_section_is_an_error():
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(minimal(mailbx={}))
+    assert problem_keys(info.value) == ["mailbx"]
+
+
+def test_every_problem_is_reported_at_once():
+    data = minimal(mailbox={"backend": "imap", "poll_seconds": "often"}, support={"address": "nobody"})
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(data)
+    assert set(problem_keys(info.value)) == {"mailbox.poll_seconds", "mailbox.host", "support.address"}
+
+
+def test_the_ews_backend_is_refused_with_a_clear_message():
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(minimal(mailbox={"backend": "ews"}))
+    assert problem_keys(info.value) == ["mailbox.backend"]
+    assert "ews" in info.value.problems[0].message and "not available yet" in info.value.problems[0].message
+
+
+def test_a_password_sent_in_plain_text_to_a_remote_host_is_refused():
+    imap = {"backend": "imap", "host": "imap.example.com", "security": "none", "username": "u", "password_env": "PW"}
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(minimal(mailbox=imap))
+    assert problem_keys(info.value) == ["mailbox.security"]
+    loopback = dict(imap, host="127.0.0.1")
+    assert config_from_dict(minimal(mailbox=loopback)).mailbox.security == "none"
+
+
+def test_a_username_without_a_password_variable_is_an_error():
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(minimal(mailbox={"backend": "imap", "host": "imap.example.com", "username": "u"}))
+    assert problem_keys(info.value) == ["mailbox.password_env"]
+
+
+def test_tls_is_the_default_for_imap():
+    config = config_from_dict(minimal(mailbox={"backend": "imap", "host": "imap.example.com", "username": "u", "password_env": "PW"}))
+    assert config.mailbox.security == "tls"
+
+
+def test_secrets_come_from_the_named_environment_variable(monkeypatch):
+    monkeypatch.setenv("WG_TEST_SECRET", "s3cret")
+    assert secret("WG_TEST_SECRET", "mailbox.password_env") == "s3cret"
+    monkeypatch.delenv("WG_TEST_SECRET")
+    with pytest.raises(ConfigError) as info:
+        secret("WG_TEST_SECRET", "mailbox.password_env")
+    assert "WG_TEST_SECRET" in str(info.value) and "s3cret" not in str(info.value)
+
+
+def test_a_missing_file_and_bad_toml_are_config_errors(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "nope.toml")
+    assert "no configuration file" in str(info.value)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[mailbox\nbackend = 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(bad)
+    assert "not valid TOML" in str(info.value)

@@ -1,0 +1,143 @@
+"""Building the application's parts from a configuration: the only place that wires them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+from mailer import DirectorySender, MailboxSource, MaildirSource, MailSender, SmtpSender
+from ticketing.app.clock import utcnow
+from ticketing.app.worker import Job
+from ticketing.config import Config, SupportConfig, default_port, secret
+from ticketing.core.calendars import BusinessCalendar
+from ticketing.core.mails import Mails, Support
+from ticketing.core.playbooks import Playbook
+from ticketing.files.playbooks import default_playbooks_dir, load_playbooks
+from ticketing.files.templates import Renderer
+from ticketing.services.helpdesk import HelpDesk
+from ticketing.services.intake import Intake
+from ticketing.services.onboarding import Onboarding
+from ticketing.services.outbox import Outbox, OutboxSender, RetryPolicy
+from ticketing.services.sla_watch import SlaWatch, build_policies
+from ticketing.services.weekly import WeeklySummaries
+from ticketing.store import SqlStore
+
+
+@dataclass
+class App:
+    config: Config
+    store: SqlStore
+    intake: Intake
+    desk: HelpDesk
+    clock: Callable[[], datetime]
+
+    def outbox_sender(self, sender: MailSender) -> OutboxSender:
+        out = self.config.outgoing
+        policy = RetryPolicy(max_attempts=out.max_attempts, first=timedelta(seconds=out.retry_seconds))
+        return OutboxSender(self.store, sender, self.desk.mails.renderer, policy, on_refused=self.desk.recipients_refused)
+
+    def weekly(self) -> WeeklySummaries:
+        desk = self.desk
+        return WeeklySummaries(self.store, self.config, desk.sla, desk.outbox, desk.mails.renderer, desk.calendars,
+                               desk.onboarding.playbooks if desk.onboarding else {})
+
+    def jobs(self) -> list[Job]:
+        """The worker's periodic jobs: the SLA sweep every minute, the weekly summaries' check every five."""
+        jobs = []
+        if self.desk.sla is not None:
+            jobs.append(Job("SLA sweep", 60, self.desk.sla.sweep))
+            if self.config.managers:
+                jobs.append(Job("weekly summaries", 300, self.weekly().run))
+        return jobs
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def build_store(config: Config, create: bool = True) -> SqlStore:
+    return SqlStore.open(config.database_url(), create=create)
+
+
+def build_calendars(config: Config) -> dict[str, BusinessCalendar]:
+    """Every calendar of the configuration by name, and the default one."""
+    calendars = {c.name: BusinessCalendar.from_config(c) for c in config.calendars}
+    default = config.calendar(None)
+    calendars.setdefault(default.name, BusinessCalendar.from_config(default))
+    return calendars
+
+
+def playbooks_dir(config: Config) -> Path:
+    """The folder of ``[onboarding] playbooks``, else the shipped playbooks' folder."""
+    return config.resolve(config.onboarding.playbooks) if config.onboarding.playbooks else default_playbooks_dir()
+
+
+def build_playbooks(config: Config) -> dict[str, Playbook]:
+    """The playbooks the worker plans with. Raises PlaybookError."""
+    return load_playbooks(playbooks_dir(config))
+
+
+def build_desk(config: Config, store: SqlStore, renderer: Renderer | None = None) -> HelpDesk:
+    support = Support(config.support.address, config.support.name)
+    mails = Mails(renderer or Renderer(), support)
+    outbox = Outbox(store, support)
+    calendars = build_calendars(config)
+    playbooks = build_playbooks(config)
+    onboarding = Onboarding(store, config, mails, outbox, calendars, playbooks)
+    sla = SlaWatch(store, config, mails, outbox, calendars, build_policies(config),
+                   {name: p.sla_policy for name, p in playbooks.items() if p.sla_policy})
+    return HelpDesk(store, config, mails, outbox, calendars, onboarding, sla)
+
+
+def build_minimal_desk(store: SqlStore, address: str = "support@whiteglove.invalid") -> HelpDesk:
+    """A desk with no engineers, playbooks or SLA policies and the shipped templates (tests, benchmarks)."""
+    config = Config(support=SupportConfig(address=address))
+    support = Support(address, config.support.name)
+    return HelpDesk(store, config, Mails(Renderer(), support), Outbox(store, support), build_calendars(config))
+
+
+def build_app(config: Config, clock: Callable[[], datetime] = utcnow) -> App:
+    """Open the store (creating an empty database's schema), sync declared accounts, build the services."""
+    store = build_store(config)
+    with store.transaction():
+        store.sync_accounts(config.accounts, clock())
+    desk = build_desk(config, store)
+    intake = Intake(store, clock, desk, batch_size=config.mailbox.batch_size)
+    return App(config=config, store=store, intake=intake, desk=desk, clock=clock)
+
+
+def build_source(config: Config) -> MailboxSource:
+    """The mailbox named by ``[mailbox]``. Reads the password from its environment variable."""
+    mb = config.mailbox
+    if mb.backend == "maildir":
+        return MaildirSource(config.resolve(mb.path), name=f"maildir:{mb.path}")
+    if mb.backend == "imap":
+        from mailer import ImapSource
+
+        return ImapSource(
+            name=f"imap:{mb.username}@{mb.host}/{mb.folder}",
+            host=mb.host,
+            port=mb.port or default_port("imap", mb.security),
+            security=mb.security,
+            username=mb.username,
+            password=secret(mb.password_env, "mailbox.password_env"),
+            folder=mb.folder,
+            processed_folder=mb.processed_folder,
+            quarantine_folder=mb.quarantine_folder,
+            use_idle=mb.idle,
+            batch_size=mb.batch_size,
+        )
+    raise ValueError(f"no mailbox backend {mb.backend!r}")  # config validation prevents this
+
+
+def build_sender(config: Config) -> MailSender:
+    """The outgoing backend named by ``[outgoing]``. Reads the password from its environment variable."""
+    out = config.outgoing
+    if out.backend == "directory":
+        return DirectorySender(config.resolve(out.path))
+    if out.backend == "smtp":
+        return SmtpSender(
+            out.host, out.port or default_port("smtp", out.security), security=out.security,
+            username=out.username, password=secret(out.password_env, "outgoing.password_env"),
+        )
+    raise ValueError(f"no outgoing backend {out.backend!r}")  # config validation prevents this

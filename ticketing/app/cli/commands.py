@@ -1,0 +1,318 @@
+"""The command line's commands: each reads its arguments, does its job through the application's
+parts, and hands what it found to :mod:`ticketing.app.cli.views` to print. Each returns the exit code.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+from mailer import MailboxAuthError
+from ticketing.app.bootstrap import build_app, build_sender, build_source, build_store
+from ticketing.app.cli import views
+from ticketing.config import load_config
+
+log = logging.getLogger("whiteglove")
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+# -- commands -------------------------------------------------------------------------------------
+
+
+def cmd_run(args) -> int:
+    from ticketing.app.worker import Worker
+
+    config = load_config(args.config)
+    # First: a missing password must fail before the database is touched.
+    source = build_source(config)
+    sender = build_sender(config)
+    app = build_app(config)
+    worker = Worker(app.intake, source, poll_seconds=config.mailbox.poll_seconds,
+                    outbox=app.outbox_sender(sender), clock=app.clock, jobs=app.jobs())
+    try:
+        if args.once:
+            try:
+                summary, sent = worker.tick()
+            finally:
+                source.close()
+                sender.close()
+            print(f"intake: {summary}")
+            print(f"outbox: {sent}")
+            return 0
+        worker.install_signal_handlers()
+        log.info("watching %s (Ctrl-C to stop)", source.name)
+        try:
+            worker.run_forever()
+        except MailboxAuthError as exc:
+            print(f"whiteglove: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+        finally:
+            sender.close()
+        return 0
+    finally:
+        app.close()
+
+
+def cmd_ingest(args) -> int:
+    from tqdm import tqdm
+
+    from mailer import count_messages, iter_messages
+
+    config = load_config(args.config)
+    app = build_app(config)
+    try:
+        total = count_messages(args.paths)
+        with tqdm(total=total, unit="msg", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
+            summary = app.intake.ingest(iter_messages(args.paths), on_progress=bar.update)
+        print(f"ingest: {summary}")
+        return 0
+    finally:
+        app.close()
+
+
+def cmd_tickets(args) -> int:
+    store = build_store(load_config(args.config))
+    try:
+        tickets = store.list_tickets(status=args.status, assignee=args.engineer, kind=args.kind, priority=args.priority)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([t.as_json() for t in tickets], indent=2))
+        return 0
+    views.ticket_table(tickets)
+    return 0
+
+
+def cmd_ticket(args) -> int:
+    from ticketing.app.bootstrap import build_desk
+    from ticketing.app.clock import utcnow
+
+    config = load_config(args.config)
+    store = build_store(config)
+    try:
+        ticket = store.get_ticket(args.id)
+        if ticket is None:
+            print(f"whiteglove: no ticket {args.id}", file=sys.stderr)
+            return EXIT_FAILURE
+        thread = store.thread(args.id)
+        events = store.events(args.id)
+        outgoing = store.outbox(ticket_id=args.id)
+        desk = build_desk(config, store)
+        policy, clocks = desk.sla.clocks(ticket, utcnow()) if desk.sla else (None, ())
+        policy_name = policy.name if policy else ""
+        notices = store.sla_notices(args.id)
+    finally:
+        store.close()
+    if args.json:
+        data = ticket.as_json()
+        data.update(reasons=list(ticket.reasons), assignment=ticket.assignment, cutover_text=ticket.cutover_text,
+                    first_response_at=views.iso(ticket.first_response_at), resolved_at=views.iso(ticket.resolved_at))
+        data["thread"] = [m.as_json() for m in thread]
+        data["events"] = [e.as_json() for e in events]
+        data["clocks"] = [views.clock_json(c) for c in clocks]
+        data["sla_notices"] = notices
+        data["outgoing"] = [o.as_json() for o in outgoing]
+        print(json.dumps(data, indent=2))
+        return 0
+    views.ticket_detail(ticket, thread, events, outgoing, policy_name, clocks)
+    return 0
+
+
+def cmd_engagements(args) -> int:
+    store = build_store(load_config(args.config))
+    try:
+        engagements = store.engagements()
+        counts = {e.id: store.meetings(e.id) for e in engagements}
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([dict(e.as_json(), meetings=len(counts[e.id])) for e in engagements], indent=2))
+        return 0
+    views.engagement_table(engagements, counts)
+    return 0
+
+
+def cmd_engagement(args) -> int:
+    store = build_store(load_config(args.config))
+    try:
+        engagement = store.get_engagement(args.id)
+        if engagement is None:
+            print(f"whiteglove: no engagement {args.id}", file=sys.stderr)
+            return EXIT_FAILURE
+        meetings = store.meetings(args.id)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(dict(engagement.as_json(), meetings=[m.as_json() for m in meetings]), indent=2))
+        return 0
+    views.engagement_detail(engagement, meetings)
+    return 0
+
+
+def cmd_playbooks_check(args) -> int:
+    from ticketing.app.bootstrap import playbooks_dir
+    from ticketing.files.playbooks import check_playbooks
+    from ticketing.files.templates import default_templates_dir
+
+    folder = playbooks_dir(load_config(args.config))  # the folder the worker reads
+    problems = check_playbooks(folder, default_templates_dir())
+    for problem in problems:
+        print(f"whiteglove: playbook error: {problem}", file=sys.stderr)
+    if problems:
+        return EXIT_FAILURE
+    names = sorted(p.stem for p in folder.glob("*.toml"))
+    print(f"{folder}: {len(names)} playbooks OK ({', '.join(names)})")
+    return 0
+
+
+def cmd_playbooks_preview(args) -> int:
+    from datetime import datetime, time, timezone
+    from zoneinfo import ZoneInfo
+
+    from ticketing.app.bootstrap import build_calendars, build_playbooks
+    from ticketing.core.planner import PlanInput, plan
+
+    config = load_config(args.config)
+    playbooks = build_playbooks(config)
+    playbook = playbooks.get(args.name)
+    if playbook is None:
+        print(f"whiteglove: no playbook {args.name!r}; there are {', '.join(sorted(playbooks))}", file=sys.stderr)
+        return EXIT_USAGE
+    engineer = config.engineer(args.engineer) if args.engineer else (config.engineers[0] if config.engineers else None)
+    if args.engineer and engineer is None:
+        print(f"whiteglove: {args.engineer} is not one of the configured engineers", file=sys.stderr)
+        return EXIT_USAGE
+    calendars = build_calendars(config)
+    calendar = calendars[(engineer.calendar if engineer else None) or config.calendar(None).name]
+    customer_tz = ZoneInfo(args.timezone) if args.timezone else calendar.tz
+    now = datetime.combine(args.start, time(0), tzinfo=calendar.tz).astimezone(timezone.utc)
+    result = plan(PlanInput(playbook=playbook, start=args.start, golive=args.golive, calendar=calendar,
+                            customer_tz=customer_tz, now=now,
+                            away=frozenset(engineer.out_of_office) if engineer else frozenset()))
+    views.plan_table(playbook, result, args.start, args.golive, engineer, calendar, customer_tz)
+    return 0
+
+
+def cmd_outbox(args) -> int:
+    config = load_config(args.config)
+    store = build_store(config)
+    try:
+        if args.retry is not None:
+            from ticketing.app.clock import utcnow
+
+            with store.transaction():
+                done = store.requeue(args.retry, utcnow())
+            if not done:
+                print(f"whiteglove: outgoing message {args.retry} is not a failed one", file=sys.stderr)
+                return EXIT_FAILURE
+            print(f"outgoing message {args.retry} queued again")
+            return 0
+        mails = store.outbox(status="failed" if args.failed else None)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([m.as_json() for m in mails], indent=2))
+        return 0
+    views.outbox_table(mails, failed_only=args.failed)
+    return 0
+
+
+def cmd_quarantine_list(args) -> int:
+    store = build_store(load_config(args.config))
+    try:
+        entries = store.list_quarantine(include_released=args.all)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([e.as_json() for e in entries], indent=2))
+        return 0
+    views.quarantine_table(entries)
+    return 0
+
+
+def cmd_quarantine_retry(args) -> int:
+    config = load_config(args.config)
+    app = build_app(config)
+    try:
+        try:
+            outcome = app.intake.retry_quarantined(args.id)
+        except KeyError:
+            print(f"whiteglove: no quarantined message {args.id}", file=sys.stderr)
+            return EXIT_FAILURE
+        entry = app.store.quarantined(args.id)[0]
+    finally:
+        app.close()
+    if outcome.value == "quarantined":
+        print(f"quarantine {args.id}: still cannot be handled: {entry.reason}")
+        return EXIT_FAILURE
+    print(f"quarantine {args.id}: {outcome.value}")
+    return 0
+
+
+def cmd_report_weekly(args) -> int:
+    from zoneinfo import ZoneInfo
+
+    from ticketing.app.clock import utcnow
+    from ticketing.core.report import last_completed_week, parse_iso_week
+    from ticketing.core.report_mail import render_weekly
+
+    config = load_config(args.config)
+    if not config.managers:
+        print("whiteglove: no [[managers]] in the configuration", file=sys.stderr)
+        return EXIT_USAGE
+    manager = config.manager(args.manager) if args.manager else config.managers[0]
+    if manager is None:
+        print(f"whiteglove: {args.manager} is not one of the configured managers", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        monday = parse_iso_week(args.week) if args.week else None
+    except ValueError as exc:
+        print(f"whiteglove: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    app = build_app(config)
+    try:
+        now = utcnow()
+        monday = monday or last_completed_week(now, ZoneInfo(manager.timezone))
+        weekly = app.weekly()
+        summary = weekly.summary(manager, monday, now)
+        if args.json:
+            print(json.dumps(summary.as_json(), indent=2))
+        else:
+            text, html = render_weekly(summary, app.desk.mails.renderer)
+            if args.out:
+                args.out.write_text(html, encoding="utf-8")
+                print(f"{args.out}: the summary of {summary.label} for {manager.email}")
+            elif not args.send:
+                print(text, end="")
+        if args.send:
+            with app.store.transaction():
+                queued = weekly.queue(manager, monday, now)
+            print(f"weekly summary {summary.label} for {manager.email}: " + ("queued" if queued else "already queued before"))
+    finally:
+        app.close()
+    return 0
+
+
+def cmd_db_upgrade(args) -> int:
+    config = load_config(args.config)
+    store = build_store(config, create=False)
+    try:
+        before, after = store.upgrade()
+    finally:
+        store.close()
+    if before == after:
+        print(f"database schema is up to date (version {after})")
+    elif before == 0:
+        print(f"database created (schema version {after})")
+    else:
+        print(f"database schema upgraded from version {before} to {after}")
+    return 0
+
+
+def cmd_config_check(args) -> int:
+    config = load_config(args.config)  # raises ConfigError listing every problem
+    print(f"{args.config}: OK (mailbox {config.mailbox.backend}, outgoing {config.outgoing.backend}, database {config.database.url})")
+    return 0
+

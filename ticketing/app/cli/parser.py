@@ -1,0 +1,107 @@
+"""The command line's arguments: one sub-command per job, each naming the function that does it."""
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import date
+from pathlib import Path
+
+from ticketing.app.cli import commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        default=os.environ.get("WHITEGLOVE_CONFIG", "whiteglove.toml"),
+        help="the configuration file (default: $WHITEGLOVE_CONFIG or ./whiteglove.toml)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    parser = argparse.ArgumentParser(prog="whiteglove", description="An email-and-calendar driven help desk.", parents=[common])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", parents=[common], help="run the worker")
+    run.add_argument("--once", action="store_true", help="one pass of intake, then exit")
+    run.set_defaults(func=commands.cmd_run)
+
+    ingest = sub.add_parser("ingest", parents=[common], help="run .eml, .mbox files or Maildir folders through intake")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.set_defaults(func=commands.cmd_ingest)
+
+    tickets = sub.add_parser("tickets", parents=[common], help="list tickets")
+    tickets.add_argument("--status", default="open", choices=["open", "pending", "resolved", "all"])
+    tickets.add_argument("--engineer", metavar="EMAIL", help="only tickets assigned to this engineer")
+    tickets.add_argument("--kind", choices=["support", "golive_intent", "contract_closed"])
+    tickets.add_argument("--priority", choices=["P0", "P1", "P2", "P3"])
+    tickets.add_argument("--json", action="store_true", help="print JSON")
+    tickets.set_defaults(func=commands.cmd_tickets)
+
+    ticket = sub.add_parser("ticket", parents=[common], help="show one ticket with its thread")
+    ticket.add_argument("id", type=int)
+    ticket.add_argument("--json", action="store_true", help="print JSON")
+    ticket.set_defaults(func=commands.cmd_ticket)
+
+    quarantine = sub.add_parser("quarantine", parents=[common], help="messages that could not be handled")
+    qsub = quarantine.add_subparsers(dest="action", required=True, metavar="ACTION")
+    qlist = qsub.add_parser("list", parents=[common], help="list quarantined messages")
+    qlist.add_argument("--all", action="store_true", help="include those released by a retry")
+    qlist.add_argument("--json", action="store_true", help="print JSON")
+    qlist.set_defaults(func=commands.cmd_quarantine_list)
+    qretry = qsub.add_parser("retry", parents=[common], help="run a quarantined message through intake again")
+    qretry.add_argument("id", type=int)
+    qretry.set_defaults(func=commands.cmd_quarantine_retry)
+
+    outbox = sub.add_parser("outbox", parents=[common], help="outgoing mail")
+    outbox.add_argument("--failed", action="store_true", help="only mail that could not be sent")
+    outbox.add_argument("--json", action="store_true", help="print JSON")
+    outbox.add_argument("--retry", type=int, metavar="ID", help="queue a failed message again")
+    outbox.set_defaults(func=commands.cmd_outbox)
+
+    engagements = sub.add_parser("engagements", parents=[common], help="list onboarding engagements")
+    engagements.add_argument("--json", action="store_true", help="print JSON")
+    engagements.set_defaults(func=commands.cmd_engagements)
+    engagement = sub.add_parser("engagement", parents=[common], help="one engagement with its meetings and answers")
+    engagement.add_argument("id", type=int)
+    engagement.add_argument("--json", action="store_true", help="print JSON")
+    engagement.set_defaults(func=commands.cmd_engagement)
+
+    playbooks = sub.add_parser("playbooks", parents=[common], help="the onboarding playbooks")
+    psub = playbooks.add_subparsers(dest="action", required=True, metavar="ACTION")
+    pcheck = psub.add_parser("check", parents=[common], help="validate every playbook")
+    pcheck.set_defaults(func=commands.cmd_playbooks_check)
+    preview = psub.add_parser("preview", parents=[common], help="print the schedule a playbook would produce")
+    preview.add_argument("name")
+    preview.add_argument("--start", required=True, type=_date, metavar="DATE", help="the contract's close date")
+    preview.add_argument("--engineer", metavar="EMAIL", help="plan on this engineer's calendar (default: the first)")
+    preview.add_argument("--golive", type=_date, metavar="DATE", help="the cut-over date, to plan the go-live meetings")
+    preview.add_argument("--timezone", metavar="ZONE", help="the customer's time zone (default: the engineer's)")
+    preview.set_defaults(func=commands.cmd_playbooks_preview)
+
+    report = sub.add_parser("report", parents=[common], help="reports")
+    rsub = report.add_subparsers(dest="action", required=True, metavar="ACTION")
+    weekly = rsub.add_parser("weekly", parents=[common], help="the weekly SLA summary of a manager")
+    weekly.add_argument("--week", metavar="YYYY-Www", help="the week (default: the last completed one)")
+    weekly.add_argument("--manager", metavar="EMAIL", help="the manager (default: the first configured)")
+    weekly.add_argument("--out", type=Path, metavar="FILE.html", help="write the HTML to this file")
+    weekly.add_argument("--send", action="store_true", help="queue it in the outbox (once per manager and week)")
+    weekly.add_argument("--json", action="store_true", help="print the figures as JSON")
+    weekly.set_defaults(func=commands.cmd_report_weekly)
+
+    db = sub.add_parser("db", parents=[common], help="the database")
+    dsub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    dup = dsub.add_parser("upgrade", parents=[common], help="create or migrate the schema")
+    dup.set_defaults(func=commands.cmd_db_upgrade)
+
+    config = sub.add_parser("config", parents=[common], help="the configuration")
+    csub = config.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ccheck = csub.add_parser("check", parents=[common], help="validate a configuration file")
+    ccheck.set_defaults(func=commands.cmd_config_check)
+    return parser
+
+
+
+def _date(text: str):
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None

@@ -1,0 +1,148 @@
+"""What the command line prints: tables and detail views of what the commands found.
+
+Plain functions of plain values (the store's domain objects); nothing here reads the database.
+"""
+from __future__ import annotations
+
+from ticketing.core.planner import local_label
+from ticketing.core.sla import humanize
+
+
+def ticket_table(tickets) -> None:
+    if not tickets:
+        print("no tickets")
+        return
+    print(f"{'ID':>5}  {'KIND':<15} {'STATUS':<9} {'PRI':<3} {'MSGS':>4}  {'ASSIGNEE':<30} {'REQUESTER':<30} SUBJECT")
+    for t in tickets:
+        subject = t.subject[:60] + (f" (cut-over {t.cutover_date})" if t.cutover_date else "") + (" [review]" if t.review else "")
+        print(f"{t.id:>5}  {t.kind.value:<15} {t.status.value:<9} {t.priority:<3} {t.message_count:>4}  "
+              f"{(t.assignee or '-')[:30]:<30} {t.requester[:30]:<30} {subject}")
+
+
+def ticket_detail(ticket, thread, events, outgoing, policy_name: str, clocks) -> None:
+    print(f"Ticket {ticket.id}: {ticket.subject}")
+    print(f"  kind {ticket.kind.value}, status {ticket.status.value}, priority {ticket.priority}"
+          + (", FLAGGED FOR REVIEW" if ticket.review else ""))
+    print(f"  requester {ticket.requester_name} <{ticket.requester}>" if ticket.requester_name else f"  requester {ticket.requester}")
+    if ticket.account:
+        print(f"  account {ticket.account}")
+    if ticket.cutover_date:
+        print(f"  cut-over {ticket.cutover_date} (from \"{ticket.cutover_text}\")")
+    if ticket.refers_to:
+        print(f"  refers to ticket {ticket.refers_to}")
+    print(f"  created {ticket.created_at:%Y-%m-%d %H:%M} UTC, updated {ticket.updated_at:%Y-%m-%d %H:%M} UTC")
+    if clocks:
+        print()
+        print(f"SLA ({policy_name}):")
+        for clock in clocks:
+            target = f"target {humanize(clock.target.duration)} on {clock.target.clock}" if clock.target else "no target"
+            due = f", due {clock.due:%Y-%m-%d %H:%M} UTC" if clock.due and clock.status.value in ("running", "breached") else ""
+            print(f"  {clock.name.replace('_', ' ')}: {clock.status.value}, {humanize(clock.used)} used, {target}{due}")
+            for line in clock.explanation:
+                print(f"    - {line}")
+    print()
+    print("Why this kind and priority:")
+    for reason in ticket.reasons:
+        print(f"  - {reason}")
+    print()
+    assignment = ticket.assignment or {}
+    print(f"Assigned to {ticket.assignee or 'nobody'}: {assignment.get('reason', '')}")
+    for c in assignment.get("candidates", []):
+        state = "out of office" if c["out_of_office"] else ("working" if c["working_now"] else "off hours")
+        last = c["last_assigned_at"][:16].replace("T", " ") + " UTC" if c["last_assigned_at"] else "never"
+        print(f"  {c['email']:<36} {c['open_load']:>3} open  {state:<13} last assigned {last}")
+    for msg in thread:
+        print()
+        print(f"--- {msg.received_at:%Y-%m-%d %H:%M} UTC  {msg.kind.value if msg.kind else msg.status.value}  from {msg.from_name} <{msg.from_addr}>")
+        print(f"    Subject: {msg.subject}")
+        for att in msg.attachments:
+            print(f"    Attachment: {att['filename']} ({att['content_type']}, {att['size']} bytes)")
+        body = msg.body_text.strip()
+        print()
+        print("\n".join("    " + line for line in body.splitlines()[:200]))
+    print()
+    print("Events:")
+    for event in events:
+        detail = ", ".join(f"{k}={v}" for k, v in event.detail.items())
+        print(f"  {event.at:%Y-%m-%d %H:%M} UTC  {event.kind.value:<17} {event.actor}  {detail}".rstrip())
+    if outgoing:
+        print()
+        print("Mail sent about it:")
+        for o in outgoing:
+            print(f"  {o.created_at:%Y-%m-%d %H:%M} UTC  {o.purpose:<15} {o.status:<7} to {', '.join(o.recipients)}")
+
+
+def engagement_table(engagements, counts) -> None:
+    if not engagements:
+        print("no engagements")
+        return
+    print(f"{'ID':>4}  {'ACCOUNT':<28} {'PLAYBOOK':<22} {'ENGINEER':<32} {'GO-LIVE':<10}  MEETINGS")
+    for e in engagements:
+        planned = sum(1 for m in counts[e.id] if m.status == "planned")
+        print(f"{e.id:>4}  {e.account[:28]:<28} {(e.playbook or '-')[:22]:<22} {(e.engineer or '-')[:32]:<32} "
+              f"{str(e.golive_date or '-'):<10}  {planned} planned, {len(counts[e.id]) - planned} other")
+
+
+def engagement_detail(engagement, meetings) -> None:
+    print(f"Engagement {engagement.id}: {engagement.account}")
+    print(f"  playbook {engagement.playbook or '(none)'}, tier {engagement.tier or '-'}, engineer {engagement.engineer or '-'}")
+    print(f"  contract {engagement.contract_id or '-'}, closed {engagement.close_date or '-'}, "
+          f"go-live {engagement.golive_date or 'not known'}, hand-off ticket {engagement.ticket_id or '-'}")
+    for m in meetings:
+        print()
+        when = f"{m.start:%a %Y-%m-%d %H:%M}-{m.end:%H:%M} UTC" if m.start else "not planned"
+        print(f"  {m.title}  [{m.status}]  {when}")
+        if m.note:
+            print(f"    note: {m.note}")
+        for a in m.attendees:
+            remark = f"  {a.comment}" if a.comment else ""
+            print(f"    {a.partstat:<12} {a.name + ' ' if a.name else ''}<{a.email}> ({a.role}{'' if a.required else ', optional'}){remark}")
+
+
+def outbox_table(mails, failed_only: bool) -> None:
+    if not mails:
+        print("no failed mail" if failed_only else "no outgoing mail")
+        return
+    for mail in mails:
+        print(f"{mail.id:>5}  {mail.created_at:%Y-%m-%d %H:%M}  {mail.status:<7} {mail.purpose:<15} "
+              f"to {', '.join(mail.recipients)[:50]:<50} {mail.subject[:60]}")
+        if mail.status != "sent" and mail.last_error:
+            print(f"       {mail.attempts} attempt(s); last error: {mail.last_error[:200]}")
+
+
+def quarantine_table(entries) -> None:
+    if not entries:
+        print("no quarantined messages")
+        return
+    for e in entries:
+        state = f" (released {e.released_at:%Y-%m-%d %H:%M})" if e.released_at else ""
+        print(f"{e.id:>5}  {e.created_at:%Y-%m-%d %H:%M}  {e.mailbox} {e.source_key}  {e.size} bytes{state}")
+        print(f"       from {e.from_addr or '?'}: {e.subject[:70]}")
+        print(f"       reason: {e.reason}")
+
+
+def plan_table(playbook, result, start, golive, engineer, calendar, customer_tz) -> None:
+    print(f"{playbook.title} ({playbook.name}), starting {start}"
+          + (f", go-live {golive}" if golive else "")
+          + f"; engineer {engineer.email if engineer else '(none)'} on calendar {calendar.name}")
+    for placement in result.placed:
+        spec = playbook.meeting(placement.spec_key)
+        print(f"  {local_label(placement.start, placement.end, customer_tz):<40} {placement.key:<24} "
+              f"{int(spec.duration.total_seconds() // 60)} min" + (f"  ! {placement.warning}" if placement.warning else ""))
+    for missing in result.unplaced:
+        print(f"  {'not placed':<40} {missing.key:<24} {missing.reason}")
+
+
+def iso(value):
+    return value.isoformat() if value else None
+
+
+def clock_json(clock) -> dict:
+    minutes = lambda d: int(d.total_seconds() // 60) if d is not None else None  # noqa: E731
+    return {
+        "name": clock.name, "priority": clock.priority, "status": clock.status.value,
+        "target_minutes": minutes(clock.target.duration) if clock.target else None,
+        "clock": clock.target.clock if clock.target else None, "used_minutes": minutes(clock.used),
+        "started_at": iso(clock.started_at), "stopped_at": iso(clock.stopped_at), "due": iso(clock.due),
+        "breached_at": iso(clock.breached_at), "explanation": list(clock.explanation),
+    }

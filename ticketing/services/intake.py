@@ -1,0 +1,292 @@
+"""Intake: turning mailbox messages into stored messages and tickets (the service layer).
+
+One transaction per batch, a savepoint per message: a message that fails rolls back alone and is
+quarantined with its raw bytes and the reason, and the batch goes on. The mailbox is told a message
+was handled (flagged, moved) only after the batch has committed; a crash in between leaves the
+record marked unacknowledged, and the next pass acknowledges it without handling it again.
+Messages are deduplicated by Message-ID, or by a digest of the raw bytes when there is none.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Iterable, Sequence
+
+from mailer import MailboxSource, ParsedMessage, SourceMessage, Verdict, parse_message
+from ticketing.core.domain import IntakeOutcome, MessageKind, MessageStatus
+from ticketing.services.helpdesk import HelpDesk, Unhandleable
+from ticketing.store import SqlStore
+
+log = logging.getLogger(__name__)
+
+_MAX_ID = 500  # longer Message-IDs are keyed by their digest
+
+__all__ = ["Intake", "IntakeSummary", "Unhandleable", "dedupe_key"]
+
+
+@dataclass
+class IntakeSummary:
+    processed: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    tickets_created: int = 0
+
+    def count(self, outcome: IntakeOutcome) -> None:
+        if outcome is IntakeOutcome.PROCESSED:
+            self.processed += 1
+        elif outcome is IntakeOutcome.DUPLICATE:
+            self.duplicates += 1
+        else:
+            self.quarantined += 1
+
+    def __add__(self, other: "IntakeSummary") -> "IntakeSummary":
+        return IntakeSummary(*(a + b for a, b in zip(vars(self).values(), vars(other).values())))
+
+    def __str__(self) -> str:
+        return (
+            f"{self.processed} processed, {self.duplicates} duplicates, {self.quarantined} quarantined"
+            f" ({self.tickets_created} new tickets)"
+        )
+
+
+def dedupe_key(parsed: ParsedMessage | None, raw: bytes) -> str:
+    """The key two copies of one message share: its Message-ID, else a digest of its bytes."""
+    mid = parsed.message_id.strip() if parsed and parsed.message_id else ""
+    if mid:
+        if len(mid) <= _MAX_ID:
+            return "mid:" + mid
+        return "mid-sha256:" + hashlib.sha256(mid.encode("utf-8", "replace")).hexdigest()
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+class Intake:
+    """Reads sources into the store."""
+
+    def __init__(self, store: SqlStore, clock: Callable[[], datetime], desk: HelpDesk, batch_size: int = 200):
+        self.store = store
+        self.clock = clock
+        self.batch_size = batch_size
+        #: What a message causes.
+        self.desk = desk
+
+    # -- mailboxes ------------------------------------------------------------------------------
+
+    def poll(self, source: MailboxSource, stop: threading.Event | None = None) -> IntakeSummary:
+        """Handle every new message in ``source`` once; stop between batches when ``stop`` is set."""
+        self.acknowledge_pending(source)
+        summary = IntakeSummary()
+        keys = source.list_new(self.store.cursor(source.name))
+        recorded = self.store.recorded_keys(source.name, keys)
+        fresh = [k for k in keys if k not in recorded]
+        for start in range(0, len(fresh), self.batch_size):
+            if stop is not None and stop.is_set():
+                break
+            batch = source.fetch(fresh[start : start + self.batch_size])
+            if not batch:
+                continue
+            summary += self._take_batch(source, batch)
+        return summary
+
+    def _take_batch(self, source: MailboxSource, batch: list[SourceMessage]) -> IntakeSummary:
+        now = self.clock()
+        with self.store.transaction():
+            self.store.lock_mailbox(source.name, now)
+            # another worker may have taken some of them since we listed
+            done = self.store.recorded_keys(source.name, [m.key for m in batch])
+            todo = [m for m in batch if m.key not in done]
+            summary, outcomes = self.handle(todo, source.name, now)
+            self.store.record_intake(source.name, [(m.key, o) for m, o in zip(todo, outcomes)], now)
+            self.store.set_cursor(source.name, source.cursor_after(batch[-1].key), now)
+        self._acknowledge(source, [m.key for m in todo])
+        return summary
+
+    def acknowledge_pending(self, source: MailboxSource) -> None:
+        """Tell the mailbox about messages committed before a crash but never acknowledged."""
+        processed, quarantined = self.store.unacknowledged(source.name)
+        if processed or quarantined:
+            log.info("acknowledging %d messages handled before a restart", len(processed) + len(quarantined))
+            self._acknowledge(source, processed + quarantined)
+
+    def _acknowledge(self, source: MailboxSource, keys: Sequence[str]) -> None:
+        """Flag and file those of ``keys`` that are still unacknowledged, holding the mailbox lock.
+
+        Two workers must never file one message at the same time: a MOVE is a copy and an expunge,
+        and two sessions moving one message at once can both copy it (Dovecot does). That would
+        happen when one worker finishes its batch while another, starting a pass, takes the same
+        committed keys for a crashed worker's. Under the lock, the second finds them acknowledged.
+        The outcome of each key (processed or quarantined) is the one recorded with it.
+        """
+        if not keys:
+            return
+        wanted = set(keys)
+        with self.store.transaction():
+            self.store.lock_mailbox(source.name, self.clock())
+            processed, quarantined = self.store.unacknowledged(source.name)
+            processed = [key for key in processed if key in wanted]
+            quarantined = [key for key in quarantined if key in wanted]
+            if processed or quarantined:
+                source.acknowledge(processed, quarantined)
+                self.store.mark_acknowledged(source.name, processed + quarantined)
+
+    # -- messages -------------------------------------------------------------------------------
+
+    def handle(self, messages: Sequence[SourceMessage], mailbox: str, now: datetime) -> tuple[IntakeSummary, list[IntakeOutcome]]:
+        """Handle ``messages`` inside the caller's transaction; return the summary and each outcome.
+
+        Parses the batch first so that one query finds the messages already stored.
+        """
+        parsed = [_parse(msg, mailbox) for msg in messages]
+        keys = [dedupe_key(p, msg.raw) for p, msg in zip(parsed, messages)]
+        seen = self.store.existing_dedupe_keys(keys)
+        summary = IntakeSummary()
+        outcomes = []
+        for msg, p, key in zip(messages, parsed, keys):
+            if key in seen:
+                outcome, created = IntakeOutcome.DUPLICATE, 0
+            else:
+                outcome, created = self._handle_parsed(msg, p, key, mailbox, now)
+                seen.add(key)
+            summary.count(outcome)
+            summary.tickets_created += created
+            outcomes.append(outcome)
+        return summary, outcomes
+
+    def ingest(self, messages: Iterable[SourceMessage], mailbox: str = "ingest", on_progress: Callable[[int], None] | None = None) -> IntakeSummary:
+        """Handle messages that come from files, a batch per transaction (for backfills)."""
+        summary = IntakeSummary()
+        batch: list[SourceMessage] = []
+        for msg in messages:
+            batch.append(msg)
+            if len(batch) >= self.batch_size:
+                summary += self._ingest_batch(batch, mailbox, on_progress)
+                batch = []
+        if batch:
+            summary += self._ingest_batch(batch, mailbox, on_progress)
+        return summary
+
+    def _ingest_batch(self, batch, mailbox, on_progress) -> IntakeSummary:
+        with self.store.transaction():
+            summary, _ = self.handle(batch, mailbox, self.clock())
+        if on_progress:
+            on_progress(len(batch))
+        return summary
+
+    def retry_quarantined(self, quarantine_id: int) -> IntakeOutcome:
+        """Run a quarantined message through intake again; raises KeyError when there is no such entry."""
+        found = self.store.quarantined(quarantine_id)
+        if found is None:
+            raise KeyError(quarantine_id)
+        entry, raw, received_at = found
+        now = self.clock()
+        with self.store.transaction():
+            msg = SourceMessage(key=entry.source_key, raw=raw, received_at=received_at)
+            outcome, _ = self._handle_one(msg, entry.mailbox, now, existing=entry.message_pk, quarantine_id=quarantine_id)
+            if outcome is not IntakeOutcome.QUARANTINED:
+                self.store.release_quarantine(quarantine_id, now)
+        return outcome
+
+    def _handle_one(self, msg: SourceMessage, mailbox: str, now: datetime, existing: int | None = None, quarantine_id: int | None = None) -> tuple[IntakeOutcome, int]:
+        parsed = _parse(msg, mailbox)
+        key = dedupe_key(parsed, msg.raw)
+        if self.store.has_message(key, excluding=existing):
+            return IntakeOutcome.DUPLICATE, 0
+        return self._handle_parsed(msg, parsed, key, mailbox, now, existing, quarantine_id)
+
+    def _handle_parsed(self, msg: SourceMessage, parsed: ParsedMessage | None, key: str, mailbox: str, now: datetime, existing: int | None = None, quarantine_id: int | None = None) -> tuple[IntakeOutcome, int]:
+        received_at = _arrival(msg, parsed, now)
+        try:
+            with self.store.savepoint():
+                if parsed is None:
+                    raise Unhandleable("the parser failed on this message")
+                created = self._apply(parsed, msg, mailbox, key, received_at, now, existing)
+            return IntakeOutcome.PROCESSED, created
+        except Unhandleable as exc:
+            reason, detail = str(exc), ""
+        except Exception as exc:  # one bad message must not stop the batch: keep it and say why
+            log.exception("cannot handle %s %s", mailbox, msg.key)
+            reason, detail = f"internal error: {type(exc).__name__}", str(exc)[:2000]
+        log.warning("quarantined %s %s: %s", mailbox, msg.key, reason)
+        fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
+        fields.update(status=MessageStatus.QUARANTINED, kind=None, ticket=None)
+        if existing is not None:
+            self.store.update_message(existing, **fields)
+            self.store.update_quarantine(quarantine_id, reason, detail)
+        else:
+            pk = self.store.add_message(**fields)
+            self.store.quarantine(pk, reason, detail, now)
+        return IntakeOutcome.QUARANTINED, 0
+
+    def _apply(self, parsed: ParsedMessage, msg: SourceMessage, mailbox: str, key: str, received_at: datetime, now: datetime, existing: int | None) -> int:
+        """Store one message and what it causes; return how many tickets it created."""
+        if not msg.raw.strip():
+            raise Unhandleable("empty message")
+
+        def save(kind: MessageKind, ticket_id: int | None, reasons: tuple, verdict: Verdict) -> int:
+            fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
+            fields.update(
+                status=MessageStatus.PROCESSED,
+                kind=kind,
+                ticket=ticket_id,
+                origin_reason="; ".join(reasons)[:2000],
+                failed_recipients=" ".join(verdict.failed_recipients)[:4000],
+            )
+            if existing is not None:
+                self.store.update_message(existing, **fields)
+                return existing
+            return self.store.add_message(**fields)
+
+        return self.desk.receive(parsed, msg.raw, received_at, now, save).tickets_created
+
+
+def _parse(msg: SourceMessage, mailbox: str) -> ParsedMessage | None:
+    try:
+        return parse_message(msg.raw)
+    except Exception:  # parse_message promises not to raise; keep the mail if it does
+        log.exception("the parser failed on %s %s", mailbox, msg.key)
+        return None
+
+
+def _arrival(msg: SourceMessage, parsed: ParsedMessage | None, now: datetime) -> datetime:
+    """When the message arrived: the mailbox's word, else its Date header unless in the future, else now."""
+    if msg.received_at is not None:
+        return msg.received_at
+    if parsed is not None and parsed.date is not None and parsed.date <= now + timedelta(minutes=5):
+        return parsed.date
+    return now
+
+
+def _message_fields(parsed: ParsedMessage | None, msg: SourceMessage, mailbox: str, key: str, received_at: datetime, now: datetime) -> dict:
+    fields = dict(
+        dedupe_key=key,
+        mailbox=mailbox[:200],
+        source_key=msg.key[:500],
+        received_at=received_at,
+        size=len(msg.raw),
+        raw=msg.raw,
+        created_at=now,
+    )
+    if parsed is None:
+        return fields
+    fields.update(
+        message_id=parsed.message_id if parsed.message_id and len(parsed.message_id) <= _MAX_ID else None,
+        date_header=parsed.date,
+        from_addr=parsed.from_.email[:320] if parsed.from_ else "",
+        from_name=parsed.from_.name[:200] if parsed.from_ else "",
+        to_addrs=" ".join(a.email for a in parsed.to)[:4000],
+        cc_addrs=" ".join(a.email for a in parsed.cc)[:4000],
+        subject=_text(parsed.subject[:2000]),
+        in_reply_to=" ".join(parsed.in_reply_to)[:4000],
+        references=" ".join(parsed.references)[:8000],
+        body_text=_text(parsed.text),
+        body_html=_text(parsed.html) if parsed.html is not None else None,
+        attachments=[{"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in parsed.attachments],
+    )
+    return fields
+
+
+def _text(value: str) -> str:
+    """Text a database column can hold: PostgreSQL refuses NUL characters."""
+    return value.replace("\x00", "\ufffd")

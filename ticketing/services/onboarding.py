@@ -1,0 +1,386 @@
+"""Onboarding engagements: their playbook, their meetings, the invitations and the answers.
+
+:class:`Onboarding` runs inside the help desk's unit of work. When a contract-closed notice starts
+an engagement it picks the playbook for the engagement's tier, asks the pure planner
+(:mod:`ticketing.core.planner`) to place its meetings, stores them, and queues the welcome email and one
+invitation per meeting per attendee. A go-live date, new or changed, re-plans: only what must
+move moves, and attendees get an update (same UID, higher SEQUENCE) or a cancellation. Answers to
+invitations (iMIP REPLY and COUNTER) update the attendee's status; a decline by a customer or a
+proposed new time is passed to the engineer.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from mailer import Address, Attendee, CalendarAnswer, Invitation, cancel, request
+from ticketing.config import Config, parse_spans
+from ticketing.core.calendars import BusinessCalendar, zone
+from ticketing.core.domain import (
+    Account,
+    Engagement,
+    EventKind,
+    Meeting,
+    MeetingAttendee,
+)
+from ticketing.core.mails import Draft, Mails, Support, slug
+from ticketing.core.planner import Plan, PlanInput, local_label, occurrence_keys, plan
+from ticketing.core.playbooks import MeetingSpec, Playbook, playbook_for_tier, role_key
+from ticketing.services.outbox import Outbox
+from ticketing.store import SqlStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Replanned:
+    """What a (re)planning changed, in words for the engineer."""
+
+    changes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()
+
+
+class Onboarding:
+    def __init__(self, store: SqlStore, config: Config, mails: Mails, outbox: Outbox,
+                 calendars: dict[str, BusinessCalendar], playbooks: dict[str, Playbook]):
+        self.store = store
+        self.config = config
+        self.mails = mails
+        self.outbox = outbox
+        self.calendars = calendars
+        self.playbooks = playbooks
+        self.support = Support(config.support.address, config.support.name)
+        low, high = (parse_spans(config.onboarding.customer_hours) or [(8 * 60, 18 * 60)])[0]
+        self.customer_day = (low, high)
+
+    # -- starting ---------------------------------------------------------------------------------
+
+    def start(self, engagement_id: int, now: datetime) -> Replanned:
+        """Choose the playbook, plan the meetings, queue the welcome email and the invitations."""
+        engagement = self.store.get_engagement(engagement_id)
+        playbook = playbook_for_tier(self.playbooks, engagement.tier)
+        if playbook is None:
+            note = f"no playbook serves the tier {engagement.tier or '(none)'}: no meetings planned"
+            self._tell_engineer(engagement, None, Replanned(warnings=(note,)), now, headline="No playbook for this engagement")
+            return Replanned(warnings=(note,))
+        self.store.set_playbook(engagement_id, playbook.name)
+        engagement = self.store.get_engagement(engagement_id)
+        result = self._replan(engagement, playbook, now)
+        self._welcome(engagement, playbook, now)
+        if result.warnings or result.unplaced:
+            self._tell_engineer(engagement, playbook, result, now, headline=f"Onboarding of {engagement.account} planned")
+        return result
+
+    def golive_changed(self, engagement_id: int, now: datetime) -> Replanned:
+        """Re-plan after a new go-live date; tell attendees what moved and the engineer what changed."""
+        engagement = self.store.get_engagement(engagement_id)
+        playbook = self.playbooks.get(engagement.playbook or "")
+        if playbook is None:
+            return Replanned()
+        result = self._replan(engagement, playbook, now)
+        if result.changes or result.warnings or result.unplaced:
+            self._tell_engineer(engagement, playbook, result, now,
+                                headline=f"Go-live {engagement.golive_date}: meetings of {engagement.account} re-planned")
+        return result
+
+    def ask_for_golive(self, engagement_id: int, now: datetime) -> None:
+        """A go-live intent without a date: ask the engineer to confirm one with the customer."""
+        engagement = self.store.get_engagement(engagement_id)
+        playbook = self.playbooks.get(engagement.playbook or "")
+        self._tell_engineer(engagement, playbook, Replanned(), now, headline=f"Go-live date of {engagement.account} needed",
+                            ask_golive=True, token=f"golive-date.{engagement.id}.{now:%Y%m%d}")
+
+    # -- planning ---------------------------------------------------------------------------------
+
+    def _replan(self, engagement: Engagement, playbook: Playbook, now: datetime) -> Replanned:
+        engineer = self.config.engineer(engagement.engineer or "")
+        calendar = self.calendars[(engineer.calendar if engineer else None) or self.config.calendar(None).name]
+        account = self.store.get_account(engagement.account_id)
+        customer_tz = zone(account.timezone if account else None) or calendar.tz
+        existing = {m.key: m for m in self.store.meetings(engagement.id)}
+        previous = {k: (m.start, m.end) for k, m in existing.items() if m.status == "planned" and m.start}
+        # The engagement starts at the contract's close, or when we heard of it if that was later;
+        # fixed, so that re-planning months later measures windows from the same day.
+        began = engagement.created_at.astimezone(calendar.tz).date()
+        start = max(engagement.close_date or began, began)
+        given = PlanInput(
+            playbook=playbook, start=start, golive=engagement.golive_date, calendar=calendar, customer_tz=customer_tz,
+            now=now, notice=timedelta(hours=self.config.onboarding.notice_hours), busy=tuple(self.store.busy(engagement.engineer, excluding_engagement=engagement.id))
+            if engagement.engineer else (),
+            away=frozenset(engineer.out_of_office) if engineer else frozenset(), previous=previous,
+            buffer=timedelta(minutes=self.config.onboarding.buffer_minutes), customer_day=self.customer_day,
+        )
+        result = plan(given)
+        return self._store_plan(engagement, playbook, account, result, existing, customer_tz, now)
+
+    def _store_plan(self, engagement: Engagement, playbook: Playbook, account: Account | None, result: Plan,
+                    existing: dict[str, Meeting], customer_tz: ZoneInfo, now: datetime) -> Replanned:
+        changes: list[str] = []
+        warnings: list[str] = []
+        unplaced: list[str] = []
+        context = self._text_context(engagement, account)
+        for spec in playbook.order():
+            for number, key in enumerate(occurrence_keys(spec), start=1):
+                placement = result.get(key)
+                old = existing.get(key)
+                title = self._text(spec.title, context) + (f" ({number})" if spec.repeat_count > 1 else "")
+                description = self._text(spec.description, context)
+                attendees = self._attendees(spec, engagement, account)
+                uid = old.uid if old else f"{uuid.uuid4().hex}.{engagement.id}@{self.outbox.domain}"
+                if placement is not None:
+                    moved = old is not None and old.status == "planned" and (old.start, old.end) != (placement.start, placement.end)
+                    sent_before = old is not None and old.status in ("planned", "cancelled") and old.start is not None
+                    if old is not None and not moved and old.status == "planned":
+                        continue  # nothing changed: nothing to send
+                    sequence = (old.sequence + 1) if sent_before else 0
+                    note = placement.warning
+                    meeting_id = self.store.save_meeting(
+                        engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
+                        start=placement.start, end=placement.end, status="planned", note=note, attendees=attendees,
+                        now=now, sequence=sequence, reset_answers=moved)
+                    self._invite(self.store.get_meeting(meeting_id), engagement, now, updated=moved)
+                    if moved:
+                        changes.append(f"{title}: moved to {local_label(placement.start, placement.end, customer_tz)}")
+                    elif old is not None:
+                        changes.append(f"{title}: planned for {local_label(placement.start, placement.end, customer_tz)}")
+                    if note:
+                        warnings.append(f"{title}: {note}")
+                    continue
+                reason = next((u.reason for u in result.unplaced if u.key == key), "not planned")
+                if old is not None and old.status == "planned":
+                    sequence = old.sequence + 1
+                    meeting_id = self.store.save_meeting(
+                        engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
+                        start=old.start, end=old.end, status="cancelled", note=reason, attendees=attendees, now=now,
+                        sequence=sequence)
+                    self._invite(self.store.get_meeting(meeting_id), engagement, now, cancelled=True, reason=reason)
+                    changes.append(f"{title}: cancelled ({reason})")
+                elif old is None or old.note != reason or old.status != "unplaced":
+                    self.store.save_meeting(
+                        engagement_id=engagement.id, key=key, title=title, description=description, uid=uid, start=None,
+                        end=None, status="unplaced", note=reason, attendees=attendees, now=now,
+                        sequence=old.sequence if old else 0)
+                if reason != "waiting for the go-live date" and (old is None or old.note != reason):
+                    unplaced.append(f"{title}: {reason}")
+        return Replanned(tuple(changes), tuple(warnings), tuple(unplaced))
+
+    # -- people -----------------------------------------------------------------------------------
+
+    def _attendees(self, spec: MeetingSpec, engagement: Engagement, account: Account | None) -> list[MeetingAttendee]:
+        found: dict[str, MeetingAttendee] = {}
+        for roles, required in ((spec.attendees, True), (spec.optional, False)):
+            for role in roles:
+                for address in self._resolve(role, engagement, account):
+                    found.setdefault(address.email.lower(), MeetingAttendee(address.email.lower(), address.name, role, required))
+        return list(found.values())
+
+    def _resolve(self, role: str, engagement: Engagement, account: Account | None) -> list[Address]:
+        """The people a playbook role names in this engagement (none when nobody fills it)."""
+        engineer = self.config.engineer(engagement.engineer or "")
+        if role == "engineer":
+            return [Address(engineer.name, engineer.email)] if engineer else []
+        if role == "manager":
+            manager = self.config.manager(engineer.manager) if engineer and engineer.manager else None
+            return [Address(manager.name, manager.email)] if manager else []
+        if role == "project_manager":
+            email = engineer.project_manager if engineer else None
+            return [Address(self._name_of(email), email)] if email else []
+        if role == "sales_rep":
+            return [Address(self._name_of(engagement.sales_rep), engagement.sales_rep)] if engagement.sales_rep else []
+        contacts = [c for c in (account.contacts if account else ()) if c.failing_since is None]
+        if role == "customer:all":
+            return [Address(c.name, c.email) for c in contacts]
+        wanted = role.partition(":")[2]
+        return [Address(c.name, c.email) for c in contacts if role_key(c.role) == wanted]
+
+    # -- mail -------------------------------------------------------------------------------------
+
+    def _organizer(self, engagement: Engagement) -> Attendee:
+        engineer = self.config.engineer(engagement.engineer or "")
+        if self.config.onboarding.organizer == "engineer" and engineer:
+            return Attendee(engineer.email, engineer.name, "CHAIR")
+        return Attendee(self.support.address, self.support.name, "CHAIR")
+
+    def _invite(self, meeting: Meeting, engagement: Engagement, now: datetime, *, updated: bool = False,
+                cancelled: bool = False, reason: str = "") -> None:
+        """One message per attendee: REQUEST (new or moved) or CANCEL, all attendees listed in each."""
+        organizer = self._organizer(engagement)
+        attendees = tuple(
+            Attendee(a.email, a.name, "REQ-PARTICIPANT" if a.required else "OPT-PARTICIPANT")
+            for a in meeting.attendees if a.email != organizer.email.lower()
+        )
+        if not attendees or meeting.start is None:
+            return
+        invitation = Invitation(
+            uid=meeting.uid, sequence=meeting.sequence, summary=meeting.title, description=meeting.description,
+            location=None, start=meeting.start, end=meeting.end, organizer=organizer, attendees=attendees,
+        )
+        method, ics = ("CANCEL", cancel(invitation, now)) if cancelled else ("REQUEST", request(invitation, now))
+        engineer = self.config.engineer(engagement.engineer or "")
+        account = self.store.get_account(engagement.account_id)
+        for person in attendees:
+            tz = self._zone_of(person.email, account)
+            body = self.mails.render(
+                "invite", title=meeting.title, when=local_label(meeting.start, meeting.end, tz),
+                attendees=[a.name or a.email for a in meeting.attendees], description=meeting.description,
+                engineer_name=engineer.name if engineer else self.support.name, updated=updated, cancelled=cancelled,
+                reason=reason,
+            )
+            subject = ("Cancelled: " if cancelled else "Updated invitation: " if updated else "Invitation: ") + meeting.title
+            draft = Draft("invite", f"invite.{meeting.id}.{meeting.sequence}.{slug(person.email)}",
+                          (Address(person.name, person.email),), subject, body, engagement.ticket_id,
+                          calendar=(method, ics))
+            self.outbox.queue(draft, now, engagement_id=engagement.id)
+
+    def _zone_of(self, email: str, account: Account | None) -> ZoneInfo:
+        """Where a recipient reads the time: an engineer's or manager's zone, else the customer's."""
+        person = self.config.engineer(email) or self.config.manager(email)
+        if person:
+            return ZoneInfo(person.timezone)
+        return zone(account.timezone if account else None) or ZoneInfo("UTC")
+
+    def _welcome(self, engagement: Engagement, playbook: Playbook, now: datetime) -> None:
+        account = self.store.get_account(engagement.account_id)
+        customer_tz = zone(account.timezone if account else None) or ZoneInfo("UTC")
+        engineer = self.config.engineer(engagement.engineer or "")
+        meetings = self.store.meetings(engagement.id)
+        planned = [m for m in meetings if m.status == "planned" and m.start]
+        context = dict(
+            account=engagement.account, customer_name=self._first_contact_name(account),
+            engineer_name=engineer.name if engineer else self.support.name,
+            engineer_email=engineer.email if engineer else self.support.address,
+            sales_rep_name=self._name_of(engagement.sales_rep) or engagement.sales_rep, playbook_title=playbook.title,
+            meetings=[{"title": m.title, "start_local": local_label(m.start, m.end, customer_tz),
+                       "attendees": [a.name or a.email for a in m.attendees]} for m in planned],
+            unplanned=[m.title for m in meetings if m.status == "unplaced"],
+        )
+        for spec in playbook.emails:
+            if spec.anchor != "start":
+                continue  # go-live emails are a later addition; the welcome is what the playbooks send
+            to = [a for role in spec.to for a in self._resolve(role, engagement, account)]
+            cc = [a for role in spec.cc for a in self._resolve(role, engagement, account)
+                  if a.email.lower() not in {t.email.lower() for t in to}]
+            if not to:
+                continue
+            body = self.mails.render(spec.template, **context)
+            draft = Draft(spec.key, f"{spec.key}.{engagement.id}", tuple(to),
+                          f"Welcome to {self.support.name}: the onboarding of {engagement.account}", body,
+                          engagement.ticket_id, cc=tuple(cc))
+            self.outbox.queue(draft, now, engagement_id=engagement.id)
+
+    def _tell_engineer(self, engagement: Engagement, playbook: Playbook | None, result: Replanned, now: datetime, *,
+                       headline: str, ask_golive: bool = False, token: str | None = None) -> None:
+        email = engagement.engineer or (self.config.managers[0].email if self.config.managers else None)
+        if not email:
+            return
+        person = self.config.engineer(email) or self.config.manager(email)
+        body = self.mails.render(
+            "planning", headline=headline, engagement_id=engagement.id, account=engagement.account,
+            playbook_title=playbook.title if playbook else "no playbook", changes=list(result.changes),
+            warnings=list(result.warnings), unplaced=list(result.unplaced), ask_golive=ask_golive,
+        )
+        stamp = token or f"planning.{engagement.id}.{now:%Y%m%dT%H%M%S}"
+        draft = Draft("planning", stamp, (Address(person.name if person else "", email),), headline, body,
+                      engagement.ticket_id, auto_submitted="auto-generated")
+        self.outbox.queue(draft, now, engagement_id=engagement.id)
+
+    # -- answers ----------------------------------------------------------------------------------
+
+    def answer(self, answers: list[CalendarAnswer], sender: str, now: datetime, token: str) -> list[str]:
+        """Apply iMIP answers from ``sender``; return what happened, in words (for the message's reasons).
+
+        An answer counts only for the attendee who sent it (RFC 6047 section 3: anyone can write an
+        answer naming someone else) and only when newer than the last one applied.
+        """
+        notes: list[str] = []
+        for index, answer in enumerate(dict.fromkeys(answers)):
+            meeting = self.store.meeting_by_uid(answer.uid)
+            if meeting is None:
+                notes.append(f"answer for an unknown meeting {answer.uid[:60]}")
+                continue
+            if answer.attendee != sender.lower():
+                notes.append(f"answer for {answer.attendee or 'nobody'} sent by {sender}: ignored")
+                continue
+            attendee = next((a for a in meeting.attendees if a.email == answer.attendee), None)
+            if attendee is None:
+                notes.append(f"{sender} is not an attendee of {meeting.title!r}: ignored")
+                continue
+            engagement = self.store.get_engagement(meeting.engagement_id)
+            if answer.method == "COUNTER":
+                notes.append(f"{sender} proposes another time for {meeting.title!r}")
+                if answer.proposed_start:
+                    proposal = f"proposed {answer.proposed_start:%Y-%m-%d %H:%M} UTC"
+                    self.store.note_attendee(meeting.id, sender, f"{proposal}: {answer.comment}".rstrip(": "))
+                self._pass_on(meeting, engagement, attendee, answer, now, f"{token}.{index}")
+                continue
+            if answer.method != "REPLY" or answer.partstat is None:
+                continue
+            if answer.sequence < meeting.sequence:
+                # RFC 5546 2.1.5: an answer to an older version of the meeting (before it moved).
+                notes.append(f"{sender} answered an earlier version of {meeting.title!r}: ignored")
+                continue
+            applied = self.store.record_answer(meeting.id, sender, answer.partstat, answer.dtstamp or now, answer.comment)
+            if not applied:
+                notes.append(f"an older answer from {sender} to {meeting.title!r}: ignored")
+                continue
+            notes.append(f"{sender} {answer.partstat.lower()} {meeting.title!r}")
+            if engagement.ticket_id:
+                self.store.add_event(engagement.ticket_id, EventKind.NOTE, now, sender,
+                                     text=f"{answer.partstat} {meeting.title}", meeting=meeting.key)
+            if answer.partstat == "DECLINED" and attendee.required and attendee.role.startswith("customer"):
+                self._pass_on(meeting, engagement, attendee, answer, now, f"{token}.{index}")
+        return notes
+
+    def _pass_on(self, meeting: Meeting, engagement: Engagement, attendee: MeetingAttendee, answer: CalendarAnswer,
+                 now: datetime, token: str) -> None:
+        email = engagement.engineer or (self.config.managers[0].email if self.config.managers else None)
+        if not email:
+            return
+        person = self.config.engineer(email) or self.config.manager(email)
+        tz = ZoneInfo(person.timezone) if person else ZoneInfo("UTC")
+        proposed = (local_label(answer.proposed_start, answer.proposed_end or answer.proposed_start, tz)
+                    if answer.proposed_start else None)
+        verb = "proposes another time for" if answer.method == "COUNTER" else "declined"
+        headline = f"{attendee.name or attendee.email} {verb} {meeting.title}"
+        body = self.mails.render(
+            "calendar_answer", headline=headline, title=meeting.title,
+            when=local_label(meeting.start, meeting.end, tz) if meeting.start else "not planned",
+            attendee=f"{attendee.name} <{attendee.email}>" if attendee.name else attendee.email,
+            answer=answer.method if answer.method == "COUNTER" else (answer.partstat or ""), proposed=proposed,
+            comment=answer.comment, engagement_id=engagement.id, account=engagement.account,
+        )
+        draft = Draft("calendar_answer", f"answer.{token}", (Address(person.name if person else "", email),), headline,
+                      body, engagement.ticket_id, auto_submitted="auto-generated")
+        self.outbox.queue(draft, now, engagement_id=engagement.id)
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _text_context(self, engagement: Engagement, account: Account | None) -> dict:
+        engineer = self.config.engineer(engagement.engineer or "")
+        return dict(
+            account=engagement.account, engineer_name=engineer.name if engineer else self.support.name,
+            customer_name=self._first_contact_name(account),
+            golive_date=engagement.golive_date.isoformat() if engagement.golive_date else None,
+            sales_rep_name=self._name_of(engagement.sales_rep) or engagement.sales_rep,
+        )
+
+    def _text(self, template: str, context: dict) -> str:
+        return self.mails.renderer.env.from_string(template).render(**context).strip()
+
+    def _name_of(self, email: str) -> str:
+        """The name of a configured person or a contact with this address, else ""."""
+        person = self.config.engineer(email) or self.config.manager(email)
+        if person:
+            return person.name
+        contact = self.store.contact(email)
+        return contact.name if contact else ""
+
+    @staticmethod
+    def _first_contact_name(account: Account | None) -> str:
+        return next((c.name for c in (account.contacts if account else ()) if c.name), "")
+
+

@@ -1,0 +1,223 @@
+"""Queueing outgoing mail with the change that caused it, and sending it with retries.
+
+:class:`Outbox` composes a :class:`~ticketing.core.mails.Draft` into bytes and queues it in the same
+transaction as the caller's change. :class:`OutboxSender` sends what is due through a
+:class:`~mailer.sending.MailSender`: a transient failure is retried with exponential backoff and
+jitter (the delay is data on the row, not a sleep), a permanent one or the last attempt marks the
+message failed, for ``whiteglove outbox --failed``. Nothing is dropped.
+
+Delivery is at least once: a crash after the server accepted a message and before the database
+recorded it sends it again on restart, with the same Message-ID (the directory backend finds the
+file it wrote and writes nothing, so it is exactly once there).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+import jinja2
+
+from mailer import (
+    Address,
+    MailSender,
+    PartiallySentError,
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+    compose,
+    make_message_id,
+)
+from ticketing.core.domain import OutgoingMail
+from ticketing.core.mails import Draft, Rendering, Support, Templates
+from ticketing.store import SqlStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Delays between attempts: ``first``, doubling up to ``ceiling``, with ±25 % jitter."""
+
+    max_attempts: int = 8
+    first: timedelta = timedelta(minutes=1)
+    ceiling: timedelta = timedelta(hours=2)
+    rng: random.Random = field(default_factory=random.Random, compare=False)
+
+    def delay(self, attempts_so_far: int) -> timedelta:
+        base = min(self.ceiling, self.first * (2 ** min(attempts_so_far, 30)))
+        return base * self.rng.uniform(0.75, 1.25)
+
+
+class Outbox:
+    """Composes drafts and queues them (inside the caller's transaction)."""
+
+    def __init__(self, store: SqlStore, support: Support):
+        self.store = store
+        self.support = support
+        self.domain = support.address.rpartition("@")[2]
+
+    def message_id(self, token: str) -> str:
+        """The Message-ID (without angle brackets) of the mail with ``token``."""
+        return make_message_id(f"wg.{token}", self.domain).strip("<>")
+
+    def queue(self, draft: Draft, now: datetime, engagement_id: int | None = None) -> str | None:
+        """Queue ``draft``; return its Message-ID, or None if that mail was queued before.
+
+        The draft is stored as data and composed into bytes when it is first sent (composing
+        with the email package costs milliseconds, which intake should not pay per message);
+        the bytes are then kept, so every retry sends exactly the same message.
+        """
+        message_id = self.message_id(draft.token)
+        sender = self.support.mailbox
+        if draft.from_name:
+            sender = Address(draft.from_name, sender.email)
+        recipients = [a.email for a in (*draft.to, *draft.cc)]
+        queued = self.store.queue_mail(
+            message_id=message_id, purpose=draft.purpose, ticket_id=draft.ticket_id, recipients=recipients,
+            envelope_from=self.support.address, subject=draft.subject, draft=draft_json(draft, sender, message_id, now),
+            now=now, engagement_id=engagement_id,
+        )
+        return message_id if queued else None
+
+
+def draft_json(draft: Draft, sender: Address, message_id: str, date: datetime) -> str:
+    """What to compose for ``draft``: the arguments of :func:`mailer.compose.compose`, as JSON."""
+    def person(a: Address) -> list[str]:
+        return [a.name, a.email]
+
+    if isinstance(draft.body, Rendering):
+        body = {"template": draft.body.template, "context": draft.body.context}
+    else:
+        body = {"text": draft.body[0], "html": draft.body[1]}
+    return json.dumps({
+        "sender": person(sender), "to": [person(a) for a in draft.to], "cc": [person(a) for a in draft.cc],
+        "reply_to": person(draft.reply_to) if draft.reply_to else None, "subject": draft.subject,
+        "body": body, "message_id": message_id, "date": date.isoformat(),
+        "in_reply_to": draft.in_reply_to, "references": list(draft.references), "auto_submitted": draft.auto_submitted,
+        "attachments": [[name, ctype, base64.b64encode(data).decode("ascii")] for name, ctype, data in draft.attachments],
+        "calendar": list(draft.calendar) if draft.calendar else None,
+    })
+
+
+def compose_draft(data: str, renderer: Templates) -> bytes:
+    """Render and compose the message a :func:`draft_json` describes.
+
+    Raises ValueError for values compose refuses, and jinja2's errors for a broken template.
+    """
+    d = json.loads(data)
+    body = d["body"]
+    if "template" in body:
+        text, html = renderer.render(body["template"], **body["context"])
+    else:
+        text, html = body["text"], body["html"]
+    return compose(
+        sender=Address(*d["sender"]), to=[Address(*a) for a in d["to"]], cc=[Address(*a) for a in d["cc"]],
+        reply_to=Address(*d["reply_to"]) if d["reply_to"] else None, subject=d["subject"], text=text,
+        html=html, message_id=f"<{d['message_id']}>", date=datetime.fromisoformat(d["date"]),
+        in_reply_to=f"<{d['in_reply_to']}>" if d["in_reply_to"] else None,
+        references=[f"<{r}>" for r in d["references"]], auto_submitted=d["auto_submitted"],
+        attachments=[(name, ctype, base64.b64decode(data)) for name, ctype, data in d["attachments"]],
+        calendar=tuple(d["calendar"]) if d.get("calendar") else None,
+    )
+
+
+def message_bytes(store: SqlStore, mail_id: int, renderer: Templates) -> bytes:
+    """The bytes of an outgoing message: as sent, or as it will be sent."""
+    raw, draft = store.outbox_content(mail_id)
+    return raw or compose_draft(draft, renderer)
+
+
+@dataclass
+class SendSummary:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
+
+    def __add__(self, other: "SendSummary | None") -> "SendSummary":
+        if other is None:
+            return self
+        return SendSummary(self.sent + other.sent, self.retrying + other.retrying, self.failed + other.failed)
+
+
+class OutboxSender:
+    """Sends due mail; one :meth:`send_due` is one pass."""
+
+    def __init__(self, store: SqlStore, sender: MailSender, renderer: Templates, policy: RetryPolicy | None = None,
+                 lease: timedelta = timedelta(minutes=10), batch: int = 100,
+                 on_refused: Callable[[OutgoingMail, dict[str, tuple[int, str]], datetime], None] | None = None):
+        self.store = store
+        self.sender = sender
+        self.renderer = renderer
+        self.policy = policy or RetryPolicy()
+        self.lease = lease
+        self.batch = batch
+        #: Told which recipients the server refused for good (as a bounce would tell later).
+        self.on_refused = on_refused
+
+    def send_due(self, now: datetime) -> SendSummary:
+        summary = SendSummary()
+        while True:
+            claimed = self.store.claim_due_mail(now, self.batch, self.lease)
+            for mail, raw, envelope_from, draft in claimed:
+                self._send_one(mail, raw, envelope_from, draft, now, summary)
+            if len(claimed) < self.batch:
+                return summary
+
+    def _send_one(self, mail, raw: bytes, envelope_from: str, draft: str, now: datetime, summary: SendSummary) -> None:
+        if not raw:
+            try:
+                raw = compose_draft(draft, self.renderer)
+            except (ValueError, jinja2.TemplateError) as exc:
+                log.error("mail %s cannot be composed: %s", mail.message_id, exc)
+                self.store.mark_failed(mail.id, f"cannot be composed: {exc}")
+                summary.failed += 1
+                return
+            self.store.set_raw(mail.id, raw)
+        try:
+            self.sender.send(raw, envelope_from, list(mail.recipients))
+        except PartiallySentError as exc:
+            # Some recipients got it: sending again would give them a second copy.
+            log.warning("mail %s reached only some recipients: %s", mail.message_id, exc)
+            self.store.mark_sent(mail.id, now, note=f"refused: {exc}")
+            summary.sent += 1
+            self._refused(mail, exc.refused, now)
+        except TransientSendError as exc:
+            attempts = mail.attempts + 1
+            if attempts >= self.policy.max_attempts:
+                log.error("giving up on mail %s after %d attempts: %s", mail.message_id, attempts, exc)
+                self.store.mark_failed(mail.id, f"gave up after {attempts} attempts: {exc}")
+                summary.failed += 1
+            else:
+                retry_at = now + self.policy.delay(mail.attempts)
+                log.warning("mail %s not sent (%s); retrying at %s", mail.message_id, exc, retry_at.isoformat())
+                self.store.mark_retry(mail.id, str(exc), retry_at)
+                summary.retrying += 1
+        except PermanentSendError as exc:
+            log.error("mail %s refused for good: %s", mail.message_id, exc)
+            self.store.mark_failed(mail.id, str(exc))
+            summary.failed += 1
+            self._refused(mail, exc.refused, now)
+        except SendError as exc:  # the server refused our login or our TLS: not this message's fault
+            retry_at = now + self.policy.delay(mail.attempts)
+            log.error("cannot send mail %s: %s", mail.message_id, exc)
+            self.store.mark_retry(mail.id, str(exc), retry_at)
+            summary.retrying += 1
+        else:
+            self.store.mark_sent(mail.id, now)
+            summary.sent += 1
+
+    def _refused(self, mail: OutgoingMail, refused: dict[str, tuple[int, str]], now: datetime) -> None:
+        permanent = {r: v for r, v in refused.items() if 500 <= v[0] < 600}
+        if permanent and self.on_refused is not None:
+            try:
+                self.on_refused(mail, permanent, now)
+            except Exception:  # noqa: BLE001 - the mail's own state is recorded; the alert is extra
+                log.exception("could not record the refused recipients of mail %s", mail.message_id)

@@ -1,0 +1,165 @@
+"""Sending managers their weekly SLA summary: gathering the week's facts and mailing the report.
+
+:class:`WeeklySummaries` builds a :class:`~ticketing.core.report.WeekInput` for a manager and a week
+from the store (tickets of the manager's engineers with their clocks, their meetings and
+engagements), and mails the summary (figures by :mod:`ticketing.core.report`, mail by
+:mod:`ticketing.core.report_mail`) with the week's tickets as a CSV attachment.
+:meth:`WeeklySummaries.run` is the worker's job: once the configured weekday and time have come
+in a manager's time zone (and for a day after, so that a restart does not lose it), it sends the
+last completed week's summary, under a Message-ID made from the manager and the week, so that it
+goes once however often the job runs and whatever restarts happen.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from mailer import Address
+from ticketing.config import Config, ManagerConfig
+from ticketing.config.sections import WEEKDAYS
+from ticketing.core.calendars import BusinessCalendar
+from ticketing.core.domain import Ticket, TicketKind
+from ticketing.core.mails import Draft, Templates, slug
+from ticketing.core.playbooks import Playbook
+from ticketing.core.report import (
+    ClockFacts,
+    EngagementFacts,
+    MeetingFacts,
+    Summary,
+    TicketFacts,
+    WeekInput,
+    iso_week_label,
+    last_completed_week,
+    weekly_summary,
+)
+from ticketing.core.report_mail import render_weekly, weekly_csv
+from ticketing.core.sla import Clock
+from ticketing.services.outbox import Outbox
+from ticketing.services.sla_watch import SlaWatch
+from ticketing.store import SqlStore
+
+log = logging.getLogger(__name__)
+UTC = ZoneInfo("UTC")
+#: How long after its time a summary still goes (a worker restarted on the Monday afternoon sends it).
+SEND_WINDOW = timedelta(days=1)
+
+
+class WeeklySummaries:
+    def __init__(self, store: SqlStore, config: Config, sla: SlaWatch, outbox: Outbox, renderer: Templates,
+                 calendars: dict[str, BusinessCalendar], playbooks: dict[str, Playbook]):
+        self.store = store
+        self.config = config
+        self.sla = sla
+        self.outbox = outbox
+        self.renderer = renderer
+        self.calendars = calendars
+        self.playbooks = playbooks
+
+    # -- the facts --------------------------------------------------------------------------------
+
+    def summary(self, manager: ManagerConfig, monday: date, now: datetime) -> Summary:
+        return weekly_summary(self.week_input(manager, monday, now))
+
+    def week_input(self, manager: ManagerConfig, monday: date, now: datetime) -> WeekInput:
+        tz = ZoneInfo(manager.timezone)
+        engineers = tuple((e.email, e.name) for e in self.config.engineers
+                          if (e.manager or "").lower() == manager.email.lower())
+        emails = {e.lower() for e, _ in engineers}
+        since = datetime.combine(monday - timedelta(days=7), time(0), tzinfo=tz).astimezone(UTC)
+        tickets = []
+        for ticket in self.store.list_tickets(status="all"):
+            if (ticket.assignee or "").lower() not in emails or ticket.kind is TicketKind.CONTRACT_CLOSED:
+                continue
+            if ticket.status.value == "resolved" and ticket.created_at < since and (ticket.resolved_at or since) < since:
+                continue
+            tickets.append(self._facts(ticket, now))
+        week_start = datetime.combine(monday, time(0), tzinfo=tz).astimezone(UTC)
+        week_after_next = week_start + timedelta(days=14)
+        meetings, engagements = [], []
+        for engagement in self.store.engagements():
+            if (engagement.engineer or "").lower() not in emails:
+                continue
+            for meeting in self.store.meetings(engagement.id):
+                if meeting.status == "planned" and meeting.start and week_start <= meeting.start < week_after_next:
+                    meetings.append(MeetingFacts(engagement.id, engagement.account, meeting.title, meeting.start,
+                                                 meeting.end, engagement.engineer))
+            engagements.append(self._engagement(engagement, now))
+        return WeekInput(
+            manager_name=manager.name, manager_email=manager.email, timezone=tz, week_start=monday,
+            engineers=engineers, tickets=tuple(tickets), meetings=tuple(sorted(meetings, key=lambda m: m.start)),
+            engagements=tuple(engagements), now=now,
+        )
+
+    def _facts(self, ticket: Ticket, now: datetime) -> TicketFacts:
+        _, found = self.sla.clocks(ticket, now)
+        by_name = {c.name: c for c in found}
+        return TicketFacts(
+            id=ticket.id, subject=ticket.subject, customer=ticket.account or ticket.requester, engineer=ticket.assignee,
+            priority=ticket.priority, kind=ticket.kind.value, status=ticket.status.value, created_at=ticket.created_at,
+            first_response=_clock_facts(by_name.get("first_response")), resolution=_clock_facts(by_name.get("resolution")),
+        )
+
+    def _engagement(self, engagement, now: datetime) -> EngagementFacts:
+        person = self.config.engineer(engagement.engineer or "")
+        calendar = self.calendars[(person.calendar if person else None) or self.config.calendar(None).name]
+        began = max(engagement.close_date or engagement.created_at.date(), engagement.created_at.astimezone(calendar.tz).date())
+        playbook = self.playbooks.get(engagement.playbook or "")
+        return EngagementFacts(
+            id=engagement.id, account=engagement.account, engineer=engagement.engineer, playbook=engagement.playbook,
+            golive=engagement.golive_date,
+            business_days_elapsed=max(0, calendar.working_days_between(began, now.astimezone(calendar.tz).date())),
+            planned_days=playbook.length_days if playbook else None,
+        )
+
+    # -- the mail ---------------------------------------------------------------------------------
+
+    def message_token(self, manager: ManagerConfig, monday: date) -> str:
+        return f"weekly.{iso_week_label(monday)}.{slug(manager.email)}"
+
+    def queue(self, manager: ManagerConfig, monday: date, now: datetime) -> str | None:
+        """Queue the summary of the week starting ``monday`` for ``manager``; None if queued before."""
+        if self.store.outbox_has(self.outbox.message_id(self.message_token(manager, monday))):
+            return None
+        summary = self.summary(manager, monday, now)
+        text, html = render_weekly(summary, self.renderer)
+        draft = Draft(
+            "weekly", self.message_token(manager, monday), (Address(manager.name, manager.email),),
+            f"Weekly SLA summary, {summary.label}: {_headline(summary)}", (text, html), None,
+            auto_submitted="auto-generated",
+            attachments=((f"tickets-{summary.label}.csv", "text/csv", weekly_csv(summary)),),
+        )
+        return self.outbox.queue(draft, now)
+
+    def run(self, now: datetime) -> int:
+        """The worker's job: queue each summary whose time has come and that has not gone yet."""
+        weekday = WEEKDAYS.index(self.config.sla.summary_weekday)
+        at = time.fromisoformat(self.config.sla.summary_time)
+        queued = 0
+        for manager in self.config.managers:
+            tz = ZoneInfo(manager.timezone)
+            local = now.astimezone(tz)
+            monday = last_completed_week(now, tz)
+            due = datetime.combine(monday + timedelta(days=7 + weekday), at, tzinfo=tz)
+            if not due <= local < due + SEND_WINDOW:
+                continue  # not its time: before it, or more than a day late (then it would be stale news)
+            with self.store.transaction():
+                if self.queue(manager, monday, now):
+                    queued += 1
+                    log.info("weekly summary %s queued for %s", iso_week_label(monday), manager.email)
+        return queued
+
+
+def _clock_facts(clock: Clock | None) -> ClockFacts:
+    if clock is None:
+        return ClockFacts("", None, None, None, None, None, "no SLA policy")
+    state = clock.status.value if clock.target else ""
+    why = "; ".join(clock.explanation[-2:]) if clock.explanation else ""
+    return ClockFacts(state, clock.target.duration if clock.target else None, clock.used, clock.stopped_at, clock.due,
+                      clock.breached_at, why)
+
+
+def _headline(summary: Summary) -> str:
+    this = summary.this
+    return f"{this.opened} opened, {this.resolved} resolved, {len(summary.breaches)} breaches"
+

@@ -1,0 +1,205 @@
+"""Opening the database and versioning its schema.
+
+The schema carries a version number from the first release. ``whiteglove db upgrade`` runs the
+migrations from the database's version up to :data:`SCHEMA_VERSION`; the worker refuses to run on a
+version it does not know and says which command to run. A brand-new, empty database is created on
+first use, so the quick start needs no separate step.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+import peewee as pw
+from playhouse.db_url import connect as connect_url
+from playhouse.migrate import SchemaMigrator, migrate
+
+from ticketing.errors import SchemaError, StorageError
+from ticketing.store import models
+
+log = logging.getLogger(__name__)
+
+#: The schema version this code reads and writes.
+SCHEMA_VERSION = 2
+
+_PG_LOCK_ID = 0x5767
+_OPEN_PATIENCE = 30.0  # seconds to keep trying to open a database another process is setting up  # advisory lock taken while migrating, so two workers never migrate at once
+
+
+def open_database(url: str) -> pw.Database:
+    """Connect to ``url`` (``sqlite:///path`` or ``postgresql://…``) and bind the models to it.
+
+    SQLite runs in WAL mode with a busy timeout and full fsync, so a commit survives a power cut
+    before the mailbox is told the message was handled; transactions begin IMMEDIATE, so two
+    processes (the worker and a command) queue for the write lock rather than fail.
+    """
+    if url.startswith("sqlite:///"):
+        db = pw.SqliteDatabase(
+            url[len("sqlite:///"):],
+            pragmas={
+                "journal_mode": "wal",
+                "busy_timeout": 30_000,
+                "foreign_keys": 1,
+                "synchronous": "full",
+            },
+            timeout=30,
+            # Take the write lock when a transaction begins: a deferred transaction that reads
+            # first and writes later fails at once with "database is locked" when another
+            # process wrote meanwhile, instead of waiting out the busy timeout.
+            lock_type="IMMEDIATE",
+        )
+    elif url.startswith(("postgresql://", "postgres://")):
+        try:
+            import psycopg2  # noqa: F401
+        except ImportError:
+            raise StorageError("PostgreSQL needs the psycopg2 driver: pip install 'whiteglove[postgresql]'") from None
+        db = connect_url(url.replace("postgres://", "postgresql://", 1))
+    else:
+        raise StorageError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST/DB")
+    models.database.initialize(db)
+    deadline = time.monotonic() + _OPEN_PATIENCE
+    delay = 0.02
+    while True:
+        try:
+            db.connect(reuse_if_open=True)
+            return db
+        except pw.OperationalError as exc:
+            # Switching a new SQLite file to WAL needs it to itself for a moment, and SQLite answers
+            # "locked" at once rather than waiting out the busy timeout: two processes starting on a
+            # new database together (the worker and a command) try again for a while.
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise StorageError(f"cannot open the database {_safe_url(url)}: {str(exc).strip()}") from exc
+            if not db.is_closed():
+                db.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
+    return url
+
+
+def current_version(db: pw.Database) -> int:
+    """The database's schema version; 0 for an empty database."""
+    if not db.table_exists(models.SchemaVersion._meta.table_name):
+        if any(db.table_exists(m._meta.table_name) for m in models.MODELS):
+            raise SchemaError("the database has whiteglove tables but no schema version: it was not made by whiteglove db upgrade")
+        return 0
+    row = models.SchemaVersion.select().first()
+    return row.version if row else 0
+
+
+# -- migrations -----------------------------------------------------------------------------------
+#
+# An empty database gets the current models' tables at once and the current version. A database at
+# an older version runs each migration after its version, in order. A migration that creates a
+# table creates it from the current model, so a later migration that changes that table must look
+# before it acts (_add_missing_columns does).
+
+
+def _migrate_to_2(db: pw.Database) -> None:
+    """Accounts, contacts, engagements and their meetings, the ticket event log; routing and
+    classification on tickets; outgoing mail kept as drafts until sent."""
+    db.create_tables([models.Account, models.AccountDomain, models.Contact, models.Engagement, models.Meeting,
+                      models.MeetingAttendee, models.TicketEvent])
+    _add_missing_columns(db, models.Ticket, [
+        "account", "assignee", "assigned_at", "review", "reasons", "assignment", "cutover_date",
+        "cutover_text", "refers_to", "first_response_at", "resolved_at", "sla_policy", "first_response_due",
+        "resolution_due", "first_response_state", "resolution_state", "next_sla_check",
+    ])
+    db.create_tables([models.SlaNotice])
+    _add_missing_columns(db, models.OutboundMessage, ["envelope_from", "engagement", "draft"])
+    db.execute_sql(_create_index_sql("ticket_assignee_assigned_at", "ticket", ["assignee", "assigned_at"]))
+    db.execute_sql(_create_index_sql("ticket_assignee_status", "ticket", ["assignee", "status"]))
+    db.execute_sql(_create_index_sql("outbound_message_purpose_recipients_created_at", "outbound_message",
+                                     ["purpose", "recipients", "created_at"]))
+
+
+def _add_missing_columns(db: pw.Database, model: type[pw.Model], names: list[str]) -> None:
+    table = model._meta.table_name
+    present = {column.name for column in db.get_columns(table)}
+    migrator = SchemaMigrator.from_database(db)
+    operations = []
+    for name in names:
+        field = model._meta.fields[name]
+        if field.column_name not in present:
+            operations.append(migrator.add_column(table, field.column_name, field))
+    if operations:
+        migrate(*operations)
+
+
+def _create_index_sql(name: str, table: str, columns: list[str]) -> str:
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    return f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({quoted})'
+
+
+#: The step that brings a database from the version before to the key's version (1 is the first release).
+MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {2: _migrate_to_2}
+
+
+def upgrade(db: pw.Database) -> tuple[int, int]:
+    """Migrate the schema to :data:`SCHEMA_VERSION`; return (version before, version after).
+
+    An empty database gets the current schema at once. Raises :class:`SchemaError` when the
+    database is newer than this code.
+    """
+    sqlite = isinstance(db, pw.SqliteDatabase)
+    if sqlite:
+        # SQLite changes a column by rebuilding its table; with foreign keys on, dropping the old
+        # table would "delete" its rows and null every reference to them (ON DELETE SET NULL).
+        # The pragma is a no-op inside a transaction, so it is set around it (SQLite's own
+        # procedure for table changes), and the references are checked before the commit.
+        db.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        return _upgrade(db, sqlite)
+    finally:
+        if sqlite:
+            db.execute_sql("PRAGMA foreign_keys = ON")
+
+
+def _upgrade(db: pw.Database, sqlite: bool) -> tuple[int, int]:
+    with db.atomic():
+        if isinstance(db, pw.PostgresqlDatabase):
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_ID,))
+        before = current_version(db)
+        if before > SCHEMA_VERSION:
+            raise SchemaError(
+                f"the database is at schema version {before}, newer than this whiteglove ({SCHEMA_VERSION}): upgrade whiteglove"
+            )
+        if before == 0:
+            log.info("creating the database schema (version %s)", SCHEMA_VERSION)
+            db.create_tables(models.MODELS)
+        else:
+            for version in range(before + 1, SCHEMA_VERSION + 1):
+                log.info("migrating the database schema to version %s", version)
+                MIGRATIONS[version](db)
+        if sqlite and db.execute_sql("PRAGMA foreign_key_check").fetchone() is not None:
+            raise SchemaError("the migration left references to missing rows: nothing was changed")
+        if before != SCHEMA_VERSION:
+            models.SchemaVersion.delete().execute()
+            models.SchemaVersion.create(version=SCHEMA_VERSION)
+    return before, SCHEMA_VERSION
+
+
+def ensure_schema(db: pw.Database) -> None:
+    """Make sure the schema is the one this code knows, creating it in an empty database.
+
+    Raises :class:`SchemaError` with the command to run when the database is at another version.
+    """
+    version = current_version(db)
+    if version == SCHEMA_VERSION:
+        return
+    if version == 0:
+        upgrade(db)
+        return
+    if version < SCHEMA_VERSION:
+        raise SchemaError(
+            f"the database is at schema version {version}, this whiteglove needs {SCHEMA_VERSION}: run 'whiteglove db upgrade'"
+        )
+    raise SchemaError(f"the database is at schema version {version}, newer than this whiteglove ({SCHEMA_VERSION}): upgrade whiteglove")
