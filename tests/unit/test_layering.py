@@ -155,3 +155,12 @@ def test_the_rules_see_every_layer():
     layers = {_layer(m) for m in MODULES}
     assert {"ticketing.core", "ticketing.services", "ticketing.store", "ticketing.files", "ticketing.app",
             "ticketing.config", "mailer"} <= layers
+
+
+def test_every_package_folder_is_installed():
+    """pyproject.toml lists the packages by hand (for the _data mapping): a new folder must be added there."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    folders = {_module_name(p) for pkg in PACKAGES for p in (ROOT / pkg).rglob("__init__.py") if "_data" not in p.parts}
+    assert folders - listed == set()
