@@ -170,6 +170,12 @@ def test_user_errors_print_one_line_and_no_traceback(tmp_path, example):
         'username = "u"\npassword_env = "WG_TEST_UNSET_PASSWORD"\n[support]\naddress = "support@example.com"\n'
     )
     cases.append((["run", "--once", "--config", str(imap)], "WG_TEST_UNSET_PASSWORD is not set"))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database\n" * 100)
+    not_a_database = tmp_path / "not-a-database.toml"
+    not_a_database.write_text(example.read_text(encoding="utf-8").replace(
+        'url = "sqlite:///whiteglove.db"', f'url = "sqlite:///{notes}"'), encoding="utf-8")
+    cases.append((["tickets", "--config", str(not_a_database)], "file is not a database"))
     for argv, expected in cases:
         result = subprocess.run([str(script), *argv], capture_output=True, text=True, timeout=60)
         assert "Traceback" not in result.stderr, result.stderr

@@ -1,50 +1,49 @@
 import pytest
 
 from ticketing.errors import SchemaError
-from ticketing.store import SqlStore, models
-from ticketing.store.schema import (
-    SCHEMA_VERSION,
-    current_version,
-    ensure_schema,
-    open_database,
-    upgrade,
-)
+from ticketing.store import SqlStore
+from ticketing.store.schema import SCHEMA_VERSION
+
+
+def bare(url: str) -> SqlStore:
+    """The store on ``url`` without creating or checking its schema (as ``whiteglove db upgrade`` opens it)."""
+    return SqlStore.open(url, create=False)
 
 
 def test_an_empty_database_is_created_at_the_current_version(db_url):
-    db = open_database(db_url)
-    assert current_version(db) == 0
-    ensure_schema(db)
-    assert current_version(db) == SCHEMA_VERSION
-    assert upgrade(db) == (SCHEMA_VERSION, SCHEMA_VERSION)
-    db.close()
+    store = bare(db_url)
+    assert store.schema_version() == 0
+    store.close()
+    store = SqlStore.open(db_url)
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.upgrade() == (SCHEMA_VERSION, SCHEMA_VERSION)
+    store.close()
 
 
 def test_an_older_schema_is_refused_until_db_upgrade_migrates_it(db_url, monkeypatch):
     from ticketing.store import schema
 
-    db = open_database(db_url)
-    upgrade(db)  # the database is at version 1; now pretend the code has a version 2
+    SqlStore.open(db_url).close()  # the database is at this version; now pretend the code has a newer one
     ran = []
     monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setitem(schema.MIGRATIONS, SCHEMA_VERSION + 1, lambda db: ran.append("v2"))
+    monkeypatch.setitem(schema.MIGRATIONS, SCHEMA_VERSION + 1, lambda models: ran.append("next"))
     with pytest.raises(SchemaError, match="run 'whiteglove db upgrade'"):
-        schema.ensure_schema(db)
-    assert schema.upgrade(db) == (SCHEMA_VERSION, SCHEMA_VERSION + 1)
-    assert ran == ["v2"]
-    schema.ensure_schema(db)
-    db.close()
+        SqlStore.open(db_url)
+    store = bare(db_url)
+    assert store.upgrade() == (SCHEMA_VERSION, SCHEMA_VERSION + 1)
+    store.close()
+    assert ran == ["next"]
+    SqlStore.open(db_url).close()
 
 
 def test_a_newer_schema_is_refused(db_url):
-    db = open_database(db_url)
-    upgrade(db)
-    models.SchemaVersion.update(version=SCHEMA_VERSION + 1).execute()
+    store = SqlStore.open(db_url)
+    store.db.execute_sql("UPDATE wg_schema SET version = version + 1")
+    store.close()
     with pytest.raises(SchemaError, match="newer than this whiteglove"):
-        ensure_schema(db)
-    with pytest.raises(SchemaError):
         SqlStore.open(db_url)
-    db.close()
+    with pytest.raises(SchemaError, match="newer than this whiteglove"):
+        bare(db_url).upgrade()
 
 
 def test_processes_opening_an_empty_database_at_once_all_succeed(db_url):
@@ -56,9 +55,9 @@ def test_processes_opening_an_empty_database_at_once_all_succeed(db_url):
     procs = [subprocess.Popen([sys.executable, "-c", code, db_url], stderr=subprocess.PIPE, text=True) for _ in range(6)]
     errors = [proc.communicate(timeout=60)[1] for proc in procs]
     assert [proc.returncode for proc in procs] == [0] * 6, errors
-    db = open_database(db_url)
-    assert current_version(db) == SCHEMA_VERSION
-    db.close()
+    store = bare(db_url)
+    assert store.schema_version() == SCHEMA_VERSION
+    store.close()
 
 
 DATA = __import__("pathlib").Path(__file__).parent / "data"
@@ -104,21 +103,19 @@ def _shape(db):
 
 def test_a_version_1_database_upgrades_to_the_same_shape_as_a_new_one_and_keeps_its_data(db_url, tmp_path):
     _load_v1(db_url)
-    db = open_database(db_url)
     with pytest.raises(SchemaError, match="run 'whiteglove db upgrade'"):
-        ensure_schema(db)
-    assert upgrade(db) == (1, SCHEMA_VERSION)
-    migrated = _shape(db)
-    store = SqlStore(db)
+        SqlStore.open(db_url)
+    store = bare(db_url)
+    assert store.upgrade() == (1, SCHEMA_VERSION)
+    migrated = _shape(store.db)
     [ticket] = store.list_tickets()
     assert (ticket.subject, ticket.requester, ticket.message_count) == ("SSO loop", "bob@globex.example", 1)
-    db.close()
+    store.close()
 
     if db_url.startswith("sqlite:///"):
         fresh_url = f"sqlite:///{tmp_path / 'fresh.db'}"
-        fresh = open_database(fresh_url)
-        upgrade(fresh)
-        assert _shape(fresh) == migrated
+        fresh = SqlStore.open(fresh_url)
+        assert _shape(fresh.db) == migrated
         fresh.close()
     else:
         import psycopg2
@@ -127,7 +124,6 @@ def test_a_version_1_database_upgrades_to_the_same_shape_as_a_new_one_and_keeps_
         conn.autocommit = True
         conn.cursor().execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         conn.close()
-        fresh = open_database(db_url)
-        upgrade(fresh)
-        assert _shape(fresh) == migrated
+        fresh = SqlStore.open(db_url)
+        assert _shape(fresh.db) == migrated
         fresh.close()

@@ -165,8 +165,8 @@ class HelpDesk:
         golive = c.golive
         ticket_id = self.store.create_ticket(
             kind=c.ticket_kind or TicketKind.SUPPORT, priority=c.priority or self.config.priorities.default,
-            subject=clean_subject(parsed.subject)[:500] or "(no subject)", requester=requester.email[:320],
-            requester_name=requester.name[:200], now=received_at, account=account.id if account else None,
+            subject=clean_subject(parsed.subject) or "(no subject)", requester=requester.email,
+            requester_name=requester.name, now=received_at, account=account.id if account else None,
             assignee=assignment.engineer, assigned_at=now if assignment.engineer else None, review=c.review,
             reasons=list(c.reasons), assignment=assignment.as_json(), refers_to=c.refers_to,
             cutover_date=golive.cutover_date if golive else None, cutover_text=(golive.date_text or "") if golive else "",
@@ -355,7 +355,7 @@ class HelpDesk:
             ), now)
             return f"assigned to {target.email}"
         if cmd.name == "note":
-            self._event(ticket.id, EventKind.NOTE, now, engineer, text=cmd.argument[:4000])
+            self._event(ticket.id, EventKind.NOTE, now, engineer, text=cmd.argument)
             return "note added"
         raise AssertionError(cmd.name)  # parse_commands only returns known commands
 
@@ -389,8 +389,8 @@ class HelpDesk:
                                     origin="notice", now=now)
         subject = f"Onboarding {notice.account}" + (f" ({notice.tier})" if notice.tier else "")
         ticket_id = self.store.create_ticket(
-            kind=TicketKind.CONTRACT_CLOSED, priority=c.priority, subject=subject[:500], requester=parsed.from_.email,
-            requester_name=parsed.from_.name[:200], now=received_at, account=account_id, assignee=assignment.engineer,
+            kind=TicketKind.CONTRACT_CLOSED, priority=c.priority, subject=subject, requester=parsed.from_.email,
+            requester_name=parsed.from_.name, now=received_at, account=account_id, assignee=assignment.engineer,
             assigned_at=now if assignment.engineer else None, reasons=list(c.reasons), assignment=assignment.as_json(),
         )
         self._event(ticket_id, EventKind.CREATED, received_at, parsed.from_.email, message="notice")

@@ -207,7 +207,7 @@ class Intake:
             reason, detail = str(exc), ""
         except Exception as exc:  # one bad message must not stop the batch: keep it and say why
             log.exception("cannot handle %s %s", mailbox, msg.key)
-            reason, detail = f"internal error: {type(exc).__name__}", str(exc)[:2000]
+            reason, detail = f"internal error: {type(exc).__name__}", str(exc)
         log.warning("quarantined %s %s: %s", mailbox, msg.key, reason)
         fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
         fields.update(status=MessageStatus.QUARANTINED, kind=None, ticket=None)
@@ -230,8 +230,8 @@ class Intake:
                 status=MessageStatus.PROCESSED,
                 kind=kind,
                 ticket=ticket_id,
-                origin_reason="; ".join(reasons)[:2000],
-                failed_recipients=" ".join(verdict.failed_recipients)[:4000],
+                origin_reason="; ".join(reasons),
+                failed_recipients=" ".join(verdict.failed_recipients),
             )
             if existing is not None:
                 self.store.update_message(existing, **fields)
@@ -261,8 +261,8 @@ def _arrival(msg: SourceMessage, parsed: ParsedMessage | None, now: datetime) ->
 def _message_fields(parsed: ParsedMessage | None, msg: SourceMessage, mailbox: str, key: str, received_at: datetime, now: datetime) -> dict:
     fields = dict(
         dedupe_key=key,
-        mailbox=mailbox[:200],
-        source_key=msg.key[:500],
+        mailbox=mailbox,
+        source_key=msg.key,
         received_at=received_at,
         size=len(msg.raw),
         raw=msg.raw,
@@ -273,20 +273,15 @@ def _message_fields(parsed: ParsedMessage | None, msg: SourceMessage, mailbox: s
     fields.update(
         message_id=parsed.message_id if parsed.message_id and len(parsed.message_id) <= _MAX_ID else None,
         date_header=parsed.date,
-        from_addr=parsed.from_.email[:320] if parsed.from_ else "",
-        from_name=parsed.from_.name[:200] if parsed.from_ else "",
-        to_addrs=" ".join(a.email for a in parsed.to)[:4000],
-        cc_addrs=" ".join(a.email for a in parsed.cc)[:4000],
-        subject=_text(parsed.subject[:2000]),
-        in_reply_to=" ".join(parsed.in_reply_to)[:4000],
-        references=" ".join(parsed.references)[:8000],
-        body_text=_text(parsed.text),
-        body_html=_text(parsed.html) if parsed.html is not None else None,
+        from_addr=parsed.from_.email if parsed.from_ else "",
+        from_name=parsed.from_.name if parsed.from_ else "",
+        to_addrs=" ".join(a.email for a in parsed.to),
+        cc_addrs=" ".join(a.email for a in parsed.cc),
+        subject=parsed.subject,
+        in_reply_to=" ".join(parsed.in_reply_to),
+        references=" ".join(parsed.references),
+        body_text=parsed.text,
+        body_html=parsed.html,
         attachments=[{"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in parsed.attachments],
     )
     return fields
-
-
-def _text(value: str) -> str:
-    """Text a database column can hold: PostgreSQL refuses NUL characters."""
-    return value.replace("\x00", "\ufffd")

@@ -6,31 +6,55 @@ that a failing message rolls back alone. The queries are grouped by subject in t
 """
 from __future__ import annotations
 
+import peewee as pw
+
 from ticketing.store.accounts import AccountsMixin
-from ticketing.store.base import StoreBase
+from ticketing.store.base import StoreBase, storage_error, translating_errors
 from ticketing.store.meetings import MeetingsMixin
 from ticketing.store.messages import MessagesMixin
+from ticketing.store.models import create_models
 from ticketing.store.outbox import OutboxMixin
-from ticketing.store.schema import ensure_schema, open_database, upgrade
+from ticketing.store.schema import (
+    current_version,
+    ensure_schema,
+    open_database,
+    upgrade,
+)
 from ticketing.store.tickets import TicketsMixin
 
 __all__ = ["SqlStore"]
 
 
+@translating_errors
 class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, MeetingsMixin, OutboxMixin, StoreBase):
     """The store on SQLite or PostgreSQL."""
 
     @classmethod
     def open(cls, url: str, create: bool = True) -> "SqlStore":
-        """Open the database at ``url``; check its schema (creating it when empty and ``create``)."""
-        db = open_database(url)
-        if create:
-            ensure_schema(db)
-        return cls(db)
+        """Open the database at ``url``; check its schema (creating it when empty and ``create``).
+
+        Raises :class:`~ticketing.errors.StorageError` (:class:`~ticketing.errors.SchemaError` for a
+        schema of another version) when it cannot be used.
+        """
+        models = create_models(open_database(url))
+        try:
+            if create:
+                ensure_schema(models)
+            return cls(models)
+        except pw.PeeweeException as exc:
+            models.database.close()
+            raise storage_error(exc) from exc
+        except BaseException:
+            models.database.close()
+            raise
 
     def upgrade(self) -> tuple[int, int]:
         """Create or migrate the schema to the version this code knows; return (version before, after).
 
         Raises :class:`~ticketing.errors.SchemaError` when the database is newer than this code.
         """
-        return upgrade(self.db)
+        return upgrade(self.m)
+
+    def schema_version(self) -> int:
+        """The schema version the database is at; 0 for an empty database."""
+        return current_version(self.m)

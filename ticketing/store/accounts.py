@@ -9,7 +9,6 @@ import peewee as pw
 
 from ticketing.config import AccountConfig
 from ticketing.core.domain import Account, Contact, Engagement
-from ticketing.store import models as m
 
 
 class AccountsMixin:
@@ -34,6 +33,7 @@ class AccountsMixin:
     def save_account(self, *, name: str, tier: str | None, engineer: str | None, timezone: str | None,
                      origin: str, now: datetime) -> int:
         """Create the account called ``name`` or update it; values that are None are left as they are."""
+        m = self.m
         row = m.Account.get_or_none(pw.fn.LOWER(m.Account.name) == name.lower())
         if row is None:
             return self._insert(m.Account, dict(name=name, tier=tier, engineer=engineer, timezone=timezone or "UTC",
@@ -45,21 +45,23 @@ class AccountsMixin:
 
     def add_domains(self, account_id: int, domains: Iterable[str]) -> None:
         """Give ``domains`` to the account; a domain that belongs to another account stays there."""
+        m = self.m
         for domain in domains:
             m.AccountDomain.insert(account=account_id, domain=domain.lower()).on_conflict_ignore().execute()
 
     def save_contact(self, account_id: int | None, email: str, name: str = "", role: str = "") -> None:
         """Add a contact, or fill in the name and role of a known one (and tie it to the account)."""
+        m = self.m
         email = _normal(email)
         row = m.Contact.get_or_none(m.Contact.email == email)
         if row is None:
-            m.Contact.insert(account=account_id, email=email, name=name[:200], role=role[:100]).execute()
+            m.Contact.insert(account=account_id, email=email, name=name, role=role).execute()
             return
         changes = {}
         if name and not row.name:
-            changes["name"] = name[:200]
+            changes["name"] = name
         if role and not row.role:
-            changes["role"] = role[:100]
+            changes["role"] = role
         if account_id and row.account_id is None:
             changes["account"] = account_id
         if changes:
@@ -67,6 +69,7 @@ class AccountsMixin:
 
     def account_for_address(self, email: str) -> Account | None:
         """The account of ``email``: by a contact with that address, then by its domain."""
+        m = self.m
         email = _normal(email)
         found = self.rows("account by contact", lambda: m.Contact.select(m.Contact.account).where(
             (m.Contact.email == "") & m.Contact.account.is_null(False)), email)
@@ -76,6 +79,7 @@ class AccountsMixin:
         return self.get_account(found[0][0]) if found else None
 
     def get_account(self, account_id: int) -> Account | None:
+        m = self.m
         found = self.rows("account", lambda: m.Account.select(
             m.Account.id, m.Account.name, m.Account.engineer, m.Account.tier, m.Account.timezone).where(m.Account.id == 0),
             account_id)
@@ -94,21 +98,24 @@ class AccountsMixin:
         return Account(row_id, name, domains, engineer, tier, timezone, contacts)
 
     def accounts(self) -> list[Account]:
+        m = self.m
         return [a for a in (self.get_account(row.id) for row in m.Account.select(m.Account.id).order_by(m.Account.id)) if a]
 
     def mark_failing(self, emails: Iterable[str], reason: str, now: datetime) -> list[str]:
         """Mark contacts whose mail bounced for good; unknown addresses become contacts. Returns them."""
+        m = self.m
         marked = []
         for email in emails:
             email = _normal(email)
             m.Contact.insert(email=email).on_conflict_ignore().execute()
-            m.Contact.update(failing_since=now, failure=reason[:2000]).where(
+            m.Contact.update(failing_since=now, failure=reason).where(
                 (m.Contact.email == email) & m.Contact.failing_since.is_null()
             ).execute()
             marked.append(email)
         return marked
 
     def contact(self, email: str) -> Contact | None:
+        m = self.m
         found = self.rows("contact", lambda: m.Contact.select(m.Contact.email, m.Contact.name, m.Contact.role,
                                                               m.Contact.failing_since).where(m.Contact.email == ""),
                           _normal(email))
@@ -120,12 +127,14 @@ class AccountsMixin:
     # -- engagements ---------------------------------------------------------------------------
 
     def find_engagement(self, account_id: int, contract_id: str) -> Engagement | None:
+        m = self.m
         row = m.Engagement.get_or_none((m.Engagement.account == account_id) & (m.Engagement.contract_id == contract_id))
         return _engagement(row) if row else None
 
     def create_engagement(self, *, account_id: int, engineer: str | None, tier: str | None, contract_id: str,
                           close_date: date | None, sales_rep: str, golive_date: date | None, ticket_id: int | None,
                           details: dict, now: datetime) -> int:
+        m = self.m
         return self._insert(m.Engagement, dict(
             account=account_id, engineer=engineer, tier=tier, contract_id=contract_id, close_date=close_date,
             sales_rep=sales_rep, golive_date=golive_date, status="active", ticket=ticket_id,
@@ -134,22 +143,27 @@ class AccountsMixin:
 
     def active_engagement(self, account_id: int) -> Engagement | None:
         """The account's newest active engagement."""
+        m = self.m
         found = self.rows("active engagement", lambda: m.Engagement.select(m.Engagement.id).where(
             (m.Engagement.account == 0) & (m.Engagement.status == "")).order_by(
             m.Engagement.created_at.desc(), m.Engagement.id.desc()).limit(1), account_id, "active", 1)
         return self.get_engagement(found[0][0]) if found else None
 
     def set_golive(self, engagement_id: int, day: date | None) -> None:
+        m = self.m
         m.Engagement.update(golive_date=day).where(m.Engagement.id == engagement_id).execute()
 
     def set_playbook(self, engagement_id: int, name: str | None) -> None:
+        m = self.m
         m.Engagement.update(playbook=name).where(m.Engagement.id == engagement_id).execute()
 
     def get_engagement(self, engagement_id: int) -> Engagement | None:
+        m = self.m
         row = m.Engagement.get_or_none(m.Engagement.id == engagement_id)
         return _engagement(row) if row else None
 
     def engagements(self) -> list[Engagement]:
+        m = self.m
         return [_engagement(row) for row in m.Engagement.select().order_by(m.Engagement.id)]
 
 

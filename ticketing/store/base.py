@@ -6,10 +6,14 @@ store (:meth:`StoreBase.rows`, :class:`_PreparedInserts`) and reused with new pa
 """
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import peewee as pw
+
+from ticketing.errors import StorageError
+from ticketing.store.models import Models
 
 CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
@@ -57,9 +61,10 @@ def _default(field: pw.Field):
 class StoreBase:
     """The connection and the unit of work; the mixins in this package add the queries."""
 
-    def __init__(self, db: pw.Database):
-        self.db = db
-        self._insert = _PreparedInserts(db)
+    def __init__(self, models: Models):
+        self.m = models
+        self.db = models.database
+        self._insert = _PreparedInserts(self.db)
         self._statements: dict[str, str] = {}
 
     def rows(self, name: str, build: Callable[[], pw.Query], *params: Any) -> list[tuple]:
@@ -82,12 +87,53 @@ class StoreBase:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """The unit of work: everything inside commits together or not at all."""
-        with self.db.atomic():
-            yield
+        """The unit of work: everything inside commits together or not at all.
+
+        Raises :class:`StorageError` when the database fails, the commit included.
+        """
+        try:
+            with self.db.atomic():
+                yield
+        except pw.PeeweeException as exc:
+            raise storage_error(exc) from exc
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction: an exception inside rolls back only what it did."""
-        with self.db.atomic():
-            yield
+        try:
+            with self.db.atomic():
+                yield
+        except pw.PeeweeException as exc:
+            raise storage_error(exc) from exc
+
+
+def storage_error(exc: Exception) -> StorageError:
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return StorageError(f"the database failed: {first or type(exc).__name__}")
+
+
+Store = TypeVar("Store", bound=type)
+
+
+def translating_errors(cls: Store) -> Store:
+    """Make every public method of ``cls`` raise :class:`StorageError` instead of peewee's errors,
+    so that no database library's exception crosses the store's boundary (a database that goes away
+    mid-command is one line from the command line, not a traceback)."""
+    for name in dir(cls):
+        method = getattr(cls, name)
+        if name.startswith("_") or name in ("transaction", "savepoint") or not callable(method) \
+                or isinstance(cls.__dict__.get(name), (classmethod, staticmethod)):
+            continue
+        setattr(cls, name, _translate(method))
+    return cls
+
+
+def _translate(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except pw.PeeweeException as exc:
+            raise storage_error(exc) from exc
+
+    return call

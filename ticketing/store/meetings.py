@@ -7,7 +7,6 @@ from typing import Sequence
 import peewee as pw
 
 from ticketing.core.domain import Meeting, MeetingAttendee
-from ticketing.store import models as m
 
 
 class MeetingsMixin:
@@ -22,6 +21,7 @@ class MeetingsMixin:
         Attendees are replaced by ``attendees``, keeping the answers of those who stay, unless
         ``reset_answers`` (the meeting moved: everyone is asked again).
         """
+        m = self.m
         row = m.Meeting.get_or_none((m.Meeting.engagement == engagement_id) & (m.Meeting.key == key))
         if row is None:
             meeting_id = self._insert(m.Meeting, dict(
@@ -49,25 +49,29 @@ class MeetingsMixin:
                 m.MeetingAttendee.update(name=a.name, role=a.role, required=a.required).where(
                     m.MeetingAttendee.id == kept[email].id).execute()
             else:
-                self._insert(m.MeetingAttendee, dict(meeting=meeting_id, email=email, name=a.name[:200], role=a.role,
+                self._insert(m.MeetingAttendee, dict(meeting=meeting_id, email=email, name=a.name, role=a.role,
                                                      required=a.required, partstat="NEEDS-ACTION", answered_at=None,
                                                      comment=""))
         return meeting_id
 
     def meetings(self, engagement_id: int) -> list[Meeting]:
+        m = self.m
         rows = m.Meeting.select().where(m.Meeting.engagement == engagement_id).order_by(
             m.Meeting.start.is_null(), m.Meeting.start, m.Meeting.id)
         return [self._meeting(row) for row in rows]
 
     def get_meeting(self, meeting_id: int) -> Meeting | None:
+        m = self.m
         row = m.Meeting.get_or_none(m.Meeting.id == meeting_id)
         return self._meeting(row) if row else None
 
     def meeting_by_uid(self, uid: str) -> Meeting | None:
+        m = self.m
         row = m.Meeting.get_or_none(m.Meeting.uid == uid)
         return self._meeting(row) if row else None
 
     def _meeting(self, row) -> Meeting:
+        m = self.m
         attendees = tuple(
             MeetingAttendee(a.email, a.name, a.role, a.required, a.partstat, a.answered_at, a.comment)
             for a in m.MeetingAttendee.select().where(m.MeetingAttendee.meeting == row.id).order_by(m.MeetingAttendee.id)
@@ -77,6 +81,7 @@ class MeetingsMixin:
 
     def busy(self, engineer: str, excluding_engagement: int | None = None) -> list[tuple[datetime, datetime]]:
         """The planned meetings of an engineer's engagements (other than ``excluding_engagement``)."""
+        m = self.m
         query = (m.Meeting.select(m.Meeting.start, m.Meeting.end).join(m.Engagement)
                  .where((m.Engagement.engineer == engineer) & (m.Meeting.status == "planned")
                         & m.Meeting.start.is_null(False)))
@@ -87,17 +92,19 @@ class MeetingsMixin:
     def record_answer(self, meeting_id: int, email: str, partstat: str, answered_at: datetime | None,
                       comment: str = "") -> bool:
         """Record an attendee's answer if it is newer than the last one applied; False if not applied."""
+        m = self.m
         row = m.MeetingAttendee.get_or_none((m.MeetingAttendee.meeting == meeting_id)
                                             & (m.MeetingAttendee.email == email.lower()))
         if row is None:
             return False
         if row.answered_at is not None and answered_at is not None and answered_at <= row.answered_at:
             return False
-        m.MeetingAttendee.update(partstat=partstat, answered_at=answered_at, comment=comment[:2000]).where(
+        m.MeetingAttendee.update(partstat=partstat, answered_at=answered_at, comment=comment).where(
             m.MeetingAttendee.id == row.id).execute()
         return True
 
     def note_attendee(self, meeting_id: int, email: str, comment: str) -> None:
         """Keep a remark on an attendee (a proposed new time) without changing their answer."""
-        m.MeetingAttendee.update(comment=comment[:2000]).where(
+        m = self.m
+        m.MeetingAttendee.update(comment=comment).where(
             (m.MeetingAttendee.meeting == meeting_id) & (m.MeetingAttendee.email == email.lower())).execute()

@@ -12,7 +12,6 @@ from ticketing.core.domain import (
     QuarantinedMessage,
     StoredMessage,
 )
-from ticketing.store import models as m
 from ticketing.store.base import CHUNK as _CHUNK
 from ticketing.store.rows import columns as _columns
 from ticketing.store.rows import message as _message
@@ -24,6 +23,7 @@ class MessagesMixin:
 
     def lock_mailbox(self, mailbox: str, now: datetime) -> None:
         """Inside a transaction, serialise intake of ``mailbox`` across workers."""
+        m = self.m
         m.MailboxState.insert(name=mailbox, cursor=None, updated_at=now).on_conflict_ignore().execute()
         query = m.MailboxState.select().where(m.MailboxState.name == mailbox)
         if isinstance(self.db, pw.PostgresqlDatabase):
@@ -31,10 +31,12 @@ class MessagesMixin:
         query.first()
 
     def cursor(self, mailbox: str) -> str | None:
+        m = self.m
         row = m.MailboxState.get_or_none(m.MailboxState.name == mailbox)
         return row.cursor if row else None
 
     def set_cursor(self, mailbox: str, cursor: str | None, now: datetime) -> None:
+        m = self.m
         (
             m.MailboxState.insert(name=mailbox, cursor=cursor, updated_at=now)
             .on_conflict(conflict_target=[m.MailboxState.name], update={m.MailboxState.cursor: cursor, m.MailboxState.updated_at: now})
@@ -43,6 +45,7 @@ class MessagesMixin:
 
     def recorded_keys(self, mailbox: str, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` that intake has already handled."""
+        m = self.m
         found: set[str] = set()
         for chunk in pw.chunked(keys, _CHUNK):
             query = m.IntakeRecord.select(m.IntakeRecord.key).where(
@@ -53,12 +56,14 @@ class MessagesMixin:
 
     def record_intake(self, mailbox: str, outcomes: Sequence[tuple[str, IntakeOutcome]], now: datetime) -> None:
         """Record that intake handled these ``(key, outcome)`` pairs of ``mailbox`` (not yet acknowledged)."""
+        m = self.m
         rows = [dict(mailbox=mailbox, key=key, outcome=outcome.value, acked=False, created_at=now) for key, outcome in outcomes]
         for chunk in pw.chunked(rows, 100):
             m.IntakeRecord.insert_many(chunk).on_conflict_ignore().execute()
 
     def unacknowledged(self, mailbox: str) -> tuple[list[str], list[str]]:
         """Keys handled but not yet acknowledged to the mailbox: (processed, quarantined)."""
+        m = self.m
         processed, quarantined = [], []
         query = m.IntakeRecord.select(m.IntakeRecord.key, m.IntakeRecord.outcome).where(
             (m.IntakeRecord.mailbox == mailbox) & (m.IntakeRecord.acked == False)  # noqa: E712
@@ -68,12 +73,14 @@ class MessagesMixin:
         return processed, quarantined
 
     def mark_acknowledged(self, mailbox: str, keys: Sequence[str]) -> None:
+        m = self.m
         with self.db.atomic():
             for chunk in pw.chunked(keys, _CHUNK):
                 m.IntakeRecord.update(acked=True).where((m.IntakeRecord.mailbox == mailbox) & (m.IntakeRecord.key.in_(chunk))).execute()
 
     def existing_dedupe_keys(self, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` that a stored message already has."""
+        m = self.m
         found: set[str] = set()
         for chunk in pw.chunked(list(dict.fromkeys(keys)), _CHUNK):
             query = m.InboundMessage.select(m.InboundMessage.dedupe_key).where(m.InboundMessage.dedupe_key.in_(chunk))
@@ -81,6 +88,7 @@ class MessagesMixin:
         return found
 
     def has_message(self, dedupe_key: str, excluding: int | None = None) -> bool:
+        m = self.m
         query = m.InboundMessage.select(m.InboundMessage.id).where(m.InboundMessage.dedupe_key == dedupe_key)
         if excluding is not None:
             query = query.where(m.InboundMessage.id != excluding)
@@ -88,28 +96,35 @@ class MessagesMixin:
 
     def add_message(self, **fields) -> int:
         """Store an inbound message; ``fields`` are the columns of ``InboundMessage``."""
+        m = self.m
         return self._insert(m.InboundMessage, _columns(fields))
 
     def update_message(self, pk: int, **fields) -> None:
+        m = self.m
         m.InboundMessage.update(**_columns(fields)).where(m.InboundMessage.id == pk).execute()
 
     def thread(self, ticket_id: int) -> list[StoredMessage]:
+        m = self.m
         query = m.InboundMessage.select().where(m.InboundMessage.ticket == ticket_id).order_by(m.InboundMessage.received_at, m.InboundMessage.id)
         return [_message(row) for row in query]
 
     def messages(self, kinds: Iterable[MessageKind] | None = None) -> list[StoredMessage]:
+        m = self.m
         query = m.InboundMessage.select().order_by(m.InboundMessage.id)
         if kinds is not None:
             query = query.where(m.InboundMessage.kind.in_([k.value for k in kinds]))
         return [_message(row) for row in query]
 
     def count_messages(self) -> int:
+        m = self.m
         return m.InboundMessage.select().count()
 
     def quarantine(self, message_pk: int, reason: str, detail: str, now: datetime) -> int:
+        m = self.m
         return m.Quarantine.insert(message=message_pk, reason=reason, detail=detail, created_at=now).execute()
 
     def list_quarantine(self, include_released: bool = False) -> list[QuarantinedMessage]:
+        m = self.m
         query = m.Quarantine.select(m.Quarantine, m.InboundMessage).join(m.InboundMessage).order_by(m.Quarantine.id)
         if not include_released:
             query = query.where(m.Quarantine.released_at.is_null())
@@ -117,6 +132,7 @@ class MessagesMixin:
 
     def quarantined(self, quarantine_id: int) -> tuple[QuarantinedMessage, bytes, datetime] | None:
         """One quarantine entry with the raw bytes and arrival time of its message."""
+        m = self.m
         row = m.Quarantine.select(m.Quarantine, m.InboundMessage).join(m.InboundMessage).where(m.Quarantine.id == quarantine_id).first()
         if row is None:
             return None
@@ -124,7 +140,9 @@ class MessagesMixin:
 
     def release_quarantine(self, quarantine_id: int, now: datetime) -> None:
         """Mark a quarantine entry as dealt with (its message was handled on a retry)."""
+        m = self.m
         m.Quarantine.update(released_at=now).where(m.Quarantine.id == quarantine_id).execute()
 
     def update_quarantine(self, quarantine_id: int, reason: str, detail: str) -> None:
+        m = self.m
         m.Quarantine.update(reason=reason, detail=detail).where(m.Quarantine.id == quarantine_id).execute()

@@ -1,14 +1,17 @@
-"""The peewee models. Private to the storage layer: only ``store.py`` and ``schema.py`` import them.
+"""The peewee models. Private to the store: nothing outside ``ticketing/store`` sees them.
+
+There is no global database: :func:`create_models` defines the models bound to one database, so
+that two stores in one process (a test's two databases, a migration tool) never answer from each
+other's. Defining them costs about a millisecond, once per store.
 
 Every timestamp is stored as UTC (naive in the database, aware in Python).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import peewee as pw
-
-database = pw.DatabaseProxy()
 
 
 class UTCDateTimeField(pw.DateTimeField):
@@ -28,249 +31,317 @@ class UTCDateTimeField(pw.DateTimeField):
         return value
 
 
-class BaseModel(pw.Model):
-    class Meta:
-        database = database
-        legacy_table_names = False
+def _storable(value: str) -> str:
+    """Text every database can hold: PostgreSQL refuses NUL characters in text."""
+    return value.replace("\x00", "\ufffd")
 
 
-class SchemaVersion(BaseModel):
-    """One row: the schema version the database is at."""
+class CharField(pw.CharField):
+    """A ``VARCHAR(max_length)`` that clips what it is given to fit, instead of failing (PostgreSQL)
+    or storing more than it declares (SQLite): callers never slice strings for the store."""
 
-    version = pw.IntegerField()
-
-    class Meta:
-        table_name = "wg_schema"
-
-
-class MailboxState(BaseModel):
-    """Where intake stopped in one mailbox (IMAP: ``UIDVALIDITY:UID``)."""
-
-    name = pw.CharField(primary_key=True, max_length=200)
-    cursor = pw.CharField(null=True, max_length=200)
-    updated_at = UTCDateTimeField()
+    def db_value(self, value):
+        if value.__class__ is str:  # the common case, kept cheap: intake stores dozens per message
+            if "\x00" in value:
+                value = _storable(value)
+            return value if len(value) <= self.max_length else value[: self.max_length]
+        return super().db_value(value)
 
 
-class IntakeRecord(BaseModel):
-    """One message of one mailbox that intake has handled, and whether the server knows it yet."""
+class TextField(pw.TextField):
+    """A ``TEXT`` column; with ``limit``, what it is given is clipped to that many characters
+    (inbound headers can be megabytes long). Never give a limit to a column holding JSON."""
 
-    mailbox = pw.CharField(max_length=200)
-    key = pw.CharField(max_length=500)
-    outcome = pw.CharField(max_length=20)  # IntakeOutcome
-    acked = pw.BooleanField(default=False)
-    created_at = UTCDateTimeField()
+    def __init__(self, *args, limit: int | None = None, **kwargs):
+        self.limit = limit
+        super().__init__(*args, **kwargs)
 
-    class Meta:
-        indexes = ((("mailbox", "key"), True), (("mailbox", "acked"), False))
-
-
-class Account(BaseModel):
-    """A customer company: declared in the configuration or created from a contract-closed notice."""
-
-    name = pw.CharField(max_length=200, unique=True)
-    tier = pw.CharField(max_length=100, null=True)
-    engineer = pw.CharField(max_length=320, null=True)  # the assigned engineer's address
-    timezone = pw.CharField(max_length=64, default="UTC")
-    origin = pw.CharField(max_length=20)  # "config" or "notice"
-    created_at = UTCDateTimeField()
-    updated_at = UTCDateTimeField()
+    def db_value(self, value):
+        if value.__class__ is str:
+            if "\x00" in value:
+                value = _storable(value)
+            return value if self.limit is None or len(value) <= self.limit else value[: self.limit]
+        return super().db_value(value)
 
 
-class AccountDomain(BaseModel):
-    account = pw.ForeignKeyField(Account, backref="domains", on_delete="CASCADE")
-    domain = pw.CharField(max_length=253, unique=True)  # lower-case
+@dataclass(frozen=True)
+class Models:
+    """The models of one database (see :func:`create_models`)."""
+
+    database: pw.Database
+    SchemaVersion: type[pw.Model]
+    MailboxState: type[pw.Model]
+    IntakeRecord: type[pw.Model]
+    Account: type[pw.Model]
+    AccountDomain: type[pw.Model]
+    Contact: type[pw.Model]
+    Ticket: type[pw.Model]
+    SlaNotice: type[pw.Model]
+    Engagement: type[pw.Model]
+    Meeting: type[pw.Model]
+    MeetingAttendee: type[pw.Model]
+    TicketEvent: type[pw.Model]
+    InboundMessage: type[pw.Model]
+    Quarantine: type[pw.Model]
+    OutboundMessage: type[pw.Model]
+
+    @property
+    def all(self) -> list[type[pw.Model]]:
+        """Every model, in an order that creates referenced tables first."""
+        return [
+            self.SchemaVersion, self.MailboxState, self.IntakeRecord, self.Account,
+            self.AccountDomain, self.Contact, self.Ticket, self.SlaNotice, self.Engagement,
+            self.Meeting, self.MeetingAttendee, self.TicketEvent, self.InboundMessage,
+            self.Quarantine, self.OutboundMessage
+        ]
 
 
-class Contact(BaseModel):
-    """A person at a customer; ``failing_since`` is set when mail to them bounced for good."""
+def create_models(db: pw.Database) -> Models:
+    """Define the models bound to ``db``."""
 
-    account = pw.ForeignKeyField(Account, backref="contacts", null=True, on_delete="SET NULL")
-    email = pw.CharField(max_length=320, unique=True)  # domain lower-cased
-    name = pw.CharField(max_length=200, default="")
-    role = pw.CharField(max_length=100, default="")
-    failing_since = UTCDateTimeField(null=True)
-    failure = pw.TextField(default="")
+    class BaseModel(pw.Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
 
 
-class Ticket(BaseModel):
-    kind = pw.CharField(max_length=30)
-    status = pw.CharField(max_length=20, index=True)
-    priority = pw.CharField(max_length=4)
-    subject = pw.TextField()
-    requester = pw.CharField(max_length=320, index=True)
-    requester_name = pw.CharField(max_length=200, default="")
-    created_at = UTCDateTimeField(index=True)
-    updated_at = UTCDateTimeField()
-    # schema 2
-    account = pw.ForeignKeyField(Account, null=True, backref="tickets", on_delete="SET NULL")
-    assignee = pw.CharField(max_length=320, null=True)
-    assigned_at = UTCDateTimeField(null=True)
-    review = pw.BooleanField(default=False)  # flagged for a person to look at (an untrusted notice)
-    reasons = pw.TextField(default="[]")  # JSON: why it was classified so
-    assignment = pw.TextField(default="{}")  # JSON: why it went to its assignee
-    cutover_date = pw.DateField(null=True)  # go-live intents: the intended cut-over, a local date
-    cutover_text = pw.TextField(default="")
-    refers_to = pw.IntegerField(null=True)  # a ticket opened by a stranger's reply to another
-    first_response_at = UTCDateTimeField(null=True)
-    resolved_at = UTCDateTimeField(null=True)
-    # SLA: derived from the event log (ticketing.core.sla), stored for fast queries
-    sla_policy = pw.CharField(max_length=100, null=True)
-    first_response_due = UTCDateTimeField(null=True)
-    resolution_due = UTCDateTimeField(null=True)
-    first_response_state = pw.CharField(max_length=20, default="")  # running | paused | met | breached
-    resolution_state = pw.CharField(max_length=20, default="")
-    next_sla_check = UTCDateTimeField(null=True, index=True)  # when the sweep must look at it next
+    class SchemaVersion(BaseModel):
+        """One row: the schema version the database is at."""
 
-    class Meta:
-        # Routing asks each engineer's last assignment: the newest row of an index range.
-        indexes = ((("assignee", "assigned_at"), False), (("assignee", "status"), False))
+        version = pw.IntegerField()
+
+        class Meta:
+            table_name = "wg_schema"
 
 
-class SlaNotice(BaseModel):
-    """A warning, breach notice or escalation sent about a ticket's clock: each is sent once."""
+    class MailboxState(BaseModel):
+        """Where intake stopped in one mailbox (IMAP: ``UIDVALIDITY:UID``)."""
 
-    ticket = pw.ForeignKeyField(Ticket, backref="sla_notices", on_delete="CASCADE")
-    clock = pw.CharField(max_length=30)  # first_response | resolution | next_response
-    kind = pw.CharField(max_length=30)  # warning-50 | warning-80 | breach | escalation-1 ...
-    recipient = pw.CharField(max_length=320)
-    due_at = UTCDateTimeField()  # the clock's due time the notice was about
-    sent_at = UTCDateTimeField()
-
-    class Meta:
-        indexes = ((("ticket", "clock", "kind"), True),)
+        name = CharField(primary_key=True, max_length=200)
+        cursor = CharField(null=True, max_length=200)
+        updated_at = UTCDateTimeField()
 
 
-class Engagement(BaseModel):
-    """An onboarding engagement, started by a contract-closed notice."""
+    class IntakeRecord(BaseModel):
+        """One message of one mailbox that intake has handled, and whether the server knows it yet."""
 
-    account = pw.ForeignKeyField(Account, backref="engagements", on_delete="CASCADE")
-    engineer = pw.CharField(max_length=320, null=True)
-    tier = pw.CharField(max_length=100, null=True)
-    contract_id = pw.CharField(max_length=200, default="")
-    close_date = pw.DateField(null=True)
-    sales_rep = pw.CharField(max_length=320, default="")
-    golive_date = pw.DateField(null=True)
-    status = pw.CharField(max_length=20, default="active")
-    ticket = pw.ForeignKeyField(Ticket, null=True, backref="engagements", on_delete="SET NULL")
-    details = pw.TextField(default="{}")  # JSON: everything the notice said
-    created_at = UTCDateTimeField()
-    playbook = pw.CharField(max_length=100, null=True)
+        mailbox = CharField(max_length=200)
+        key = CharField(max_length=500)
+        outcome = CharField(max_length=20)  # IntakeOutcome
+        acked = pw.BooleanField(default=False)
+        created_at = UTCDateTimeField()
 
-    class Meta:
-        indexes = ((("account", "contract_id"), True),)
+        class Meta:
+            indexes = ((("mailbox", "key"), True), (("mailbox", "acked"), False))
 
 
-class Meeting(BaseModel):
-    """One occurrence of a playbook meeting of an engagement, and its calendar identity."""
+    class Account(BaseModel):
+        """A customer company: declared in the configuration or created from a contract-closed notice."""
 
-    engagement = pw.ForeignKeyField(Engagement, backref="meetings", on_delete="CASCADE")
-    key = pw.CharField(max_length=100)  # the playbook's key; repeats add "#2", "#3" ...
-    title = pw.TextField(default="")
-    description = pw.TextField(default="")
-    uid = pw.CharField(max_length=255, unique=True)  # iCalendar UID: made once, never changed
-    sequence = pw.IntegerField(default=0)  # raised on every change sent and on cancel
-    start = UTCDateTimeField(null=True, index=True)
-    end = UTCDateTimeField(null=True)
-    status = pw.CharField(max_length=20)  # planned | unplaced | cancelled
-    note = pw.TextField(default="")  # why it is unplaced, or a warning about its time
-    created_at = UTCDateTimeField()
-    updated_at = UTCDateTimeField()
-
-    class Meta:
-        indexes = ((("engagement", "key"), True),)
+        name = CharField(max_length=200, unique=True)
+        tier = CharField(max_length=100, null=True)
+        engineer = CharField(max_length=320, null=True)  # the assigned engineer's address
+        timezone = CharField(max_length=64, default="UTC")
+        origin = CharField(max_length=20)  # "config" or "notice"
+        created_at = UTCDateTimeField()
+        updated_at = UTCDateTimeField()
 
 
-class MeetingAttendee(BaseModel):
-    meeting = pw.ForeignKeyField(Meeting, backref="attendees", on_delete="CASCADE")
-    email = pw.CharField(max_length=320)  # lower-case
-    name = pw.CharField(max_length=200, default="")
-    role = pw.CharField(max_length=100, default="")  # the playbook role that brought them
-    required = pw.BooleanField(default=True)
-    partstat = pw.CharField(max_length=20, default="NEEDS-ACTION")
-    answered_at = UTCDateTimeField(null=True)  # the DTSTAMP of the answer applied last
-    comment = pw.TextField(default="")
-
-    class Meta:
-        indexes = ((("meeting", "email"), True),)
+    class AccountDomain(BaseModel):
+        account = pw.ForeignKeyField(Account, backref="domains", on_delete="CASCADE")
+        domain = CharField(max_length=253, unique=True)  # lower-case
 
 
-class TicketEvent(BaseModel):
-    """The event log of a ticket: what happened, when, by whom (the SLA clocks read it)."""
+    class Contact(BaseModel):
+        """A person at a customer; ``failing_since`` is set when mail to them bounced for good."""
 
-    ticket = pw.ForeignKeyField(Ticket, backref="events", on_delete="CASCADE")
-    at = UTCDateTimeField()
-    kind = pw.CharField(max_length=40)
-    actor = pw.CharField(max_length=320, default="")
-    detail = pw.TextField(default="{}")  # JSON
-
-    class Meta:
-        indexes = ((("ticket", "at"), False),)
+        account = pw.ForeignKeyField(Account, backref="contacts", null=True, on_delete="SET NULL")
+        email = CharField(max_length=320, unique=True)  # domain lower-cased
+        name = CharField(max_length=200, default="")
+        role = CharField(max_length=100, default="")
+        failing_since = UTCDateTimeField(null=True)
+        failure = TextField(default="", limit=2000)
 
 
-class InboundMessage(BaseModel):
-    """A message read from a mailbox: its raw bytes and what whiteglove made of it."""
+    class Ticket(BaseModel):
+        kind = CharField(max_length=30)
+        status = CharField(max_length=20, index=True)
+        priority = CharField(max_length=4)
+        subject = TextField(limit=500)
+        requester = CharField(max_length=320, index=True)
+        requester_name = CharField(max_length=200, default="")
+        created_at = UTCDateTimeField(index=True)
+        updated_at = UTCDateTimeField()
+        # schema 2
+        account = pw.ForeignKeyField(Account, null=True, backref="tickets", on_delete="SET NULL")
+        assignee = CharField(max_length=320, null=True)
+        assigned_at = UTCDateTimeField(null=True)
+        review = pw.BooleanField(default=False)  # flagged for a person to look at (an untrusted notice)
+        reasons = TextField(default="[]")  # JSON: why it was classified so
+        assignment = TextField(default="{}")  # JSON: why it went to its assignee
+        cutover_date = pw.DateField(null=True)  # go-live intents: the intended cut-over, a local date
+        cutover_text = TextField(default="", limit=500)
+        refers_to = pw.IntegerField(null=True)  # a ticket opened by a stranger's reply to another
+        first_response_at = UTCDateTimeField(null=True)
+        resolved_at = UTCDateTimeField(null=True)
+        # SLA: derived from the event log (ticketing.core.sla), stored for fast queries
+        sla_policy = CharField(max_length=100, null=True)
+        first_response_due = UTCDateTimeField(null=True)
+        resolution_due = UTCDateTimeField(null=True)
+        first_response_state = CharField(max_length=20, default="")  # running | paused | met | breached
+        resolution_state = CharField(max_length=20, default="")
+        next_sla_check = UTCDateTimeField(null=True, index=True)  # when the sweep must look at it next
 
-    dedupe_key = pw.CharField(max_length=1000, unique=True)
-    message_id = pw.CharField(max_length=1000, null=True, index=True)
-    mailbox = pw.CharField(max_length=200)
-    source_key = pw.CharField(max_length=500)
-    status = pw.CharField(max_length=20)  # MessageStatus
-    kind = pw.CharField(max_length=20, null=True)  # MessageKind; None while quarantined
-    ticket = pw.ForeignKeyField(Ticket, null=True, backref="messages", on_delete="SET NULL")
-    received_at = UTCDateTimeField()
-    date_header = UTCDateTimeField(null=True)
-    from_addr = pw.CharField(max_length=320, default="")
-    from_name = pw.CharField(max_length=200, default="")
-    to_addrs = pw.TextField(default="")
-    cc_addrs = pw.TextField(default="")
-    subject = pw.TextField(default="")
-    in_reply_to = pw.TextField(default="")
-    references = pw.TextField(default="")
-    body_text = pw.TextField(default="")
-    body_html = pw.TextField(null=True)
-    attachments = pw.TextField(default="[]")  # JSON list of {filename, content_type, size}
-    origin_reason = pw.TextField(default="")  # why it was judged automated or a bounce
-    failed_recipients = pw.TextField(default="")  # bounces: space-separated addresses
-    size = pw.IntegerField()
-    raw = pw.BlobField()
-    created_at = UTCDateTimeField()
-
-
-class Quarantine(BaseModel):
-    """A message that could not be handled, with the reason; its raw bytes are on the message."""
-
-    message = pw.ForeignKeyField(InboundMessage, backref="quarantines", on_delete="CASCADE")
-    reason = pw.TextField()
-    detail = pw.TextField(default="")
-    created_at = UTCDateTimeField()
-    released_at = UTCDateTimeField(null=True, index=True)
+        class Meta:
+            # Routing asks each engineer's last assignment: the newest row of an index range.
+            indexes = ((("assignee", "assigned_at"), False), (("assignee", "status"), False))
 
 
-class OutboundMessage(BaseModel):
-    """The outbox: a composed message waiting to be sent, or the record that it was."""
+    class SlaNotice(BaseModel):
+        """A warning, breach notice or escalation sent about a ticket's clock: each is sent once."""
 
-    message_id = pw.CharField(max_length=1000, unique=True)
-    ticket = pw.ForeignKeyField(Ticket, null=True, backref="outbound", on_delete="SET NULL")
-    purpose = pw.CharField(max_length=50)  # e.g. "acknowledgement", "notification"
-    recipients = pw.TextField()  # space-separated envelope recipients
-    subject = pw.TextField(default="")
-    raw = pw.BlobField()
-    status = pw.CharField(max_length=20, default="queued", index=True)  # queued | sent | failed
-    attempts = pw.IntegerField(default=0)
-    next_attempt_at = UTCDateTimeField(index=True)
-    last_error = pw.TextField(default="")
-    created_at = UTCDateTimeField()
-    sent_at = UTCDateTimeField(null=True)
-    # schema 2
-    envelope_from = pw.CharField(max_length=320, default="")
-    engagement = pw.ForeignKeyField(Engagement, null=True, backref="outbound", on_delete="SET NULL")
-    draft = pw.TextField(default="")  # JSON: what to compose; ``raw`` holds the bytes once composed
+        ticket = pw.ForeignKeyField(Ticket, backref="sla_notices", on_delete="CASCADE")
+        clock = CharField(max_length=30)  # first_response | resolution | next_response
+        kind = CharField(max_length=30)  # warning-50 | warning-80 | breach | escalation-1 ...
+        recipient = CharField(max_length=320)
+        due_at = UTCDateTimeField()  # the clock's due time the notice was about
+        sent_at = UTCDateTimeField()
 
-    class Meta:
-        indexes = ((("purpose", "recipients", "created_at"), False),)
+        class Meta:
+            indexes = ((("ticket", "clock", "kind"), True),)
 
 
-MODELS = [
-    SchemaVersion, MailboxState, IntakeRecord, Account, AccountDomain, Contact, Ticket, SlaNotice, Engagement,
-    Meeting, MeetingAttendee, TicketEvent, InboundMessage, Quarantine, OutboundMessage,
-]
+    class Engagement(BaseModel):
+        """An onboarding engagement, started by a contract-closed notice."""
+
+        account = pw.ForeignKeyField(Account, backref="engagements", on_delete="CASCADE")
+        engineer = CharField(max_length=320, null=True)
+        tier = CharField(max_length=100, null=True)
+        contract_id = CharField(max_length=200, default="")
+        close_date = pw.DateField(null=True)
+        sales_rep = CharField(max_length=320, default="")
+        golive_date = pw.DateField(null=True)
+        status = CharField(max_length=20, default="active")
+        ticket = pw.ForeignKeyField(Ticket, null=True, backref="engagements", on_delete="SET NULL")
+        details = TextField(default="{}")  # JSON: everything the notice said
+        created_at = UTCDateTimeField()
+        playbook = CharField(max_length=100, null=True)
+
+        class Meta:
+            indexes = ((("account", "contract_id"), True),)
+
+
+    class Meeting(BaseModel):
+        """One occurrence of a playbook meeting of an engagement, and its calendar identity."""
+
+        engagement = pw.ForeignKeyField(Engagement, backref="meetings", on_delete="CASCADE")
+        key = CharField(max_length=100)  # the playbook's key; repeats add "#2", "#3" ...
+        title = TextField(default="")
+        description = TextField(default="")
+        uid = CharField(max_length=255, unique=True)  # iCalendar UID: made once, never changed
+        sequence = pw.IntegerField(default=0)  # raised on every change sent and on cancel
+        start = UTCDateTimeField(null=True, index=True)
+        end = UTCDateTimeField(null=True)
+        status = CharField(max_length=20)  # planned | unplaced | cancelled
+        note = TextField(default="")  # why it is unplaced, or a warning about its time
+        created_at = UTCDateTimeField()
+        updated_at = UTCDateTimeField()
+
+        class Meta:
+            indexes = ((("engagement", "key"), True),)
+
+
+    class MeetingAttendee(BaseModel):
+        meeting = pw.ForeignKeyField(Meeting, backref="attendees", on_delete="CASCADE")
+        email = CharField(max_length=320)  # lower-case
+        name = CharField(max_length=200, default="")
+        role = CharField(max_length=100, default="")  # the playbook role that brought them
+        required = pw.BooleanField(default=True)
+        partstat = CharField(max_length=20, default="NEEDS-ACTION")
+        answered_at = UTCDateTimeField(null=True)  # the DTSTAMP of the answer applied last
+        comment = TextField(default="", limit=2000)
+
+        class Meta:
+            indexes = ((("meeting", "email"), True),)
+
+
+    class TicketEvent(BaseModel):
+        """The event log of a ticket: what happened, when, by whom (the SLA clocks read it)."""
+
+        ticket = pw.ForeignKeyField(Ticket, backref="events", on_delete="CASCADE")
+        at = UTCDateTimeField()
+        kind = CharField(max_length=40)
+        actor = CharField(max_length=320, default="")
+        detail = TextField(default="{}")  # JSON
+
+        class Meta:
+            indexes = ((("ticket", "at"), False),)
+
+
+    class InboundMessage(BaseModel):
+        """A message read from a mailbox: its raw bytes and what whiteglove made of it."""
+
+        dedupe_key = CharField(max_length=1000, unique=True)
+        message_id = CharField(max_length=1000, null=True, index=True)
+        mailbox = CharField(max_length=200)
+        source_key = CharField(max_length=500)
+        status = CharField(max_length=20)  # MessageStatus
+        kind = CharField(max_length=20, null=True)  # MessageKind; None while quarantined
+        ticket = pw.ForeignKeyField(Ticket, null=True, backref="messages", on_delete="SET NULL")
+        received_at = UTCDateTimeField()
+        date_header = UTCDateTimeField(null=True)
+        from_addr = CharField(max_length=320, default="")
+        from_name = CharField(max_length=200, default="")
+        to_addrs = TextField(default="", limit=4000)
+        cc_addrs = TextField(default="", limit=4000)
+        subject = TextField(default="", limit=2000)
+        in_reply_to = TextField(default="", limit=4000)
+        references = TextField(default="", limit=8000)
+        body_text = TextField(default="")
+        body_html = TextField(null=True)
+        attachments = TextField(default="[]")  # JSON list of {filename, content_type, size}
+        origin_reason = TextField(default="", limit=2000)  # why it was judged automated or a bounce
+        failed_recipients = TextField(default="", limit=4000)  # bounces: space-separated addresses
+        size = pw.IntegerField()
+        raw = pw.BlobField()
+        created_at = UTCDateTimeField()
+
+
+    class Quarantine(BaseModel):
+        """A message that could not be handled, with the reason; its raw bytes are on the message."""
+
+        message = pw.ForeignKeyField(InboundMessage, backref="quarantines", on_delete="CASCADE")
+        reason = TextField(limit=2000)
+        detail = TextField(default="", limit=2000)
+        created_at = UTCDateTimeField()
+        released_at = UTCDateTimeField(null=True, index=True)
+
+
+    class OutboundMessage(BaseModel):
+        """The outbox: a composed message waiting to be sent, or the record that it was."""
+
+        message_id = CharField(max_length=1000, unique=True)
+        ticket = pw.ForeignKeyField(Ticket, null=True, backref="outbound", on_delete="SET NULL")
+        purpose = CharField(max_length=50)  # e.g. "acknowledgement", "notification"
+        recipients = TextField()  # space-separated envelope recipients
+        subject = TextField(default="", limit=2000)
+        raw = pw.BlobField()
+        status = CharField(max_length=20, default="queued", index=True)  # queued | sent | failed
+        attempts = pw.IntegerField(default=0)
+        next_attempt_at = UTCDateTimeField(index=True)
+        last_error = TextField(default="", limit=2000)
+        created_at = UTCDateTimeField()
+        sent_at = UTCDateTimeField(null=True)
+        # schema 2
+        envelope_from = CharField(max_length=320, default="")
+        engagement = pw.ForeignKeyField(Engagement, null=True, backref="outbound", on_delete="SET NULL")
+        draft = TextField(default="")  # JSON: what to compose; ``raw`` holds the bytes once composed
+
+        class Meta:
+            indexes = ((("purpose", "recipients", "created_at"), False),)
+
+    return Models(
+        db, SchemaVersion, MailboxState, IntakeRecord, Account, AccountDomain, Contact, Ticket,
+        SlaNotice, Engagement, Meeting, MeetingAttendee, TicketEvent, InboundMessage, Quarantine,
+        OutboundMessage
+    )

@@ -13,7 +13,6 @@ from typing import Sequence
 import peewee as pw
 
 from ticketing.core.domain import OutgoingMail
-from ticketing.store import models as m
 
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 
@@ -24,26 +23,30 @@ class OutboxMixin:
     def queue_mail(self, *, message_id: str, purpose: str, ticket_id: int | None, recipients: Sequence[str],
                    envelope_from: str, subject: str, draft: str, now: datetime, engagement_id: int | None = None) -> bool:
         """Queue one message (as a draft, composed when first sent); False when its Message-ID is queued already."""
+        m = self.m
         if self.rows("outbound by message id", lambda: m.OutboundMessage.select(m.OutboundMessage.id)
                      .where(m.OutboundMessage.message_id == ""), message_id):
             return False
         self._insert(m.OutboundMessage, dict(
             message_id=message_id, ticket=ticket_id, purpose=purpose, recipients=" ".join(recipients),
-            subject=subject[:2000], raw=b"", status=QUEUED, attempts=0, next_attempt_at=now, last_error="",
+            subject=subject, raw=b"", status=QUEUED, attempts=0, next_attempt_at=now, last_error="",
             created_at=now, sent_at=None, envelope_from=envelope_from, engagement=engagement_id, draft=draft,
         ))
         return True
 
     def outbox_has(self, message_id: str) -> bool:
+        m = self.m
         return bool(self.rows("outbound by message id", lambda: m.OutboundMessage.select(m.OutboundMessage.id)
                               .where(m.OutboundMessage.message_id == ""), message_id))
 
     def set_raw(self, mail_id: int, raw: bytes) -> None:
         """Keep the composed bytes of a message, so that every attempt sends the same ones."""
+        m = self.m
         m.OutboundMessage.update(raw=raw).where(m.OutboundMessage.id == mail_id).execute()
 
     def outbox_content(self, mail_id: int) -> tuple[bytes, str]:
         """The composed bytes of a message (empty before its first attempt) and its draft."""
+        m = self.m
         row = m.OutboundMessage.select(m.OutboundMessage.raw, m.OutboundMessage.draft).where(m.OutboundMessage.id == mail_id).get()
         return bytes(row.raw), row.draft
 
@@ -52,6 +55,7 @@ class OutboxMixin:
 
         Returns each with its bytes (empty until first composed), envelope sender and draft.
         """
+        m = self.m
         due = ((m.OutboundMessage.status == QUEUED) & (m.OutboundMessage.next_attempt_at <= now)) | (
             (m.OutboundMessage.status == SENDING) & (m.OutboundMessage.next_attempt_at <= now - lease)
         )
@@ -67,18 +71,22 @@ class OutboxMixin:
         return [(_mail(row), bytes(row.raw), row.envelope_from, row.draft) for row in rows]
 
     def mark_sent(self, mail_id: int, now: datetime, note: str = "") -> None:
-        m.OutboundMessage.update(status=SENT, sent_at=now, attempts=m.OutboundMessage.attempts + 1, last_error=note[:2000]).where(
+        m = self.m
+        m.OutboundMessage.update(status=SENT, sent_at=now, attempts=m.OutboundMessage.attempts + 1, last_error=note).where(
             m.OutboundMessage.id == mail_id).execute()
 
     def mark_retry(self, mail_id: int, error: str, next_attempt_at: datetime) -> None:
-        m.OutboundMessage.update(status=QUEUED, attempts=m.OutboundMessage.attempts + 1, last_error=error[:2000],
+        m = self.m
+        m.OutboundMessage.update(status=QUEUED, attempts=m.OutboundMessage.attempts + 1, last_error=error,
                                  next_attempt_at=next_attempt_at).where(m.OutboundMessage.id == mail_id).execute()
 
     def mark_failed(self, mail_id: int, error: str) -> None:
-        m.OutboundMessage.update(status=FAILED, attempts=m.OutboundMessage.attempts + 1, last_error=error[:2000]).where(
+        m = self.m
+        m.OutboundMessage.update(status=FAILED, attempts=m.OutboundMessage.attempts + 1, last_error=error).where(
             m.OutboundMessage.id == mail_id).execute()
 
     def outbox(self, status: str | None = None, ticket_id: int | None = None) -> list[OutgoingMail]:
+        m = self.m
         query = m.OutboundMessage.select().order_by(m.OutboundMessage.id)
         if status:
             query = query.where(m.OutboundMessage.status == status)
@@ -89,12 +97,14 @@ class OutboxMixin:
 
     def requeue(self, mail_id: int, now: datetime) -> bool:
         """Put a failed message back in the queue (an operator's retry)."""
+        m = self.m
         count = (m.OutboundMessage.update(status=QUEUED, next_attempt_at=now, attempts=0)
                  .where((m.OutboundMessage.id == mail_id) & (m.OutboundMessage.status == FAILED)).execute())
         return bool(count)
 
     def sent_count(self, purpose: str, recipient: str, since: datetime) -> int:
         """How many ``purpose`` messages went (or are going) to ``recipient`` since ``since``."""
+        m = self.m
         since_value = m.OutboundMessage.created_at.db_value(since)
         [(count,)] = self.rows("sent count", lambda: m.OutboundMessage.select(pw.fn.COUNT(m.OutboundMessage.id)).where(
             (m.OutboundMessage.purpose == "") & (m.OutboundMessage.recipients == "")

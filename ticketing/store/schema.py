@@ -16,7 +16,7 @@ from playhouse.db_url import connect as connect_url
 from playhouse.migrate import SchemaMigrator, migrate
 
 from ticketing.errors import SchemaError, StorageError
-from ticketing.store import models
+from ticketing.store.models import Models
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ _OPEN_PATIENCE = 30.0  # seconds to keep trying to open a database another proce
 
 
 def open_database(url: str) -> pw.Database:
-    """Connect to ``url`` (``sqlite:///path`` or ``postgresql://…``) and bind the models to it.
+    """Connect to ``url`` (``sqlite:///path`` or ``postgresql://…``).
 
     SQLite runs in WAL mode with a busy timeout and full fsync, so a commit survives a power cut
     before the mailbox is told the message was handled; transactions begin IMMEDIATE, so two
@@ -57,14 +57,13 @@ def open_database(url: str) -> pw.Database:
         db = connect_url(url.replace("postgres://", "postgresql://", 1))
     else:
         raise StorageError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST/DB")
-    models.database.initialize(db)
     deadline = time.monotonic() + _OPEN_PATIENCE
     delay = 0.02
     while True:
         try:
             db.connect(reuse_if_open=True)
             return db
-        except pw.OperationalError as exc:
+        except pw.PeeweeException as exc:
             # Switching a new SQLite file to WAL needs it to itself for a moment, and SQLite answers
             # "locked" at once rather than waiting out the busy timeout: two processes starting on a
             # new database together (the worker and a command) try again for a while.
@@ -85,10 +84,11 @@ def _safe_url(url: str) -> str:
     return url
 
 
-def current_version(db: pw.Database) -> int:
+def current_version(models: Models) -> int:
     """The database's schema version; 0 for an empty database."""
+    db = models.database
     if not db.table_exists(models.SchemaVersion._meta.table_name):
-        if any(db.table_exists(m._meta.table_name) for m in models.MODELS):
+        if any(db.table_exists(m._meta.table_name) for m in models.all):
             raise SchemaError("the database has whiteglove tables but no schema version: it was not made by whiteglove db upgrade")
         return 0
     row = models.SchemaVersion.select().first()
@@ -103,9 +103,10 @@ def current_version(db: pw.Database) -> int:
 # before it acts (_add_missing_columns does).
 
 
-def _migrate_to_2(db: pw.Database) -> None:
+def _migrate_to_2(models: Models) -> None:
     """Accounts, contacts, engagements and their meetings, the ticket event log; routing and
     classification on tickets; outgoing mail kept as drafts until sent."""
+    db = models.database
     db.create_tables([models.Account, models.AccountDomain, models.Contact, models.Engagement, models.Meeting,
                       models.MeetingAttendee, models.TicketEvent])
     _add_missing_columns(db, models.Ticket, [
@@ -140,15 +141,16 @@ def _create_index_sql(name: str, table: str, columns: list[str]) -> str:
 
 
 #: The step that brings a database from the version before to the key's version (1 is the first release).
-MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {2: _migrate_to_2}
+MIGRATIONS: dict[int, Callable[[Models], None]] = {2: _migrate_to_2}
 
 
-def upgrade(db: pw.Database) -> tuple[int, int]:
+def upgrade(models: Models) -> tuple[int, int]:
     """Migrate the schema to :data:`SCHEMA_VERSION`; return (version before, version after).
 
     An empty database gets the current schema at once. Raises :class:`SchemaError` when the
     database is newer than this code.
     """
+    db = models.database
     sqlite = isinstance(db, pw.SqliteDatabase)
     if sqlite:
         # SQLite changes a column by rebuilding its table; with foreign keys on, dropping the old
@@ -157,28 +159,29 @@ def upgrade(db: pw.Database) -> tuple[int, int]:
         # procedure for table changes), and the references are checked before the commit.
         db.execute_sql("PRAGMA foreign_keys = OFF")
     try:
-        return _upgrade(db, sqlite)
+        return _upgrade(models, sqlite)
     finally:
         if sqlite:
             db.execute_sql("PRAGMA foreign_keys = ON")
 
 
-def _upgrade(db: pw.Database, sqlite: bool) -> tuple[int, int]:
+def _upgrade(models: Models, sqlite: bool) -> tuple[int, int]:
+    db = models.database
     with db.atomic():
         if isinstance(db, pw.PostgresqlDatabase):
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_ID,))
-        before = current_version(db)
+        before = current_version(models)
         if before > SCHEMA_VERSION:
             raise SchemaError(
                 f"the database is at schema version {before}, newer than this whiteglove ({SCHEMA_VERSION}): upgrade whiteglove"
             )
         if before == 0:
             log.info("creating the database schema (version %s)", SCHEMA_VERSION)
-            db.create_tables(models.MODELS)
+            db.create_tables(models.all)
         else:
             for version in range(before + 1, SCHEMA_VERSION + 1):
                 log.info("migrating the database schema to version %s", version)
-                MIGRATIONS[version](db)
+                MIGRATIONS[version](models)
         if sqlite and db.execute_sql("PRAGMA foreign_key_check").fetchone() is not None:
             raise SchemaError("the migration left references to missing rows: nothing was changed")
         if before != SCHEMA_VERSION:
@@ -187,16 +190,16 @@ def _upgrade(db: pw.Database, sqlite: bool) -> tuple[int, int]:
     return before, SCHEMA_VERSION
 
 
-def ensure_schema(db: pw.Database) -> None:
+def ensure_schema(models: Models) -> None:
     """Make sure the schema is the one this code knows, creating it in an empty database.
 
     Raises :class:`SchemaError` with the command to run when the database is at another version.
     """
-    version = current_version(db)
+    version = current_version(models)
     if version == SCHEMA_VERSION:
         return
     if version == 0:
-        upgrade(db)
+        upgrade(models)
         return
     if version < SCHEMA_VERSION:
         raise SchemaError(

@@ -14,7 +14,6 @@ from ticketing.core.domain import (
     TicketKind,
     TicketStatus,
 )
-from ticketing.store import models as m
 from ticketing.store.base import CHUNK as _CHUNK
 from ticketing.store.rows import ticket as _ticket
 
@@ -33,6 +32,7 @@ class TicketsMixin:
 
     def tickets_for_message_ids(self, message_ids: Sequence[str]) -> dict[str, int]:
         """Map those of ``message_ids`` that belong to a ticket (received or sent) to that ticket."""
+        m = self.m
         found: dict[str, int] = {}
         ids = list(dict.fromkeys(message_ids))[:_CHUNK]
         if not ids:
@@ -46,11 +46,13 @@ class TicketsMixin:
         return found
 
     def ticket_exists(self, ticket_id: int) -> bool:
+        m = self.m
         return m.Ticket.select(m.Ticket.id).where(m.Ticket.id == ticket_id).exists()
 
     def create_ticket(self, *, kind: TicketKind, priority: str, subject: str, requester: str, requester_name: str,
                       now: datetime, **extra) -> int:
         """Open a ticket; ``extra`` sets the other columns (account, assignee, reasons ...)."""
+        m = self.m
         for key in ("reasons", "assignment"):
             if key in extra and not isinstance(extra[key], str):
                 extra[key] = json.dumps(extra[key])
@@ -61,6 +63,7 @@ class TicketsMixin:
 
     def update_ticket(self, ticket_id: int, now: datetime, **changes) -> None:
         """Change columns of a ticket (enums and JSON values are converted) and its ``updated_at``."""
+        m = self.m
         for key, value in list(changes.items()):
             if hasattr(value, "value"):
                 changes[key] = value.value
@@ -69,10 +72,12 @@ class TicketsMixin:
         m.Ticket.update(updated_at=now, **changes).where(m.Ticket.id == ticket_id).execute()
 
     def touch_ticket(self, ticket_id: int, now: datetime) -> None:
+        m = self.m
         m.Ticket.update(updated_at=now).where(m.Ticket.id == ticket_id).execute()
 
     def list_tickets(self, status: str | None = None, limit: int | None = None, *, assignee: str | None = None,
                      kind: str | None = None, priority: str | None = None) -> list[Ticket]:
+        m = self.m
         conditions = []
         if status == "open":
             conditions.append(m.Ticket.status.in_(_OPEN))
@@ -87,6 +92,7 @@ class TicketsMixin:
         return self._tickets_where(*conditions, limit=limit)
 
     def get_ticket(self, ticket_id: int) -> Ticket | None:
+        m = self.m
         fields = m.Ticket._meta.sorted_fields
 
         def build():
@@ -105,6 +111,7 @@ class TicketsMixin:
         return _ticket(_Row(values))
 
     def _tickets_where(self, *conditions, limit: int | None = None) -> list[Ticket]:
+        m = self.m
         count = m.InboundMessage.select(pw.fn.COUNT(m.InboundMessage.id)).where(m.InboundMessage.ticket == m.Ticket.id)
         query = (m.Ticket.select(m.Ticket, m.Account.name.alias("account_name"), count.alias("message_count"))
                  .join(m.Account, pw.JOIN.LEFT_OUTER, on=(m.Ticket.account == m.Account.id)))
@@ -117,6 +124,7 @@ class TicketsMixin:
 
     def open_tickets_of(self, emails: Iterable[str]) -> list[Ticket]:
         """Open or pending tickets whose requester is one of ``emails``."""
+        m = self.m
         emails = [e.lower() for e in emails]
         if not emails:
             return []
@@ -130,6 +138,7 @@ class TicketsMixin:
         One indexed count each (``ticket(assignee, status)``): the cost does not grow with the
         number of tickets resolved long ago.
         """
+        m = self.m
         loads = {}
         for email in engineers:
             [(count,)] = self.rows("open load", lambda: m.Ticket.select(pw.fn.COUNT(m.Ticket.id)).where(
@@ -143,6 +152,7 @@ class TicketsMixin:
         One indexed look-up each (the newest entry of ``(assignee, assigned_at)``), so the cost does
         not grow with the number of tickets.
         """
+        m = self.m
         found: dict[str, datetime] = {}
         for email in engineers:
             [(at,)] = self.rows("last assignment", lambda: m.Ticket.select(pw.fn.MAX(m.Ticket.assigned_at)).where(
@@ -157,6 +167,7 @@ class TicketsMixin:
         """Who belongs on a ticket: its requester, the people on its customer messages, its
         account's contacts and domains (lower-case addresses and bare domains), and those of the
         ticket it refers to (the conversation a stranger's reply split off from)."""
+        m = self.m
         found = self.rows("ticket members: ticket", lambda: m.Ticket.select(
             m.Ticket.requester, m.Ticket.account, m.Ticket.refers_to).where(m.Ticket.id == 0), ticket_id)
         if not found:
@@ -179,6 +190,7 @@ class TicketsMixin:
 
     def customer_thread(self, ticket_id: int) -> list[str]:
         """Message ids of the customer-side thread, oldest first: customer mail and what we sent them."""
+        m = self.m
         inbound = (m.InboundMessage.select(m.InboundMessage.message_id, m.InboundMessage.received_at)
                    .where((m.InboundMessage.ticket == ticket_id) & (m.InboundMessage.kind.in_(["new", "reply"]))
                           & m.InboundMessage.message_id.is_null(False)))
@@ -191,6 +203,7 @@ class TicketsMixin:
 
     def last_customer_message(self, ticket_id: int) -> str | None:
         """The Message-ID of the customer's latest message on a ticket (what an answer replies to)."""
+        m = self.m
         row = (m.InboundMessage.select(m.InboundMessage.message_id)
                .where((m.InboundMessage.ticket == ticket_id) & (m.InboundMessage.kind.in_(["new", "reply"]))
                       & m.InboundMessage.message_id.is_null(False))
@@ -199,6 +212,7 @@ class TicketsMixin:
 
     def engineer_thread(self, ticket_id: int) -> list[str]:
         """Message ids of what we sent engineers about a ticket, oldest first."""
+        m = self.m
         query = (m.OutboundMessage.select(m.OutboundMessage.message_id)
                  .where((m.OutboundMessage.ticket == ticket_id) & m.OutboundMessage.purpose.in_(["notification", "update", "commands"]))
                  .order_by(m.OutboundMessage.created_at, m.OutboundMessage.id))
@@ -207,10 +221,12 @@ class TicketsMixin:
     # -- events ------------------------------------------------------------------------------------
 
     def add_event(self, ticket_id: int, kind: EventKind, at: datetime, actor: str = "", **detail) -> None:
-        self._insert(m.TicketEvent, dict(ticket=ticket_id, at=at, kind=kind.value, actor=actor[:320],
+        m = self.m
+        self._insert(m.TicketEvent, dict(ticket=ticket_id, at=at, kind=kind.value, actor=actor,
                                          detail=json.dumps(detail, default=str)))
 
     def events(self, ticket_id: int) -> list[TicketEvent]:
+        m = self.m
         at = m.TicketEvent.at.python_value
         rows = self.rows("events", lambda: m.TicketEvent.select(
             m.TicketEvent.at, m.TicketEvent.kind, m.TicketEvent.actor, m.TicketEvent.detail).where(
@@ -220,6 +236,7 @@ class TicketsMixin:
     # -- SLA ---------------------------------------------------------------------------------------
 
     def ticket_account_id(self, ticket_id: int) -> int | None:
+        m = self.m
         found = self.rows("ticket account", lambda: m.Ticket.select(m.Ticket.account).where(m.Ticket.id == 0), ticket_id)
         return found[0][0] if found else None
 
@@ -227,6 +244,7 @@ class TicketsMixin:
                 resolution_due: datetime | None, first_response_state: str, resolution_state: str,
                 next_check: datetime | None) -> None:
         """Store a ticket's derived SLA figures (they change only when its events do)."""
+        m = self.m
         value = m.Ticket.first_response_due.db_value
         sample = datetime(2000, 1, 1, tzinfo=timezone.utc)
         self.rows("set sla", lambda: m.Ticket.update(
@@ -237,19 +255,23 @@ class TicketsMixin:
 
     def tickets_to_check(self, now: datetime, limit: int = 1000) -> list[int]:
         """Tickets whose next SLA notice may have fallen due (by the ``next_sla_check`` index)."""
+        m = self.m
         query = (m.Ticket.select(m.Ticket.id).where(m.Ticket.next_sla_check.is_null(False) & (m.Ticket.next_sla_check <= now))
                  .order_by(m.Ticket.next_sla_check).limit(limit))
         return [ticket_id for (ticket_id,) in query.tuples()]
 
     def sla_notices_sent(self, ticket_id: int) -> set[tuple[str, str]]:
+        m = self.m
         return {(clock, kind) for clock, kind in self.rows("sla notices sent", lambda: m.SlaNotice.select(
             m.SlaNotice.clock, m.SlaNotice.kind).where(m.SlaNotice.ticket == 0), ticket_id)}
 
     def record_sla_notice(self, ticket_id: int, clock: str, kind: str, recipient: str, due_at: datetime,
                           now: datetime) -> None:
+        m = self.m
         m.SlaNotice.insert(ticket=ticket_id, clock=clock, kind=kind, recipient=recipient, due_at=due_at,
                            sent_at=now).on_conflict_ignore().execute()
 
     def sla_notices(self, ticket_id: int) -> list[dict]:
+        m = self.m
         return [{"clock": n.clock, "kind": n.kind, "recipient": n.recipient, "sent_at": n.sent_at.isoformat()}
                 for n in m.SlaNotice.select().where(m.SlaNotice.ticket == ticket_id).order_by(m.SlaNotice.id)]

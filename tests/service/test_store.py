@@ -1,0 +1,75 @@
+"""The store's boundary: each store answers from its own database, values are clipped to their
+columns by the store (not by its callers), and a failing database is a StorageError, never peewee's."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from ticketing.core.domain import TicketKind
+from ticketing.errors import StorageError
+from ticketing.store import SqlStore
+
+NOW = datetime(2026, 11, 18, 16, 0, tzinfo=timezone.utc)
+
+
+def open_ticket(store: SqlStore, subject: str, requester: str = "bob@globex.example", name: str = "Bob") -> int:
+    with store.transaction():
+        return store.create_ticket(kind=TicketKind.SUPPORT, priority="P3", subject=subject, requester=requester,
+                                   requester_name=name, now=NOW)
+
+
+def test_two_stores_in_one_process_each_answer_from_their_own_database(store, tmp_path):
+    other = SqlStore.open(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        mine = open_ticket(store, "SSO loop")
+        theirs = open_ticket(other, "Export fails")
+        open_ticket(other, "Second question")
+
+        assert [t.subject for t in store.list_tickets()] == ["SSO loop"]
+        assert [t.subject for t in other.list_tickets()] == ["Export fails", "Second question"]
+        assert store.get_ticket(mine).subject == "SSO loop"
+        assert other.get_ticket(theirs).subject == "Export fails"
+        assert store.ticket_exists(mine) and not store.ticket_exists(mine + 1)
+    finally:
+        other.close()
+    # the other store closed: this one still works
+    assert [t.subject for t in store.list_tickets()] == ["SSO loop"]
+
+
+def test_the_store_clips_values_to_their_columns_and_keeps_nul_out_of_text(store):
+    requester = "a" * 400 + "@globex.example"
+    ticket_id = open_ticket(store, "x\x00y" * 300, requester=requester, name="N" * 300)
+    ticket = store.get_ticket(ticket_id)
+    assert ticket.requester == requester[:320]
+    assert ticket.requester_name == "N" * 200
+    assert len(ticket.subject) == 500 and "\x00" not in ticket.subject and ticket.subject.startswith("x\ufffdy")
+    with store.transaction():
+        store.update_ticket(ticket_id, NOW, requester_name="M" * 250, cutover_text="c" * 900)
+    ticket = store.get_ticket(ticket_id)
+    assert (ticket.requester_name, ticket.cutover_text) == ("M" * 200, "c" * 500)
+
+
+def test_a_file_that_is_no_database_is_a_storage_error(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(StorageError, match="cannot open the database .*notes.db: file is not a database"):
+        SqlStore.open(f"sqlite:///{path}")
+
+
+@pytest.mark.postgres
+def test_a_database_that_goes_away_mid_command_is_a_storage_error(pg_url):
+    import psycopg2
+
+    store = SqlStore.open(pg_url)
+    try:
+        open_ticket(store, "SSO loop")
+        pid = store.db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+        admin = psycopg2.connect(pg_url)
+        admin.autocommit = True
+        admin.cursor().execute("SELECT pg_terminate_backend(%s)", (pid,))
+        admin.close()
+        with pytest.raises(StorageError, match="the database failed"):
+            store.list_tickets()
+    finally:
+        store.close()
