@@ -25,14 +25,37 @@ The names below are the toolkit's public interface; :mod:`ticketing` imports the
 from mailer.authresults import sender_verified
 from mailer.automated import Origin, Verdict, recognise
 from mailer.compose import compose, make_message_id, safe_address, safe_header
-from mailer.errors import (MailboxAuthError, MailboxConnectError, MailboxError, MailerError, PartiallySentError,
-                           PermanentSendError, SendError, SenderAuthError, SenderTLSError, TransientSendError)
+from mailer.errors import (
+    MailboxAuthError,
+    MailboxConnectError,
+    MailboxError,
+    MailerError,
+    PartiallySentError,
+    PermanentSendError,
+    SenderAuthError,
+    SendError,
+    SenderTLSError,
+    TransientSendError,
+)
 from mailer.files import count_messages, iter_messages
 from mailer.hosts import is_loopback
-from mailer.imip import Attendee, CalendarAnswer, Invitation, cancel, read_answers, request
+from mailer.imip import (
+    Attendee,
+    CalendarAnswer,
+    Invitation,
+    cancel,
+    read_answers,
+    request,
+)
 from mailer.maildir import MaildirSource
-from mailer.message import Address, Attachment, CalendarPart, ParsedMessage, parse_message
-from mailer.parts import file_attachments, text_attachments
+from mailer.message import (
+    Address,
+    Attachment,
+    CalendarPart,
+    ParsedMessage,
+    parse_message,
+)
+from mailer.parts import file_attachments, is_data_file, text_attachments
 from mailer.quoting import new_text
 from mailer.sending import DirectorySender, MailSender, SmtpSender
 from mailer.source import MailboxSource, SourceMessage
@@ -42,7 +65,7 @@ __all__ = [
     "Invitation", "MailSender", "MailboxAuthError", "MailboxConnectError", "MailboxError", "MailboxSource",
     "MaildirSource", "MailerError", "Origin", "ParsedMessage", "PartiallySentError", "PermanentSendError",
     "SendError", "SenderAuthError", "SenderTLSError", "SmtpSender", "SourceMessage", "TransientSendError", "Verdict",
-    "cancel", "compose", "count_messages", "file_attachments", "is_loopback", "iter_messages", "make_message_id",
+    "cancel", "compose", "count_messages", "file_attachments", "is_data_file", "is_loopback", "iter_messages", "make_message_id",
     "new_text", "parse_message", "read_answers", "recognise", "request", "safe_address", "safe_header",
     "sender_verified", "text_attachments",
 ]

@@ -55,13 +55,39 @@ class Address:
 
 @dataclass(frozen=True)
 class Attachment:
-    """An attachment's metadata; ``filename`` is sanitised (no path separators, no ``..``)."""
+    """An attachment's metadata, and its content on demand (:meth:`content`).
+
+    ``filename`` is sanitised (no path separators, no ``..``); ``named`` is False when the sender
+    gave no name and ``filename`` is made up from the type (``attachment.pdf``, ``forwarded.eml``).
+    ``disposition`` is the Content-Disposition as sent (``attachment``, ``inline`` or None).
+    """
 
     filename: str
     content_type: str
     size: int
     inline: bool = False
     content_id: str | None = None
+    named: bool = True
+    disposition: str | None = None
+    charset: str | None = None  # the charset parameter, for a text file
+    # The MIME part, so that the content is decoded only when asked for, from the one parse of the
+    # message: a large file costs no memory until a caller needs its bytes.
+    _part: Message | None = field(default=None, repr=False, compare=False)
+
+    def content(self) -> bytes | None:
+        """The decoded bytes; None when there are none to give (an enclosed message, an uuencoded
+        file cut from the text, a transfer encoding that cannot be decoded). Never raises."""
+        if self._part is None or self._part.is_multipart():
+            return None
+        try:
+            data = self._part.get_payload(decode=True)
+            return _finish_decoding(self._part, data) if isinstance(data, bytes) else None
+        except Exception:  # noqa: BLE001 - a broken transfer encoding: no content
+            return None
+
+    def listing(self) -> dict:
+        """What a listing shows of it: ``filename``, ``content_type``, ``size``, ``inline``."""
+        return {"filename": self.filename, "content_type": self.content_type, "size": self.size, "inline": self.inline}
 
 
 @dataclass(frozen=True)
@@ -371,8 +397,11 @@ def _filename(part: Message, hint: str | None, defects: list[str]) -> str | None
 def _payload_bytes(part: Message) -> bytes:
     """Return the decoded body of a leaf part (base64, quoted-printable, uuencode)."""
     data = part.get_payload(decode=True)
-    if not isinstance(data, bytes):
-        return b""
+    return _finish_decoding(part, data) if isinstance(data, bytes) else b""
+
+
+def _finish_decoding(part: Message, data: bytes) -> bytes:
+    """What ``get_payload(decode=True)`` gave, decoded where it did not recognise the encoding."""
     if str(part.get("content-transfer-encoding", "")).lower() in _DECODED_BY_EMAIL:
         return data
     # email hands back the raw bytes for an encoding it did not recognise as written.
@@ -483,6 +512,7 @@ def _default_filename(content_type: str) -> str:
 
 
 def _attachment(part: Message, content_type: str, filename: str | None, disposition: str | None) -> Attachment:
+    named = filename is not None
     if filename is None:
         filename = _default_filename(content_type)
     content_id = part.get("content-id")
@@ -493,7 +523,18 @@ def _attachment(part: Message, content_type: str, filename: str | None, disposit
         size=_payload_size(part),
         inline=disposition == "inline" or (disposition is None and content_id is not None),
         content_id=content_id,
+        named=named,
+        disposition=disposition,
+        charset=_charset(part) if content_type.startswith(("text/", "application/json", "application/csv")) else None,
+        _part=part,
     )
+
+
+def _charset(part: Message) -> str | None:
+    try:
+        return part.get_content_charset()
+    except Exception:  # noqa: BLE001 - an unreadable parameter: the decoder guesses
+        return None
 
 
 def _uuencoded(text: str) -> tuple[str, list[Attachment]]:

@@ -685,8 +685,8 @@ store = SqlStore.open(settings.pop("db_url"))
 summaries = []
 
 class Counting(Intake):
-    def poll(self, source, stop=None):
-        summary = super().poll(source, stop)
+    def poll(self, source, stop=None, **kwargs):
+        summary = super().poll(source, stop, **kwargs)
         summaries.append(summary)
         return summary
 

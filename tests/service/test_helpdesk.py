@@ -215,3 +215,53 @@ def test_the_files_a_customer_attaches_reach_the_engineer(desk):
     assert [(a.filename, a.content_type) for a in note.attachments] == [("saml.xml", "application/xml")]
     raw = message_bytes(desk.store, mail.id, Renderer())
     assert b"<samlp:Response/>" in raw.replace(b"=\r\n", b"") or b"PHNhbWxwOlJlc3BvbnNlLz4=" in raw
+
+
+def test_a_message_is_parsed_once_from_the_mailbox_to_the_engineers_notification(desk, monkeypatch):
+    """Intake parses; the help desk reads the attachments it passes on from that parse, not the bytes again."""
+    import email.parser
+
+    from mailer import message as parser_module
+
+    parses = []
+    real = parser_module._PARSER.parsebytes
+    monkeypatch.setattr(parser_module._PARSER, "parsebytes", lambda raw, *a: parses.append(1) or real(raw, *a))
+    monkeypatch.setattr(email.parser.BytesParser, "parsebytes",
+                        lambda self, raw, headersonly=False: pytest.fail("the raw bytes were parsed again"))
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"], msg["Message-ID"] = "bob@globex.example", SUPPORT, "Logs", "<t2@globex.example>"
+    msg.set_content("Logs attached.")
+    msg.add_attachment(b"2026-11-18 ERROR saml", maintype="text", subtype="plain", filename="app.log")
+    desk.receive(msg.as_bytes())
+    assert parses == [1]
+    monkeypatch.undo()
+    [(_, note)] = desk.mail("notification")
+    assert [a.filename for a in note.attachments] == ["app.log"]
+
+
+def test_recipients_our_server_refused_are_recorded_and_the_next_pass_tells_the_engineer(desk):
+    from mailer import PermanentSendError
+    from ticketing.services.outbox import OutboxSender
+
+    class RefusingSender:
+        def send(self, raw, envelope_from, recipients):
+            if "bob@globex.example" in recipients:
+                error = PermanentSendError("bob refused")
+                error.refused = {"bob@globex.example": (550, "5.1.1 no such mailbox")}
+                raise error
+
+        def close(self):
+            pass
+
+    desk.receive(make_message(sender="bob@globex.example"))
+    OutboxSender(desk.store, RefusingSender(), Renderer()).send_due(desk.now)
+    assert desk.mail("bounce_alert") == []  # the outbox only records it
+    assert desk.store.contact("bob@globex.example").failing_since is None
+    bounces = desk.intake.desk.bounces
+    assert bounces.alert_refusals(desk.now) == 1
+    assert bounces.alert_refusals(desk.now) == 0  # told once
+    assert desk.store.contact("bob@globex.example").failing_since == desk.now
+    [(_, alert)] = desk.mail("bounce_alert")
+    assert alert.to[0].email == "priya@northwind.example" and "no such mailbox" in alert.text

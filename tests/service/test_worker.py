@@ -1,20 +1,22 @@
-"""The worker loop: ticks, backoff after a dropped server, a clean stop."""
+"""The worker: one pass (``tick(now)``) at a fixed time; the loop around it driven without threads
+(its waits return at once, its clock moves only when they say so); one real SIGTERM to a real process."""
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from freezegun import freeze_time
 from support.app import plain_intake
 from support.fakes import FakeSource
 from support.mail import make_message
 
 from mailer.errors import MailboxAuthError, MailboxConnectError
-from ticketing.app.worker import Backoff, Worker
+from ticketing.app.worker import Backoff, Job, Worker
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 18, 17, 0, tzinfo=timezone.utc)
@@ -57,20 +59,54 @@ def test_backoff_grows_exponentially_with_jitter_up_to_a_ceiling():
     assert backoff.next_delay() <= 1
 
 
-def test_the_worker_reconnects_after_a_dropped_server_and_then_takes_the_mail(store):
+def test_a_pass_on_a_dropped_server_reports_it_drops_the_connection_and_a_later_pass_takes_the_mail(store):
     source = FlakySource(failures=2)
     source.add(make_message())
-    worker = Worker(plain_intake(store, lambda: NOW), source, poll_seconds=0.05, backoff=Backoff(initial=0.01, maximum=0.05))
-    thread = threading.Thread(target=worker.run_forever)
-    thread.start()
-    try:
-        wait_until(lambda: source.processed == ["00000001"])
-    finally:
-        worker.stop.set()
-        thread.join(10)
-    assert not thread.is_alive()
-    assert source.failures == 0 and source.closed >= 2  # each failure dropped the connection
-    assert len(store.list_tickets()) == 1
+    worker = Worker(plain_intake(store, lambda: NOW), source, poll_seconds=60)
+
+    first, second, third = worker.tick(NOW), worker.tick(NOW), worker.tick(NOW)
+
+    assert isinstance(first.error, MailboxConnectError) and isinstance(second.error, MailboxConnectError)
+    assert source.closed == 2  # each failure dropped the connection, to be made again next time
+    assert third.error is None and third.intake.processed == 1
+    assert source.processed == ["00000001"] and len(store.list_tickets()) == 1
+
+
+def test_a_failing_intake_pass_still_sends_the_outbox_and_runs_the_jobs(store):
+    ran = []
+    sent = []
+
+    class Outbox:
+        def send_due(self, now):
+            from ticketing.services.outbox import SendSummary
+
+            sent.append(now)
+            return SendSummary()
+
+    worker = Worker(plain_intake(store, lambda: NOW), FlakySource(failures=1), poll_seconds=60, outbox=Outbox(),
+                    jobs=[Job("sweep", 60, ran.append)])
+    tick = worker.tick(NOW)
+    assert isinstance(tick.error, MailboxConnectError)
+    assert ran == [NOW] and sent == [NOW, NOW]  # before the jobs, and after them for what they queued
+
+
+def test_the_worker_backs_off_after_a_dropped_server_and_carries_on(store):
+    source = FlakySource(failures=2)
+    source.add(make_message())
+    pauses = []
+
+    class Stop(threading.Event):
+        def wait(self, timeout=None):
+            pauses.append(timeout)  # the backoff pause: no real waiting
+            return False
+
+    stop = Stop()
+    worker = Worker(plain_intake(store, lambda: NOW), source, poll_seconds=60, stop=stop,
+                    backoff=Backoff(initial=1, maximum=8))
+    source.wait = lambda timeout, stop_event: stop.set()  # the first quiet wait ends the loop
+    worker.run_forever()
+    assert len(pauses) == 2 and 0.5 <= pauses[0] <= 1 and 1 <= pauses[1] <= 2  # exponential, with jitter
+    assert source.processed == ["00000001"] and worker.backoff.attempts == 0  # reset once healthy
 
 
 def test_a_refused_login_at_start_stops_the_worker_with_the_error(store):
@@ -80,22 +116,20 @@ def test_a_refused_login_at_start_stops_the_worker_with_the_error(store):
         worker.run_forever()
 
 
-def test_a_stop_request_ends_the_loop_promptly_even_in_a_long_wait(store):
-    waiting = threading.Event()
+def test_a_stop_request_during_the_wait_ends_the_loop_without_another_pass(store):
+    waits = []
 
-    class WaitingSource(FakeSource):
+    class StoppingSource(FakeSource):
         def wait(self, timeout, stop):
-            waiting.set()
-            super().wait(timeout, stop)
+            waits.append(timeout)
+            stop.set()  # as SIGTERM does while the worker waits
 
-    worker = Worker(plain_intake(store, lambda: NOW), WaitingSource(), poll_seconds=3600)
-    thread = threading.Thread(target=worker.run_forever)
-    thread.start()
-    assert waiting.wait(10)
-    started = time.monotonic()
-    worker.stop.set()
-    thread.join(10)
-    assert not thread.is_alive() and time.monotonic() - started < 5
+    worker = Worker(plain_intake(store, lambda: NOW), StoppingSource(), poll_seconds=3600)
+    polls = []
+    original = worker.intake.poll
+    worker.intake.poll = lambda *a, **kw: polls.append(1) or original(*a, **kw)
+    worker.run_forever()
+    assert waits == [3600] and polls == [1]  # one pass, one wait given the stop event, no pass after it
 
 
 def test_sigterm_stops_the_running_worker_cleanly(tmp_path):
@@ -124,33 +158,32 @@ def test_sigterm_stops_the_running_worker_cleanly(tmp_path):
 
 
 def test_periodic_jobs_run_on_their_timetable_and_a_failing_one_never_stops_the_others(store):
-    from ticketing.app.worker import Job
-
     ran: list[str] = []
-
-    def sweep(now):
-        ran.append("sweep")
 
     def broken(now):
         ran.append("broken")
         raise RuntimeError("the summary query failed")
 
-    worker = Worker(plain_intake(store, lambda: NOW), FakeSource(), poll_seconds=3600,
-                    jobs=[Job("sweep", 0.05, sweep), Job("broken", 0.05, broken)])
-    thread = threading.Thread(target=worker.run_forever)
-    thread.start()
-    try:
-        # both keep running, each several times, though one fails every time and the mailbox is quiet
-        wait_until(lambda: ran.count("sweep") >= 3 and ran.count("broken") >= 3)
-    finally:
-        worker.stop.set()
-        thread.join(10)
-    assert not thread.is_alive()
+    with freeze_time(NOW) as frozen:  # the schedule package reads the wall clock; here it moves only in wait()
+        waits = []
+
+        class QuietSource(FakeSource):
+            def wait(self, timeout, stop):
+                waits.append(timeout)
+                frozen.tick(timedelta(seconds=timeout))
+                if len(waits) == 10:
+                    stop.set()
+
+        worker = Worker(plain_intake(store, lambda: NOW), QuietSource(), poll_seconds=3600,
+                        jobs=[Job("sweep", 60, lambda now: ran.append("sweep")), Job("broken", 60, broken),
+                              Job("every pass", 0, lambda now: ran.append("pass"))])
+        worker.run_forever()
+    # each ran at the start and then every 60 s: the worker woke when the next was due, not after an hour
+    assert waits == [60] * 10
+    assert ran.count("sweep") == ran.count("broken") == 10 and ran.count("pass") == 10
 
 
 def test_run_once_runs_every_job_once(store):
-    from ticketing.app.worker import Job
-
     ran = []
     worker = Worker(plain_intake(store, lambda: NOW), FakeSource(), poll_seconds=60, clock=lambda: NOW,
                     jobs=[Job("a", 60, lambda now: ran.append(("a", now))), Job("b", 60, lambda now: ran.append(("b", now)))])

@@ -15,6 +15,10 @@ from ticketing.core.mails import Mails, Support
 from ticketing.core.playbooks import Playbook
 from ticketing.files.playbooks import default_playbooks_dir, load_playbooks
 from ticketing.files.templates import Renderer
+from ticketing.services.assignment import Assigner
+from ticketing.services.bounces import Bounces
+from ticketing.services.contract_notices import ContractNotices
+from ticketing.services.engineer_replies import EngineerReplies
 from ticketing.services.helpdesk import HelpDesk
 from ticketing.services.intake import Intake
 from ticketing.services.onboarding import Onboarding
@@ -35,7 +39,7 @@ class App:
     def outbox_sender(self, sender: MailSender) -> OutboxSender:
         out = self.config.outgoing
         policy = RetryPolicy(max_attempts=out.max_attempts, first=timedelta(seconds=out.retry_seconds))
-        return OutboxSender(self.store, sender, self.desk.mails.renderer, policy, on_refused=self.desk.recipients_refused)
+        return OutboxSender(self.store, sender, self.desk.mails.renderer, policy)
 
     def weekly(self) -> WeeklySummaries:
         desk = self.desk
@@ -43,8 +47,9 @@ class App:
                                desk.onboarding.playbooks if desk.onboarding else {})
 
     def jobs(self) -> list[Job]:
-        """The worker's periodic jobs: the SLA sweep every minute, the weekly summaries' check every five."""
-        jobs = []
+        """The worker's periodic jobs: alerts about recipients our SMTP server refused (every pass),
+        the SLA sweep every minute, the weekly summaries' check every five minutes."""
+        jobs = [Job("refused recipients", 0, self.desk.bounces.alert_refusals)]
         if self.desk.sla is not None:
             jobs.append(Job("SLA sweep", 60, self.desk.sla.sweep))
             if self.config.managers:
@@ -78,22 +83,35 @@ def build_playbooks(config: Config) -> dict[str, Playbook]:
 
 
 def build_desk(config: Config, store: SqlStore, renderer: Renderer | None = None) -> HelpDesk:
-    support = Support(config.support.address, config.support.name)
-    mails = Mails(renderer or Renderer(), support)
-    outbox = Outbox(store, support)
-    calendars = build_calendars(config)
+    """The help desk of ``config``: its engineers, playbooks, SLA policies and templates."""
     playbooks = build_playbooks(config)
-    onboarding = Onboarding(store, config, mails, outbox, calendars, playbooks)
-    sla = SlaWatch(store, config, mails, outbox, calendars, build_policies(config),
-                   {name: p.sla_policy for name, p in playbooks.items() if p.sla_policy})
-    return HelpDesk(store, config, mails, outbox, calendars, onboarding, sla)
+    return _desk(config, store, renderer or Renderer(), playbooks, build_policies(config))
 
 
 def build_minimal_desk(store: SqlStore, address: str = "support@whiteglove.invalid") -> HelpDesk:
     """A desk with no engineers, playbooks or SLA policies and the shipped templates (tests, benchmarks)."""
-    config = Config(support=SupportConfig(address=address))
-    support = Support(address, config.support.name)
-    return HelpDesk(store, config, Mails(Renderer(), support), Outbox(store, support), build_calendars(config))
+    return _desk(Config(support=SupportConfig(address=address)), store, Renderer(), None, None)
+
+
+def _desk(config: Config, store: SqlStore, renderer: Renderer, playbooks: dict[str, Playbook] | None,
+          policies) -> HelpDesk:
+    support = Support(config.support.address, config.support.name)
+    mails = Mails(renderer, support)
+    outbox = Outbox(store, support)
+    calendars = build_calendars(config)
+    onboarding = Onboarding(store, config, mails, outbox, calendars, playbooks) if playbooks is not None else None
+    sla = None
+    if policies is not None:
+        sla = SlaWatch(store, config, mails, outbox, calendars, policies,
+                       {name: p.sla_policy for name, p in (playbooks or {}).items() if p.sla_policy})
+    assigner = Assigner(store, config, calendars, mails, outbox)
+    return HelpDesk(
+        store, config, mails, outbox, assigner,
+        engineers=EngineerReplies(store, config, mails, outbox, assigner),
+        bounces=Bounces(store, config, mails, outbox, assigner, sla),
+        notices=ContractNotices(store, config, assigner, onboarding),
+        onboarding=onboarding, sla=sla,
+    )
 
 
 def build_app(config: Config, clock: Callable[[], datetime] = utcnow) -> App:

@@ -1,12 +1,12 @@
 """The worker: one :meth:`Worker.tick` is one pass of everything; :meth:`Worker.run_forever` keeps going.
 
-A pass is intake over the mailbox, then the outbox (so what intake queued goes out at once).
-The periodic jobs (the SLA sweep every minute, the weekly summaries) run on the ``schedule``
-package's timetable; a job that fails is logged and runs again at its next time, and never stops
-the others. Between passes the worker waits on the mailbox (IMAP IDLE, or a poll interval), at
-most until the next job is due. A dropped or unreachable server is retried with exponential
-backoff and jitter. SIGTERM or Ctrl-C sets a flag: the batch in hand is finished and committed,
-then the loop ends; a second signal stops at once.
+A pass is intake over the mailbox, the outbox (so what intake queued goes out at once), the
+periodic jobs that are due, and the outbox again. ``run_forever`` is glue around it: the
+``schedule`` package's timetable says which jobs are due; between passes the worker waits on the
+mailbox (IMAP IDLE, or a poll interval), at most until the next job is due. A job that fails is
+logged and runs again at its next time, and never stops the others. A dropped or unreachable
+server is retried with exponential backoff and jitter. SIGTERM or Ctrl-C sets a flag: the batch
+in hand is finished and committed, then the loop ends; a second signal stops at once.
 """
 from __future__ import annotations
 
@@ -48,22 +48,27 @@ class Backoff:
 
 @dataclass
 class Tick:
-    """What one pass did."""
+    """What one pass did; ``error`` is why intake failed, if it did (the rest of the pass still ran)."""
 
     intake: IntakeSummary
     outbox: SendSummary | None = None
+    error: Exception | None = None
 
-    def __iter__(self):  # ``summary, sent = worker.tick()``
+    def __iter__(self):  # ``summary, sent = worker.tick(now)``
         return iter((self.intake, self.outbox))
 
 
 @dataclass(frozen=True)
 class Job:
-    """A periodic job: ``action(now)`` every ``seconds``."""
+    """A periodic job: ``action(now)`` every ``seconds`` (0: on every pass)."""
 
     name: str
     seconds: float
     action: Callable[[datetime], object]
+
+
+#: While the mailbox is quiet, a pass still comes at least this often, so that retries fall due.
+_OUTBOX_WAKE = 30.0
 
 
 class Worker:
@@ -80,30 +85,42 @@ class Worker:
         self.jobs = tuple(jobs)
         self._signals = 0
 
-    def tick(self) -> Tick:
-        """One pass of everything: intake, the outbox, then every periodic job once (``run --once``).
+    # -- one pass ---------------------------------------------------------------------------------
 
-        A failing outbox pass or job is logged and retried on the next pass; it never stops intake.
+    def tick(self, now: datetime | None = None, jobs: Sequence[Job] | None = None) -> Tick:
+        """One pass at ``now`` (default: the clock's): intake, the outbox, the periodic jobs (all of
+        them, or only ``jobs``), then the outbox again for what the jobs queued. ``run --once`` is one
+        tick.
+
+        Nothing raises: a failing mailbox or intake is logged and returned in :attr:`Tick.error`
+        (the mailbox connection is dropped, to be made again next time); a failing outbox pass or
+        job is logged and tried again on a later pass. None of them stops the others.
         """
-        summary = self._intake()
-        sent = self._send()
-        for job in self.jobs:
-            self._run_job(job)
-        if self.jobs and sent is not None:
-            sent = sent + self._send()  # what the jobs queued (warnings, summaries) goes out too
-        return Tick(summary, sent)
+        now = now or self.clock()
+        summary, error = IntakeSummary(), None
+        try:
+            summary = self.intake.poll(self.source, stop=self.stop, now=now)
+            if summary.processed or summary.duplicates or summary.quarantined:
+                log.info("intake: %s", summary)
+        except MailboxError as exc:
+            self.source.close()
+            error = exc
+        except Exception as exc:  # a bug or a database outage: logged, and the rest of the pass goes on
+            log.exception("intake pass failed")
+            error = exc
+        sent = self._send(now)
+        due = self.jobs if jobs is None else tuple(jobs)
+        for job in due:
+            self._run_job(job, now)
+        if due and sent is not None:
+            sent = sent + self._send(now)  # what the jobs queued (alerts, warnings, summaries) goes out too
+        return Tick(summary, sent, error)
 
-    def _intake(self) -> IntakeSummary:
-        summary = self.intake.poll(self.source, stop=self.stop)
-        if summary.processed or summary.duplicates or summary.quarantined:
-            log.info("intake: %s", summary)
-        return summary
-
-    def _send(self) -> SendSummary | None:
+    def _send(self, now: datetime) -> SendSummary | None:
         if self.outbox is None:
             return None
         try:
-            sent = self.outbox.send_due(self.clock())
+            sent = self.outbox.send_due(now)
         except Exception:  # noqa: BLE001 - a database hiccup must not stop intake; the rows wait
             log.exception("outbox pass failed")
             return None
@@ -111,58 +128,49 @@ class Worker:
             log.info("outbox: %s", sent)
         return sent
 
-    def _run_job(self, job: Job) -> None:
+    def _run_job(self, job: Job, now: datetime) -> None:
         try:
-            job.action(self.clock())
+            job.action(now)
         except Exception:  # noqa: BLE001 - one job failing must not stop the others; it runs again next time
             log.exception("job %s failed; it runs again at its next time", job.name)
 
-    def _scheduler(self) -> schedule.Scheduler:
-        scheduler = schedule.Scheduler()
-        for job in self.jobs:
-            scheduler.every(job.seconds).seconds.do(self._run_job, job)
-        if self.outbox is not None:
-            # Retries fall due while the mailbox is quiet: look at the outbox at least this often.
-            scheduler.every(max(1.0, min(30.0, self.poll_seconds))).seconds.do(self._send)
-        return scheduler
+    # -- the loop ---------------------------------------------------------------------------------
 
     def run_forever(self) -> None:
-        """Tick until stopped. Raises :class:`MailboxAuthError` if the very first login fails."""
+        """Tick until stopped, waiting on the mailbox in between; every job runs on the first pass,
+        then on its timetable. Raises :class:`MailboxAuthError` if the very first login fails."""
         healthy = False
-        scheduler = self._scheduler()
-        for job in self.jobs:  # once at start: a sweep or summary missed while stopped is not left for later
-            self._run_job(job)
+        due = {job.name for job in self.jobs}  # all at start: a sweep or summary missed while stopped is not left for later
+        scheduler = schedule.Scheduler()
+        for job in self.jobs:
+            if job.seconds > 0:
+                scheduler.every(job.seconds).seconds.do(due.add, job.name)
         try:
             while not self.stop.is_set():
-                scheduler.run_pending()  # first: a mailbox that keeps failing must not hold up the jobs
-                try:
-                    self._intake()
-                    self._send()
-                    healthy = True
-                    self.backoff.reset()
-                except MailboxAuthError:
-                    if not healthy:
-                        raise
-                    self._pause("the mailbox refused the login")
+                scheduler.run_pending()
+                tick = self.tick(self.clock(), [j for j in self.jobs if j.seconds <= 0 or j.name in due])
+                due.clear()
+                if tick.error is not None:
+                    if isinstance(tick.error, MailboxAuthError) and not healthy:
+                        raise tick.error
+                    self._pause(str(tick.error) if isinstance(tick.error, MailboxError) else "intake pass failed")
                     continue
-                except MailboxError as exc:
-                    self.source.close()
-                    self._pause(str(exc))
-                    continue
-                except Exception:  # a bug or a database outage: log it and try again later
-                    log.exception("intake pass failed")
-                    self._pause("intake pass failed")
-                    continue
-                idle = scheduler.idle_seconds
-                wait = self.poll_seconds if idle is None else max(0.0, min(self.poll_seconds, idle))
-                try:
-                    self.source.wait(wait, self.stop)
-                except MailboxError as exc:
-                    self.source.close()
-                    self._pause(str(exc))
+                healthy = True
+                self.backoff.reset()
+                self._wait(scheduler.idle_seconds)
         finally:
             self.source.close()
         log.info("worker stopped")
+
+    def _wait(self, idle: float | None) -> None:
+        wait = self.poll_seconds if idle is None else max(0.0, min(self.poll_seconds, idle))
+        if self.outbox is not None:
+            wait = min(wait, _OUTBOX_WAKE)
+        try:
+            self.source.wait(wait, self.stop)
+        except MailboxError as exc:
+            self.source.close()
+            self._pause(str(exc))
 
     def _pause(self, why: str) -> None:
         delay = self.backoff.next_delay()

@@ -237,5 +237,10 @@ class Config:
         return next(c for c in self.calendars if c.name == name)
 
     def manager(self, email: str) -> ManagerConfig | None:
+        """The manager with address ``email`` (case-insensitive), or None."""
         email = email.lower()
         return next((m for m in self.managers if m.email.lower() == email), None)
+
+    def person(self, email: str) -> EngineerConfig | ManagerConfig | None:
+        """The engineer or else the manager with address ``email`` (case-insensitive), or None."""
+        return self.engineer(email) or self.manager(email)

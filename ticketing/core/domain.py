@@ -297,3 +297,14 @@ class QuarantinedMessage:
             "size": self.size,
             "released_at": self.released_at.isoformat() if self.released_at else None,
         }
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Recipients our SMTP server refused for good when it was given mail ``mail_id``."""
+
+    id: int
+    mail_id: int
+    ticket_id: int | None
+    recipients: tuple[str, ...]
+    said: str

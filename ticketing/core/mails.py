@@ -38,6 +38,9 @@ class Templates(Protocol):
     def missing(self, names: list[str]) -> list[str]:
         """The template files of ``names`` that do not exist."""
 
+    def render_text(self, template: str, **context) -> str:
+        """A one-off template (a playbook's meeting title or description) rendered as plain text."""
+
 
 @dataclass(frozen=True)
 class Rendering:

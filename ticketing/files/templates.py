@@ -40,6 +40,10 @@ class Renderer:
         html = self.env.get_template(f"{name}.html").render(**context)
         return text.strip() + "\n", html
 
+    def render_text(self, template: str, **context) -> str:
+        """A one-off template (a playbook's meeting title or description) rendered as plain text."""
+        return self.env.from_string(template).render(**context)
+
     def missing(self, names: list[str]) -> list[str]:
         """The template files of ``names`` that do not exist."""
         return [f"{n}.{ext}" for n in names for ext in ("txt", "html") if not (self.folder / f"{n}.{ext}").is_file()]

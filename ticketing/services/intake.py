@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
-from mailer import MailboxSource, ParsedMessage, SourceMessage, Verdict, parse_message
-from ticketing.core.domain import IntakeOutcome, MessageKind, MessageStatus
-from ticketing.services.helpdesk import HelpDesk, Unhandleable
+from mailer import MailboxSource, ParsedMessage, SourceMessage, parse_message, recognise
+from ticketing.core.domain import IntakeOutcome, MessageStatus
+from ticketing.errors import NotFound
+from ticketing.services.helpdesk import HelpDesk
+from ticketing.services.inbound import Inbound, Unhandleable
 from ticketing.store import SqlStore
 
 log = logging.getLogger(__name__)
@@ -62,8 +64,17 @@ def dedupe_key(parsed: ParsedMessage | None, raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Retry:
+    """A quarantined message run through intake again: the row and the entry it already has."""
+
+    row_id: int
+    quarantine_id: int
+
+
 class Intake:
-    """Reads sources into the store."""
+    """Reads sources into the store. :meth:`poll` (the worker), :meth:`ingest` (files, for
+    backfills) and :meth:`retry_quarantined` all go through :meth:`_handle`, the one path."""
 
     def __init__(self, store: SqlStore, clock: Callable[[], datetime], desk: HelpDesk, batch_size: int = 200):
         self.store = store
@@ -74,9 +85,14 @@ class Intake:
 
     # -- mailboxes ------------------------------------------------------------------------------
 
-    def poll(self, source: MailboxSource, stop: threading.Event | None = None) -> IntakeSummary:
-        """Handle every new message in ``source`` once; stop between batches when ``stop`` is set."""
-        self.acknowledge_pending(source)
+    def poll(self, source: MailboxSource, stop: threading.Event | None = None, *,
+             now: datetime | None = None) -> IntakeSummary:
+        """Handle every new message in ``source`` once; stop between batches when ``stop`` is set.
+
+        ``now`` is the time of the pass (default: the clock's, read once per batch). Raises
+        :class:`~mailer.MailboxError` when the mailbox fails; what was committed stays committed.
+        """
+        self.acknowledge_pending(source, now)
         summary = IntakeSummary()
         keys = source.list_new(self.store.cursor(source.name))
         recorded = self.store.recorded_keys(source.name, keys)
@@ -87,30 +103,29 @@ class Intake:
             batch = source.fetch(fresh[start : start + self.batch_size])
             if not batch:
                 continue
-            summary += self._take_batch(source, batch)
+            summary += self._take_batch(source, batch, now or self.clock())
         return summary
 
-    def _take_batch(self, source: MailboxSource, batch: list[SourceMessage]) -> IntakeSummary:
-        now = self.clock()
+    def _take_batch(self, source: MailboxSource, batch: list[SourceMessage], now: datetime) -> IntakeSummary:
         with self.store.transaction():
             self.store.lock_mailbox(source.name, now)
             # another worker may have taken some of them since we listed
             done = self.store.recorded_keys(source.name, [m.key for m in batch])
             todo = [m for m in batch if m.key not in done]
-            summary, outcomes = self.handle(todo, source.name, now)
+            summary, outcomes = self._handle(todo, source.name, now)
             self.store.record_intake(source.name, [(m.key, o) for m, o in zip(todo, outcomes)], now)
             self.store.set_cursor(source.name, source.cursor_after(batch[-1].key), now)
-        self._acknowledge(source, [m.key for m in todo])
+        self._acknowledge(source, [m.key for m in todo], now)
         return summary
 
-    def acknowledge_pending(self, source: MailboxSource) -> None:
+    def acknowledge_pending(self, source: MailboxSource, now: datetime | None = None) -> None:
         """Tell the mailbox about messages committed before a crash but never acknowledged."""
         processed, quarantined = self.store.unacknowledged(source.name)
         if processed or quarantined:
             log.info("acknowledging %d messages handled before a restart", len(processed) + len(quarantined))
-            self._acknowledge(source, processed + quarantined)
+            self._acknowledge(source, processed + quarantined, now or self.clock())
 
-    def _acknowledge(self, source: MailboxSource, keys: Sequence[str]) -> None:
+    def _acknowledge(self, source: MailboxSource, keys: Sequence[str], now: datetime) -> None:
         """Flag and file those of ``keys`` that are still unacknowledged, holding the mailbox lock.
 
         Two workers must never file one message at the same time: a MOVE is a copy and an expunge,
@@ -123,7 +138,7 @@ class Intake:
             return
         wanted = set(keys)
         with self.store.transaction():
-            self.store.lock_mailbox(source.name, self.clock())
+            self.store.lock_mailbox(source.name, now)
             processed, quarantined = self.store.unacknowledged(source.name)
             processed = [key for key in processed if key in wanted]
             quarantined = [key for key in quarantined if key in wanted]
@@ -131,30 +146,10 @@ class Intake:
                 source.acknowledge(processed, quarantined)
                 self.store.mark_acknowledged(source.name, processed + quarantined)
 
-    # -- messages -------------------------------------------------------------------------------
+    # -- files and retries ------------------------------------------------------------------------
 
-    def handle(self, messages: Sequence[SourceMessage], mailbox: str, now: datetime) -> tuple[IntakeSummary, list[IntakeOutcome]]:
-        """Handle ``messages`` inside the caller's transaction; return the summary and each outcome.
-
-        Parses the batch first so that one query finds the messages already stored.
-        """
-        parsed = [_parse(msg, mailbox) for msg in messages]
-        keys = [dedupe_key(p, msg.raw) for p, msg in zip(parsed, messages)]
-        seen = self.store.existing_dedupe_keys(keys)
-        summary = IntakeSummary()
-        outcomes = []
-        for msg, p, key in zip(messages, parsed, keys):
-            if key in seen:
-                outcome, created = IntakeOutcome.DUPLICATE, 0
-            else:
-                outcome, created = self._handle_parsed(msg, p, key, mailbox, now)
-                seen.add(key)
-            summary.count(outcome)
-            summary.tickets_created += created
-            outcomes.append(outcome)
-        return summary, outcomes
-
-    def ingest(self, messages: Iterable[SourceMessage], mailbox: str = "ingest", on_progress: Callable[[int], None] | None = None) -> IntakeSummary:
+    def ingest(self, messages: Iterable[SourceMessage], mailbox: str = "ingest",
+               on_progress: Callable[[int], None] | None = None) -> IntakeSummary:
         """Handle messages that come from files, a batch per transaction (for backfills)."""
         summary = IntakeSummary()
         batch: list[SourceMessage] = []
@@ -167,42 +162,74 @@ class Intake:
             summary += self._ingest_batch(batch, mailbox, on_progress)
         return summary
 
-    def _ingest_batch(self, batch, mailbox, on_progress) -> IntakeSummary:
+    def _ingest_batch(self, batch: list[SourceMessage], mailbox: str,
+                      on_progress: Callable[[int], None] | None) -> IntakeSummary:
         with self.store.transaction():
-            summary, _ = self.handle(batch, mailbox, self.clock())
+            summary, _ = self._handle(batch, mailbox, self.clock())
         if on_progress:
             on_progress(len(batch))
         return summary
 
     def retry_quarantined(self, quarantine_id: int) -> IntakeOutcome:
-        """Run a quarantined message through intake again; raises KeyError when there is no such entry."""
+        """Run a quarantined message through intake again, in place of its stored row.
+
+        Raises :class:`~ticketing.errors.NotFound` when there is no such entry.
+        """
         found = self.store.quarantined(quarantine_id)
         if found is None:
-            raise KeyError(quarantine_id)
+            raise NotFound(f"no quarantined message {quarantine_id}")
         entry, raw, received_at = found
         now = self.clock()
+        msg = SourceMessage(key=entry.source_key, raw=raw, received_at=received_at)
         with self.store.transaction():
-            msg = SourceMessage(key=entry.source_key, raw=raw, received_at=received_at)
-            outcome, _ = self._handle_one(msg, entry.mailbox, now, existing=entry.message_pk, quarantine_id=quarantine_id)
+            _, [outcome] = self._handle([msg], entry.mailbox, now, _Retry(entry.message_pk, quarantine_id))
             if outcome is not IntakeOutcome.QUARANTINED:
                 self.store.release_quarantine(quarantine_id, now)
         return outcome
 
-    def _handle_one(self, msg: SourceMessage, mailbox: str, now: datetime, existing: int | None = None, quarantine_id: int | None = None) -> tuple[IntakeOutcome, int]:
-        parsed = _parse(msg, mailbox)
-        key = dedupe_key(parsed, msg.raw)
-        if self.store.has_message(key, excluding=existing):
-            return IntakeOutcome.DUPLICATE, 0
-        return self._handle_parsed(msg, parsed, key, mailbox, now, existing, quarantine_id)
+    # -- the one path -----------------------------------------------------------------------------
 
-    def _handle_parsed(self, msg: SourceMessage, parsed: ParsedMessage | None, key: str, mailbox: str, now: datetime, existing: int | None = None, quarantine_id: int | None = None) -> tuple[IntakeOutcome, int]:
+    def _handle(self, messages: Sequence[SourceMessage], mailbox: str, now: datetime,
+                retry: _Retry | None = None) -> tuple[IntakeSummary, list[IntakeOutcome]]:
+        """Handle ``messages`` inside the caller's transaction; return the summary and each outcome.
+
+        Each message is parsed once, here; one query finds those already stored (a retried
+        message does not count its own row).
+        """
+        parsed = [_parse(msg, mailbox) for msg in messages]
+        keys = [dedupe_key(p, msg.raw) for p, msg in zip(parsed, messages)]
+        seen = self.store.existing_dedupe_keys(keys, excluding=retry.row_id if retry else None)
+        summary = IntakeSummary()
+        outcomes = []
+        for msg, p, key in zip(messages, parsed, keys):
+            if key in seen:
+                outcome, created = IntakeOutcome.DUPLICATE, 0
+            else:
+                outcome, created = self._one(msg, p, key, mailbox, now, retry)
+                seen.add(key)
+            summary.count(outcome)
+            summary.tickets_created += created
+            outcomes.append(outcome)
+        return summary, outcomes
+
+    def _one(self, msg: SourceMessage, parsed: ParsedMessage | None, key: str, mailbox: str, now: datetime,
+             retry: _Retry | None) -> tuple[IntakeOutcome, int]:
+        """Store one message, let the help desk act on it, and file it; quarantine it when that fails."""
         received_at = _arrival(msg, parsed, now)
         try:
             with self.store.savepoint():
                 if parsed is None:
                     raise Unhandleable("the parser failed on this message")
-                created = self._apply(parsed, msg, mailbox, key, received_at, now, existing)
-            return IntakeOutcome.PROCESSED, created
+                if not msg.raw.strip():
+                    raise Unhandleable("empty message")
+                verdict = recognise(parsed, own_addresses=self.desk.own)
+                fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
+                fields.update(status=MessageStatus.PROCESSED, kind=None, ticket=None,
+                              failed_recipients=" ".join(verdict.failed_recipients))
+                row_id = self._store_row(fields, retry)
+                handled = self.desk.receive(Inbound(row_id, key, parsed, verdict, received_at, now))
+                self.store.file_message(row_id, handled.kind, handled.ticket_id, "; ".join(handled.reasons))
+            return IntakeOutcome.PROCESSED, handled.tickets_created
         except Unhandleable as exc:
             reason, detail = str(exc), ""
         except Exception as exc:  # one bad message must not stop the batch: keep it and say why
@@ -211,34 +238,18 @@ class Intake:
         log.warning("quarantined %s %s: %s", mailbox, msg.key, reason)
         fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
         fields.update(status=MessageStatus.QUARANTINED, kind=None, ticket=None)
-        if existing is not None:
-            self.store.update_message(existing, **fields)
-            self.store.update_quarantine(quarantine_id, reason, detail)
+        row_id = self._store_row(fields, retry)
+        if retry is not None:
+            self.store.update_quarantine(retry.quarantine_id, reason, detail)
         else:
-            pk = self.store.add_message(**fields)
-            self.store.quarantine(pk, reason, detail, now)
+            self.store.quarantine(row_id, reason, detail, now)
         return IntakeOutcome.QUARANTINED, 0
 
-    def _apply(self, parsed: ParsedMessage, msg: SourceMessage, mailbox: str, key: str, received_at: datetime, now: datetime, existing: int | None) -> int:
-        """Store one message and what it causes; return how many tickets it created."""
-        if not msg.raw.strip():
-            raise Unhandleable("empty message")
-
-        def save(kind: MessageKind, ticket_id: int | None, reasons: tuple, verdict: Verdict) -> int:
-            fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
-            fields.update(
-                status=MessageStatus.PROCESSED,
-                kind=kind,
-                ticket=ticket_id,
-                origin_reason="; ".join(reasons),
-                failed_recipients=" ".join(verdict.failed_recipients),
-            )
-            if existing is not None:
-                self.store.update_message(existing, **fields)
-                return existing
-            return self.store.add_message(**fields)
-
-        return self.desk.receive(parsed, msg.raw, received_at, now, save).tickets_created
+    def _store_row(self, fields: dict, retry: _Retry | None) -> int:
+        if retry is not None:
+            self.store.update_message(retry.row_id, **fields)
+            return retry.row_id
+        return self.store.add_message(**fields)
 
 
 def _parse(msg: SourceMessage, mailbox: str) -> ParsedMessage | None:

@@ -26,6 +26,7 @@ from ticketing.core.domain import (
     Meeting,
     MeetingAttendee,
 )
+from ticketing.core.golive import GoLiveIntent
 from ticketing.core.mails import Draft, Mails, Support, slug
 from ticketing.core.planner import Plan, PlanInput, local_label, occurrence_keys, plan
 from ticketing.core.playbooks import MeetingSpec, Playbook, playbook_for_tier, role_key
@@ -86,6 +87,20 @@ class Onboarding:
             self._tell_engineer(engagement, playbook, result, now,
                                 headline=f"Go-live {engagement.golive_date}: meetings of {engagement.account} re-planned")
         return result
+
+    def golive_intent(self, account_id: int, golive: GoLiveIntent, now: datetime) -> None:
+        """A customer of ``account_id`` said when they go live: re-plan the active engagement's
+        go-live meetings to a new date, or ask the engineer for the date when none was given."""
+        engagement = self.store.active_engagement(account_id)
+        if engagement is None:
+            return
+        if golive.cutover_date is None:
+            if engagement.golive_date is None:
+                self.ask_for_golive(engagement.id, now)
+            return
+        if engagement.golive_date != golive.cutover_date:
+            self.store.set_golive(engagement.id, golive.cutover_date)
+            self.golive_changed(engagement.id, now)
 
     def ask_for_golive(self, engagement_id: int, now: datetime) -> None:
         """A go-live intent without a date: ask the engineer to confirm one with the customer."""
@@ -369,7 +384,7 @@ class Onboarding:
         )
 
     def _text(self, template: str, context: dict) -> str:
-        return self.mails.renderer.env.from_string(template).render(**context).strip()
+        return self.mails.renderer.render_text(template, **context).strip()
 
     def _name_of(self, email: str) -> str:
         """The name of a configured person or a contact with this address, else ""."""

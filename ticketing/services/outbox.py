@@ -18,7 +18,6 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 import jinja2
 
@@ -31,6 +30,7 @@ from mailer import (
     TransientSendError,
     compose,
     make_message_id,
+    safe_address,
 )
 from ticketing.core.domain import OutgoingMail
 from ticketing.core.mails import Draft, Rendering, Support, Templates
@@ -151,16 +151,13 @@ class OutboxSender:
     """Sends due mail; one :meth:`send_due` is one pass."""
 
     def __init__(self, store: SqlStore, sender: MailSender, renderer: Templates, policy: RetryPolicy | None = None,
-                 lease: timedelta = timedelta(minutes=10), batch: int = 100,
-                 on_refused: Callable[[OutgoingMail, dict[str, tuple[int, str]], datetime], None] | None = None):
+                 lease: timedelta = timedelta(minutes=10), batch: int = 100):
         self.store = store
         self.sender = sender
         self.renderer = renderer
         self.policy = policy or RetryPolicy()
         self.lease = lease
         self.batch = batch
-        #: Told which recipients the server refused for good (as a bounce would tell later).
-        self.on_refused = on_refused
 
     def send_due(self, now: datetime) -> SendSummary:
         summary = SendSummary()
@@ -215,9 +212,18 @@ class OutboxSender:
             summary.sent += 1
 
     def _refused(self, mail: OutgoingMail, refused: dict[str, tuple[int, str]], now: datetime) -> None:
+        """Keep the recipients refused for good (5xx): the bounce alerts turn them into mail to
+        their engineers on the next pass, as if a bounce had come back."""
         permanent = {r: v for r, v in refused.items() if 500 <= v[0] < 600}
-        if permanent and self.on_refused is not None:
-            try:
-                self.on_refused(mail, permanent, now)
-            except Exception:  # noqa: BLE001 - the mail's own state is recorded; the alert is extra
-                log.exception("could not record the refused recipients of mail %s", mail.message_id)
+        if permanent:
+            said = "; ".join(f"{code} {reply}" for code, reply in permanent.values())
+            self.store.record_refusal(mail.id, list(permanent), said, now)
+
+
+def deliverable(email: str) -> bool:
+    """Whether mail can be sent to ``email`` (an ASCII addr-spec without tricks)."""
+    try:
+        safe_address(email)
+    except ValueError:
+        return False
+    return True

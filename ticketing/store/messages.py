@@ -78,26 +78,27 @@ class MessagesMixin:
             for chunk in pw.chunked(keys, _CHUNK):
                 m.IntakeRecord.update(acked=True).where((m.IntakeRecord.mailbox == mailbox) & (m.IntakeRecord.key.in_(chunk))).execute()
 
-    def existing_dedupe_keys(self, keys: Sequence[str]) -> set[str]:
-        """Those of ``keys`` that a stored message already has."""
+    def existing_dedupe_keys(self, keys: Sequence[str], excluding: int | None = None) -> set[str]:
+        """Those of ``keys`` that a stored message already has (not counting message ``excluding``)."""
         m = self.m
         found: set[str] = set()
         for chunk in pw.chunked(list(dict.fromkeys(keys)), _CHUNK):
             query = m.InboundMessage.select(m.InboundMessage.dedupe_key).where(m.InboundMessage.dedupe_key.in_(chunk))
+            if excluding is not None:
+                query = query.where(m.InboundMessage.id != excluding)
             found.update(row[0] for row in query.tuples())
         return found
-
-    def has_message(self, dedupe_key: str, excluding: int | None = None) -> bool:
-        m = self.m
-        query = m.InboundMessage.select(m.InboundMessage.id).where(m.InboundMessage.dedupe_key == dedupe_key)
-        if excluding is not None:
-            query = query.where(m.InboundMessage.id != excluding)
-        return query.exists()
 
     def add_message(self, **fields) -> int:
         """Store an inbound message; ``fields`` are the columns of ``InboundMessage``."""
         m = self.m
         return self._insert(m.InboundMessage, _columns(fields))
+
+    def file_message(self, pk: int, kind: MessageKind, ticket_id: int | None, reasons: str) -> None:
+        """Record what a stored message turned out to be, the ticket it belongs to, and why."""
+        m = self.m
+        self.rows("file message", lambda: m.InboundMessage.update(kind="", ticket=0, origin_reason="").where(
+            m.InboundMessage.id == 0), kind.value, ticket_id, m.InboundMessage.origin_reason.db_value(reasons), pk)
 
     def update_message(self, pk: int, **fields) -> None:
         m = self.m

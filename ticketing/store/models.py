@@ -84,6 +84,7 @@ class Models:
     InboundMessage: type[pw.Model]
     Quarantine: type[pw.Model]
     OutboundMessage: type[pw.Model]
+    Refusal: type[pw.Model]
 
     @property
     def all(self) -> list[type[pw.Model]]:
@@ -92,7 +93,7 @@ class Models:
             self.SchemaVersion, self.MailboxState, self.IntakeRecord, self.Account,
             self.AccountDomain, self.Contact, self.Ticket, self.SlaNotice, self.Engagement,
             self.Meeting, self.MeetingAttendee, self.TicketEvent, self.InboundMessage,
-            self.Quarantine, self.OutboundMessage
+            self.Quarantine, self.OutboundMessage, self.Refusal,
         ]
 
 
@@ -340,8 +341,18 @@ def create_models(db: pw.Database) -> Models:
         class Meta:
             indexes = ((("purpose", "recipients", "created_at"), False),)
 
+
+    class Refusal(BaseModel):
+        """Recipients our SMTP server refused for good, waiting to be told to their engineers."""
+
+        mail = pw.ForeignKeyField(OutboundMessage, backref="refusals", on_delete="CASCADE")
+        recipients = TextField()  # space-separated
+        said = TextField(limit=2000)  # what the server answered
+        created_at = UTCDateTimeField()
+        alerted_at = UTCDateTimeField(null=True, index=True)  # when the engineers were told
+
     return Models(
         db, SchemaVersion, MailboxState, IntakeRecord, Account, AccountDomain, Contact, Ticket,
         SlaNotice, Engagement, Meeting, MeetingAttendee, TicketEvent, InboundMessage, Quarantine,
-        OutboundMessage
+        OutboundMessage, Refusal
     )

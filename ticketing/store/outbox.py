@@ -12,7 +12,7 @@ from typing import Sequence
 
 import peewee as pw
 
-from ticketing.core.domain import OutgoingMail
+from ticketing.core.domain import OutgoingMail, Refusal
 
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 
@@ -110,6 +110,27 @@ class OutboxMixin:
             (m.OutboundMessage.purpose == "") & (m.OutboundMessage.recipients == "")
             & (m.OutboundMessage.created_at >= since)), purpose, recipient, since_value)
         return count
+
+    # -- refused recipients -----------------------------------------------------------------------
+
+    def record_refusal(self, mail_id: int, recipients: Sequence[str], said: str, now: datetime) -> None:
+        """Keep the recipients the server refused for good, until :meth:`refusal_alerted`."""
+        m = self.m
+        self._insert(m.Refusal, dict(mail=mail_id, recipients=" ".join(recipients), said=said, created_at=now,
+                                     alerted_at=None))
+
+    def pending_refusals(self) -> list[Refusal]:
+        """The refusals whose engineers have not been told yet, oldest first."""
+        m = self.m
+        query = (m.Refusal.select(m.Refusal.id, m.Refusal.mail, m.OutboundMessage.ticket, m.Refusal.recipients,
+                                  m.Refusal.said)
+                 .join(m.OutboundMessage).where(m.Refusal.alerted_at.is_null()).order_by(m.Refusal.id))
+        return [Refusal(id, mail, ticket, tuple(recipients.split()), said)
+                for id, mail, ticket, recipients, said in query.tuples()]
+
+    def refusal_alerted(self, refusal_id: int, now: datetime) -> None:
+        m = self.m
+        m.Refusal.update(alerted_at=now).where(m.Refusal.id == refusal_id).execute()
 
 
 def _mail(row) -> OutgoingMail:

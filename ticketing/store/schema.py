@@ -21,7 +21,7 @@ from ticketing.store.models import Models
 log = logging.getLogger(__name__)
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _PG_LOCK_ID = 0x5767
 _OPEN_PATIENCE = 30.0  # seconds to keep trying to open a database another process is setting up  # advisory lock taken while migrating, so two workers never migrate at once
@@ -122,6 +122,11 @@ def _migrate_to_2(models: Models) -> None:
                                      ["purpose", "recipients", "created_at"]))
 
 
+def _migrate_to_3(models: Models) -> None:
+    """Recipients our SMTP server refused, kept until their engineers are told."""
+    models.database.create_tables([models.Refusal])
+
+
 def _add_missing_columns(db: pw.Database, model: type[pw.Model], names: list[str]) -> None:
     table = model._meta.table_name
     present = {column.name for column in db.get_columns(table)}
@@ -141,7 +146,7 @@ def _create_index_sql(name: str, table: str, columns: list[str]) -> str:
 
 
 #: The step that brings a database from the version before to the key's version (1 is the first release).
-MIGRATIONS: dict[int, Callable[[Models], None]] = {2: _migrate_to_2}
+MIGRATIONS: dict[int, Callable[[Models], None]] = {2: _migrate_to_2, 3: _migrate_to_3}
 
 
 def upgrade(models: Models) -> tuple[int, int]:

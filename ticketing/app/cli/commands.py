@@ -7,10 +7,11 @@ import json
 import logging
 import sys
 
-from mailer import MailboxAuthError
+from mailer import MailboxAuthError, MailerError
 from ticketing.app.bootstrap import build_app, build_sender, build_source, build_store
 from ticketing.app.cli import views
 from ticketing.config import load_config
+from ticketing.errors import NotFound
 
 log = logging.getLogger("whiteglove")
 
@@ -34,12 +35,18 @@ def cmd_run(args) -> int:
     try:
         if args.once:
             try:
-                summary, sent = worker.tick()
+                tick = worker.tick()
             finally:
                 source.close()
                 sender.close()
-            print(f"intake: {summary}")
-            print(f"outbox: {sent}")
+            if isinstance(tick.error, MailerError):  # the mailbox: the one line says what to fix
+                print(f"whiteglove: {tick.error}", file=sys.stderr)
+                return EXIT_FAILURE
+            print(f"intake: {tick.intake}")
+            print(f"outbox: {tick.outbox}")
+            if tick.error is not None:
+                print(f"whiteglove: intake failed: {type(tick.error).__name__}: {tick.error}", file=sys.stderr)
+                return EXIT_FAILURE
             return 0
         worker.install_signal_handlers()
         log.info("watching %s (Ctrl-C to stop)", source.name)
@@ -238,8 +245,8 @@ def cmd_quarantine_retry(args) -> int:
     try:
         try:
             outcome = app.intake.retry_quarantined(args.id)
-        except KeyError:
-            print(f"whiteglove: no quarantined message {args.id}", file=sys.stderr)
+        except NotFound as exc:
+            print(f"whiteglove: {exc}", file=sys.stderr)
             return EXIT_FAILURE
         entry = app.store.quarantined(args.id)[0]
     finally:

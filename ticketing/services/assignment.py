@@ -1,0 +1,74 @@
+"""Who gets a new ticket, and telling them (the service layer).
+
+:meth:`Assigner.choose` gathers what the pure routing rule needs (each engineer's open load, last
+assignment, calendar and days away) and asks :func:`ticketing.core.routing.choose_engineer`;
+:meth:`Assigner.notify` queues the notification that hands the ticket over (to the managers when
+nobody could be chosen).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Sequence
+
+from mailer import Address, Attachment
+from ticketing.config import Config
+from ticketing.core.calendars import BusinessCalendar
+from ticketing.core.domain import Ticket
+from ticketing.core.mails import Mails
+from ticketing.core.routing import Assignment, Candidate, choose_engineer
+from ticketing.services.outbox import Outbox
+from ticketing.store import SqlStore
+
+
+class Assigner:
+    def __init__(self, store: SqlStore, config: Config, calendars: dict[str, BusinessCalendar], mails: Mails,
+                 outbox: Outbox):
+        self.store = store
+        self.config = config
+        self.calendars = calendars
+        self.mails = mails
+        self.outbox = outbox
+
+    def choose(self, priority: str, account_engineer: str | None, now: datetime) -> Assignment:
+        """Choose the engineer for a new ticket (see :mod:`ticketing.core.routing`)."""
+        if not self.config.engineers:
+            return choose_engineer(priority, account_engineer, ())
+        emails = [e.email for e in self.config.engineers]
+        loads = self.store.open_loads(emails)
+        last = self.store.last_assignments(emails)
+        candidates = []
+        for engineer in self.config.engineers:
+            calendar = self.calendars[engineer.calendar or self.config.calendar(None).name]
+            today = now.astimezone(calendar.tz).date()
+            away = today in engineer.out_of_office
+            candidates.append(Candidate(
+                email=engineer.email, open_load=loads.get(engineer.email.lower(), 0),
+                last_assigned_at=last.get(engineer.email.lower()), out_of_office=away,
+                working_now=not away and calendar.is_open(now),
+            ))
+        return choose_engineer(priority, account_engineer, tuple(candidates))
+
+    def notify(self, ticket: Ticket, sender: Address | None, text: str, assignment: Assignment, now: datetime,
+               headline: str | None = None, attachments: Sequence[Attachment] = (),
+               files: Sequence[tuple[str, str, bytes]] = ()) -> None:
+        """Hand ``ticket`` to the chosen engineer, or to every manager when nobody was chosen."""
+        recipients = [assignment.engineer] if assignment.engineer else [m.email for m in self.config.managers]
+        for email in recipients:
+            self.outbox.queue(self.mails.notification(
+                ticket, self.address(email), customer=who(sender), text=text or "(no text)",
+                attachments=[a.listing() for a in attachments], account=ticket.account,
+                assignment=f"{assignment.engineer or 'nobody'}: {assignment.reason}", reasons=ticket.reasons,
+                refers_to=f"ticket {ticket.refers_to}" if ticket.refers_to else None, headline=headline, files=files,
+            ), now)
+
+    def address(self, email: str) -> Address:
+        """``email`` with the name of the configured engineer or manager it belongs to."""
+        person = self.config.person(email)
+        return Address(person.name if person else "", email)
+
+
+def who(address: Address | None) -> str:
+    """A sender as a notification names them."""
+    if address is None:
+        return "(unknown sender)"
+    return f"{address.name} <{address.email}>" if address.name else address.email

@@ -1,0 +1,109 @@
+"""Contract-closed notices from the CRM: the account, its contacts, the hand-off ticket and the
+onboarding engagement (see README, "Contract-closed notices").
+
+A trusted notice (checked by the classifier: the sender is a configured CRM address and, where
+required, authenticated) creates or updates the account with its domains and contacts, opens a
+hand-off ticket for the engineer the notice names (else the account's, else the routing rule's),
+and starts the engagement, which plans the playbook's meetings. The same deal sent again starts
+nothing new.
+"""
+from __future__ import annotations
+
+from ticketing.config import Config
+from ticketing.core.calendars import zone
+from ticketing.core.classify import Classification
+from ticketing.core.domain import EventKind, MessageKind, TicketKind
+from ticketing.core.notices import Notice
+from ticketing.core.routing import Assignment
+from ticketing.services.assignment import Assigner
+from ticketing.services.inbound import Handled, Inbound
+from ticketing.services.onboarding import Onboarding
+from ticketing.services.ticket_log import TicketLog
+from ticketing.store import SqlStore
+
+
+class ContractNotices:
+    def __init__(self, store: SqlStore, config: Config, assigner: Assigner, onboarding: Onboarding | None = None):
+        self.store = store
+        self.config = config
+        self.assigner = assigner
+        #: Plans the engagement's meetings; None for a desk without playbooks.
+        self.onboarding = onboarding
+        self.internal = {e.email.lower() for e in config.engineers} | {m.email.lower() for m in config.managers}
+
+    def received(self, inbound: Inbound, c: Classification, log: TicketLog) -> Handled:
+        parsed, now, received_at = inbound.parsed, inbound.now, inbound.received_at
+        notice = c.notice
+        configured = notice.engineer if notice.engineer and self.config.engineer(notice.engineer) else None
+        account_id = self._save_account(notice, now)
+        account = self.store.get_account(account_id)
+        existing = self.store.find_engagement(account_id, notice.reference) if notice.reference else None
+        if existing is not None:  # the CRM sent the same deal again: nothing new to start
+            return Handled(MessageKind.NOTICE, existing.ticket_id, c.reasons + (f"engagement {existing.id} exists already",))
+        assignment = self.assigner.choose(c.priority, configured or account.engineer, now)
+        if notice.engineer and not configured:
+            assignment = Assignment(assignment.engineer, f"the notice names {notice.engineer}, who is not a configured "
+                                    f"engineer; {assignment.reason}", assignment.candidates)
+        elif configured:
+            assignment = Assignment(configured, "named by the notice", assignment.candidates)
+        if assignment.engineer and not account.engineer:
+            self.store.save_account(name=account.name, tier=None, engineer=assignment.engineer, timezone=None,
+                                    origin="notice", now=now)
+        subject = f"Onboarding {notice.account}" + (f" ({notice.tier})" if notice.tier else "")
+        ticket_id = self.store.create_ticket(
+            kind=TicketKind.CONTRACT_CLOSED, priority=c.priority, subject=subject, requester=parsed.from_.email,
+            requester_name=parsed.from_.name, now=received_at, account=account_id, assignee=assignment.engineer,
+            assigned_at=now if assignment.engineer else None, reasons=list(c.reasons), assignment=assignment.as_json(),
+        )
+        log.event(ticket_id, EventKind.CREATED, received_at, parsed.from_.email, message="notice")
+        if assignment.engineer:
+            log.event(ticket_id, EventKind.ASSIGNED, now, "", engineer=assignment.engineer, reason=assignment.reason)
+        engagement_id = self.store.create_engagement(
+            account_id=account_id, engineer=assignment.engineer, tier=notice.tier, contract_id=notice.reference,
+            close_date=notice.close_date, sales_rep=notice.sales_rep.email if notice.sales_rep else "",
+            golive_date=notice.golive_date, ticket_id=ticket_id, details=notice.as_json(), now=now,
+        )
+        self.assigner.notify(self.store.get_ticket(ticket_id), parsed.from_, notice_text(notice), assignment, now,
+                             headline=f"New onboarding engagement {engagement_id}: {notice.account}",
+                             attachments=parsed.attachments)
+        if self.onboarding is not None:
+            self.onboarding.start(engagement_id, now)
+        return Handled(MessageKind.NOTICE, ticket_id, c.reasons, tickets_created=1)
+
+    def _save_account(self, notice: Notice, now) -> int:
+        account_id = self.store.save_account(name=notice.account, tier=notice.tier, engineer=None,
+                                             timezone=notice.timezone if zone(notice.timezone) else None,
+                                             origin="notice", now=now)
+        self.store.add_domains(account_id, notice.domains)
+        for contact in notice.contacts:
+            self.store.save_contact(account_id, contact.email, contact.name, contact.role)
+        if notice.sales_rep and notice.sales_rep.name and notice.sales_rep.email.lower() not in self.internal:
+            self.store.save_contact(None, notice.sales_rep.email, notice.sales_rep.name, "sales rep")
+        return account_id
+
+
+def notice_text(notice: Notice) -> str:
+    """What the engineer's notification says of a notice, one field a line."""
+    lines = [f"Account:     {notice.account}"]
+    if notice.tier:
+        lines.append(f"Package:     {notice.tier}")
+    if notice.reference:
+        lines.append(f"Contract:    {notice.reference}" + (f" (opportunity {notice.opportunity_id})" if notice.contract_id and notice.opportunity_id else ""))
+    if notice.close_date:
+        lines.append(f"Closed:      {notice.close_date.isoformat()}")
+    if notice.sales_rep:
+        lines.append(f"Sales rep:   {notice.sales_rep.name} <{notice.sales_rep.email}>".replace("  <", " <"))
+    if notice.domains:
+        lines.append(f"Domains:     {', '.join(notice.domains)}")
+    if notice.golive_date:
+        lines.append(f"Go-live:     {notice.golive_date.isoformat()}")
+    for contact in notice.contacts:
+        role = f" ({contact.role})" if contact.role else ""
+        lines.append(f"Contact:     {contact.name} <{contact.email}>{role}")
+    if notice.notes:
+        lines.append("")
+        lines.append(f"Notes: {notice.notes}")
+    if notice.problems:
+        lines.append("")
+        lines.append("Could not read: " + "; ".join(notice.problems))
+    return "\n".join(lines)

@@ -1,0 +1,128 @@
+"""Engineers work by replying: their answers are relayed to the customer and their ``#commands``
+carried out (see README, "Engineers work by replying").
+
+An answer written above the marker goes to the customer from the support address, threaded with
+the customer's mail; ``#resolve``, ``#pending``, ``#open``, ``#priority``, ``#assign`` and ``#note``
+change the ticket, each an event in its log. A reply that also went to the customer straight (To or
+Cc) counts as the answer and is not relayed again. Whatever could not be done is reported back to
+the engineer in one mail.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from mailer import Address, ParsedMessage, file_attachments
+from ticketing.config import Config
+from ticketing.core.classify import Classification
+from ticketing.core.commands import Command, parse_commands
+from ticketing.core.domain import (
+    EventKind,
+    MessageKind,
+    Ticket,
+    TicketKind,
+    TicketStatus,
+)
+from ticketing.core.mails import Mails
+from ticketing.services.assignment import Assigner
+from ticketing.services.inbound import Handled, Inbound
+from ticketing.services.outbox import Outbox, deliverable
+from ticketing.services.ticket_log import TicketLog
+from ticketing.store import SqlStore
+
+
+class EngineerReplies:
+    def __init__(self, store: SqlStore, config: Config, mails: Mails, outbox: Outbox, assigner: Assigner):
+        self.store = store
+        self.config = config
+        self.mails = mails
+        self.outbox = outbox
+        self.assigner = assigner
+        self.own = {config.support.address.lower()}
+        self.internal = {e.email.lower() for e in config.engineers} | {m.email.lower() for m in config.managers}
+
+    def replied(self, inbound: Inbound, c: Classification, text: str, log: TicketLog) -> Handled:
+        """An engineer answered a ticket (``text``: what they wrote above the marker)."""
+        parsed, now = inbound.parsed, inbound.now
+        ticket = self.store.get_ticket(c.ticket_id)
+        engineer = parsed.from_.email
+        commands = parse_commands(text)
+        problems = commands.problems
+        results = [self._run(ticket, cmd, engineer, now, log) for cmd in commands.commands]
+        relayed = False
+        customer_facing = ticket.kind is not TicketKind.CONTRACT_CLOSED
+        if self._is_copy_to_customer(parsed):
+            self._answered(ticket, engineer, now, log, copy=True)
+        elif commands.relay and customer_facing and not deliverable(ticket.requester):
+            log.event(ticket.id, EventKind.COMMAND_REJECTED, now, engineer,
+                      reason=f"the answer was not sent: {ticket.requester!r} is not an address we can send to")
+        elif commands.relay and customer_facing:
+            customers = [Address(ticket.requester_name, ticket.requester)]
+            files, left_out = file_attachments(parsed.attachments)
+            draft = self.mails.relay(ticket, self.assigner.address(engineer), customers, inbound_pk=inbound.row_id,
+                                     text=commands.body, thread=self.store.customer_thread(ticket.id),
+                                     answers=self.store.last_customer_message(ticket.id), attachments=files)
+            relayed = self.outbox.queue(draft, now) is not None
+            self._answered(ticket, engineer, now, log, copy=False)
+            if left_out:
+                problems = (*problems, f"not sent, too large: {', '.join(left_out)}")
+        if problems:
+            self.outbox.queue(self.mails.command_results(
+                ticket, self.assigner.address(engineer), inbound_pk=inbound.row_id, results=[r for r in results if r],
+                problems=problems, relayed=relayed, thread=self.store.engineer_thread(ticket.id),
+            ), now)
+        self.store.touch_ticket(ticket.id, now)
+        return Handled(MessageKind.ENGINEER_REPLY, ticket.id, c.reasons)
+
+    def _is_copy_to_customer(self, parsed: ParsedMessage) -> bool:
+        """The customer got this straight from the engineer (To or Cc), support only a copy: do not relay it."""
+        recipients = {a.email.lower() for a in (*parsed.to, *parsed.cc)}
+        return any(a not in self.internal and a not in self.own for a in recipients)
+
+    def _answered(self, ticket: Ticket, engineer: str, now: datetime, log: TicketLog, copy: bool) -> None:
+        log.event(ticket.id, EventKind.ENGINEER_REPLIED, now, engineer, copy=copy)
+        if ticket.first_response_at is None:
+            self.store.update_ticket(ticket.id, now, first_response_at=now)
+
+    def _run(self, ticket: Ticket, cmd: Command, engineer: str, now: datetime, log: TicketLog) -> str:
+        """Carry out one command; return what it did, in words."""
+        if cmd.name == "resolve":
+            self.store.update_ticket(ticket.id, now, status=TicketStatus.RESOLVED, resolved_at=now)
+            log.event(ticket.id, EventKind.RESOLVED, now, engineer)
+            return "resolved"
+        if cmd.name == "pending":
+            self.store.update_ticket(ticket.id, now, status=TicketStatus.PENDING)
+            log.event(ticket.id, EventKind.PENDING, now, engineer)
+            return "pending: waiting on the customer"
+        if cmd.name == "open":
+            self.store.update_ticket(ticket.id, now, status=TicketStatus.OPEN, resolved_at=None)
+            log.event(ticket.id, EventKind.REOPENED, now, engineer, previous=ticket.status.value)
+            return "opened"
+        if cmd.name == "priority":
+            self.store.update_ticket(ticket.id, now, priority=cmd.argument)
+            log.event(ticket.id, EventKind.PRIORITY_CHANGED, now, engineer, previous=ticket.priority,
+                      priority=cmd.argument)
+            return f"priority {ticket.priority} -> {cmd.argument}"
+        if cmd.name == "assign":
+            return self._assign(ticket, cmd, engineer, now, log)
+        if cmd.name == "note":
+            log.event(ticket.id, EventKind.NOTE, now, engineer, text=cmd.argument[:4000])  # a note, not a novel
+            return "note added"
+        raise AssertionError(cmd.name)  # parse_commands only returns known commands
+
+    def _assign(self, ticket: Ticket, cmd: Command, engineer: str, now: datetime, log: TicketLog) -> str:
+        target = self.config.engineer(cmd.argument)
+        if target is None:
+            log.event(ticket.id, EventKind.COMMAND_REJECTED, now, engineer, command=f"#assign {cmd.argument}",
+                      reason="not a configured engineer")
+            return f"#assign {cmd.argument}: not a configured engineer, nothing changed"
+        self.store.update_ticket(ticket.id, now, assignee=target.email, assigned_at=now,
+                                 assignment={"engineer": target.email, "reason": f"assigned by {engineer}", "candidates": []})
+        log.event(ticket.id, EventKind.ASSIGNED, now, engineer, engineer=target.email, reason=f"#assign by {engineer}")
+        moved = self.store.get_ticket(ticket.id)
+        self.outbox.queue(self.mails.notification(
+            moved, self.assigner.address(target.email), customer=f"{ticket.requester_name} <{ticket.requester}>".strip(),
+            text=f"{engineer} assigned this ticket to you.", attachments=[], account=ticket.account,
+            assignment=f"{target.email}: assigned by {engineer}", reasons=ticket.reasons, refers_to=None,
+            headline=f"{engineer} handed you {moved.subject!r}",
+        ), now)
+        return f"assigned to {target.email}"

@@ -1,0 +1,41 @@
+"""What intake hands the help desk for one message, and what the help desk hands back.
+
+Intake parses a message once, recognises whether a machine sent it, stores it, and gives the help
+desk one :class:`Inbound`; the help desk answers with one :class:`Handled`, and intake files the
+message under it. Nothing is called back and nothing about the message is kept on a long-lived
+object.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mailer import ParsedMessage, Verdict
+from ticketing.core.domain import MessageKind
+
+
+class Unhandleable(Exception):
+    """A message that is well formed enough to store but cannot be acted on; the text says why."""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One stored inbound message."""
+
+    row_id: int  # the stored message's id: what mail caused by it is named after
+    dedupe_key: str  # its Message-ID, else a digest of its bytes (see ticketing.services.intake.dedupe_key)
+    parsed: ParsedMessage
+    verdict: Verdict  # whether a person or a machine sent it (mailer.recognise)
+    received_at: datetime  # when it reached the mailbox
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What a message turned out to be, the ticket it belongs to, and why."""
+
+    kind: MessageKind
+    ticket_id: int | None
+    reasons: tuple[str, ...] = ()
+    tickets_created: int = 0
+    touched: frozenset[int] = field(default=frozenset())  # tickets whose event log changed
