@@ -25,6 +25,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import Compat32
 from email.utils import getaddresses, parsedate_to_datetime
+from functools import cached_property
 
 from mailer.charsets import b64decode as _b64decode
 from mailer.charsets import codec as _codec
@@ -123,11 +124,15 @@ class ParsedMessage:
 
     def header(self, name: str) -> str | None:
         """Return the first value of header ``name`` (case-insensitive), or ``None``."""
-        name = name.lower()
+        return self._first_values.get(name.lower())
+
+    @cached_property
+    def _first_values(self) -> dict[str, str]:
+        # Recognising automated mail asks for a score of headers: index them once.
+        first: dict[str, str] = {}
         for key, value in self.headers:
-            if key == name:
-                return value
-        return None
+            first.setdefault(key, value)
+        return first
 
 
 _PARAM_HEADERS = frozenset({"content-type", "content-disposition"})

@@ -36,21 +36,38 @@ class _PreparedInserts:
         statement = self._statements.get(model)
         if statement is None:
             statement = self._statements[model] = self._prepare(model)
-        sql, fields, names, returning = statement
+        sql, columns, names, returning = statement
         if not names.issuperset(values):
             raise TypeError(f"{model.__name__} has no column(s) {sorted(set(values) - names)}")
-        params = [f.db_value(values[f.name] if f.name in values else _default(f)) for f in fields]
+        params = [convert(values[name]) if name in values else convert(default() if callable(default) else default)
+                  for name, convert, default in columns]
         cursor = self.db.execute_sql(sql, params)
         return cursor.fetchone()[0] if returning else cursor.lastrowid
 
+    def many_ignoring_conflicts(self, model: type[pw.Model], rows: list[dict]) -> None:
+        """Insert ``rows`` of ``model`` (each with every column but the id) with one prepared
+        statement, skipping those that clash with a unique index."""
+        if not rows:
+            return
+        key = (model, "ignore")
+        statement = self._statements.get(key)
+        if statement is None:
+            fields = [f for f in model._meta.sorted_fields if not isinstance(f, pw.AutoField)]
+            sql, _ = model.insert(**{f.name: _default(f) for f in fields}).on_conflict_ignore().sql()
+            statement = self._statements[key] = (sql, [(f.name, f.db_value) for f in fields])
+        sql, columns = statement
+        cursor = self.db.cursor()
+        cursor.executemany(sql, [[convert(row[name]) for name, convert in columns] for row in rows])
+
     @staticmethod
-    def _prepare(model: type[pw.Model]) -> tuple[str, list[pw.Field], frozenset[str], bool]:
+    def _prepare(model: type[pw.Model]) -> tuple[str, list[tuple[str, Callable, Any]], frozenset[str], bool]:
         fields = [f for f in model._meta.sorted_fields if not isinstance(f, pw.AutoField)]
         sql, _ = model.insert(**{f.name: _default(f) for f in fields}).sql()
         columns = ", ".join(f'"{f.column_name}"' for f in fields)
         if f"({columns})" not in sql:  # pragma: no cover - guards against a peewee change
             raise AssertionError(f"peewee orders the columns of {model.__name__} differently: {sql}")
-        return sql, fields, frozenset(f.name for f in fields), " RETURNING " in sql.upper()
+        converters = [(f.name, f.db_value, f.default) for f in fields]
+        return sql, converters, frozenset(f.name for f in fields), " RETURNING " in sql.upper()
 
 
 def _default(field: pw.Field):
@@ -65,7 +82,7 @@ class StoreBase:
         self.m = models
         self.db = models.database
         self._insert = _PreparedInserts(self.db)
-        self._statements: dict[str, str] = {}
+        self._statements: dict[str, Any] = {}  # SQL and column converters, built once per store
 
     def rows(self, name: str, build: Callable[[], pw.Query], *params: Any) -> list[tuple]:
         """Run the query ``build`` makes, built once under ``name``, with ``params``; return its rows.

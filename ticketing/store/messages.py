@@ -56,10 +56,8 @@ class MessagesMixin:
 
     def record_intake(self, mailbox: str, outcomes: Sequence[tuple[str, IntakeOutcome]], now: datetime) -> None:
         """Record that intake handled these ``(key, outcome)`` pairs of ``mailbox`` (not yet acknowledged)."""
-        m = self.m
         rows = [dict(mailbox=mailbox, key=key, outcome=outcome.value, acked=False, created_at=now) for key, outcome in outcomes]
-        for chunk in pw.chunked(rows, 100):
-            m.IntakeRecord.insert_many(chunk).on_conflict_ignore().execute()
+        self._insert.many_ignoring_conflicts(self.m.IntakeRecord, rows)
 
     def unacknowledged(self, mailbox: str) -> tuple[list[str], list[str]]:
         """Keys handled but not yet acknowledged to the mailbox: (processed, quarantined)."""
@@ -73,10 +71,15 @@ class MessagesMixin:
         return processed, quarantined
 
     def mark_acknowledged(self, mailbox: str, keys: Sequence[str]) -> None:
+        """Record that the mailbox was told about ``keys`` (one prepared statement for them all)."""
         m = self.m
+        sql = self._statements.get("acknowledge intake")
+        if sql is None:
+            sql = self._statements["acknowledge intake"] = m.IntakeRecord.update(acked=True).where(
+                (m.IntakeRecord.mailbox == "") & (m.IntakeRecord.key == "")).sql()[0]
+        acked = m.IntakeRecord.acked.db_value(True)
         with self.db.atomic():
-            for chunk in pw.chunked(keys, _CHUNK):
-                m.IntakeRecord.update(acked=True).where((m.IntakeRecord.mailbox == mailbox) & (m.IntakeRecord.key.in_(chunk))).execute()
+            self.db.cursor().executemany(sql, [(acked, mailbox, key) for key in keys])
 
     def existing_dedupe_keys(self, keys: Sequence[str], excluding: int | None = None) -> set[str]:
         """Those of ``keys`` that a stored message already has (not counting message ``excluding``)."""

@@ -18,14 +18,22 @@ class UTCDateTimeField(pw.DateTimeField):
     """A datetime stored as naive UTC and read back as aware UTC."""
 
     def db_value(self, value):
-        if value is not None:
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTC field")
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
-        return super().db_value(value)
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC field")
+        if value.tzinfo is not timezone.utc:
+            value = value.astimezone(timezone.utc)
+        return super().db_value(value.replace(tzinfo=None))
 
     def python_value(self, value):
-        value = super().python_value(value)
+        if value.__class__ is str:  # SQLite: ISO 8601 text, read by the C parser (peewee tries formats one by one)
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                value = super().python_value(value)
+        elif value is not None and not isinstance(value, datetime):
+            value = super().python_value(value)
         if isinstance(value, datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import peewee as pw
 
@@ -105,10 +105,20 @@ class TicketsMixin:
         if not found:
             return None
         row = found[0]
-        values = {f.name: f.python_value(v) for f, v in zip(fields, row)}
+        values = {name: value if convert is None or value is None else convert(value)
+                  for (name, convert), value in zip(self._ticket_columns(), row)}
         values["account_name"], values["message_count"] = row[len(fields)], row[len(fields) + 1]
         values["account_id"] = values.pop("account")
         return _ticket(_Row(values))
+
+    def _ticket_columns(self) -> list[tuple[str, Callable | None]]:
+        """Each ticket column's name and what turns its database value into Python (None: text as is)."""
+        columns = self._statements.get("ticket columns")
+        if columns is None:
+            columns = self._statements["ticket columns"] = [
+                (f.name, None if isinstance(f, (pw.CharField, pw.TextField)) else f.python_value)
+                for f in self.m.Ticket._meta.sorted_fields]
+        return columns
 
     def _tickets_where(self, *conditions, limit: int | None = None) -> list[Ticket]:
         m = self.m
