@@ -58,7 +58,7 @@ def test_run_once_on_the_example_mailbox_creates_tickets_and_a_second_run_create
     # The notice started Acme's engagement with the engineer it names; Jane is one of the
     # notice's contacts, so her go-live intent goes to the same engineer; Globex is declared in
     # the configuration with Tom as its engineer.
-    assert [(t["kind"], t["priority"], t["assignee"], t["account"], t["cutover_date"]) for t in tickets] == [
+    assert [(t["kind"], t["priority"], t["assignee"], t["account"], t["golive_date"]) for t in tickets] == [
         ("contract_closed", "P2", "priya.raman@northwind.example", "Acme Corporation", None),
         ("golive_intent", "P1", "priya.raman@northwind.example", "Acme Corporation", "2027-01-14"),
         ("support", "P3", "tom.becker@northwind.example", "Globex Corporation", None),
@@ -193,7 +193,7 @@ def test_tickets_filter_by_engineer_kind_and_priority(capsys, example):
     assert [t["id"] for t in tickets_json(capsys, example, "--kind", "golive_intent")] == [2]
     assert [t["id"] for t in tickets_json(capsys, example, "--priority", "P3")] == [3]
     code, out, _ = run(capsys, "tickets", "--config", str(example))
-    assert "(cut-over 2027-01-14)" in out and "tom.becker@northwind.example" in out
+    assert "(go-live 2027-01-14)" in out and "tom.becker@northwind.example" in out
 
 
 def test_ticket_explains_its_classification_assignment_and_events(capsys, example):

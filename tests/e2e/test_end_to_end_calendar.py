@@ -678,7 +678,7 @@ def test_a_go_live_date_plans_the_go_live_meetings_and_a_new_date_updates_only_t
         body="Hi Priya,\n\nWe plan to go live on 14 January 2027, after the holidays.\n\nJane\n"))
     desk.run_once()
     [golive] = [t for t in desk.tickets() if t["kind"] == "golive_intent"]
-    assert (golive["cutover_date"], golive["assignee"], golive["priority"]) == ("2027-01-14", PRIYA, "P1")
+    assert (golive["golive_date"], golive["assignee"], golive["priority"]) == ("2027-01-14", PRIYA, "P1")
     assert desk.engagement(engagement_id)["golive_date"] == "2027-01-14"
 
     first = by_meeting(invitations(desk, sent_before))
@@ -712,7 +712,7 @@ def test_a_go_live_date_plans_the_go_live_meetings_and_a_new_date_updates_only_t
     out = desk.run_once()
     assert "(0 new tickets)" in out
     [shown] = [t for t in desk.tickets() if t["id"] == golive["id"]]
-    assert shown["cutover_date"] == "2027-02-04"
+    assert shown["golive_date"] == "2027-02-04"
     assert desk.engagement(engagement_id)["golive_date"] == "2027-02-04"
 
     updates = by_meeting(invitations(desk, sent_before))

@@ -100,7 +100,7 @@ def test_a_go_live_intent_without_a_date_asks_the_engineer_for_one(desk):
     desk.receive(make_message(sender="jane@acme.example", subject="Launch", message_id="<g1@acme.example>",
                               body="We are planning to go live early next year."))
     [(_, ask)] = [(m, p) for m, p in desk.mail("planning") if "needed" in p.subject]
-    assert ask.to[0].email == "priya@northwind.example" and "confirm the cut-over date" in ask.text
+    assert ask.to[0].email == "priya@northwind.example" and "confirm the go-live date" in ask.text
 
 
 def reply(desk: Desk, meeting, attendee: str, partstat: str, stamp: datetime, method: str = "REPLY", extra: str = "",

@@ -1,5 +1,9 @@
+import sqlite3
+from datetime import date
+
 import pytest
 
+from ticketing.core.domain import EventKind
 from ticketing.errors import SchemaError
 from ticketing.store import SqlStore
 from ticketing.store.schema import SCHEMA_VERSION
@@ -63,32 +67,65 @@ def test_processes_opening_an_empty_database_at_once_all_succeed(db_url):
 DATA = __import__("pathlib").Path(__file__).parent / "data"
 
 
-def _load_v1(db_url):
-    """A database exactly as the first release (schema 1) made it, holding one ticket and its message."""
-    import sqlite3
-
+def _run_sql(db_url, *statements: str) -> None:
     if db_url.startswith("sqlite:///"):
         conn = sqlite3.connect(db_url[len("sqlite:///"):])
-        conn.executescript((DATA / "schema_v1.sqlite.sql").read_text())
-        run = conn.execute
+        for statement in statements:
+            conn.executescript(statement)
+        conn.commit()
     else:
         import psycopg2
 
         conn = psycopg2.connect(db_url)
         conn.autocommit = True
         cursor = conn.cursor()
-        cursor.execute((DATA / "schema_v1.postgresql.sql").read_text())
-        run = cursor.execute
-    run("INSERT INTO ticket (kind, status, priority, subject, requester, requester_name, created_at, updated_at)"
-        " VALUES ('support', 'open', 'P3', 'SSO loop', 'bob@globex.example', 'Bob', '2026-11-18 16:00:00', '2026-11-18 16:00:00')")
-    run("INSERT INTO inbound_message (dedupe_key, message_id, mailbox, source_key, status, kind, ticket_id, received_at,"
-        " from_addr, from_name, to_addrs, cc_addrs, subject, in_reply_to, \"references\", body_text, attachments,"
-        " origin_reason, failed_recipients, size, raw, created_at) VALUES ('mid:q1@globex.example', 'q1@globex.example',"
-        " 'fake', '1', 'processed', 'new', 1, '2026-11-18 16:00:00', 'bob@globex.example', 'Bob', '', '', 'SSO loop',"
-        " '', '', 'body', '[]', '', '', 4, 'body', '2026-11-18 16:00:00')")
-    if db_url.startswith("sqlite:///"):
-        conn.commit()
+        for statement in statements:
+            cursor.execute(statement)
     conn.close()
+
+
+def _ddl(db_url, version: int) -> str:
+    dialect = "sqlite" if db_url.startswith("sqlite:///") else "postgresql"
+    return (DATA / f"schema_v{version}.{dialect}.sql").read_text()
+
+
+MESSAGE = ("INSERT INTO inbound_message (dedupe_key, message_id, mailbox, source_key, status, kind, ticket_id, received_at,"
+           " from_addr, from_name, to_addrs, cc_addrs, subject, in_reply_to, \"references\", body_text, attachments,"
+           " origin_reason, failed_recipients, size, raw, created_at) VALUES ('mid:q1@globex.example', 'q1@globex.example',"
+           " 'fake', '1', 'processed', 'new', 1, '2026-11-18 16:00:00', 'bob@globex.example', 'Bob', '', '', 'SSO loop',"
+           " '', '', 'body', '[]', '', '', 4, 'body', '2026-11-18 16:00:00')")
+
+
+def _load_v1(db_url):
+    """A database exactly as the first release (schema 1) made it, holding one ticket and its message."""
+    _run_sql(db_url, _ddl(db_url, 1),
+             "INSERT INTO ticket (kind, status, priority, subject, requester, requester_name, created_at, updated_at)"
+             " VALUES ('support', 'open', 'P3', 'SSO loop', 'bob@globex.example', 'Bob', '2026-11-18 16:00:00',"
+             " '2026-11-18 16:00:00')", MESSAGE)
+
+
+def _load_v2(db_url):
+    """A database as schema 2 made it: a go-live intent with its cut-over date, changed once."""
+    _run_sql(db_url, _ddl(db_url, 2),
+             "INSERT INTO ticket (kind, status, priority, subject, requester, requester_name, created_at, updated_at,"
+             " review, reasons, assignment, cutover_date, cutover_text, first_response_state, resolution_state)"
+             " VALUES ('golive_intent', 'open', 'P1', 'Go-live', 'bob@globex.example', 'Bob', '2026-11-18 16:00:00',"
+             " '2026-11-18 16:00:00', false, '[]', '{}', '2027-01-14', '14 January', '', '')", MESSAGE,
+             "INSERT INTO ticket_event (ticket_id, at, kind, actor, detail) VALUES (1, '2026-11-19 10:00:00',"
+             " 'cutover_changed', 'bob@globex.example', '{\"cutover_date\": \"2027-01-14\"}')")
+
+
+def _fresh_shape(db_url, tmp_path):
+    """The shape of a database this code creates from nothing (in place of ``db_url``'s on PostgreSQL)."""
+    if db_url.startswith("sqlite:///"):
+        db_url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    else:
+        _run_sql(db_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    fresh = SqlStore.open(db_url)
+    try:
+        return _shape(fresh.db)
+    finally:
+        fresh.close()
 
 
 def _shape(db):
@@ -112,18 +149,19 @@ def test_a_version_1_database_upgrades_to_the_same_shape_as_a_new_one_and_keeps_
     assert (ticket.subject, ticket.requester, ticket.message_count) == ("SSO loop", "bob@globex.example", 1)
     store.close()
 
-    if db_url.startswith("sqlite:///"):
-        fresh_url = f"sqlite:///{tmp_path / 'fresh.db'}"
-        fresh = SqlStore.open(fresh_url)
-        assert _shape(fresh.db) == migrated
-        fresh.close()
-    else:
-        import psycopg2
+    assert _fresh_shape(db_url, tmp_path) == migrated
 
-        conn = psycopg2.connect(db_url)
-        conn.autocommit = True
-        conn.cursor().execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        conn.close()
-        fresh = SqlStore.open(db_url)
-        assert _shape(fresh.db) == migrated
-        fresh.close()
+
+def test_a_version_2_database_upgrades_to_the_same_shape_as_a_new_one_and_keeps_its_go_live_dates(db_url, tmp_path):
+    _load_v2(db_url)
+    with pytest.raises(SchemaError, match="run 'whiteglove db upgrade'"):
+        SqlStore.open(db_url)
+    store = bare(db_url)
+    assert store.upgrade() == (2, SCHEMA_VERSION)
+    migrated = _shape(store.db)
+    [ticket] = store.list_tickets()
+    assert (ticket.golive_date, ticket.golive_text) == (date(2027, 1, 14), "14 January")
+    assert [e.kind for e in store.events(ticket.id)] == [EventKind.GOLIVE_CHANGED]
+    assert store.pending_refusals() == []  # the new table is there
+    store.close()
+    assert _fresh_shape(db_url, tmp_path) == migrated

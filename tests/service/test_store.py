@@ -45,9 +45,9 @@ def test_the_store_clips_values_to_their_columns_and_keeps_nul_out_of_text(store
     assert ticket.requester_name == "N" * 200
     assert len(ticket.subject) == 500 and "\x00" not in ticket.subject and ticket.subject.startswith("x\ufffdy")
     with store.transaction():
-        store.update_ticket(ticket_id, NOW, requester_name="M" * 250, cutover_text="c" * 900)
+        store.update_ticket(ticket_id, NOW, requester_name="M" * 250, golive_text="c" * 900)
     ticket = store.get_ticket(ticket_id)
-    assert (ticket.requester_name, ticket.cutover_text) == ("M" * 200, "c" * 500)
+    assert (ticket.requester_name, ticket.golive_text) == ("M" * 200, "c" * 500)
 
 
 def test_a_file_that_is_no_database_is_a_storage_error(tmp_path):
@@ -73,3 +73,12 @@ def test_a_database_that_goes_away_mid_command_is_a_storage_error(pg_url):
             store.list_tickets()
     finally:
         store.close()
+
+
+def test_every_model_is_created_with_the_schema(store):
+    """``Models.all`` lists every model: a table left out would be missing from new databases."""
+    from dataclasses import fields
+
+    models = [getattr(store.m, f.name) for f in fields(store.m) if f.name != "database"]
+    assert set(store.m.all) == set(models) and len(store.m.all) == len(models)
+    assert {m._meta.table_name for m in models} <= set(store.db.get_tables())

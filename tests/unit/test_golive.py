@@ -59,7 +59,7 @@ def at(year: int, month: int, day: int, hour: int = 18) -> datetime:
 def test_a_stated_plan_gives_the_intended_day(text, day, date_text):
     intent = detect(text)
     assert intent is not None, text
-    assert (intent.cutover_date, intent.date_text) == (day, date_text)
+    assert (intent.golive_date, intent.date_text) == (day, date_text)
     assert intent.reasons[0].startswith("intent phrase '")
 
 
@@ -92,14 +92,14 @@ def test_a_stated_plan_gives_the_intended_day(text, day, date_text):
 def test_relative_dates_resolve_against_the_received_local_date(text, day):
     intent = detect(text)
     assert intent is not None, text
-    assert intent.cutover_date == day
+    assert intent.golive_date == day
     assert any("resolved against 2026-11-25 (America/Los_Angeles)" in reason for reason in intent.reasons)
 
 
 def test_the_reasons_name_the_intent_phrase_and_how_the_date_was_resolved():
     intent = detect("Hi Sam,\n\nWe plan to go live next Tuesday.\n\nThanks, Kim")
     assert intent == GoLiveIntent(
-        cutover_date=date(2026, 12, 1),
+        golive_date=date(2026, 12, 1),
         phrase="We plan to go live next Tuesday.",
         date_text="next Tuesday",
         reasons=("intent phrase 'plan to go live'",
@@ -107,19 +107,19 @@ def test_the_reasons_name_the_intent_phrase_and_how_the_date_was_resolved():
                  "'next <weekday>': that weekday of next week (Monday to Sunday)"),
     )
     with pytest.raises(FrozenInstanceError):
-        intent.cutover_date = None  # type: ignore[misc]
+        intent.golive_date = None  # type: ignore[misc]
 
 
 def test_next_weekday_means_that_day_of_next_week_even_when_it_is_tomorrow():
     monday = at(2026, 11, 23)
-    assert detect("We go live next Tuesday", received=monday).cutover_date == date(2026, 12, 1)
-    assert detect("We go live this Tuesday", received=monday).cutover_date == date(2026, 11, 24)
-    assert detect("We go live on Tuesday", received=monday).cutover_date == date(2026, 11, 24)
+    assert detect("We go live next Tuesday", received=monday).golive_date == date(2026, 12, 1)
+    assert detect("We go live this Tuesday", received=monday).golive_date == date(2026, 11, 24)
+    assert detect("We go live on Tuesday", received=monday).golive_date == date(2026, 11, 24)
 
 
 def test_a_weekday_that_contradicts_the_date_is_noted_and_the_date_kept():
     intent = detect("We plan to go live on Friday, Jan 14 2027.")
-    assert intent.cutover_date == date(2027, 1, 14)
+    assert intent.golive_date == date(2027, 1, 14)
     assert any("'Friday' does not match 2027-01-14 (Thursday)" in reason for reason in intent.reasons)
 
 
@@ -143,7 +143,7 @@ def test_a_weekday_that_contradicts_the_date_is_noted_and_the_date_kept():
 def test_an_intent_with_no_single_day_has_no_date_and_says_why(text, date_text):
     intent = detect(text)
     assert intent is not None, text
-    assert intent.cutover_date is None
+    assert intent.golive_date is None
     assert intent.date_text == date_text
     assert intent.reasons[-1].endswith("is not a day: no cut-over date")
 
@@ -157,13 +157,13 @@ def test_an_intent_with_no_single_day_has_no_date_and_says_why(text, date_text):
 def test_a_plan_without_a_date_is_an_intent_without_a_date(text):
     intent = detect(text)
     assert intent is not None, text
-    assert (intent.cutover_date, intent.date_text) == (None, None)
+    assert (intent.golive_date, intent.date_text) == (None, None)
     assert intent.reasons[-1] == "no date given"
 
 
 def test_an_impossible_date_gives_no_day_and_says_so():
     intent = detect("We want to go live on Feb 30.")
-    assert intent.cutover_date is None and intent.date_text == "Feb 30"
+    assert intent.golive_date is None and intent.date_text == "Feb 30"
     assert "no day 30" in intent.reasons[-1]
 
 
@@ -211,7 +211,7 @@ def test_these_are_not_go_live_intents(text):
 
 def test_a_question_that_names_a_day_is_an_intent():
     intent = detect("Can we go live on Jan 14?")
-    assert intent.cutover_date == date(2027, 1, 14)
+    assert intent.golive_date == date(2027, 1, 14)
     assert "a question that names a day counts as an intent" in intent.reasons
 
 
@@ -233,13 +233,13 @@ def test_a_question_with_only_a_vague_time_is_not_an_intent():
 def test_a_changed_date_is_an_intent_with_the_new_date(text):
     intent = detect(text)
     assert intent is not None, text
-    assert intent.cutover_date == date(2027, 2, 2)
+    assert intent.golive_date == date(2027, 2, 2)
     assert "the go-live is being moved: the new date is used" in intent.reasons
 
 
 def test_a_day_wins_over_a_vague_time_and_the_first_dated_mention_wins():
     text = "Our go-live is planned for Q1. Concretely, we plan to go live on Jan 14. Cut-over is set for Jan 15."
-    assert detect(text).cutover_date == date(2027, 1, 14)
+    assert detect(text).golive_date == date(2027, 1, 14)
 
 
 @pytest.mark.parametrize("subject, day", [
@@ -250,13 +250,13 @@ def test_a_day_wins_over_a_vague_time_and_the_first_dated_mention_wins():
 ])
 def test_the_subject_alone_can_state_the_intent(subject, day):
     intent = detect("Hi, see the subject. Thanks, Kim", subject=subject)
-    assert intent.cutover_date == day
+    assert intent.golive_date == day
     assert intent.phrase == subject
 
 
 def test_the_body_wins_over_a_stale_subject():
     intent = detect("We're moving the go-live to Feb 2.", subject="Re: Go-live 14/01")
-    assert intent.cutover_date == date(2027, 2, 2)
+    assert intent.golive_date == date(2027, 2, 2)
 
 
 def test_a_body_that_says_it_already_happened_ignores_the_subject():
@@ -265,7 +265,7 @@ def test_a_body_that_says_it_already_happened_ignores_the_subject():
 
 def test_a_subject_naming_the_go_live_takes_the_date_from_the_body():
     intent = detect("Hi team,\n\nWe would like to schedule it for 14 January.\n\nKim", subject="Go-live")
-    assert intent.cutover_date == date(2027, 1, 14)
+    assert intent.golive_date == date(2027, 1, 14)
     assert intent.reasons[0] == "go-live named in the subject 'Go-live'"
     assert intent.phrase == "We would like to schedule it for 14 January."
 
@@ -289,7 +289,7 @@ def test_a_subject_that_merely_names_the_go_live_is_no_intent():
 ])
 def test_numeric_dates_follow_the_time_zone_unless_a_part_over_12_decides(text, tz, day, rule):
     intent = detect(text, tz=tz)
-    assert intent.cutover_date == day
+    assert intent.golive_date == day
     assert any(rule in reason for reason in intent.reasons)
 
 
@@ -297,24 +297,24 @@ def test_numeric_dates_follow_the_time_zone_unless_a_part_over_12_decides(text, 
 
 def test_relative_dates_use_the_local_date_of_the_account_time_zone():
     late_evening_in_la = at(2026, 11, 26, hour=3)  # 19:00 on 25 November in Los Angeles
-    assert detect("We go live tomorrow.", received=late_evening_in_la, tz=LA).cutover_date == date(2026, 11, 26)
-    assert detect("We go live tomorrow.", received=late_evening_in_la, tz=PARIS).cutover_date == date(2026, 11, 27)
+    assert detect("We go live tomorrow.", received=late_evening_in_la, tz=LA).golive_date == date(2026, 11, 26)
+    assert detect("We go live tomorrow.", received=late_evening_in_la, tz=PARIS).golive_date == date(2026, 11, 27)
     intent = detect("We go live tomorrow.", received=late_evening_in_la, tz=LA)
     assert "resolved against 2026-11-25 (America/Los_Angeles) as 2026-11-26" in intent.reasons[1]
 
 
 def test_a_date_without_a_year_is_the_next_one_and_a_very_recent_one_stays_in_its_year():
-    assert detect("We plan to go live on January 14.", received=at(2026, 12, 20)).cutover_date == date(2027, 1, 14)
-    assert detect("We plan to go live on 14 January.", received=at(2027, 1, 14)).cutover_date == date(2027, 1, 14)
+    assert detect("We plan to go live on January 14.", received=at(2026, 12, 20)).golive_date == date(2027, 1, 14)
+    assert detect("We plan to go live on 14 January.", received=at(2027, 1, 14)).golive_date == date(2027, 1, 14)
     recent = detect("Go-live date: Dec 30", received=at(2027, 1, 3))
-    assert recent.cutover_date == date(2026, 12, 30)
+    assert recent.golive_date == date(2026, 12, 30)
     assert any("4 days before the message (within 14)" in reason for reason in recent.reasons)
-    assert detect("Go-live date: Dec 30", received=at(2027, 1, 20)).cutover_date == date(2027, 12, 30)
-    assert detect("Go-live date: 12/30", received=at(2027, 1, 3)).cutover_date == date(2026, 12, 30)
+    assert detect("Go-live date: Dec 30", received=at(2027, 1, 20)).golive_date == date(2027, 12, 30)
+    assert detect("Go-live date: 12/30", received=at(2027, 1, 3)).golive_date == date(2026, 12, 30)
 
 
 def test_the_3rd_said_after_the_3rd_is_next_month_and_wraps_the_year():
-    assert detect("We'd like to launch on the 3rd", received=at(2026, 12, 5)).cutover_date == date(2027, 1, 3)
+    assert detect("We'd like to launch on the 3rd", received=at(2026, 12, 5)).golive_date == date(2027, 1, 3)
 
 
 @pytest.mark.parametrize("text, received, day", [
@@ -327,7 +327,7 @@ def test_the_3rd_said_after_the_3rd_is_next_month_and_wraps_the_year():
     ("We want to go live at the end of the month.", at(2028, 2, 10), date(2028, 2, 29)),
 ])
 def test_leap_days(text, received, day):
-    assert detect(text, received=received).cutover_date == day
+    assert detect(text, received=received).golive_date == day
 
 
 @pytest.mark.parametrize("received, tz, today", [
@@ -338,8 +338,8 @@ def test_leap_days(text, received, day):
     (datetime(2027, 3, 27, 23, 30, tzinfo=UTC), LONDON, date(2027, 3, 27)),
 ])
 def test_dst_changes_do_not_move_local_dates(received, tz, today):
-    assert detect("We go live tomorrow.", received=received, tz=tz).cutover_date == today + timedelta(days=1)
-    assert detect("We go live in two weeks.", received=received, tz=tz).cutover_date == today + timedelta(days=14)
+    assert detect("We go live tomorrow.", received=received, tz=tz).golive_date == today + timedelta(days=1)
+    assert detect("We go live in two weeks.", received=received, tz=tz).golive_date == today + timedelta(days=14)
 
 
 def test_only_received_at_matters_never_the_wall_clock():
@@ -348,7 +348,7 @@ def test_only_received_at_matters_never_the_wall_clock():
     expected = [detect(text) for text in texts]
     with freeze_time("2031-07-04 12:00:00"):
         assert [detect(text) for text in texts] == expected
-    assert expected[0].cutover_date == date(2026, 11, 26)
+    assert expected[0].golive_date == date(2026, 11, 26)
 
 
 def test_a_naive_received_at_is_refused():
@@ -363,11 +363,11 @@ def test_wrapped_lines_and_labels_over_two_lines_are_read_as_one_sentence():
             "infrastructure team we plan to go live on Thursday, 14 January, in the\n"
             "evening.\n\nCut-over date:\n14/01/2027\n\nBest,\nKim")
     intent = detect(text)
-    assert intent.cutover_date == date(2027, 1, 14)
+    assert intent.golive_date == date(2027, 1, 14)
     assert intent.phrase == ("After reviewing the runbook with our infrastructure team we plan to go live on "
                              "Thursday, 14 January, in the evening.")
     label = detect("Hi,\n\nCut-over date:\n14/01/2027\n\nKim")
-    assert (label.cutover_date, label.phrase) == (date(2027, 1, 14), "Cut-over date: 14/01/2027")
+    assert (label.golive_date, label.phrase) == (date(2027, 1, 14), "Cut-over date: 14/01/2027")
 
 
 def test_the_phrase_is_trimmed_to_300_characters_around_the_intent():

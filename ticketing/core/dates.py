@@ -58,7 +58,7 @@ _DATE_PATTERNS = [(name, re.compile(pattern)) for name, pattern in [
     ("week_edge", r"\b(?P<edge>end|start|beginning)\s+of\s+(?:(?P<which>next|this|the)\s+)?week\b"),
     ("month_end", (rf"\bend\s+of\s+(?:(?P<which>next|this|the)\s+month|month|{_MONTH}(?:\s+{_YEAR})?)"
                    r"|\bmonth[\s-]end\b")),
-    # No single day: these give cutover_date None and a reason from _VAGUE.
+    # No single day: these give golive_date None and a reason from _VAGUE.
     ("quarter", (r"\b(?:q[1-4]|h[12])(?:\s*/?\s*'?\d{2,4})?\b"
                  r"|\b(?:first|second|third|fourth|1st|2nd|3rd|4th|last)\s+(?:quarter|half)\b")),
     ("part", (r"\b(?:early|mid|late|middle\s+of|beginning\s+of|start\s+of)[\s-]*"

@@ -48,7 +48,7 @@ class EventKind(str, Enum):
     REOPENED = "reopened"
     RESOLVED = "resolved"
     PRIORITY_CHANGED = "priority_changed"
-    CUTOVER_CHANGED = "cutover_changed"
+    GOLIVE_CHANGED = "golive_changed"
     NOTE = "note"
     COMMAND_IGNORED = "command_ignored"
     COMMAND_REJECTED = "command_rejected"
@@ -85,8 +85,8 @@ class Ticket:
     review: bool = False
     reasons: tuple[str, ...] = ()
     assignment: dict = field(default_factory=dict)
-    cutover_date: date | None = None
-    cutover_text: str = ""
+    golive_date: date | None = None
+    golive_text: str = ""
     refers_to: int | None = None
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
@@ -110,7 +110,7 @@ class Ticket:
             "message_count": self.message_count,
             "assignee": self.assignee,
             "account": self.account,
-            "cutover_date": self.cutover_date.isoformat() if self.cutover_date else None,
+            "golive_date": self.golive_date.isoformat() if self.golive_date else None,
             "review": self.review,
             "refers_to": self.refers_to,
             "sla_policy": self.sla_policy,

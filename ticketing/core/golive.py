@@ -26,7 +26,7 @@ What counts as an intent, sentence by sentence (``;``, "but", "however" split a 
   the body says nothing decisive about a go-live; a subject naming a go-live without a date takes
   its date from a body sentence that states a plan and a day.
 
-Dates (``cutover_date`` is a local date; ``date_text`` is set for vague words too):
+Dates (``golive_date`` is a local date; ``date_text`` is set for vague words too):
 
 - no year: the earliest occurrence not more than 14 days before the received date ("Dec 30" on
   Jan 3 is four days ago, "Jan 14" in December is next year's); Feb 29 goes to a leap year.
@@ -40,7 +40,7 @@ Dates (``cutover_date`` is a local date; ``date_text`` is set for vague words to
   Friday, "start of next week" its Monday, "end of the week" this Friday (never before today);
   "end of the month / next month / January" the last calendar day; a range ("12-13 December")
   its first day.
-- no day, so ``cutover_date`` None with a reason: "next week", "this month", "Q1", "H2",
+- no day, so ``golive_date`` None with a reason: "next week", "this month", "Q1", "H2",
   "mid-January", "early next month", "in January", "in a few weeks", "in two months", "the week
   of Jan 11", "this weekend".
 """
@@ -61,7 +61,7 @@ PHRASE_LIMIT = 300
 
 @dataclass(frozen=True)
 class GoLiveIntent:
-    cutover_date: date | None  # the intended cut-over day, a local date in the account's timezone
+    golive_date: date | None  # the intended cut-over day, a local date in the account's timezone
     phrase: str  # the sentence or line with the intent, at most 300 characters
     date_text: str | None  # the words that gave the date, also when they gave no single day
     reasons: tuple[str, ...]  # why, the intent phrase first

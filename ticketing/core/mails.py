@@ -83,8 +83,8 @@ def ticket_view(ticket: Ticket) -> dict:
     return {
         "id": ticket.id, "tag": ticket_tag(ticket.id), "subject": ticket.subject, "priority": ticket.priority,
         "status": ticket.status.value, "kind_label": KIND_LABELS[ticket.kind], "review": ticket.review,
-        "cutover_date": ticket.cutover_date.isoformat() if ticket.cutover_date else None,
-        "cutover_text": ticket.cutover_text,
+        "golive_date": ticket.golive_date.isoformat() if ticket.golive_date else None,
+        "golive_text": ticket.golive_text,
         "sla": _sla_line(ticket),
     }
 
@@ -137,13 +137,13 @@ class Mails:
                      ticket.id, reply_to=self.support.mailbox, attachments=tuple(files))
 
     def update(self, ticket: Ticket, engineer: Address, *, inbound_pk: int, customer: str, text: str,
-               attachments: Sequence[dict], thread: Sequence[str], cutover: str | None = None,
+               attachments: Sequence[dict], thread: Sequence[str], golive: str | None = None,
                files: Sequence[tuple[str, str, bytes]] = ()) -> Draft:
         """A customer's new message on a ticket, to its engineer."""
         view = ticket_view(ticket)
         body = self.render(
             "update", marker=MARKER, headline=f"{customer} wrote on {view['tag']}", ticket=view, customer=customer,
-            text=text, attachments=attachments, cutover=cutover,
+            text=text, attachments=attachments, golive=golive,
         )
         ids = _thread(thread)
         return Draft("update", f"update.{inbound_pk}.{slug(engineer.email)}", (engineer,),

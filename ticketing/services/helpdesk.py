@@ -165,7 +165,7 @@ class HelpDesk:
             requester_name=requester.name, now=received_at, account=account.id if account else None,
             assignee=assignment.engineer, assigned_at=now if assignment.engineer else None, review=c.review,
             reasons=list(c.reasons), assignment=assignment.as_json(), refers_to=c.refers_to,
-            cutover_date=golive.cutover_date if golive else None, cutover_text=(golive.date_text or "") if golive else "",
+            golive_date=golive.golive_date if golive else None, golive_text=(golive.date_text or "") if golive else "",
         )
         ticket_log.event(ticket_id, EventKind.CREATED, received_at, requester.email, message=c.kind.value)
         if assignment.engineer:
@@ -219,13 +219,13 @@ class HelpDesk:
             ticket_log.event(ticket.id, EventKind.COMMAND_IGNORED, now, sender,
                              commands=[f"#{cmd.name} {cmd.argument}".strip() for cmd in commands.commands],
                              reason="commands are honoured only from engineers")
-        cutover = None
+        changed = None
         golive = c.golive
-        if golive and golive.cutover_date and golive.cutover_date != ticket.cutover_date:
-            cutover = f"{golive.cutover_date.isoformat()} (\u201c{golive.date_text}\u201d)"
-            self.store.update_ticket(ticket.id, now, cutover_date=golive.cutover_date, cutover_text=golive.date_text or "")
-            ticket_log.event(ticket.id, EventKind.CUTOVER_CHANGED, now, sender,
-                             cutover_date=golive.cutover_date.isoformat(), previous=str(ticket.cutover_date))
+        if golive and golive.golive_date and golive.golive_date != ticket.golive_date:
+            changed = f"{golive.golive_date.isoformat()} (\u201c{golive.date_text}\u201d)"
+            self.store.update_ticket(ticket.id, now, golive_date=golive.golive_date, golive_text=golive.date_text or "")
+            ticket_log.event(ticket.id, EventKind.GOLIVE_CHANGED, now, sender,
+                             golive_date=golive.golive_date.isoformat(), previous=str(ticket.golive_date))
             account = self.store.account_for_address(sender) if sender else None
             if account and self.onboarding is not None:
                 self.onboarding.golive_intent(account.id, golive, now)
@@ -236,7 +236,7 @@ class HelpDesk:
             self.outbox.queue(self.mails.update(
                 ticket, self.assigner.address(email), inbound_pk=inbound.row_id, customer=who(parsed.from_),
                 text=text or "(no text)", attachments=[a.listing() for a in parsed.attachments],
-                thread=self.store.engineer_thread(ticket.id), cutover=cutover, files=files,
+                thread=self.store.engineer_thread(ticket.id), golive=changed, files=files,
             ), now)
         return Handled(MessageKind.REPLY, ticket.id, c.reasons)
 

@@ -94,12 +94,12 @@ class Onboarding:
         engagement = self.store.active_engagement(account_id)
         if engagement is None:
             return
-        if golive.cutover_date is None:
+        if golive.golive_date is None:
             if engagement.golive_date is None:
                 self.ask_for_golive(engagement.id, now)
             return
-        if engagement.golive_date != golive.cutover_date:
-            self.store.set_golive(engagement.id, golive.cutover_date)
+        if engagement.golive_date != golive.golive_date:
+            self.store.set_golive(engagement.id, golive.golive_date)
             self.golive_changed(engagement.id, now)
 
     def ask_for_golive(self, engagement_id: int, now: datetime) -> None:

@@ -64,7 +64,9 @@ def build_policies(config: Config) -> dict[str, Policy]:
 
 
 @dataclass(frozen=True)
-class Notice:
+class SlaNotice:
+    """A warning, breach notice or escalation due about one of a ticket's clocks."""
+
     clock: str
     kind: str  # warning-50, breach, escalation-1 ...
     at: datetime  # when it falls due
@@ -121,7 +123,7 @@ class SlaWatch:
                 notices = self._notices(ticket, found) if policy else []
                 self._store(ticket, policy, found, notices, self.store.sla_notices_sent(ticket.id))
 
-    def _store(self, ticket: Ticket, policy: Policy | None, found: tuple[Clock, ...], notices: list[Notice],
+    def _store(self, ticket: Ticket, policy: Policy | None, found: tuple[Clock, ...], notices: list[SlaNotice],
                sent: set[tuple[str, str]]) -> None:
         """Store the clocks' due times and states, and when the next notice not yet sent falls due."""
         by_name = {c.name: c for c in found}
@@ -164,9 +166,9 @@ class SlaWatch:
             log.info("SLA sweep: %d notice(s) sent", count)
         return count
 
-    def _notices(self, ticket: Ticket, found: tuple[Clock, ...]) -> list[Notice]:
+    def _notices(self, ticket: Ticket, found: tuple[Clock, ...]) -> list[SlaNotice]:
         """Every notice a ticket's clocks call for, with the moment each falls due."""
-        notices: list[Notice] = []
+        notices: list[SlaNotice] = []
         engineer = ticket.assignee
         manager = self._manager_of(engineer)
         for clock in found:
@@ -177,17 +179,17 @@ class SlaWatch:
                 for percent in sorted(set(self.config.sla.warn_at)):
                     at = moment_at(clock, percent / 100, self.calendars)
                     if at is not None:
-                        notices.append(Notice(clock.name, f"warning-{percent}", self._for_engineer(at, engineer, clock, ticket),
+                        notices.append(SlaNotice(clock.name, f"warning-{percent}", self._for_engineer(at, engineer, clock, ticket),
                                               engineer))
             breached_at = clock.breached_at or moment_at(clock, 1.0, self.calendars)
             if breached_at is None:
                 continue
             if manager:
-                notices.append(Notice(clock.name, "breach", breached_at, manager))
+                notices.append(SlaNotice(clock.name, "breach", breached_at, manager))
             if ticket.priority in URGENT and open_ and clock.name != "resolution":  # a breach left unanswered
                 step = timedelta(minutes=self.config.sla.escalate_after_minutes)
                 for level, address in enumerate(self.config.sla.escalation_path, start=1):
-                    notices.append(Notice(clock.name, f"escalation-{level}", breached_at + step * level, address))
+                    notices.append(SlaNotice(clock.name, f"escalation-{level}", breached_at + step * level, address))
         return notices
 
     def _for_engineer(self, at: datetime, engineer: str, clock: Clock, ticket: Ticket) -> datetime:
@@ -204,7 +206,7 @@ class SlaWatch:
             return person.manager
         return self.config.managers[0].email if self.config.managers else None
 
-    def _send(self, ticket: Ticket, clock: Clock, notice: Notice, now: datetime) -> None:
+    def _send(self, ticket: Ticket, clock: Clock, notice: SlaNotice, now: datetime) -> None:
         label = _LABELS[clock.name]
         if notice.kind.startswith("warning"):
             headline = f"{humanize(clock.remaining)} left for the {label} of [WG-{ticket.id}]"

@@ -188,8 +188,8 @@ def create_models(db: pw.Database) -> Models:
         review = pw.BooleanField(default=False)  # flagged for a person to look at (an untrusted notice)
         reasons = TextField(default="[]")  # JSON: why it was classified so
         assignment = TextField(default="{}")  # JSON: why it went to its assignee
-        cutover_date = pw.DateField(null=True)  # go-live intents: the intended cut-over, a local date
-        cutover_text = TextField(default="", limit=500)
+        golive_date = pw.DateField(null=True)  # go-live intents: the intended go-live, a local date
+        golive_text = TextField(default="", limit=500)
         refers_to = pw.IntegerField(null=True)  # a ticket opened by a stranger's reply to another
         first_response_at = UTCDateTimeField(null=True)
         resolved_at = UTCDateTimeField(null=True)

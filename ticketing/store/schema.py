@@ -110,8 +110,8 @@ def _migrate_to_2(models: Models) -> None:
     db.create_tables([models.Account, models.AccountDomain, models.Contact, models.Engagement, models.Meeting,
                       models.MeetingAttendee, models.TicketEvent])
     _add_missing_columns(db, models.Ticket, [
-        "account", "assignee", "assigned_at", "review", "reasons", "assignment", "cutover_date",
-        "cutover_text", "refers_to", "first_response_at", "resolved_at", "sla_policy", "first_response_due",
+        "account", "assignee", "assigned_at", "review", "reasons", "assignment", "golive_date",
+        "golive_text", "refers_to", "first_response_at", "resolved_at", "sla_policy", "first_response_due",
         "resolution_due", "first_response_state", "resolution_state", "next_sla_check",
     ])
     db.create_tables([models.SlaNotice])
@@ -123,8 +123,17 @@ def _migrate_to_2(models: Models) -> None:
 
 
 def _migrate_to_3(models: Models) -> None:
-    """Recipients our SMTP server refused, kept until their engineers are told."""
-    models.database.create_tables([models.Refusal])
+    """Recipients our SMTP server refused, kept until their engineers are told; a ticket's
+    cut-over date and the event that changes it named after the go-live, as engagements' are."""
+    db = models.database
+    db.create_tables([models.Refusal])
+    present = {column.name for column in db.get_columns("ticket")}
+    migrator = SchemaMigrator.from_database(db)
+    renames = [migrator.rename_column("ticket", old, new)
+               for old, new in (("cutover_date", "golive_date"), ("cutover_text", "golive_text")) if old in present]
+    if renames:
+        migrate(*renames)
+    db.execute_sql("UPDATE ticket_event SET kind = 'golive_changed' WHERE kind = 'cutover_changed'")
 
 
 def _add_missing_columns(db: pw.Database, model: type[pw.Model], names: list[str]) -> None:

@@ -114,7 +114,7 @@ def cmd_ticket(args) -> int:
         store.close()
     if args.json:
         data = ticket.as_json()
-        data.update(reasons=list(ticket.reasons), assignment=ticket.assignment, cutover_text=ticket.cutover_text,
+        data.update(reasons=list(ticket.reasons), assignment=ticket.assignment, golive_text=ticket.golive_text,
                     first_response_at=views.iso(ticket.first_response_at), resolved_at=views.iso(ticket.resolved_at))
         data["thread"] = [m.as_json() for m in thread]
         data["events"] = [e.as_json() for e in events]

@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("name")
     preview.add_argument("--start", required=True, type=_date, metavar="DATE", help="the contract's close date")
     preview.add_argument("--engineer", metavar="EMAIL", help="plan on this engineer's calendar (default: the first)")
-    preview.add_argument("--golive", type=_date, metavar="DATE", help="the cut-over date, to plan the go-live meetings")
+    preview.add_argument("--golive", type=_date, metavar="DATE", help="the go-live date, to plan the go-live meetings")
     preview.add_argument("--timezone", metavar="ZONE", help="the customer's time zone (default: the engineer's)")
     preview.set_defaults(func=commands.cmd_playbooks_preview)
 

@@ -14,7 +14,7 @@ def ticket_table(tickets) -> None:
         return
     print(f"{'ID':>5}  {'KIND':<15} {'STATUS':<9} {'PRI':<3} {'MSGS':>4}  {'ASSIGNEE':<30} {'REQUESTER':<30} SUBJECT")
     for t in tickets:
-        subject = t.subject[:60] + (f" (cut-over {t.cutover_date})" if t.cutover_date else "") + (" [review]" if t.review else "")
+        subject = t.subject[:60] + (f" (go-live {t.golive_date})" if t.golive_date else "") + (" [review]" if t.review else "")
         print(f"{t.id:>5}  {t.kind.value:<15} {t.status.value:<9} {t.priority:<3} {t.message_count:>4}  "
               f"{(t.assignee or '-')[:30]:<30} {t.requester[:30]:<30} {subject}")
 
@@ -26,8 +26,8 @@ def ticket_detail(ticket, thread, events, outgoing, policy_name: str, clocks) ->
     print(f"  requester {ticket.requester_name} <{ticket.requester}>" if ticket.requester_name else f"  requester {ticket.requester}")
     if ticket.account:
         print(f"  account {ticket.account}")
-    if ticket.cutover_date:
-        print(f"  cut-over {ticket.cutover_date} (from \"{ticket.cutover_text}\")")
+    if ticket.golive_date:
+        print(f"  go-live {ticket.golive_date} (from \"{ticket.golive_text}\")")
     if ticket.refers_to:
         print(f"  refers to ticket {ticket.refers_to}")
     print(f"  created {ticket.created_at:%Y-%m-%d %H:%M} UTC, updated {ticket.updated_at:%Y-%m-%d %H:%M} UTC")
