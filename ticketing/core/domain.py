@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -59,6 +59,23 @@ class EventKind(str, Enum):
 class MessageStatus(str, Enum):
     PROCESSED = "processed"
     QUARANTINED = "quarantined"
+
+
+class MeetingStatus(StrEnum):
+    PLANNED = "planned"  # placed, and invited to
+    UNPLACED = "unplaced"  # no time could be found (or the go-live date is not known yet)
+    CANCELLED = "cancelled"  # was planned and invited to, then cancelled
+
+
+class EngagementStatus(StrEnum):
+    ACTIVE = "active"
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"  # waiting for its next attempt
+    SENDING = "sending"  # claimed by a sender; a claim older than the lease was a sender that died
+    SENT = "sent"
+    FAILED = "failed"  # refused for good, or given up on; ``whiteglove outbox --retry`` queues it again
 
 
 class IntakeOutcome(str, Enum):
@@ -189,7 +206,7 @@ class Meeting:
     sequence: int
     start: datetime | None
     end: datetime | None
-    status: str  # planned | unplaced | cancelled
+    status: MeetingStatus
     note: str
     attendees: tuple[MeetingAttendee, ...] = ()
 
@@ -197,7 +214,7 @@ class Meeting:
         return {
             "id": self.id, "key": self.key, "title": self.title, "uid": self.uid, "sequence": self.sequence,
             "start": self.start.isoformat() if self.start else None, "end": self.end.isoformat() if self.end else None,
-            "status": self.status, "note": self.note,
+            "status": self.status.value, "note": self.note,
             "attendees": [{"email": a.email, "name": a.name, "role": a.role, "required": a.required,
                            "partstat": a.partstat, "answered_at": a.answered_at.isoformat() if a.answered_at else None,
                            "comment": a.comment} for a in self.attendees],
@@ -223,7 +240,7 @@ class OutgoingMail:
     purpose: str
     recipients: tuple[str, ...]
     subject: str
-    status: str
+    status: OutboxStatus
     attempts: int
     next_attempt_at: datetime
     last_error: str
@@ -233,7 +250,7 @@ class OutgoingMail:
     def as_json(self) -> dict:
         return {
             "id": self.id, "message_id": self.message_id, "ticket_id": self.ticket_id, "purpose": self.purpose,
-            "recipients": list(self.recipients), "subject": self.subject, "status": self.status,
+            "recipients": list(self.recipients), "subject": self.subject, "status": self.status.value,
             "attempts": self.attempts, "next_attempt_at": self.next_attempt_at.isoformat(),
             "last_error": self.last_error, "created_at": self.created_at.isoformat(),
             "sent_at": self.sent_at.isoformat() if self.sent_at else None,

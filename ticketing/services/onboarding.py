@@ -25,6 +25,7 @@ from ticketing.core.domain import (
     EventKind,
     Meeting,
     MeetingAttendee,
+    MeetingStatus,
 )
 from ticketing.core.golive import GoLiveIntent
 from ticketing.core.mails import Draft, Mails, Support, slug
@@ -117,7 +118,7 @@ class Onboarding:
         account = self.store.get_account(engagement.account_id)
         customer_tz = zone(account.timezone if account else None) or calendar.tz
         existing = {m.key: m for m in self.store.meetings(engagement.id)}
-        previous = {k: (m.start, m.end) for k, m in existing.items() if m.status == "planned" and m.start}
+        previous = {k: (m.start, m.end) for k, m in existing.items() if m.status is MeetingStatus.PLANNED and m.start}
         # The engagement starts at the contract's close, or when we heard of it if that was later;
         # fixed, so that re-planning months later measures windows from the same day.
         began = engagement.created_at.astimezone(calendar.tz).date()
@@ -147,15 +148,15 @@ class Onboarding:
                 attendees = self._attendees(spec, engagement, account)
                 uid = old.uid if old else f"{uuid.uuid4().hex}.{engagement.id}@{self.outbox.domain}"
                 if placement is not None:
-                    moved = old is not None and old.status == "planned" and (old.start, old.end) != (placement.start, placement.end)
-                    sent_before = old is not None and old.status in ("planned", "cancelled") and old.start is not None
-                    if old is not None and not moved and old.status == "planned":
+                    moved = old is not None and old.status is MeetingStatus.PLANNED and (old.start, old.end) != (placement.start, placement.end)
+                    sent_before = old is not None and old.status in (MeetingStatus.PLANNED, MeetingStatus.CANCELLED) and old.start is not None
+                    if old is not None and not moved and old.status is MeetingStatus.PLANNED:
                         continue  # nothing changed: nothing to send
                     sequence = (old.sequence + 1) if sent_before else 0
                     note = placement.warning
                     meeting_id = self.store.save_meeting(
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
-                        start=placement.start, end=placement.end, status="planned", note=note, attendees=attendees,
+                        start=placement.start, end=placement.end, status=MeetingStatus.PLANNED, note=note, attendees=attendees,
                         now=now, sequence=sequence, reset_answers=moved)
                     self._invite(self.store.get_meeting(meeting_id), engagement, now, updated=moved)
                     if moved:
@@ -166,18 +167,18 @@ class Onboarding:
                         warnings.append(f"{title}: {note}")
                     continue
                 reason = next((u.reason for u in result.unplaced if u.key == key), "not planned")
-                if old is not None and old.status == "planned":
+                if old is not None and old.status is MeetingStatus.PLANNED:
                     sequence = old.sequence + 1
                     meeting_id = self.store.save_meeting(
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
-                        start=old.start, end=old.end, status="cancelled", note=reason, attendees=attendees, now=now,
+                        start=old.start, end=old.end, status=MeetingStatus.CANCELLED, note=reason, attendees=attendees, now=now,
                         sequence=sequence)
                     self._invite(self.store.get_meeting(meeting_id), engagement, now, cancelled=True, reason=reason)
                     changes.append(f"{title}: cancelled ({reason})")
-                elif old is None or old.note != reason or old.status != "unplaced":
+                elif old is None or old.note != reason or old.status is not MeetingStatus.UNPLACED:
                     self.store.save_meeting(
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid, start=None,
-                        end=None, status="unplaced", note=reason, attendees=attendees, now=now,
+                        end=None, status=MeetingStatus.UNPLACED, note=reason, attendees=attendees, now=now,
                         sequence=old.sequence if old else 0)
                 if reason != "waiting for the go-live date" and (old is None or old.note != reason):
                     unplaced.append(f"{title}: {reason}")
@@ -263,7 +264,7 @@ class Onboarding:
         customer_tz = zone(account.timezone if account else None) or ZoneInfo("UTC")
         engineer = self.config.engineer(engagement.engineer or "")
         meetings = self.store.meetings(engagement.id)
-        planned = [m for m in meetings if m.status == "planned" and m.start]
+        planned = [m for m in meetings if m.status is MeetingStatus.PLANNED and m.start]
         context = dict(
             account=engagement.account, customer_name=self._first_contact_name(account),
             engineer_name=engineer.name if engineer else self.support.name,
@@ -271,7 +272,7 @@ class Onboarding:
             sales_rep_name=self._name_of(engagement.sales_rep) or engagement.sales_rep, playbook_title=playbook.title,
             meetings=[{"title": m.title, "start_local": local_label(m.start, m.end, customer_tz),
                        "attendees": [a.name or a.email for a in m.attendees]} for m in planned],
-            unplanned=[m.title for m in meetings if m.status == "unplaced"],
+            unplanned=[m.title for m in meetings if m.status is MeetingStatus.UNPLACED],
         )
         for spec in playbook.emails:
             if spec.anchor != "start":

@@ -19,7 +19,7 @@ from mailer import Address
 from ticketing.config import Config, ManagerConfig
 from ticketing.config.sections import WEEKDAYS
 from ticketing.core.calendars import BusinessCalendar
-from ticketing.core.domain import Ticket, TicketKind
+from ticketing.core.domain import MeetingStatus, Ticket, TicketKind
 from ticketing.core.mails import Draft, Templates, slug
 from ticketing.core.playbooks import Playbook
 from ticketing.core.report import (
@@ -81,7 +81,7 @@ class WeeklySummaries:
             if (engagement.engineer or "").lower() not in emails:
                 continue
             for meeting in self.store.meetings(engagement.id):
-                if meeting.status == "planned" and meeting.start and week_start <= meeting.start < week_after_next:
+                if meeting.status is MeetingStatus.PLANNED and meeting.start and week_start <= meeting.start < week_after_next:
                     meetings.append(MeetingFacts(engagement.id, engagement.account, meeting.title, meeting.start,
                                                  meeting.end, engagement.engineer))
             engagements.append(self._engagement(engagement, now))

@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 import peewee as pw
 
 from ticketing.config import AccountConfig
-from ticketing.core.domain import Account, Contact, Engagement
+from ticketing.core.domain import Account, Contact, Engagement, EngagementStatus
 
 
 class AccountsMixin:
@@ -137,7 +137,7 @@ class AccountsMixin:
         m = self.m
         return self._insert(m.Engagement, dict(
             account=account_id, engineer=engineer, tier=tier, contract_id=contract_id, close_date=close_date,
-            sales_rep=sales_rep, golive_date=golive_date, status="active", ticket=ticket_id,
+            sales_rep=sales_rep, golive_date=golive_date, status=EngagementStatus.ACTIVE.value, ticket=ticket_id,
             details=json.dumps(details), created_at=now,
         ))
 
@@ -146,7 +146,7 @@ class AccountsMixin:
         m = self.m
         found = self.rows("active engagement", lambda: m.Engagement.select(m.Engagement.id).where(
             (m.Engagement.account == 0) & (m.Engagement.status == "")).order_by(
-            m.Engagement.created_at.desc(), m.Engagement.id.desc()).limit(1), account_id, "active", 1)
+            m.Engagement.created_at.desc(), m.Engagement.id.desc()).limit(1), account_id, EngagementStatus.ACTIVE.value, 1)
         return self.get_engagement(found[0][0]) if found else None
 
     def set_golive(self, engagement_id: int, day: date | None) -> None:

@@ -6,14 +6,14 @@ from typing import Sequence
 
 import peewee as pw
 
-from ticketing.core.domain import Meeting, MeetingAttendee
+from ticketing.core.domain import Meeting, MeetingAttendee, MeetingStatus
 
 
 class MeetingsMixin:
     db: pw.Database
 
     def save_meeting(self, *, engagement_id: int, key: str, title: str, description: str, uid: str,
-                     start: datetime | None, end: datetime | None, status: str, note: str,
+                     start: datetime | None, end: datetime | None, status: MeetingStatus, note: str,
                      attendees: Sequence[MeetingAttendee], now: datetime, sequence: int | None = None,
                      reset_answers: bool = False) -> int:
         """Create the meeting ``key`` of an engagement, or update it (its UID never changes).
@@ -77,13 +77,13 @@ class MeetingsMixin:
             for a in m.MeetingAttendee.select().where(m.MeetingAttendee.meeting == row.id).order_by(m.MeetingAttendee.id)
         )
         return Meeting(row.id, row.engagement_id, row.key, row.title, row.description, row.uid, row.sequence,
-                       row.start, row.end, row.status, row.note, attendees)
+                       row.start, row.end, MeetingStatus(row.status), row.note, attendees)
 
     def busy(self, engineer: str, excluding_engagement: int | None = None) -> list[tuple[datetime, datetime]]:
         """The planned meetings of an engineer's engagements (other than ``excluding_engagement``)."""
         m = self.m
         query = (m.Meeting.select(m.Meeting.start, m.Meeting.end).join(m.Engagement)
-                 .where((m.Engagement.engineer == engineer) & (m.Meeting.status == "planned")
+                 .where((m.Engagement.engineer == engineer) & (m.Meeting.status == MeetingStatus.PLANNED.value)
                         & m.Meeting.start.is_null(False)))
         if excluding_engagement is not None:
             query = query.where(m.Engagement.id != excluding_engagement)

@@ -230,7 +230,7 @@ def create_models(db: pw.Database) -> Models:
         close_date = pw.DateField(null=True)
         sales_rep = CharField(max_length=320, default="")
         golive_date = pw.DateField(null=True)
-        status = CharField(max_length=20, default="active")
+        status = CharField(max_length=20, default="active")  # EngagementStatus
         ticket = pw.ForeignKeyField(Ticket, null=True, backref="engagements", on_delete="SET NULL")
         details = TextField(default="{}")  # JSON: everything the notice said
         created_at = UTCDateTimeField()
@@ -251,7 +251,7 @@ def create_models(db: pw.Database) -> Models:
         sequence = pw.IntegerField(default=0)  # raised on every change sent and on cancel
         start = UTCDateTimeField(null=True, index=True)
         end = UTCDateTimeField(null=True)
-        status = CharField(max_length=20)  # planned | unplaced | cancelled
+        status = CharField(max_length=20)  # MeetingStatus
         note = TextField(default="")  # why it is unplaced, or a warning about its time
         created_at = UTCDateTimeField()
         updated_at = UTCDateTimeField()
@@ -335,7 +335,7 @@ def create_models(db: pw.Database) -> Models:
         recipients = TextField()  # space-separated envelope recipients
         subject = TextField(default="", limit=2000)
         raw = pw.BlobField()
-        status = CharField(max_length=20, default="queued", index=True)  # queued | sent | failed
+        status = CharField(max_length=20, default="queued", index=True)  # OutboxStatus
         attempts = pw.IntegerField(default=0)
         next_attempt_at = UTCDateTimeField(index=True)
         last_error = TextField(default="", limit=2000)

@@ -12,9 +12,9 @@ from typing import Sequence
 
 import peewee as pw
 
-from ticketing.core.domain import OutgoingMail, Refusal
+from ticketing.core.domain import OutboxStatus, OutgoingMail, Refusal
 
-QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+QUEUED, SENDING, SENT, FAILED = (s.value for s in OutboxStatus)  # as stored
 
 
 class OutboxMixin:
@@ -85,11 +85,11 @@ class OutboxMixin:
         m.OutboundMessage.update(status=FAILED, attempts=m.OutboundMessage.attempts + 1, last_error=error).where(
             m.OutboundMessage.id == mail_id).execute()
 
-    def outbox(self, status: str | None = None, ticket_id: int | None = None) -> list[OutgoingMail]:
+    def outbox(self, status: OutboxStatus | None = None, ticket_id: int | None = None) -> list[OutgoingMail]:
         m = self.m
         query = m.OutboundMessage.select().order_by(m.OutboundMessage.id)
         if status:
-            query = query.where(m.OutboundMessage.status == status)
+            query = query.where(m.OutboundMessage.status == OutboxStatus(status).value)
         if ticket_id is not None:
             query = query.where(m.OutboundMessage.ticket == ticket_id)
         return [_mail(row) for row in query]
@@ -136,6 +136,6 @@ class OutboxMixin:
 def _mail(row) -> OutgoingMail:
     return OutgoingMail(
         id=row.id, message_id=row.message_id, ticket_id=row.ticket_id, purpose=row.purpose,
-        recipients=tuple(row.recipients.split()), subject=row.subject, status=row.status, attempts=row.attempts,
+        recipients=tuple(row.recipients.split()), subject=row.subject, status=OutboxStatus(row.status), attempts=row.attempts,
         next_attempt_at=row.next_attempt_at, last_error=row.last_error, created_at=row.created_at, sent_at=row.sent_at,
     )

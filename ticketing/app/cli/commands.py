@@ -11,6 +11,7 @@ from mailer import MailboxAuthError, MailerError
 from ticketing.app.bootstrap import build_app, build_sender, build_source, build_store
 from ticketing.app.cli import views
 from ticketing.config import load_config
+from ticketing.core.domain import OutboxStatus
 from ticketing.errors import NotFound
 
 log = logging.getLogger("whiteglove")
@@ -216,7 +217,7 @@ def cmd_outbox(args) -> int:
                 return EXIT_FAILURE
             print(f"outgoing message {args.retry} queued again")
             return 0
-        mails = store.outbox(status="failed" if args.failed else None)
+        mails = store.outbox(status=OutboxStatus.FAILED if args.failed else None)
     finally:
         store.close()
     if args.json:

@@ -4,6 +4,7 @@ Plain functions of plain values (the store's domain objects); nothing here reads
 """
 from __future__ import annotations
 
+from ticketing.core.domain import MeetingStatus, OutboxStatus
 from ticketing.core.planner import local_label
 from ticketing.core.sla import humanize
 
@@ -78,7 +79,7 @@ def engagement_table(engagements, counts) -> None:
         return
     print(f"{'ID':>4}  {'ACCOUNT':<28} {'PLAYBOOK':<22} {'ENGINEER':<32} {'GO-LIVE':<10}  MEETINGS")
     for e in engagements:
-        planned = sum(1 for m in counts[e.id] if m.status == "planned")
+        planned = sum(1 for m in counts[e.id] if m.status is MeetingStatus.PLANNED)
         print(f"{e.id:>4}  {e.account[:28]:<28} {(e.playbook or '-')[:22]:<22} {(e.engineer or '-')[:32]:<32} "
               f"{str(e.golive_date or '-'):<10}  {planned} planned, {len(counts[e.id]) - planned} other")
 
@@ -106,7 +107,7 @@ def outbox_table(mails, failed_only: bool) -> None:
     for mail in mails:
         print(f"{mail.id:>5}  {mail.created_at:%Y-%m-%d %H:%M}  {mail.status:<7} {mail.purpose:<15} "
               f"to {', '.join(mail.recipients)[:50]:<50} {mail.subject[:60]}")
-        if mail.status != "sent" and mail.last_error:
+        if mail.status is not OutboxStatus.SENT and mail.last_error:
             print(f"       {mail.attempts} attempt(s); last error: {mail.last_error[:200]}")
 
 
