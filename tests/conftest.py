@@ -29,3 +29,22 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'whiteglove.db'}"
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(scope="session")
+def week_summary():
+    """The weekly SLA summary of the fixture week (``support.week``)."""
+    from support.week import WEEK
+
+    from ticketing.core.report import weekly_summary
+
+    return weekly_summary(WEEK)
+
+
+@pytest.fixture(scope="session")
+def week_mail(week_summary):
+    """Its mail: ``(text, html)``."""
+    from ticketing.core.report_mail import render_weekly
+    from ticketing.files.templates import Renderer
+
+    return render_weekly(week_summary, Renderer())

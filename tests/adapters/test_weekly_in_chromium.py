@@ -3,26 +3,18 @@ from __future__ import annotations
 
 import pytest
 from support.browser import chromium
-from support.week import HTML_FIGURES, WEEK
+from support.week import HTML_FIGURES
 
 from mailer.html import html_to_text
-from ticketing.core.report import weekly_summary
-from ticketing.core.report_mail import render_weekly
-from ticketing.files.templates import Renderer
 
 
 @pytest.fixture(scope="module")
-def mail():
-    return render_weekly(weekly_summary(WEEK), Renderer())
-
-
-@pytest.fixture(scope="module")
-def rendered(mail, tmp_path_factory):
+def rendered(week_mail, tmp_path_factory):
     """The HTML part rendered once by headless Chromium: a PNG to look at, and the DOM it built."""
     browser = chromium()
     folder = tmp_path_factory.mktemp("weekly")
     page = folder / "weekly-summary.html"
-    page.write_text(mail[1], encoding="utf-8")
+    page.write_text(week_mail[1], encoding="utf-8")
     png = browser.screenshot(page, folder / "weekly-summary.png", width=900, height=2000)
     print(f"\nthe weekly summary as Chromium renders it: {png}")
     return png, browser.dump_dom(page)

@@ -45,17 +45,6 @@ from ticketing.core.report_mail import (
 )
 from ticketing.files.templates import Renderer
 
-
-@pytest.fixture(scope="module")
-def summary():
-    return weekly_summary(WEEK)
-
-
-@pytest.fixture(scope="module")
-def mail(summary):
-    return render_weekly(summary, Renderer())
-
-
 # -- weeks ----------------------------------------------------------------------------------------
 
 def test_the_fixture_week_is_the_last_completed_week_at_its_now():
@@ -104,37 +93,37 @@ def test_anything_but_an_iso_week_is_refused(label):
 
 # -- the figures ----------------------------------------------------------------------------------
 
-def test_tickets_opened_and_resolved_this_week_and_last(summary):
+def test_tickets_opened_and_resolved_this_week_and_last(week_summary):
     # Opened this week: 101, 102, 103, 104, 108; last week: 105, 106, 107.
-    assert (summary.this.opened, summary.previous.opened) == (5, 3)
+    assert (week_summary.this.opened, week_summary.previous.opened) == (5, 3)
     # Resolved this week: 101 (Tue, breached) and 102 (Thu, met); 103 only next Monday.
     # Last week: 105 (Wed) and 107 (Sat).
-    assert (summary.this.resolved, summary.previous.resolved) == (2, 2)
+    assert (week_summary.this.resolved, week_summary.previous.resolved) == (2, 2)
 
 
-def test_first_response_attainment(summary):
-    fr = summary.this.first_response
+def test_first_response_attainment(week_summary):
+    fr = week_summary.this.first_response
     # Settled this week: 101 met, 102 breached (Wed), 103 met, 104 met; 108 still running.
     assert fr.overall == Ratio(3, 4) and fr.overall.percent == 75
     assert dict(fr.by_priority) == {"P0": Ratio(1, 1), "P1": Ratio(1, 1), "P2": Ratio(1, 1), "P3": Ratio(0, 1)}
     # Ana: 101 and 103 met; Li: 102 breached, 104 met.
     assert fr.by_engineer == ((ANA, Ratio(2, 2)), (LI, Ratio(1, 2)))
     # Last week: 105 and 106 met, 107 breached: 2/3 = 66.7%, shown as 67%.
-    prev = summary.previous.first_response
+    prev = week_summary.previous.first_response
     assert prev.overall == Ratio(2, 3) and prev.overall.percent == 67
     assert dict(prev.by_priority) == {"P0": Ratio(), "P1": Ratio(0, 1), "P2": Ratio(1, 1), "P3": Ratio(1, 1)}
     assert prev.by_engineer == ((ANA, Ratio(1, 2)), (LI, Ratio(1, 1)))
 
 
-def test_resolution_attainment(summary):
-    res = summary.this.resolution
+def test_resolution_attainment(week_summary):
+    res = week_summary.this.resolution
     # Settled this week: 101 breached (Mon 17:00), 102 met (Thu), 106 breached (Thu 14:00, still open).
     # Not settled: 103 (met next Monday), 104 (paused), 108 (running).
     assert res.overall == Ratio(1, 3) and res.overall.percent == 33
     assert dict(res.by_priority) == {"P0": Ratio(0, 1), "P1": Ratio(), "P2": Ratio(), "P3": Ratio(1, 2)}
     assert res.by_engineer == ((ANA, Ratio(0, 1)), (LI, Ratio(1, 2)))
     # Last week: 105 and 107 met.
-    prev = summary.previous.resolution
+    prev = week_summary.previous.resolution
     assert prev.overall == Ratio(2, 2)
     assert prev.by_engineer == ((ANA, Ratio(2, 2)), (LI, Ratio()))
 
@@ -145,45 +134,45 @@ def test_nothing_settled_is_not_applicable_not_zero():
     assert Ratio(1, 8).percent == 13  # 12.5 rounds half up
 
 
-def test_median_and_90th_percentile_by_nearest_rank(summary):
+def test_median_and_90th_percentile_by_nearest_rank(week_summary):
     # First responses that stopped this week: 40 min (101), 1 h (103), 1 h (104), 9 h 30 min (102).
     # Median: rank ceil(0.5 x 4) = 2 -> 1 h; 90th: rank ceil(0.9 x 4) = 4 -> 9 h 30 min.
-    fr = summary.this.first_response.times
+    fr = week_summary.this.first_response.times
     assert (fr.count, fr.median, fr.p90) == (4, 1 * H, 9 * H + 30 * MIN)
     # Resolutions that stopped this week: 23 h (102), 26 h (101); ranks ceil(1) = 1 and ceil(1.8) = 2.
-    res = summary.this.resolution.times
+    res = week_summary.this.resolution.times
     assert (res.count, res.median, res.p90) == (2, 23 * H, 26 * H)
     # Last week: first responses 1 h, 3 h 30 min, 4 h -> ranks 2 and 3; resolutions 7 h, 16 h -> ranks 1 and 2.
-    prev = summary.previous
+    prev = week_summary.previous
     assert (prev.first_response.times.median, prev.first_response.times.p90) == (3 * H + 30 * MIN, 4 * H)
     assert (prev.resolution.times.median, prev.resolution.times.p90) == (7 * H, 16 * H)
 
 
-def test_changes_against_the_previous_week(summary):
+def test_changes_against_the_previous_week(week_summary):
     # Opened 5 - 3; resolved 2 - 2; first response 75 - 67 = 8 pp; resolution 33 - 100 = -67 pp.
-    assert summary.changes() == {"opened": 2, "resolved": 0, "first_response_pp": 8, "resolution_pp": -67}
+    assert week_summary.changes() == {"opened": 2, "resolved": 0, "first_response_pp": 8, "resolution_pp": -67}
 
 
-def test_every_breach_of_the_week_in_order_with_how_late(summary):
+def test_every_breach_of_the_week_in_order_with_how_late(week_summary):
     # 101 resolution at Mon 16 17:00 (26 h - 8 h), 102 first response at Wed 18 09:00 (9 h 30 - 8 h),
     # 106 resolution at Thu 19 14:00, still running (now - due = 3 days 21 h). 107's breach was last week.
-    assert [(b.ticket.id, b.clock, b.late) for b in summary.breaches] == [
+    assert [(b.ticket.id, b.clock, b.late) for b in week_summary.breaches] == [
         (101, "resolution", 18 * H), (102, "first_response", 1 * H + 30 * MIN), (106, "resolution", 93 * H)]
-    assert summary.breaches[0].facts.why == "26 h on 24x7, target 8 h"
+    assert week_summary.breaches[0].facts.why == "26 h on 24x7, target 8 h"
 
 
-def test_tickets_open_past_their_target_now(summary):
+def test_tickets_open_past_their_target_now(week_summary):
     # 106's resolution (breached, running) and 108's first response (running, due 10:00 < 11:00);
     # 104's paused resolution has no due time, 108's resolution is due Wednesday.
-    assert [(o.ticket.id, o.clock, o.late) for o in summary.open_past_target] == [
+    assert [(o.ticket.id, o.clock, o.late) for o in week_summary.open_past_target] == [
         (106, "resolution", 93 * H), (108, "first_response", 1 * H)]
 
 
-def test_onboarding_meetings_golives_and_overruns(summary):
-    assert [m.title for m in summary.meetings_held] == ["Kickoff"]
-    assert [m.title for m in summary.meetings_next_week] == ["Technical deep dive"]
-    assert [e.id for e in summary.golives] == [7]
-    assert [e.id for e in summary.past_planned_length] == [9]
+def test_onboarding_meetings_golives_and_overruns(week_summary):
+    assert [m.title for m in week_summary.meetings_held] == ["Kickoff"]
+    assert [m.title for m in week_summary.meetings_next_week] == ["Technical deep dive"]
+    assert [e.id for e in week_summary.golives] == [7]
+    assert [e.id for e in week_summary.past_planned_length] == [9]
 
 
 @pytest.mark.parametrize("days, shown", [(-1, False), (0, True), (13, True), (14, False)])
@@ -193,24 +182,24 @@ def test_go_lives_are_shown_from_today_for_fourteen_days(days, shown):
     assert bool(weekly_summary(data).golives) is shown
 
 
-def test_the_weeks_tickets_are_those_in_its_figures_or_overdue_now(summary):
+def test_the_weeks_tickets_are_those_in_its_figures_or_overdue_now(week_summary):
     # 105 and 107 only matter for last week; 106 breached this week; the rest were opened this week.
-    assert [t.id for t in summary.tickets] == [101, 102, 103, 104, 106, 108]
+    assert [t.id for t in week_summary.tickets] == [101, 102, 103, 104, 106, 108]
 
 
 def test_a_resolved_ticket_without_a_target_is_resolved_but_not_in_attainment():
     bare = ticket(200, "Question", "Globex", ANA, "P3", "resolved", la(16, 9),
                   clock("", stopped=la(16, 10)), clock("", stopped=la(17, 10)))
-    summary = weekly_summary(_replace_tickets(bare))
-    assert summary.this.resolved == 1 and summary.this.resolution.overall == Ratio()
+    week_summary = weekly_summary(_replace_tickets(bare))
+    assert week_summary.this.resolved == 1 and week_summary.this.resolution.overall == Ratio()
 
 
 def test_an_unassigned_ticket_gets_its_own_row_after_the_team():
     stray = ticket(201, "Who owns this?", "Globex", None, "P2", "open", la(16, 9),
                    clock("met", 4 * H, 1 * H, la(16, 10)), clock("running", 24 * H, 2 * H, due=la(19, 9)))
-    summary = weekly_summary(_replace_tickets(stray))
-    assert summary.this.first_response.by_engineer == ((ANA, Ratio()), (LI, Ratio()), ("", Ratio(1, 1)))
-    assert summary.engineer_name(None) == "Unassigned"
+    week_summary = weekly_summary(_replace_tickets(stray))
+    assert week_summary.this.first_response.by_engineer == ((ANA, Ratio()), (LI, Ratio()), ("", Ratio(1, 1)))
+    assert week_summary.engineer_name(None) == "Unassigned"
 
 
 def test_a_week_must_start_on_a_monday():
@@ -218,8 +207,8 @@ def test_a_week_must_start_on_a_monday():
         weekly_summary(WeekInput(**{**WEEK.__dict__, "week_start": date(2026, 11, 17)}))
 
 
-def test_the_json_figures(summary):
-    data = summary.as_json()
+def test_the_json_figures(week_summary):
+    data = week_summary.as_json()
     assert data["week"] == "2026-W47" and data["week_end"] == "2026-11-22"
     assert data["this_week"]["first_response"]["attainment"] == {"met": 3, "total": 4, "percent": 75}
     assert data["this_week"]["resolution"]["times"] == {"count": 2, "median_minutes": 23 * 60, "p90_minutes": 26 * 60}
@@ -234,8 +223,8 @@ def _replace_tickets(*tickets) -> WeekInput:
 
 # -- the CSV --------------------------------------------------------------------------------------
 
-def test_the_csv_has_a_row_per_ticket_of_the_week(summary):
-    data = weekly_csv(summary)
+def test_the_csv_has_a_row_per_ticket_of_the_week(week_summary):
+    data = weekly_csv(week_summary)
     assert data.startswith(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark, for Excel
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert tuple(rows[0]) == CSV_COLUMNS
@@ -254,8 +243,8 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_quoted():
 
 # -- the mail -------------------------------------------------------------------------------------
 
-def test_the_text_part_has_every_figure(mail):
-    text, _ = mail
+def test_the_text_part_has_every_figure(week_mail):
+    text, _ = week_mail
     for figure in TEXT_FIGURES:
         assert figure in text, figure
     assert "Cut-over rehearsal" not in text and "Scoping call" not in text and "13 Dec" not in text
@@ -264,8 +253,8 @@ def test_the_text_part_has_every_figure(mail):
     assert re.search(r"P3\s+0% \(0/1\)\s+50% \(1/2\)", text)
 
 
-def test_the_html_part_has_every_figure_and_is_mail_safe(mail):
-    _, html = mail
+def test_the_html_part_has_every_figure_and_is_mail_safe(week_mail):
+    _, html = week_mail
     text = html_to_text(html)
     for figure in HTML_FIGURES:
         assert figure in text, figure
@@ -297,9 +286,9 @@ class Bars(HTMLParser):
             self.bars.append((attrs["title"], attrs["width"], css + "%"))
 
 
-def test_the_chart_bars_are_as_wide_as_the_attainment(mail):
+def test_the_chart_bars_are_as_wide_as_the_attainment(week_mail):
     parser = Bars()
-    parser.feed(mail[1])
+    parser.feed(week_mail[1])
     # Ana: first response 100%, resolution 0% (no bar drawn); Li: 50% and 50%.
     assert parser.bars == [
         ("First response, Ana Ruiz: 100% (2/2)", "100%", "100%"),

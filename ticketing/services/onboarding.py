@@ -254,7 +254,7 @@ class Onboarding:
 
     def _zone_of(self, email: str, account: Account | None) -> ZoneInfo:
         """Where a recipient reads the time: an engineer's or manager's zone, else the customer's."""
-        person = self.config.engineer(email) or self.config.manager(email)
+        person = self.config.person(email)
         if person:
             return ZoneInfo(person.timezone)
         return zone(account.timezone if account else None) or ZoneInfo("UTC")
@@ -293,7 +293,7 @@ class Onboarding:
         email = engagement.engineer or (self.config.managers[0].email if self.config.managers else None)
         if not email:
             return
-        person = self.config.engineer(email) or self.config.manager(email)
+        person = self.config.person(email)
         body = self.mails.render(
             "planning", headline=headline, engagement_id=engagement.id, account=engagement.account,
             playbook_title=playbook.title if playbook else "no playbook", changes=list(result.changes),
@@ -356,7 +356,7 @@ class Onboarding:
         email = engagement.engineer or (self.config.managers[0].email if self.config.managers else None)
         if not email:
             return
-        person = self.config.engineer(email) or self.config.manager(email)
+        person = self.config.person(email)
         tz = ZoneInfo(person.timezone) if person else ZoneInfo("UTC")
         proposed = (local_label(answer.proposed_start, answer.proposed_end or answer.proposed_start, tz)
                     if answer.proposed_start else None)
@@ -389,7 +389,7 @@ class Onboarding:
 
     def _name_of(self, email: str) -> str:
         """The name of a configured person or a contact with this address, else ""."""
-        person = self.config.engineer(email) or self.config.manager(email)
+        person = self.config.person(email)
         if person:
             return person.name
         contact = self.store.contact(email)

@@ -222,7 +222,7 @@ class SlaWatch:
             overrun=humanize(clock.overrun) if clock.overrun else None,
             due=f"{clock.due:%Y-%m-%d %H:%M} UTC" if clock.due else None, explanation=list(clock.explanation),
         )
-        person = self.config.engineer(notice.recipient) or self.config.manager(notice.recipient)
+        person = self.config.person(notice.recipient)
         draft = Draft("sla", f"sla.{ticket.id}.{clock.name}.{notice.kind}", (Address(person.name if person else "", notice.recipient),),
                       headline, body, ticket.id, auto_submitted="auto-generated")
         self.outbox.queue(draft, now)
