@@ -1,0 +1,1 @@
+"""What reads the package's own files: the mail templates and the onboarding playbooks."""

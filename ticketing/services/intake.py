@@ -1,5 +1,10 @@
 """Intake: turning mailbox messages into stored messages and tickets (the service layer).
 
+Each message is parsed once, here. Intake recognises automated mail, stores the message, hands the
+help desk one :class:`~ticketing.services.inbound.Inbound`, and files the message under the
+:class:`~ticketing.services.inbound.Handled` it gets back. The worker (:meth:`Intake.poll`), backfills
+(:meth:`Intake.ingest`) and ``quarantine retry`` take this one path.
+
 One transaction per batch, a savepoint per message: a message that fails rolls back alone and is
 quarantined with its raw bytes and the reason, and the batch goes on. The mailbox is told a message
 was handled (flagged, moved) only after the batch has committed; a crash in between leaves the

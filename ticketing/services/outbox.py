@@ -1,10 +1,11 @@
 """Queueing outgoing mail with the change that caused it, and sending it with retries.
 
-:class:`Outbox` composes a :class:`~ticketing.core.mails.Draft` into bytes and queues it in the same
-transaction as the caller's change. :class:`OutboxSender` sends what is due through a
-:class:`~mailer.sending.MailSender`: a transient failure is retried with exponential backoff and
+:class:`Outbox` queues a :class:`~ticketing.core.mails.Draft` as data in the same transaction as
+the caller's change. :class:`OutboxSender` composes it when it is first sent and sends what is due
+through a :class:`~mailer.MailSender`: a transient failure is retried with exponential backoff and
 jitter (the delay is data on the row, not a sleep), a permanent one or the last attempt marks the
-message failed, for ``whiteglove outbox --failed``. Nothing is dropped.
+message failed, for ``whiteglove outbox --failed``. Nothing is dropped. Recipients the server
+refused for good are recorded, for :meth:`ticketing.services.bounces.Bounces.alert_refusals`.
 
 Delivery is at least once: a crash after the server accepted a message and before the database
 recorded it sends it again on restart, with the same Message-ID (the directory backend finds the
