@@ -164,3 +164,9 @@ def test_every_package_folder_is_installed():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
     folders = {_module_name(p) for pkg in PACKAGES for p in (ROOT / pkg).rglob("__init__.py") if "_data" not in p.parts}
     assert folders - listed == set()
+
+
+def test_the_command_line_reaches_the_database_only_through_the_store_bootstrap_opens():
+    offenders = {m: sorted(n for n in imported if n.startswith("ticketing.store") or n.split(".")[0] in ("peewee", "playhouse"))
+                 for m, imported in IMPORTS.items() if m.startswith("ticketing.app.cli")}
+    assert len(offenders) >= 3 and {m: v for m, v in offenders.items() if v} == {}
