@@ -1,8 +1,8 @@
 """What intake hands the help desk for one message, and what the help desk hands back.
 
-Intake parses a message once, recognises whether a machine sent it, stores it, and gives the help
-desk one :class:`Inbound`; the help desk answers with one :class:`Handled`, and intake files the
-message under it. Nothing is called back and nothing about the message is kept on a long-lived
+Intake parses a message once, recognises whether a machine sent it, gives it its id, and hands the
+help desk one :class:`Inbound`; the help desk answers with one :class:`Handled`, and intake writes
+the message's row with it. Nothing is called back and nothing about the message is kept on a long-lived
 object.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ class Unhandleable(Exception):
 class Inbound:
     """One stored inbound message."""
 
-    row_id: int  # the stored message's id: what mail caused by it is named after
+    row_id: int  # the id the message is stored under: what mail caused by it is named after
     dedupe_key: str  # its Message-ID, else a digest of its bytes (see ticketing.services.intake.dedupe_key)
     parsed: ParsedMessage
     verdict: Verdict  # whether a person or a machine sent it (mailer.recognise)

@@ -1,8 +1,8 @@
 """Intake: turning mailbox messages into stored messages and tickets (the service layer).
 
-Each message is parsed once, here. Intake recognises automated mail, stores the message, hands the
-help desk one :class:`~ticketing.services.inbound.Inbound`, and files the message under the
-:class:`~ticketing.services.inbound.Handled` it gets back. The worker (:meth:`Intake.poll`), backfills
+Each message is parsed once, here. Intake recognises automated mail, gives the message its id,
+hands the help desk one :class:`~ticketing.services.inbound.Inbound`, and stores the message with
+the :class:`~ticketing.services.inbound.Handled` it gets back (one write per message). The worker (:meth:`Intake.poll`), backfills
 (:meth:`Intake.ingest`) and ``quarantine retry`` take this one path.
 
 One transaction per batch, a savepoint per message: a message that fails rolls back alone and is
@@ -204,13 +204,15 @@ class Intake:
         parsed = [_parse(msg, mailbox) for msg in messages]
         keys = [dedupe_key(p, msg.raw) for p, msg in zip(parsed, messages)]
         seen = self.store.existing_dedupe_keys(keys, excluding=retry.row_id if retry else None)
+        new = sum(1 for key in keys if key not in seen)
+        row_ids = iter([retry.row_id] if retry else self.store.reserve_message_ids(new))
         summary = IntakeSummary()
         outcomes = []
         for msg, p, key in zip(messages, parsed, keys):
             if key in seen:
                 outcome, created = IntakeOutcome.DUPLICATE, 0
             else:
-                outcome, created = self._one(msg, p, key, mailbox, now, retry)
+                outcome, created = self._one(msg, p, key, mailbox, now, next(row_ids), retry)
                 seen.add(key)
             summary.count(outcome)
             summary.tickets_created += created
@@ -218,8 +220,13 @@ class Intake:
         return summary, outcomes
 
     def _one(self, msg: SourceMessage, parsed: ParsedMessage | None, key: str, mailbox: str, now: datetime,
-             retry: _Retry | None) -> tuple[IntakeOutcome, int]:
-        """Store one message, let the help desk act on it, and file it; quarantine it when that fails."""
+             row_id: int, retry: _Retry | None) -> tuple[IntakeOutcome, int]:
+        """Let the help desk act on one message and store it under ``row_id`` with what it turned
+        out to be; quarantine it when that fails.
+
+        The id is reserved before the help desk acts (it names what the message causes after it),
+        and the row written once, when the help desk has said what the message is.
+        """
         received_at = _arrival(msg, parsed, now)
         try:
             with self.store.savepoint():
@@ -228,12 +235,12 @@ class Intake:
                 if not msg.raw.strip():
                     raise Unhandleable("empty message")
                 verdict = recognise(parsed, own_addresses=self.desk.own)
-                fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
-                fields.update(status=MessageStatus.PROCESSED, kind=None, ticket=None,
-                              failed_recipients=" ".join(verdict.failed_recipients))
-                row_id = self._store_row(fields, retry)
                 handled = self.desk.receive(Inbound(row_id, key, parsed, verdict, received_at, now))
-                self.store.file_message(row_id, handled.kind, handled.ticket_id, "; ".join(handled.reasons))
+                fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
+                fields.update(status=MessageStatus.PROCESSED, kind=handled.kind, ticket=handled.ticket_id,
+                              origin_reason="; ".join(handled.reasons),
+                              failed_recipients=" ".join(verdict.failed_recipients))
+                self._store_row(row_id, fields, retry)
             return IntakeOutcome.PROCESSED, handled.tickets_created
         except Unhandleable as exc:
             reason, detail = str(exc), ""
@@ -243,18 +250,18 @@ class Intake:
         log.warning("quarantined %s %s: %s", mailbox, msg.key, reason)
         fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
         fields.update(status=MessageStatus.QUARANTINED, kind=None, ticket=None)
-        row_id = self._store_row(fields, retry)
+        self._store_row(row_id, fields, retry)
         if retry is not None:
             self.store.update_quarantine(retry.quarantine_id, reason, detail)
         else:
             self.store.quarantine(row_id, reason, detail, now)
         return IntakeOutcome.QUARANTINED, 0
 
-    def _store_row(self, fields: dict, retry: _Retry | None) -> int:
+    def _store_row(self, row_id: int, fields: dict, retry: _Retry | None) -> None:
         if retry is not None:
-            self.store.update_message(retry.row_id, **fields)
-            return retry.row_id
-        return self.store.add_message(**fields)
+            self.store.update_message(row_id, **fields)
+        else:
+            self.store.add_message(id=row_id, **fields)
 
 
 def _parse(msg: SourceMessage, mailbox: str) -> ParsedMessage | None:

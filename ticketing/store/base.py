@@ -29,13 +29,14 @@ class _PreparedInserts:
 
     def __init__(self, db: pw.Database):
         self.db = db
-        self._statements: dict[type, tuple[str, list[pw.Field], frozenset[str], bool]] = {}
+        self._statements: dict[tuple, tuple] = {}
 
     def __call__(self, model: type[pw.Model], values: dict) -> int:
-        """Insert one row of ``model`` and return its primary key."""
-        statement = self._statements.get(model)
+        """Insert one row of ``model`` and return its primary key (``values`` may give it)."""
+        key = (model, "id" in values)
+        statement = self._statements.get(key)
         if statement is None:
-            statement = self._statements[model] = self._prepare(model)
+            statement = self._statements[key] = self._prepare(model, with_id="id" in values)
         sql, columns, names, returning = statement
         if not names.issuperset(values):
             raise TypeError(f"{model.__name__} has no column(s) {sorted(set(values) - names)}")
@@ -45,8 +46,9 @@ class _PreparedInserts:
         return cursor.fetchone()[0] if returning else cursor.lastrowid
 
     def many_ignoring_conflicts(self, model: type[pw.Model], rows: list[dict]) -> None:
-        """Insert ``rows`` of ``model`` (each with every column but the id) with one prepared
-        statement, skipping those that clash with a unique index."""
+        """Insert ``rows`` of ``model`` (each with every column but the id), skipping those that
+        clash with a unique index: on SQLite with one prepared statement, on a server with one
+        multi-row statement per hundred (psycopg2's executemany is a round trip per row)."""
         if not rows:
             return
         key = (model, "ignore")
@@ -56,12 +58,15 @@ class _PreparedInserts:
             sql, _ = model.insert(**{f.name: _default(f) for f in fields}).on_conflict_ignore().sql()
             statement = self._statements[key] = (sql, [(f.name, f.db_value) for f in fields])
         sql, columns = statement
-        cursor = self.db.cursor()
-        cursor.executemany(sql, [[convert(row[name]) for name, convert in columns] for row in rows])
+        if isinstance(self.db, pw.SqliteDatabase):  # in-process: one prepared statement, run per row
+            self.db.cursor().executemany(sql, [[convert(row[name]) for name, convert in columns] for row in rows])
+            return
+        for chunk in pw.chunked(rows, 100):  # over the network: one round trip per hundred rows
+            model.insert_many(chunk).on_conflict_ignore().execute()
 
     @staticmethod
-    def _prepare(model: type[pw.Model]) -> tuple[str, list[tuple[str, Callable, Any]], frozenset[str], bool]:
-        fields = [f for f in model._meta.sorted_fields if not isinstance(f, pw.AutoField)]
+    def _prepare(model: type[pw.Model], with_id: bool = False) -> tuple[str, list[tuple[str, Callable, Any]], frozenset[str], bool]:
+        fields = [f for f in model._meta.sorted_fields if with_id or not isinstance(f, pw.AutoField)]
         sql, _ = model.insert(**{f.name: _default(f) for f in fields}).sql()
         columns = ", ".join(f'"{f.column_name}"' for f in fields)
         if f"({columns})" not in sql:  # pragma: no cover - guards against a peewee change

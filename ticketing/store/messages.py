@@ -71,15 +71,20 @@ class MessagesMixin:
         return processed, quarantined
 
     def mark_acknowledged(self, mailbox: str, keys: Sequence[str]) -> None:
-        """Record that the mailbox was told about ``keys`` (one prepared statement for them all)."""
+        """Record that the mailbox was told about ``keys``."""
         m = self.m
-        sql = self._statements.get("acknowledge intake")
-        if sql is None:
-            sql = self._statements["acknowledge intake"] = m.IntakeRecord.update(acked=True).where(
-                (m.IntakeRecord.mailbox == "") & (m.IntakeRecord.key == "")).sql()[0]
-        acked = m.IntakeRecord.acked.db_value(True)
         with self.db.atomic():
-            self.db.cursor().executemany(sql, [(acked, mailbox, key) for key in keys])
+            if isinstance(self.db, pw.SqliteDatabase):  # in-process: one prepared statement, run per key
+                sql = self._statements.get("acknowledge intake")
+                if sql is None:
+                    sql = self._statements["acknowledge intake"] = m.IntakeRecord.update(acked=True).where(
+                        (m.IntakeRecord.mailbox == "") & (m.IntakeRecord.key == "")).sql()[0]
+                acked = m.IntakeRecord.acked.db_value(True)
+                self.db.cursor().executemany(sql, [(acked, mailbox, key) for key in keys])
+                return
+            for chunk in pw.chunked(keys, _CHUNK):  # over the network: a round trip per chunk, not per key
+                m.IntakeRecord.update(acked=True).where(
+                    (m.IntakeRecord.mailbox == mailbox) & (m.IntakeRecord.key.in_(chunk))).execute()
 
     def existing_dedupe_keys(self, keys: Sequence[str], excluding: int | None = None) -> set[str]:
         """Those of ``keys`` that a stored message already has (not counting message ``excluding``)."""
@@ -92,16 +97,26 @@ class MessagesMixin:
             found.update(row[0] for row in query.tuples())
         return found
 
+    def reserve_message_ids(self, count: int) -> list[int]:
+        """``count`` ids for messages about to be stored, inside the caller's transaction: the help
+        desk names what a message causes after its id before the message's row is written."""
+        if count <= 0:
+            return []
+        m = self.m
+        if isinstance(self.db, pw.PostgresqlDatabase):
+            cursor = self.db.execute_sql(
+                "SELECT nextval(pg_get_serial_sequence('inbound_message', 'id')) FROM generate_series(1, %s)", (count,))
+            return [row[0] for row in cursor.fetchall()]
+        if not self.db.in_transaction():  # SQLite: only the write lock a transaction holds keeps the ids ours
+            raise RuntimeError("message ids are reserved inside a transaction")
+        (last,) = self.rows("last message id", lambda: m.InboundMessage.select(
+            pw.fn.COALESCE(pw.fn.MAX(m.InboundMessage.id), pw.SQL("0"))))[0]
+        return list(range(last + 1, last + 1 + count))
+
     def add_message(self, **fields) -> int:
         """Store an inbound message; ``fields`` are the columns of ``InboundMessage``."""
         m = self.m
         return self._insert(m.InboundMessage, _columns(fields))
-
-    def file_message(self, pk: int, kind: MessageKind, ticket_id: int | None, reasons: str) -> None:
-        """Record what a stored message turned out to be, the ticket it belongs to, and why."""
-        m = self.m
-        self.rows("file message", lambda: m.InboundMessage.update(kind="", ticket=0, origin_reason="").where(
-            m.InboundMessage.id == 0), kind.value, ticket_id, m.InboundMessage.origin_reason.db_value(reasons), pk)
 
     def update_message(self, pk: int, **fields) -> None:
         m = self.m
