@@ -82,3 +82,29 @@ def test_every_model_is_created_with_the_schema(store):
     models = [getattr(store.m, f.name) for f in fields(store.m) if f.name != "database"]
     assert set(store.m.all) == set(models) and len(store.m.all) == len(models)
     assert {m._meta.table_name for m in models} <= set(store.db.get_tables())
+
+
+def test_message_ids_reserved_by_two_stores_never_clash(db_url):
+    first, second = SqlStore.open(db_url), SqlStore.open(db_url)
+    try:
+        with first.transaction():
+            mine = first.reserve_message_ids(3)
+            for row_id in mine:
+                first.add_message(id=row_id, dedupe_key=f"mid:{row_id}", mailbox="m", source_key=str(row_id),
+                                  status="processed", received_at=NOW, size=1, raw=b"x", created_at=NOW)
+        with second.transaction():
+            theirs = second.reserve_message_ids(2)
+        assert len(set(mine)) == 3 and mine == sorted(mine) and not set(mine) & set(theirs)
+        assert second.count_messages() == 3
+    finally:
+        first.close()
+        second.close()
+
+
+def test_sqlite_reserves_message_ids_only_inside_a_transaction(tmp_path):
+    store = SqlStore.open(f"sqlite:///{tmp_path / 'wg.db'}")
+    try:
+        with pytest.raises(RuntimeError, match="inside a transaction"):
+            store.reserve_message_ids(1)
+    finally:
+        store.close()
