@@ -8,12 +8,13 @@ Exceptions raised by this package form one tree (see :mod:`mailer.errors`)::
     ├── MailboxError           a mailbox could not be read or changed
     │   ├── MailboxConnectError    the server cannot be reached, TLS failed, the link dropped
     │   └── MailboxAuthError       the server refused the credentials
-    └── SendError              a message could not be sent
-        ├── TransientSendError     try again later (SMTP 4xx, connection trouble)
-        ├── PermanentSendError     do not retry (SMTP 5xx)
-        │   └── PartiallySentError     some recipients took it, others refused: never resend to all
-        ├── SenderAuthError        the server refused the credentials: fix the configuration
-        └── SenderTLSError         no STARTTLS, or the certificate failed: fix the configuration
+    ├── SendError              a message could not be sent
+    │   ├── TransientSendError     try again later (SMTP 4xx, connection trouble)
+    │   ├── PermanentSendError     do not retry (SMTP 5xx)
+    │   │   └── PartiallySentError     some recipients took it, others refused: never resend to all
+    │   ├── SenderAuthError        the server refused the credentials: fix the configuration
+    │   └── SenderTLSError         no STARTTLS, or the certificate failed: fix the configuration
+    └── TokenError             no OAuth2 access token could be had (``transient`` when a retry may help)
 
 Bad arguments (an unusable address, an unsafe header name) raise :class:`ValueError`.
 Parsing never raises: :func:`mailer.message.parse_message` always returns a message,
@@ -35,6 +36,7 @@ from mailer.errors import (
     SenderAuthError,
     SendError,
     SenderTLSError,
+    TokenError,
     TransientSendError,
 )
 from mailer.files import count_messages, iter_messages
@@ -55,19 +57,21 @@ from mailer.message import (
     ParsedMessage,
     parse_message,
 )
+from mailer.oauth2 import GoogleTokens, MicrosoftTokens, TokenProvider
 from mailer.parts import file_attachments, is_data_file, text_attachments
 from mailer.quoting import new_text
 from mailer.sending import DirectorySender, MailSender, SmtpSender
 from mailer.source import MailboxSource, SourceMessage
 
 __all__ = [
-    "Address", "Attachment", "Attendee", "CalendarAnswer", "CalendarPart", "DirectorySender", "ImapSource",
-    "Invitation", "MailSender", "MailboxAuthError", "MailboxConnectError", "MailboxError", "MailboxSource",
-    "MaildirSource", "MailerError", "Origin", "ParsedMessage", "PartiallySentError", "PermanentSendError",
-    "SendError", "SenderAuthError", "SenderTLSError", "SmtpSender", "SourceMessage", "TransientSendError", "Verdict",
-    "cancel", "compose", "count_messages", "file_attachments", "is_data_file", "is_loopback", "iter_messages", "make_message_id",
-    "new_text", "parse_message", "read_answers", "recognise", "request", "safe_address", "safe_header",
-    "sender_verified", "text_attachments",
+    "Address", "Attachment", "Attendee", "CalendarAnswer", "CalendarPart", "DirectorySender", "GoogleTokens",
+    "ImapSource", "Invitation", "MailSender", "MailboxAuthError", "MailboxConnectError", "MailboxError",
+    "MailboxSource", "MaildirSource", "MailerError", "MicrosoftTokens", "Origin", "ParsedMessage",
+    "PartiallySentError", "PermanentSendError", "SendError", "SenderAuthError", "SenderTLSError",
+    "SmtpSender", "SourceMessage", "TokenError", "TokenProvider", "TransientSendError", "Verdict", "cancel",
+    "compose", "count_messages", "file_attachments", "is_data_file", "is_loopback", "iter_messages",
+    "make_message_id", "new_text", "parse_message", "read_answers", "recognise", "request", "safe_address",
+    "safe_header", "sender_verified", "text_attachments",
 ]
 
 

@@ -73,3 +73,13 @@ class SenderTLSError(SendError):
     one (a plain-text fallback would expose the mail): keep the message queued and tell an
     operator. A handshake that fails for network reasons is a :class:`TransientSendError`.
     """
+
+
+class TokenError(MailerError):
+    """No OAuth2 access token could be had: the identity provider refused the client (a wrong
+    secret, certificate, tenant or scope) or could not be reached. The text says which, and never
+    holds a secret or a token; ``transient`` is True when trying again later may help."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient

@@ -24,8 +24,14 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 from imapclient import IMAPClient
 from imapclient.exceptions import CapabilityError, LoginError
 
-from mailer.errors import MailboxAuthError, MailboxConnectError, MailboxError
+from mailer.errors import (
+    MailboxAuthError,
+    MailboxConnectError,
+    MailboxError,
+    TokenError,
+)
 from mailer.hosts import is_loopback
+from mailer.oauth2 import TokenProvider
 from mailer.source import SourceMessage
 
 log = logging.getLogger(__name__)
@@ -145,7 +151,8 @@ class ImapSource:
         port: int,
         security: str = "tls",
         username: str,
-        password: str,
+        password: str | None = None,
+        tokens: TokenProvider | None = None,
         folder: str = "INBOX",
         processed_folder: str | None = None,
         quarantine_folder: str | None = None,
@@ -157,6 +164,8 @@ class ImapSource:
     ) -> None:
         if security not in SECURITY_MODES:
             raise ValueError(f"security must be one of {SECURITY_MODES}, not {security!r}")
+        if (password is None) == (tokens is None):
+            raise ValueError("give a password or an OAuth2 token provider, not both or neither")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         if idle_renew_seconds <= 0 or timeout <= 0:
@@ -167,6 +176,7 @@ class ImapSource:
         self.security = security
         self.username = username
         self._password = password
+        self._tokens = tokens
         self.folder = folder
         self.processed_folder = processed_folder
         self.quarantine_folder = quarantine_folder
@@ -428,7 +438,7 @@ class ImapSource:
         if self.security != "none":
             context = self._ssl_context or ssl.create_default_context()
         elif not is_loopback(self.host):
-            log.warning("%s: sending the password for %s to %s in clear text", self.name, self.username, self.host)
+            log.warning("%s: sending the credentials of %s to %s in clear text", self.name, self.username, self.host)
         try:
             client = IMAPClient(self.host, port=self.port, ssl=self.security == "tls", ssl_context=context,
                                 timeout=self.timeout)
@@ -437,7 +447,13 @@ class ImapSource:
         try:
             if self.security == "starttls":
                 client.starttls(context)
-            client.login(self.username, self._password)
+            if self._tokens is None:
+                client.login(self.username, self._password)
+            else:
+                self._oauth2_login(client)
+        except TokenError as exc:
+            _shutdown(client)
+            raise MailboxAuthError(f"no OAuth2 token to log in to {self.host} as {self.username}: {exc}") from exc
         except CapabilityError as exc:
             _shutdown(client)
             raise MailboxConnectError(
@@ -446,11 +462,32 @@ class ImapSource:
             _shutdown(client)
             if isinstance(exc.__context__, _DROPPED):
                 raise MailboxConnectError(f"lost the connection to {self.address} during login: {exc}") from exc
-            raise MailboxAuthError(f"{self.host} refused the login of {self.username}: {exc}") from exc
+            how = "the OAuth2 token" if self._tokens is not None else "the login"
+            raise MailboxAuthError(f"{self.host} refused {how} of {self.username}: {exc}") from exc
         except (imaplib.IMAP4.error, OSError) as exc:
             _shutdown(client)
             raise MailboxConnectError(f"cannot set up a session with {self.address}: {exc!r}") from exc
         return client
+
+    def _oauth2_login(self, client: IMAPClient) -> None:
+        """SASL XOAUTH2, or OAUTHBEARER (RFC 7628) where the server offers only that; a refused token
+        is dropped and a fresh one tried once (it may have been revoked or have expired early)."""
+        offered = {c.decode().upper() for c in client.capabilities() if isinstance(c, bytes)}
+        bearer_only = "AUTH=OAUTHBEARER" in offered and "AUTH=XOAUTH2" not in offered
+        for attempt in (1, 2):
+            token = self._tokens.token()
+            try:
+                if bearer_only:
+                    client.oauthbearer_login(self.username, token)
+                else:
+                    client.oauth2_login(self.username, token, mech="XOAUTH2")
+                return
+            except LoginError:
+                if attempt == 2:
+                    raise
+                log.warning("%s: %s refused the OAuth2 token of %s; trying a fresh one", self.name, self.host,
+                            self.username)
+                self._tokens.invalidate()
 
     def _prepare(self, client: IMAPClient) -> None:
         """Create the target folders if missing and SELECT the folder, once per connection."""

@@ -35,9 +35,11 @@ from mailer.errors import (
     PermanentSendError,
     SenderAuthError,
     SenderTLSError,
+    TokenError,
     TransientSendError,
 )
 from mailer.hosts import is_loopback
+from mailer.oauth2 import TokenProvider, oauthbearer, xoauth2
 
 log = logging.getLogger(__name__)
 
@@ -184,14 +186,17 @@ class SmtpSender:
         security: str = "starttls",
         username: str | None = None,
         password: str | None = None,
+        tokens: TokenProvider | None = None,
         timeout: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
         local_hostname: str | None = None,
     ) -> None:
         if security not in SECURITY_MODES:
             raise ValueError(f"security must be one of {SECURITY_MODES}, not {security!r}")
-        if (username is None) != (password is None):
-            raise ValueError("username and password go together")
+        if password is not None and tokens is not None:
+            raise ValueError("give a password or an OAuth2 token provider, not both")
+        if (username is None) != (password is None and tokens is None):
+            raise ValueError("a username goes with a password or an OAuth2 token provider")
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         if security == "none" and not is_loopback(host):
@@ -204,6 +209,7 @@ class SmtpSender:
         self.security = security
         self.username = username
         self._password = password
+        self._tokens = tokens
         self.timeout = timeout
         self.local_hostname = local_hostname
         self._ssl_context = ssl_context
@@ -311,7 +317,9 @@ class SmtpSender:
             raise TransientSendError(f"cannot set up a session with {self.address}: {exc!r}") from exc
         if self.security == "starttls":
             self._starttls(smtp, context)
-        if self.username is not None:
+        if self._tokens is not None:
+            self._oauth2_login(smtp)
+        elif self.username is not None:
             self._login(smtp)
 
     def _starttls(self, smtp: smtplib.SMTP, context: ssl.SSLContext | None) -> None:
@@ -346,6 +354,41 @@ class SmtpSender:
             raise SenderAuthError(f"cannot log in to {self.address} as {self.username}: {exc}") from exc
         except OSError as exc:
             raise TransientSendError(f"lost the connection to {self.address} during login: {exc!r}") from exc
+
+
+    def _oauth2_login(self, smtp: smtplib.SMTP) -> None:
+        """AUTH XOAUTH2, or OAUTHBEARER (RFC 7628) where the server offers only that. A refused
+        token is dropped and a fresh one tried once; refused again, it is a SenderAuthError."""
+        offered = smtp.esmtp_features.get("auth", "").upper().split()
+        if not offered:
+            raise SenderAuthError(f"{self.address} offers no AUTH: it cannot take an OAuth2 login")
+        bearer_only = "OAUTHBEARER" in offered and "XOAUTH2" not in offered
+        for attempt in (1, 2):
+            try:
+                token = self._tokens.token()
+            except TokenError as exc:
+                error = TransientSendError if exc.transient else SenderAuthError
+                raise error(f"no OAuth2 token to log in to {self.address} as {self.username}: {exc}") from exc
+            if bearer_only:
+                mechanism, initial = "OAUTHBEARER", oauthbearer(self.username, token, self.host, self.port)
+            else:
+                mechanism, initial = "XOAUTH2", xoauth2(self.username, token)
+            try:
+                # A refused token gets a 334 challenge (JSON, base64) first: an empty answer ends it with 535.
+                smtp.auth(mechanism, lambda challenge=None: initial if challenge is None else "")
+                return
+            except smtplib.SMTPAuthenticationError as exc:
+                if attempt == 2:
+                    raise SenderAuthError(f"{self.address} refused the OAuth2 token of {self.username}: "
+                                          f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
+                log.warning("%s refused the OAuth2 token of %s; trying a fresh one", self.address, self.username)
+                self._tokens.invalidate()
+            except smtplib.SMTPServerDisconnected as exc:
+                raise TransientSendError(f"lost the connection to {self.address} during login: {exc}") from exc
+            except smtplib.SMTPException as exc:
+                raise SenderAuthError(f"cannot log in to {self.address} as {self.username}: {exc}") from exc
+            except OSError as exc:
+                raise TransientSendError(f"lost the connection to {self.address} during login: {exc!r}") from exc
 
 
 # -- helpers ------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from imapclient import IMAPClient
 
 from support.servers import server_unavailable
 
-__all__ = ["DovecotServer", "DovecotError", "dovecot", "imap_account"]
+__all__ = ["DovecotServer", "DovecotError", "dovecot", "dovecot_oauth2", "imap_account"]
 
 MAIL_USER = "wgvmail"
 HOST = "127.0.0.1"
@@ -50,7 +50,7 @@ protocols = imap lmtp
 listen = {host}
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth2_mechanisms}
 # Dovecot delays every failed login by 2 s against guessing; tests fail logins on purpose.
 auth_failure_delay = 0
 first_valid_uid = 1
@@ -61,7 +61,7 @@ mail_max_userip_connections = 100
 # Keep LMTP deliveries byte-identical to what the test sent: no trace headers.
 lmtp_add_received_header = no
 lmtp_hdr_delivery_address = none
-passdb {{
+{oauth2_passdb}passdb {{
   driver = passwd-file
   # One file per user: Dovecot stats a passwd-file at most once a second, so a user appended to
   # a shared file right after a login would not exist yet; a new file is read when first used.
@@ -94,6 +94,25 @@ service anvil {{
     mode = 0
   }}
 }}
+"""
+
+
+# SASL XOAUTH2 and OAUTHBEARER, with each token checked by RFC 7662 introspection at a URL the test
+# runs (/work/shared/notes/oauth2-and-exchange.md): the token names the mailbox it is good for.
+_OAUTH2_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf.ext
+}}
+"""
+_OAUTH2_ARGS = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = email
+active_attribute = active
+active_value = true
+force_introspection = yes
 """
 
 
@@ -135,8 +154,11 @@ class DovecotServer:
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
-    def __init__(self, root: Path, users: dict[str, str] | None = None, host: str = HOST) -> None:
+    def __init__(self, root: Path, users: dict[str, str] | None = None, host: str = HOST,
+                 introspection_url: str | None = None) -> None:
         self.root = Path(root)
+        #: With a URL, logins may also be OAuth2 tokens, checked there (an RFC 7662 endpoint).
+        self.introspection_url = introspection_url
         self.host = host
         self.imap_port = 0
         self.lmtp_port = 0
@@ -167,9 +189,14 @@ class DovecotServer:
         os.chown(home, mail_user.pw_uid, mail_user.pw_gid)
         self._users_dir.mkdir(exist_ok=True)
         self.imap_port, self.lmtp_port = free_port(self.host), free_port(self.host)
+        oauth2 = self.introspection_url is not None
+        if oauth2:
+            (self.root / "oauth2.conf.ext").write_text(_OAUTH2_ARGS.format(url=self.introspection_url))
         self.config_path.write_text(_CONFIG.format(
             root=self.root, host=self.host, uid=mail_user.pw_uid, gid=mail_user.pw_gid,
             imap_port=self.imap_port, lmtp_port=self.lmtp_port,
+            oauth2_mechanisms=" xoauth2 oauthbearer" if oauth2 else "",
+            oauth2_passdb=_OAUTH2_PASSDB.format(root=self.root) if oauth2 else "",
         ))
         # The daemon inherits our file descriptors: a pipe would never reach EOF, so use a file.
         startup_errors = self.root / "startup.err"
@@ -362,11 +389,21 @@ def _alive(pid: int) -> bool:
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[DovecotServer]:
     """One running :class:`DovecotServer` for the session (skips, or fails under CI, if unavailable)."""
+    yield from _running()
+
+
+@pytest.fixture(scope="session")
+def dovecot_oauth2(token_authority) -> Iterator[DovecotServer]:
+    """A second server whose logins may also be OAuth2 tokens from the session's ``token_authority``."""
+    yield from _running(token_authority.introspection_url)
+
+
+def _running(introspection_url: str | None = None) -> Iterator[DovecotServer]:
     if find_binary("dovecot") is None:
         server_unavailable("Dovecot is not installed (apt-get install dovecot-imapd dovecot-lmtpd)")
     # Not pytest's tmp_path: it lives under a mode-700 directory the mail user cannot traverse.
     root = Path(tempfile.mkdtemp(prefix="whiteglove-dovecot-"))
-    server = DovecotServer(root)
+    server = DovecotServer(root, introspection_url=introspection_url)
     try:
         server.start()
     except (DovecotError, OSError, subprocess.SubprocessError) as exc:

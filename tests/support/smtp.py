@@ -74,13 +74,15 @@ class SmtpTestServer:
     """An aiosmtpd server on 127.0.0.1 (see the module docstring). Use as a context manager."""
 
     def __init__(self, *, tls: str | None = None, users: dict[str, str] | None = None,
-                 ca: trustme.CA | None = None) -> None:
+                 ca: trustme.CA | None = None, tokens: Callable[[str], str | None] | None = None) -> None:
         if tls not in TLS_MODES:
             raise ValueError(f"tls must be one of {TLS_MODES}")
         if tls and ca is None:
             raise ValueError("a TLS server needs a CA")
         self.tls = tls
         self.users = dict(users or {})
+        #: With ``tokens`` (a token -> the mailbox it is good for, or None), AUTH XOAUTH2 is offered.
+        self.tokens = tokens
         self.ca = ca
         self.received: list[Received] = []
         self.logins: list[str] = []
@@ -146,10 +148,11 @@ class SmtpTestServer:
             server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             self.ca.issue_cert(HOST, "localhost").configure_cert(server_context)
             kwargs["tls_context" if self.tls == "starttls" else "ssl_context"] = server_context
-        if self.users:
+        if self.users or self.tokens:
             kwargs.update(authenticator=self._authenticate, auth_required=True,
                           auth_require_tls=self.tls == "starttls")
-        self._controller = _Controller(_Handler(self), sessions=self._sessions, **kwargs)
+        handler = _OAuth2Handler(self) if self.tokens else _Handler(self)
+        self._controller = _Controller(handler, sessions=self._sessions, **kwargs)
         self._controller.start()
         self._baseline = len(self._sessions)
         return self
@@ -213,6 +216,25 @@ class _Handler:
         return self.server._data_reply(envelope)
 
 
+class _OAuth2Handler(_Handler):
+    """Also takes AUTH XOAUTH2 (a bad token: the 334 JSON challenge, then 535, as Microsoft and Google do)."""
+
+    async def auth_XOAUTH2(self, server, args) -> AuthResult:
+        import base64
+        import json
+
+        try:
+            fields = dict(part.split("=", 1) for part in base64.b64decode(args[1]).decode().split("\x01") if "=" in part)
+        except (IndexError, ValueError):
+            return AuthResult(success=False, handled=False)
+        user, token = fields.get("user", ""), fields.get("auth", "").removeprefix("Bearer ")
+        if self.server.tokens(token) == user.lower():
+            self.server.logins.append(user)
+            return AuthResult(success=True, auth_data=user)
+        await server.challenge_auth(json.dumps({"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"}))
+        return AuthResult(success=False, handled=False)
+
+
 @pytest.fixture(scope="session")
 def smtp_ca() -> trustme.CA:
     """A certificate authority for the test servers' certificates, unknown to the system."""
@@ -224,8 +246,9 @@ def smtp_server_factory(smtp_ca) -> Iterator[Callable[..., SmtpTestServer]]:
     """Start servers with ``factory(tls=None|"starttls"|"implicit", users={login: password})``."""
     servers: list[SmtpTestServer] = []
 
-    def start(*, tls: str | None = None, users: dict[str, str] | None = None) -> SmtpTestServer:
-        server = SmtpTestServer(tls=tls, users=users, ca=smtp_ca)
+    def start(*, tls: str | None = None, users: dict[str, str] | None = None,
+              tokens: Callable[[str], str | None] | None = None) -> SmtpTestServer:
+        server = SmtpTestServer(tls=tls, users=users, ca=smtp_ca, tokens=tokens)
         servers.append(server)
         return server.start()
 

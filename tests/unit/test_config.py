@@ -91,3 +91,34 @@ def test_a_missing_file_and_bad_toml_are_config_errors(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(bad)
     assert "not valid TOML" in str(info.value)
+
+
+IMAP = {"backend": "imap", "host": "outlook.office365.com", "username": "support@contoso.com"}
+SMTP = {"backend": "smtp", "host": "smtp.office365.com", "username": "support@contoso.com"}
+
+
+def test_oauth2_microsoft_needs_the_app_and_exactly_one_credential():
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(minimal(mailbox={**IMAP, "auth": "oauth2-microsoft"}))
+    assert set(problem_keys(info.value)) == {"microsoft.tenant_id", "microsoft.client_id", "microsoft"}
+    config = config_from_dict(minimal(
+        mailbox={**IMAP, "auth": "oauth2-microsoft"}, outgoing={**SMTP, "auth": "oauth2-microsoft"},
+        microsoft={"tenant_id": "t", "client_id": "c", "client_secret_env": "WG_SECRET"}))
+    assert (config.mailbox.auth, config.outgoing.auth, config.microsoft.authority) == (
+        "oauth2-microsoft", "oauth2-microsoft", "https://login.microsoftonline.com")
+
+
+def test_a_certificate_needs_its_thumbprint_and_a_password_is_refused_with_tokens():
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(minimal(mailbox={**IMAP, "auth": "oauth2-microsoft", "password_env": "PW"},
+                                 microsoft={"tenant_id": "t", "client_id": "c", "certificate_file": "app-key.pem"}))
+    assert set(problem_keys(info.value)) == {"microsoft.certificate_thumbprint", "mailbox.password_env"}
+
+
+def test_oauth2_google_needs_the_key_files_variable_and_a_mailbox_address():
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(minimal(mailbox={**IMAP, "auth": "oauth2-google", "username": "support"}))
+    assert set(problem_keys(info.value)) == {"mailbox.username", "google.service_account_file_env"}
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(minimal(mailbox={**IMAP, "auth": "kerberos"}))
+    assert problem_keys(info.value) == ["mailbox.auth"]

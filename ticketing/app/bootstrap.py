@@ -6,13 +6,23 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
-from mailer import DirectorySender, MailboxSource, MaildirSource, MailSender, SmtpSender
+from mailer import (
+    DirectorySender,
+    GoogleTokens,
+    MailboxSource,
+    MaildirSource,
+    MailSender,
+    MicrosoftTokens,
+    SmtpSender,
+    TokenProvider,
+)
 from ticketing.app.clock import utcnow
 from ticketing.app.worker import Job
 from ticketing.config import Config, SupportConfig, default_port, secret
 from ticketing.core.calendars import BusinessCalendar
 from ticketing.core.mails import Mails, Support
 from ticketing.core.playbooks import Playbook
+from ticketing.errors import ConfigError, Problem
 from ticketing.files.playbooks import default_playbooks_dir, load_playbooks
 from ticketing.files.templates import Renderer
 from ticketing.services.assignment import Assigner
@@ -124,21 +134,65 @@ def build_app(config: Config, clock: Callable[[], datetime] = utcnow) -> App:
     return App(config=config, store=store, intake=intake, desk=desk, clock=clock)
 
 
-def build_source(config: Config) -> MailboxSource:
-    """The mailbox named by ``[mailbox]``. Reads the password from its environment variable."""
+def build_tokens(config: Config) -> dict[str, TokenProvider]:
+    """The OAuth2 token providers ``[mailbox] auth`` and ``[outgoing] auth`` name, one per provider
+    (the mailbox and the sender share it, and its cached token). Reads the secret, the key file or
+    the service account key's path now; the first token is asked for at the first login."""
+    wanted = set()
+    if config.mailbox.backend == "imap":
+        wanted.add((config.mailbox.auth, config.mailbox.username))
+    if config.outgoing.backend == "smtp":
+        wanted.add((config.outgoing.auth, config.outgoing.username))
+    providers: dict[str, TokenProvider] = {}
+    for auth, username in sorted(wanted, key=str):
+        if auth == "oauth2-microsoft" and auth not in providers:
+            ms = config.microsoft
+            key = None
+            if ms.certificate_file:
+                try:
+                    key = config.resolve(ms.certificate_file).read_text(encoding="ascii")
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise ConfigError([Problem("microsoft.certificate_file", f"cannot read the private key: {type(exc).__name__}",
+                                               "a PEM file of the certificate's private key, readable by whiteglove")]) from None
+            providers[auth] = MicrosoftTokens(
+                tenant_id=ms.tenant_id, client_id=ms.client_id,
+                client_secret=secret(ms.client_secret_env, "microsoft.client_secret_env") if ms.client_secret_env else None,
+                private_key=key, thumbprint=ms.certificate_thumbprint, authority=ms.authority,
+                ca_file=str(config.resolve(ms.ca_file)) if ms.ca_file else None,
+            )
+        elif auth == "oauth2-google":
+            # Domain-wide delegation acts as one user: a provider per mailbox.
+            key_file = secret(config.google.service_account_file_env, "google.service_account_file_env")
+            providers[f"{auth}:{username.lower()}"] = GoogleTokens(
+                service_account_file=key_file, subject=username,
+                ca_file=str(config.resolve(config.google.ca_file)) if config.google.ca_file else None)
+    return providers
+
+
+def _tokens_for(tokens: dict[str, TokenProvider], auth: str, username: str | None) -> TokenProvider | None:
+    if auth == "password":
+        return None
+    return tokens.get(auth) or tokens[f"{auth}:{(username or '').lower()}"]
+
+
+def build_source(config: Config, tokens: dict[str, TokenProvider] | None = None) -> MailboxSource:
+    """The mailbox named by ``[mailbox]``. Reads the password from its environment variable, or
+    logs in with a token from ``tokens`` (default: :func:`build_tokens`)."""
     mb = config.mailbox
     if mb.backend == "maildir":
         return MaildirSource(config.resolve(mb.path), name=f"maildir:{mb.path}")
     if mb.backend == "imap":
         from mailer import ImapSource
 
+        oauth = mb.auth != "password"
         return ImapSource(
             name=f"imap:{mb.username}@{mb.host}/{mb.folder}",
             host=mb.host,
             port=mb.port or default_port("imap", mb.security),
             security=mb.security,
             username=mb.username,
-            password=secret(mb.password_env, "mailbox.password_env"),
+            password=None if oauth else secret(mb.password_env, "mailbox.password_env"),
+            tokens=_tokens_for(tokens if tokens is not None else build_tokens(config), mb.auth, mb.username),
             folder=mb.folder,
             processed_folder=mb.processed_folder,
             quarantine_folder=mb.quarantine_folder,
@@ -148,14 +202,17 @@ def build_source(config: Config) -> MailboxSource:
     raise ValueError(f"no mailbox backend {mb.backend!r}")  # config validation prevents this
 
 
-def build_sender(config: Config) -> MailSender:
-    """The outgoing backend named by ``[outgoing]``. Reads the password from its environment variable."""
+def build_sender(config: Config, tokens: dict[str, TokenProvider] | None = None) -> MailSender:
+    """The outgoing backend named by ``[outgoing]``. Reads the password from its environment
+    variable, or logs in with a token from ``tokens`` (default: :func:`build_tokens`)."""
     out = config.outgoing
     if out.backend == "directory":
         return DirectorySender(config.resolve(out.path))
     if out.backend == "smtp":
+        oauth = out.auth != "password"
         return SmtpSender(
             out.host, out.port or default_port("smtp", out.security), security=out.security,
-            username=out.username, password=secret(out.password_env, "outgoing.password_env"),
+            username=out.username, password=None if oauth else secret(out.password_env, "outgoing.password_env"),
+            tokens=_tokens_for(tokens if tokens is not None else build_tokens(config), out.auth, out.username),
         )
     raise ValueError(f"no outgoing backend {out.backend!r}")  # config validation prevents this

@@ -122,7 +122,8 @@ def _mailbox(config: Config) -> list[Problem]:
         elif not config.resolve(mb.path).is_dir():
             problems.append(Problem("mailbox.path", f"no Maildir folder at {config.resolve(mb.path)}", "create it or correct the path (relative paths start at the config file's folder)"))
     elif mb.backend == "imap":
-        problems += _server("mailbox", mb.host, mb.security, mb.username, mb.password_env)
+        problems += _server("mailbox", mb.host, mb.security, mb.username, mb.password_env, mb.auth)
+        problems += _oauth2(config, "mailbox", mb.auth, mb.username)
     else:
         problems.append(Problem("mailbox.backend", f"unknown backend {mb.backend!r}", 'use "maildir" or "imap"'))
     if mb.poll_seconds < 1:
@@ -141,7 +142,8 @@ def _outgoing(config: Config) -> list[Problem]:
         if not out.path:
             problems.append(Problem("outgoing.path", "required for the directory backend", 'set path = "outbox"'))
     elif out.backend == "smtp":
-        problems += _server("outgoing", out.host, out.security, out.username, out.password_env)
+        problems += _server("outgoing", out.host, out.security, out.username, out.password_env, out.auth)
+        problems += _oauth2(config, "outgoing", out.auth, out.username)
     else:
         problems.append(Problem("outgoing.backend", f"unknown backend {out.backend!r}", 'use "directory" or "smtp"'))
     if not 1 <= out.max_attempts <= 100:
@@ -308,7 +310,55 @@ def _priorities(config: Config) -> list[Problem]:
     return problems
 
 
-def _server(section: str, host, security, username, password_env) -> list[Problem]:
+AUTH_MODES = ("password", "oauth2-microsoft", "oauth2-google")
+
+
+def _oauth2(config: Config, section: str, auth: str, username: str | None) -> list[Problem]:
+    """The keys an OAuth2 login needs: the mailbox, and the provider's section."""
+    if auth not in AUTH_MODES:
+        return [Problem(f"{section}.auth", f"unknown auth {auth!r}", 'use "password", "oauth2-microsoft" or "oauth2-google"')]
+    if auth == "password":
+        return []
+    problems = []
+    if not is_email(username):
+        problems.append(Problem(f"{section}.username", "an OAuth2 login names the mailbox it reads or sends as",
+                                'set username = "support@example.com" (a shared mailbox works)'))
+    if auth == "oauth2-microsoft":
+        ms = config.microsoft
+        for key in ("tenant_id", "client_id"):
+            if not getattr(ms, key):
+                problems.append(Problem(f"microsoft.{key}", f"required for auth = {auth!r}",
+                                        f"set {key} to the app registration's Directory (tenant) / Application (client) ID"))
+        if bool(ms.client_secret_env) == bool(ms.certificate_file):
+            problems.append(Problem("microsoft", "give the app's client secret or its certificate, not both or neither",
+                                    'set certificate_file = "app-key.pem" and certificate_thumbprint = "…" (preferred), '
+                                    'or client_secret_env = "WHITEGLOVE_CLIENT_SECRET"'))
+        if ms.certificate_file and not ms.certificate_thumbprint:
+            problems.append(Problem("microsoft.certificate_thumbprint", "a certificate needs its thumbprint",
+                                    "copy the thumbprint Entra ID shows under Certificates & secrets"))
+        elif ms.certificate_file and not config.resolve(ms.certificate_file).is_file():
+            problems.append(Problem("microsoft.certificate_file", f"no file at {config.resolve(ms.certificate_file)}",
+                                    "the PEM file holding the certificate's private key"))
+        if ms.client_secret_env and not _is_env_name(ms.client_secret_env):
+            problems.append(Problem("microsoft.client_secret_env", f"not an environment variable name: {ms.client_secret_env!r}",
+                                    'set client_secret_env = "WHITEGLOVE_CLIENT_SECRET"'))
+        if not ms.authority.startswith("https://"):
+            problems.append(Problem("microsoft.authority", "must be an https:// URL", 'leave it out for "https://login.microsoftonline.com"'))
+        if ms.ca_file and not config.resolve(ms.ca_file).is_file():
+            problems.append(Problem("microsoft.ca_file", f"no file at {config.resolve(ms.ca_file)}", "a PEM bundle of the CAs to trust"))
+    else:
+        env = config.google.service_account_file_env
+        if not env or not _is_env_name(env):
+            problems.append(Problem("google.service_account_file_env", f"required for auth = {auth!r}",
+                                    'set service_account_file_env = "WHITEGLOVE_GOOGLE_KEY_FILE" and export the key file\'s path in it'))
+    return problems
+
+
+def _is_env_name(name: str) -> bool:
+    return name.replace("_", "").isalnum()
+
+
+def _server(section: str, host, security, username, password_env, auth: str = "password") -> list[Problem]:
     problems = []
     if not host:
         problems.append(Problem(f"{section}.host", "required for this backend", 'set host = "mail.example.com"'))
@@ -318,7 +368,9 @@ def _server(section: str, host, security, username, password_env) -> list[Proble
         problems.append(Problem(f"{section}.security", f"a password sent in plain text to {host} can be read on the way", 'use "tls" or "starttls"; "none" with a login is for loopback only'))
     if password_env is not None and not password_env.replace("_", "").isalnum():
         problems.append(Problem(f"{section}.password_env", f"not an environment variable name: {password_env!r}", 'set password_env = "WHITEGLOVE_IMAP_PASSWORD"'))
-    if username and not password_env:
+    if auth == "password" and username and not password_env:
         problems.append(Problem(f"{section}.password_env", "a username needs a password", 'set password_env = "NAME_OF_ENV_VAR" and export the password in that variable'))
+    if auth != "password" and password_env:
+        problems.append(Problem(f"{section}.password_env", f"auth = {auth!r} logs in with tokens, not a password", "remove password_env"))
     return problems
 

@@ -28,6 +28,8 @@ class MailboxConfig:
     security: str = "tls"
     username: str | None = None
     password_env: str | None = None
+    #: "password", "oauth2-microsoft" or "oauth2-google" (app-only tokens; username is the mailbox).
+    auth: str = "password"
     folder: str = "INBOX"
     processed_folder: str | None = None
     quarantine_folder: str | None = None
@@ -45,9 +47,36 @@ class OutgoingConfig:
     security: str = "starttls"
     username: str | None = None
     password_env: str | None = None
+    #: "password", "oauth2-microsoft" or "oauth2-google" (app-only tokens; username is the mailbox).
+    auth: str = "password"
     #: Attempts before a message is marked failed, and the first retry delay (doubling, jittered).
     max_attempts: int = 8
     retry_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class MicrosoftConfig:
+    """An Entra ID app registration with application permissions (IMAP.AccessAsApp, SMTP.SendAsApp)."""
+
+    tenant_id: str | None = None
+    client_id: str | None = None
+    #: The client secret's environment variable; or, preferred, a certificate (private key file + thumbprint).
+    client_secret_env: str | None = None
+    certificate_file: str | None = None
+    certificate_thumbprint: str | None = None
+    #: Another cloud's (or a test's) login endpoint, used as given; then also the CA bundle to trust.
+    authority: str = "https://login.microsoftonline.com"
+    ca_file: str | None = None
+
+
+@dataclass(frozen=True)
+class GoogleConfig:
+    """A Google Cloud service account with domain-wide delegation for https://mail.google.com/."""
+
+    #: The environment variable holding the path of the service account's JSON key file.
+    service_account_file_env: str | None = None
+    #: A test's CA bundle for a token_uri on loopback; Google's own needs none.
+    ca_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +229,8 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     mailbox: MailboxConfig = field(default_factory=MailboxConfig)
     outgoing: OutgoingConfig = field(default_factory=OutgoingConfig)
+    microsoft: MicrosoftConfig = field(default_factory=MicrosoftConfig)
+    google: GoogleConfig = field(default_factory=GoogleConfig)
     support: SupportConfig = field(default_factory=SupportConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     priorities: PrioritiesConfig = field(default_factory=PrioritiesConfig)

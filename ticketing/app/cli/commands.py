@@ -8,7 +8,13 @@ import logging
 import sys
 
 from mailer import MailboxAuthError, MailerError
-from ticketing.app.bootstrap import build_app, build_sender, build_source, build_store
+from ticketing.app.bootstrap import (
+    build_app,
+    build_sender,
+    build_source,
+    build_store,
+    build_tokens,
+)
 from ticketing.app.cli import views
 from ticketing.config import load_config
 from ticketing.core.domain import OutboxStatus
@@ -28,8 +34,9 @@ def cmd_run(args) -> int:
 
     config = load_config(args.config)
     # First: a missing password must fail before the database is touched.
-    source = build_source(config)
-    sender = build_sender(config)
+    tokens = build_tokens(config)
+    source = build_source(config, tokens)
+    sender = build_sender(config, tokens)
     app = build_app(config)
     worker = Worker(app.intake, source, poll_seconds=config.mailbox.poll_seconds,
                     outbox=app.outbox_sender(sender), clock=app.clock, jobs=app.jobs())
