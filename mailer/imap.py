@@ -205,6 +205,11 @@ class ImapSource:
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
+    def verify(self) -> None:
+        """Connect, log in and open the folder (creating the processed and quarantine folders if
+        missing), as the first call would. Raises :class:`~mailer.errors.MailboxError`."""
+        self._connected()
+
     # -- MailboxSource --------------------------------------------------------------------------
 
     def list_new(self, cursor: str | None) -> list[str]:

@@ -263,6 +263,11 @@ class SmtpSender:
                 accepted=accepted, refused=details)
         log.debug("%s accepted a message for %s recipient(s)", self.address, len(rcpts))
 
+    def verify(self) -> None:
+        """Connect, say EHLO, set up TLS and log in, as the first send would, sending nothing.
+        Raises :class:`~mailer.errors.SendError`."""
+        self._session()
+
     def close(self) -> None:
         """Say QUIT and close the connection, if one is open."""
         smtp, self._smtp = self._smtp, None

@@ -329,5 +329,11 @@ def cmd_db_upgrade(args) -> int:
 def cmd_config_check(args) -> int:
     config = load_config(args.config)  # raises ConfigError listing every problem
     print(f"{args.config}: OK (mailbox {config.mailbox.backend}, outgoing {config.outgoing.backend}, database {config.database.url})")
-    return 0
+    if not args.connect:
+        return 0
+    from ticketing.app.connect import check_connections
 
+    steps = check_connections(config)
+    for step in steps:
+        print(step)
+    return 0 if all(step.ok for step in steps) else EXIT_FAILURE

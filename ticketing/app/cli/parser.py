@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", parents=[common], help="the configuration")
     csub = config.add_subparsers(dest="action", required=True, metavar="ACTION")
     ccheck = csub.add_parser("check", parents=[common], help="validate a configuration file")
+    ccheck.add_argument("--connect", action="store_true",
+                        help="also get the OAuth2 token and log in to the mailbox and the outgoing server")
     ccheck.set_defaults(func=commands.cmd_config_check)
     return parser
 
