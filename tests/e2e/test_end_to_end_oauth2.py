@@ -4,6 +4,7 @@ through aiosmtpd's XOAUTH2, and ``whiteglove run --once`` as an operator runs it
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 import pytest
 from support.oauth import TENANT
@@ -31,12 +32,17 @@ def app(token_authority):
 
 @pytest.fixture
 def desk(dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, monkeypatch) -> CalendarDesk:
+    return _desk(dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, monkeypatch)
+
+
+def _desk(dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, monkeypatch,
+          smtp_tokens=None) -> CalendarDesk:
     address = f"support-{secrets.token_hex(4)}@example.test"
     dovecot_oauth2.add_user(address, secrets.token_urlsafe(12))  # a password nobody uses: IMAP is token-only here
     client_id, secret = app
     token_authority.register(client_id, address, secret=secret)
     monkeypatch.setenv(SECRET_ENV, secret)
-    smtp = smtp_server_factory(tokens=token_authority.active)
+    smtp = smtp_server_factory(tokens=smtp_tokens or token_authority.active)
     ca_file = token_authority.write_ca_file(tmp_path / "entra-ca.pem")
 
     def write_config():
@@ -99,3 +105,29 @@ def test_config_check_connect_points_at_the_mailbox_permission_when_exchange_ref
     assert "ok      token" in out
     assert "FAILED  mailbox" in out and "Add-MailboxPermission" in out
     assert "FAILED  outgoing" in out and "SMTP.SendAsApp" in out
+
+
+def test_a_mailbox_permission_removed_is_noticed_told_to_the_managers_and_recovered_from(
+        dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, monkeypatch):
+    # Here the SMTP server takes any live token of the app: only the mailbox loses its permission.
+    desk = _desk(dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, monkeypatch,
+                 smtp_tokens=lambda token: None)
+    desk.smtp.tokens = lambda token: desk.address if token_authority.active(token) else None
+    client_id, secret = app
+    start = desk.now
+    token_authority.register(client_id, "someone-else@example.test", secret=secret)  # Remove-MailboxPermission
+
+    code, _, err = desk.at(start).cli("run", "--once")
+    assert code == 1 and "refused the OAuth2 token" in err.strip().splitlines()[-1]
+    code, out, _ = desk.cli("status")
+    assert code == 1 and out.startswith("mailbox          FAILING since")
+
+    desk.at(start + timedelta(minutes=35)).cli("run", "--once")  # past the alert time: the managers are told
+    [alert] = [s for s in desk.sent() if "cannot use the support mailbox" in s.mail.subject]
+    assert alert.recipients == (DANA,) and "refused the OAuth2 token" in alert.mail.text
+
+    token_authority.register(client_id, desk.address, secret=secret)  # the permission is back
+    assert desk.at(start + timedelta(minutes=40)).run_once().startswith("intake:")
+    assert [s.recipients for s in desk.sent() if "reaches the support mailbox again" in s.mail.subject] == [(DANA,)]
+    code, out, _ = desk.cli("status")
+    assert code == 0 and out.startswith("mailbox          works")

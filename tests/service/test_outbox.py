@@ -100,3 +100,28 @@ def test_a_claim_left_by_a_crashed_worker_is_retried_after_the_lease(store, tmp_
     sender = OutboxSender(store, DirectorySender(tmp_path), RENDERER, policy(), lease=timedelta(minutes=10))
     assert sender.send_due(NOW + timedelta(minutes=5)).sent == 0
     assert sender.send_due(NOW + timedelta(minutes=11)).sent == 1
+
+
+def test_a_server_refusing_our_login_ends_the_pass_and_the_rest_wait_without_losing_attempts(store):
+    from mailer import SenderAuthError
+
+    class RefusingLogin:
+        tries = 0
+
+        def send(self, raw, envelope_from, recipients):
+            RefusingLogin.tries += 1
+            raise SenderAuthError("smtp.example.com refused the OAuth2 token of support@northwind.example: 535")
+
+        def close(self):
+            pass
+
+    outbox = Outbox(store, SUPPORT)
+    with store.transaction():
+        for n in range(5):
+            outbox.queue(draft(token=f"ack.{n}"), NOW)
+    summary = OutboxSender(store, RefusingLogin(), RENDERER, policy()).send_due(NOW)
+    assert RefusingLogin.tries == 1  # the server was asked once, not five times
+    assert (summary.retrying, summary.error) == (5, "smtp.example.com refused the OAuth2 token of support@northwind.example: 535")
+    mails = store.outbox()
+    assert {m.status for m in mails} == {"queued"} and sorted(m.attempts for m in mails) == [0, 0, 0, 0, 1]
+    assert len({m.next_attempt_at for m in mails}) == 1 and mails[0].next_attempt_at > NOW

@@ -29,6 +29,7 @@ from ticketing.services.assignment import Assigner
 from ticketing.services.bounces import Bounces
 from ticketing.services.contract_notices import ContractNotices
 from ticketing.services.engineer_replies import EngineerReplies
+from ticketing.services.health import Health
 from ticketing.services.helpdesk import HelpDesk
 from ticketing.services.intake import Intake
 from ticketing.services.onboarding import Onboarding
@@ -65,6 +66,11 @@ class App:
             if self.config.managers:
                 jobs.append(Job("weekly summaries", 300, self.weekly().run))
         return jobs
+
+    def health(self) -> Health:
+        desk = self.desk
+        return Health(self.store, self.config, desk.mails, desk.outbox,
+                      timedelta(minutes=self.config.support.connection_alert_minutes))
 
     def close(self) -> None:
         self.store.close()

@@ -22,6 +22,7 @@ import schedule
 
 from mailer import MailboxAuthError, MailboxError, MailboxSource
 from ticketing.app.clock import utcnow
+from ticketing.services.health import Health
 from ticketing.services.intake import Intake, IntakeSummary
 from ticketing.services.outbox import OutboxSender, SendSummary
 
@@ -74,7 +75,7 @@ _OUTBOX_WAKE = 30.0
 class Worker:
     def __init__(self, intake: Intake, source: MailboxSource, poll_seconds: float, stop: threading.Event | None = None,
                  backoff: Backoff | None = None, outbox: OutboxSender | None = None,
-                 clock: Callable[[], datetime] = utcnow, jobs: Sequence[Job] = ()):
+                 clock: Callable[[], datetime] = utcnow, jobs: Sequence[Job] = (), health: Health | None = None):
         self.intake = intake
         self.source = source
         self.poll_seconds = poll_seconds
@@ -83,6 +84,8 @@ class Worker:
         self.outbox = outbox
         self.clock = clock
         self.jobs = tuple(jobs)
+        #: Told after each pass what it saw of the mailbox and the outgoing server.
+        self.health = health
         self._signals = 0
 
     # -- one pass ---------------------------------------------------------------------------------
@@ -112,9 +115,21 @@ class Worker:
         due = self.jobs if jobs is None else tuple(jobs)
         for job in due:
             self._run_job(job, now)
-        if due and sent is not None:
-            sent = sent + self._send(now)  # what the jobs queued (alerts, warnings, summaries) goes out too
+        self._observe("mailbox", now, error=str(error) if isinstance(error, MailboxError) else None,
+                      worked=error is None)
+        if sent is not None:
+            # What the jobs and the mailbox's health queued (alerts, warnings, summaries) goes out too.
+            sent = sent + self._send(now)
+            self._observe("outgoing", now, error=sent.error, worked=sent.sent > 0 and sent.error is None)
         return Tick(summary, sent, error)
+
+    def _observe(self, component: str, now: datetime, *, error: str | None, worked: bool) -> None:
+        if self.health is None:
+            return
+        try:
+            self.health.observe(component, now, error=error, worked=worked)
+        except Exception:  # noqa: BLE001 - keeping the score must never stop the work
+            log.exception("could not record whether the %s works", component)
 
     def _send(self, now: datetime) -> SendSummary | None:
         if self.outbox is None:

@@ -161,6 +161,8 @@ def _support(config: Config) -> list[Problem]:
         problems.append(Problem("support.name", "must not hold line breaks, quotes or angle brackets", 'set name = "Onboarding Support"'))
     if config.support.acknowledgements_per_hour < 0:
         problems.append(Problem("support.acknowledgements_per_hour", "must not be negative", "set acknowledgements_per_hour = 3"))
+    if config.support.connection_alert_minutes < 1:
+        problems.append(Problem("support.connection_alert_minutes", "must be at least 1", "set connection_alert_minutes = 30"))
     for index, sender in enumerate(config.security.trusted_notice_senders):
         if not is_email(sender):
             problems.append(Problem(f"security.trusted_notice_senders[{index}]", f"not an email address: {sender!r}", 'write e.g. "crm-notifications@example.com"'))

@@ -87,6 +87,8 @@ class SupportConfig:
     acknowledge: bool = True
     #: At most this many acknowledgements to one sender in an hour.
     acknowledgements_per_hour: int = 3
+    #: When the mailbox or the outgoing server has failed this long, the managers get a mail.
+    connection_alert_minutes: int = 30
 
 
 @dataclass(frozen=True)

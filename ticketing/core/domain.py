@@ -325,3 +325,14 @@ class Refusal:
     ticket_id: int | None
     recipients: tuple[str, ...]
     said: str
+
+
+@dataclass(frozen=True)
+class ComponentState:
+    """Whether one of the worker's connections (``mailbox``, ``outgoing``) works."""
+
+    name: str
+    failing_since: datetime | None
+    last_error: str
+    alerted_at: datetime | None
+    updated_at: datetime

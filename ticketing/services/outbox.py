@@ -138,6 +138,8 @@ class SendSummary:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    #: Why the server took nothing in this pass (it refused our login or our TLS), if it did not.
+    error: str | None = None
 
     def __str__(self) -> str:
         return f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
@@ -145,7 +147,16 @@ class SendSummary:
     def __add__(self, other: "SendSummary | None") -> "SendSummary":
         if other is None:
             return self
-        return SendSummary(self.sent + other.sent, self.retrying + other.retrying, self.failed + other.failed)
+        return SendSummary(self.sent + other.sent, self.retrying + other.retrying, self.failed + other.failed,
+                           other.error if other.error is not None else self.error)
+
+
+class _ServerRefusesUs(Exception):
+    """The server refused our login or our TLS: no message of this pass can go."""
+
+    def __init__(self, error: str, retry_at: datetime):
+        super().__init__(error)
+        self.retry_at = retry_at
 
 
 class OutboxSender:
@@ -161,11 +172,23 @@ class OutboxSender:
         self.batch = batch
 
     def send_due(self, now: datetime) -> SendSummary:
+        """Send what is due. When the server refuses our login or TLS, the pass ends: what it had
+        claimed waits for the retry (its attempts untouched: not the messages' fault), and
+        :attr:`SendSummary.error` says why, once."""
         summary = SendSummary()
         while True:
             claimed = self.store.claim_due_mail(now, self.batch, self.lease)
-            for mail, raw, envelope_from, draft in claimed:
-                self._send_one(mail, raw, envelope_from, draft, now, summary)
+            for index, (mail, raw, envelope_from, draft) in enumerate(claimed):
+                try:
+                    self._send_one(mail, raw, envelope_from, draft, now, summary)
+                except _ServerRefusesUs as stop:
+                    rest = [m.id for m, *_ in claimed[index + 1:]]
+                    self.store.postpone_mail(rest, stop.retry_at)
+                    summary.retrying += len(rest)
+                    summary.error = str(stop)
+                    log.error("cannot send: %s; %d message(s) wait until %s", stop, summary.retrying,
+                              stop.retry_at.isoformat(timespec="seconds"))
+                    return summary
             if len(claimed) < self.batch:
                 return summary
 
@@ -205,9 +228,9 @@ class OutboxSender:
             self._refused(mail, exc.refused, now)
         except SendError as exc:  # the server refused our login or our TLS: not this message's fault
             retry_at = now + self.policy.delay(mail.attempts)
-            log.error("cannot send mail %s: %s", mail.message_id, exc)
             self.store.mark_retry(mail.id, str(exc), retry_at)
             summary.retrying += 1
+            raise _ServerRefusesUs(str(exc), retry_at) from exc
         else:
             self.store.mark_sent(mail.id, now)
             summary.sent += 1

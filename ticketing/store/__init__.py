@@ -10,6 +10,7 @@ import peewee as pw
 
 from ticketing.store.accounts import AccountsMixin
 from ticketing.store.base import StoreBase, storage_error, translating_errors
+from ticketing.store.health import HealthMixin
 from ticketing.store.meetings import MeetingsMixin
 from ticketing.store.messages import MessagesMixin
 from ticketing.store.models import create_models
@@ -26,7 +27,7 @@ __all__ = ["SqlStore"]
 
 
 @translating_errors
-class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, MeetingsMixin, OutboxMixin, StoreBase):
+class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, MeetingsMixin, OutboxMixin, HealthMixin, StoreBase):
     """The store on SQLite or PostgreSQL."""
 
     @classmethod

@@ -93,6 +93,7 @@ class Models:
     Quarantine: type[pw.Model]
     OutboundMessage: type[pw.Model]
     Refusal: type[pw.Model]
+    ComponentHealth: type[pw.Model]
 
     @property
     def all(self) -> list[type[pw.Model]]:
@@ -102,6 +103,7 @@ class Models:
             self.AccountDomain, self.Contact, self.Ticket, self.SlaNotice, self.Engagement,
             self.Meeting, self.MeetingAttendee, self.TicketEvent, self.InboundMessage,
             self.Quarantine, self.OutboundMessage, self.Refusal,
+            self.ComponentHealth,
         ]
 
 
@@ -359,8 +361,18 @@ def create_models(db: pw.Database) -> Models:
         created_at = UTCDateTimeField()
         alerted_at = UTCDateTimeField(null=True, index=True)  # when the engineers were told
 
+
+    class ComponentHealth(BaseModel):
+        """Whether one of the worker's connections (the mailbox, the outgoing server) works."""
+
+        name = CharField(primary_key=True, max_length=50)
+        failing_since = UTCDateTimeField(null=True)  # None: it works
+        last_error = TextField(default="", limit=2000)
+        alerted_at = UTCDateTimeField(null=True)  # when the managers were told it fails
+        updated_at = UTCDateTimeField()
+
     return Models(
         db, SchemaVersion, MailboxState, IntakeRecord, Account, AccountDomain, Contact, Ticket,
         SlaNotice, Engagement, Meeting, MeetingAttendee, TicketEvent, InboundMessage, Quarantine,
-        OutboundMessage, Refusal
+        OutboundMessage, Refusal, ComponentHealth
     )

@@ -111,6 +111,13 @@ class OutboxMixin:
             & (m.OutboundMessage.created_at >= since)), purpose, recipient, since_value)
         return count
 
+    def postpone_mail(self, mail_ids: Sequence[int], until: datetime) -> None:
+        """Give claimed messages back to the queue, due at ``until``, without counting an attempt."""
+        m = self.m
+        for chunk in pw.chunked(list(mail_ids), 500):
+            m.OutboundMessage.update(status=QUEUED, next_attempt_at=until).where(
+                m.OutboundMessage.id.in_(chunk) & (m.OutboundMessage.status == SENDING)).execute()
+
     # -- refused recipients -----------------------------------------------------------------------
 
     def record_refusal(self, mail_id: int, recipients: Sequence[str], said: str, now: datetime) -> None:

@@ -21,7 +21,7 @@ from ticketing.store.models import Models
 log = logging.getLogger(__name__)
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _PG_LOCK_ID = 0x5767
 _OPEN_PATIENCE = 30.0  # seconds to keep trying to open a database another process is setting up  # advisory lock taken while migrating, so two workers never migrate at once
@@ -136,6 +136,11 @@ def _migrate_to_3(models: Models) -> None:
     db.execute_sql("UPDATE ticket_event SET kind = 'golive_changed' WHERE kind = 'cutover_changed'")
 
 
+def _migrate_to_4(models: Models) -> None:
+    """Whether the worker's connections work, and since when they fail."""
+    models.database.create_tables([models.ComponentHealth])
+
+
 def _add_missing_columns(db: pw.Database, model: type[pw.Model], names: list[str]) -> None:
     table = model._meta.table_name
     present = {column.name for column in db.get_columns(table)}
@@ -155,7 +160,7 @@ def _create_index_sql(name: str, table: str, columns: list[str]) -> str:
 
 
 #: The step that brings a database from the version before to the key's version (1 is the first release).
-MIGRATIONS: dict[int, Callable[[Models], None]] = {2: _migrate_to_2, 3: _migrate_to_3}
+MIGRATIONS: dict[int, Callable[[Models], None]] = {2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4}
 
 
 def upgrade(models: Models) -> tuple[int, int]:

@@ -39,7 +39,7 @@ def cmd_run(args) -> int:
     sender = build_sender(config, tokens)
     app = build_app(config)
     worker = Worker(app.intake, source, poll_seconds=config.mailbox.poll_seconds,
-                    outbox=app.outbox_sender(sender), clock=app.clock, jobs=app.jobs())
+                    outbox=app.outbox_sender(sender), clock=app.clock, jobs=app.jobs(), health=app.health())
     try:
         if args.once:
             try:
@@ -324,6 +324,20 @@ def cmd_db_upgrade(args) -> int:
     else:
         print(f"database schema upgraded from version {before} to {after}")
     return 0
+
+
+def cmd_status(args) -> int:
+    from ticketing.app.clock import utcnow
+
+    store = build_store(load_config(args.config))
+    try:
+        components = store.components()
+        queued = len(store.outbox(status=OutboxStatus.QUEUED))
+        failed = len(store.outbox(status=OutboxStatus.FAILED))
+    finally:
+        store.close()
+    views.status_table(components, queued, failed, utcnow())
+    return EXIT_FAILURE if any(c.failing_since for c in components) else 0
 
 
 def cmd_config_check(args) -> int:

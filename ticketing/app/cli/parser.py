@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     weekly.add_argument("--json", action="store_true", help="print the figures as JSON")
     weekly.set_defaults(func=commands.cmd_report_weekly)
 
+    status = sub.add_parser("status", parents=[common], help="whether the mailbox and the outgoing server work")
+    status.set_defaults(func=commands.cmd_status)
+
     db = sub.add_parser("db", parents=[common], help="the database")
     dsub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
     dup = dsub.add_parser("upgrade", parents=[common], help="create or migrate the schema")

@@ -147,3 +147,17 @@ def clock_json(clock) -> dict:
         "started_at": iso(clock.started_at), "stopped_at": iso(clock.stopped_at), "due": iso(clock.due),
         "breached_at": iso(clock.breached_at), "explanation": list(clock.explanation),
     }
+
+
+def status_table(components, queued: int, failed: int, now) -> None:
+    known = {c.name: c for c in components}
+    for name, what in (("mailbox", "mailbox"), ("outgoing", "outgoing server")):
+        c = known.get(name)
+        if c is None or c.failing_since is None:
+            print(f"{what:<16} works" if c else f"{what:<16} not tried yet")
+            continue
+        minutes = int((now - c.failing_since).total_seconds() // 60)
+        told = f"; managers told {c.alerted_at:%Y-%m-%d %H:%M} UTC" if c.alerted_at else ""
+        print(f"{what:<16} FAILING since {c.failing_since:%Y-%m-%d %H:%M} UTC ({minutes} min){told}")
+        print(f"{'':<16} {c.last_error}")
+    print(f"{'outbox':<16} {queued} waiting, {failed} failed")
