@@ -34,7 +34,8 @@ def check_connections(config: Config) -> list[Step]:
     try:
         tokens = build_tokens(config)
     except ConfigError as exc:
-        return [Step("credentials", False, str(exc.problems[0]), exc.problems[0].fix)]
+        problem = exc.problems[0]
+        return [Step("credentials", False, f"{problem.key}: {problem.message}", problem.fix)]
     for key, provider in tokens.items():
         steps.append(_token_step(key, provider))
     steps.append(_try("mailbox", config, lambda: build_source(config, tokens), config.mailbox.auth))
@@ -55,7 +56,8 @@ def _try(name: str, config: Config, build, auth: str) -> Step:
     try:
         endpoint = build()
     except ConfigError as exc:
-        return Step(name, False, str(exc.problems[0]), exc.problems[0].fix)
+        problem = exc.problems[0]
+        return Step(name, False, f"{problem.key}: {problem.message}", problem.fix)
     verify = getattr(endpoint, "verify", None)
     where = getattr(endpoint, "name", None) or repr(endpoint)
     if verify is None:  # a Maildir folder, an outbox directory: checked with the configuration
@@ -96,7 +98,11 @@ def _token_fix(said: str) -> str:
 def _login_fix(name: str, auth: str, said: str) -> str:
     if "no OAuth2 token" in said:
         return _token_fix(said)
-    refused = "refused" in said
+    if "certificate" in said or "STARTTLS" in said:
+        return "check security and the server's certificate (a private CA needs ca_file, or the system's trust store)"
+    if said.startswith(("cannot connect", "lost the connection", "cannot set up")):
+        return "check host, port and security, and that the server can be reached from here (firewall, proxy)"
+    refused = "refused the OAuth2 token" in said or "refused the login" in said
     if auth == "oauth2-microsoft" and refused and name == "mailbox":
         return ("Exchange Online refused the app's token for this mailbox: grant IMAP.AccessAsApp with admin consent, "
                 "register the app with New-ServicePrincipal, give it Add-MailboxPermission -AccessRights FullAccess "

@@ -39,6 +39,8 @@ class Health:
             alerted_at = state.alerted_at if state else None
             what = WHAT.get(component, component)
             if error is None:
+                if state is None:  # the first pass that reached it: ``whiteglove status`` says it works
+                    self.store.save_component(component, failing_since=None, last_error="", alerted_at=None, now=now)
                 if failing_since is None:
                     return
                 log.info("the %s works again, after %s failing", what, _minutes(now - failing_since))
