@@ -40,6 +40,7 @@ from mailer.errors import (
     TransientSendError,
 )
 from mailer.files import count_messages, iter_messages
+from mailer.graph import GRAPH_SCOPE, GraphClient, GraphSender, GraphSource
 from mailer.hosts import is_loopback
 from mailer.imip import (
     Attendee,
@@ -57,21 +58,22 @@ from mailer.message import (
     ParsedMessage,
     parse_message,
 )
-from mailer.oauth2 import GoogleTokens, MicrosoftTokens, TokenProvider
+from mailer.oauth2 import OUTLOOK_SCOPE, GoogleTokens, MicrosoftTokens, TokenProvider
 from mailer.parts import file_attachments, is_data_file, text_attachments
 from mailer.quoting import new_text
 from mailer.sending import DirectorySender, MailSender, SmtpSender
 from mailer.source import MailboxSource, SourceMessage
 
 __all__ = [
-    "Address", "Attachment", "Attendee", "CalendarAnswer", "CalendarPart", "DirectorySender", "GoogleTokens",
-    "ImapSource", "Invitation", "MailSender", "MailboxAuthError", "MailboxConnectError", "MailboxError",
-    "MailboxSource", "MaildirSource", "MailerError", "MicrosoftTokens", "Origin", "ParsedMessage",
-    "PartiallySentError", "PermanentSendError", "SendError", "SenderAuthError", "SenderTLSError",
-    "SmtpSender", "SourceMessage", "TokenError", "TokenProvider", "TransientSendError", "Verdict", "cancel",
-    "compose", "count_messages", "file_attachments", "is_data_file", "is_loopback", "iter_messages",
-    "make_message_id", "new_text", "parse_message", "read_answers", "recognise", "request", "safe_address",
-    "safe_header", "sender_verified", "text_attachments",
+    "Address", "Attachment", "Attendee", "CalendarAnswer", "CalendarPart", "DirectorySender", "GRAPH_SCOPE",
+    "GoogleTokens", "GraphClient", "GraphSender", "GraphSource", "ImapSource", "Invitation", "MailSender",
+    "MailboxAuthError", "MailboxConnectError", "MailboxError", "MailboxSource", "MaildirSource",
+    "MailerError", "MicrosoftTokens", "OUTLOOK_SCOPE", "Origin", "ParsedMessage", "PartiallySentError",
+    "PermanentSendError", "SendError", "SenderAuthError", "SenderTLSError", "SmtpSender", "SourceMessage",
+    "TokenError", "TokenProvider", "TransientSendError", "Verdict", "cancel", "compose", "count_messages",
+    "file_attachments", "is_data_file", "is_loopback", "iter_messages", "make_message_id", "new_text",
+    "parse_message", "read_answers", "recognise", "request", "safe_address", "safe_header", "sender_verified",
+    "text_attachments",
 ]
 
 

@@ -1,5 +1,6 @@
 """The contract every mailbox source keeps (``mailer.source.MailboxSource``), run against each one:
-the in-memory fake the service tests use, a Maildir folder, and ImapSource on a real Dovecot.
+the in-memory fake the service tests use, a Maildir folder, ImapSource on a real Dovecot, and
+GraphSource on the fake Microsoft Graph.
 
 What intake relies on: keys listed oldest first and stable; the bytes as delivered; a cursor that
 skips only what came before it; a fetch that leaves out keys gone meanwhile; an acknowledgement
@@ -104,10 +105,50 @@ class ImapMailbox:
         source.acknowledge([key], [])
 
 
-@pytest.fixture(params=["fake", "maildir", pytest.param("imap", marks=pytest.mark.dovecot)])
+class GraphMailbox:
+    """A Microsoft 365 mailbox on the fake Graph server, read with an app-only token."""
+
+    def __init__(self, graph, authority, ca_file: str):
+        import secrets
+
+        from mailer import MicrosoftTokens
+        from mailer.graph import GRAPH_SCOPE
+
+        self.graph, self.address = graph, f"support-{secrets.token_hex(4)}@contoso.test"
+        client_id, secret = "graph-" + secrets.token_hex(4), secrets.token_urlsafe(16)
+        authority.register(client_id, self.address, secret=secret)
+        self.tokens = MicrosoftTokens(tenant_id="contoso", client_id=client_id, client_secret=secret,
+                                      authority=authority.authority, scope=GRAPH_SCOPE, ca_file=ca_file)
+        self.ca_file = ca_file
+
+    def deliver(self, raw: bytes) -> None:
+        self.graph.deliver(self.address, raw)
+
+    def source(self):
+        from mailer.graph import GraphClient, GraphSource
+
+        client = GraphClient(mailbox=self.address, tokens=self.tokens, base_url=self.graph.base_url, ca_file=self.ca_file)
+        return GraphSource(name="contract", client=client, processed_folder="Processed",
+                           quarantine_folder="Quarantine", page_size=2)
+
+    def stored(self, raw: bytes) -> bytes:
+        return raw
+
+    def count(self) -> int:
+        return sum(1 for m in self.graph.mailbox(self.address).messages.values() if m.folder != "sentitems")
+
+    def remove(self, source, key: str) -> None:  # deleted by a person in Outlook
+        del self.graph.mailbox(self.address).messages[key]
+
+
+@pytest.fixture(params=["fake", "maildir", pytest.param("imap", marks=pytest.mark.dovecot), "graph"])
 def mailbox(request, tmp_path):
     if request.param == "fake":
         yield FakeMailbox()
+    elif request.param == "graph":
+        authority = request.getfixturevalue("token_authority")
+        yield GraphMailbox(request.getfixturevalue("fake_graph"), authority,
+                           authority.write_ca_file(tmp_path / "ca.pem"))
     elif request.param == "maildir":
         yield MaildirMailbox(tmp_path / "Maildir")
     else:

@@ -122,7 +122,7 @@ class TokenAuthority:
             if not self._authenticated(client, form):
                 return 401, {"error": "invalid_client",
                              "error_description": "AADSTS7000215: Invalid client secret provided."}
-            if form.get("scope") != "https://outlook.office365.com/.default":
+            if form.get("scope") not in ("https://outlook.office365.com/.default", "https://graph.microsoft.com/.default"):
                 return 400, {"error": "invalid_scope", "error_description": "AADSTS70011: The provided scope is invalid."}
             return 200, self._grant(client.client_id)
         if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":

@@ -7,8 +7,13 @@ from pathlib import Path
 from typing import Callable
 
 from mailer import (
+    GRAPH_SCOPE,
+    OUTLOOK_SCOPE,
     DirectorySender,
     GoogleTokens,
+    GraphClient,
+    GraphSender,
+    GraphSource,
     MailboxSource,
     MaildirSource,
     MailSender,
@@ -141,31 +146,20 @@ def build_app(config: Config, clock: Callable[[], datetime] = utcnow) -> App:
 
 
 def build_tokens(config: Config) -> dict[str, TokenProvider]:
-    """The OAuth2 token providers ``[mailbox] auth`` and ``[outgoing] auth`` name, one per provider
-    (the mailbox and the sender share it, and its cached token). Reads the secret, the key file or
-    the service account key's path now; the first token is asked for at the first login."""
+    """The OAuth2 token providers the mailbox and the sender need, one per provider and scope (the
+    mailbox and the sender share it, and its cached token): ``oauth2-microsoft`` and ``graph`` for
+    Microsoft's IMAP/SMTP and Graph scopes, ``oauth2-google:ADDRESS``. Reads the secret, the key file
+    or the service account key's path now; the first token is asked for at the first login."""
     wanted = set()
-    if config.mailbox.backend == "imap":
-        wanted.add((config.mailbox.auth, config.mailbox.username))
-    if config.outgoing.backend == "smtp":
-        wanted.add((config.outgoing.auth, config.outgoing.username))
+    for section, server in ((config.mailbox, "imap"), (config.outgoing, "smtp")):
+        if section.backend == "graph":
+            wanted.add(("graph", section.username))
+        elif section.backend == server:
+            wanted.add((section.auth, section.username))
     providers: dict[str, TokenProvider] = {}
     for auth, username in sorted(wanted, key=str):
-        if auth == "oauth2-microsoft" and auth not in providers:
-            ms = config.microsoft
-            key = None
-            if ms.certificate_file:
-                try:
-                    key = config.resolve(ms.certificate_file).read_text(encoding="ascii")
-                except (OSError, UnicodeDecodeError) as exc:
-                    raise ConfigError([Problem("microsoft.certificate_file", f"cannot read the private key: {type(exc).__name__}",
-                                               "a PEM file of the certificate's private key, readable by whiteglove")]) from None
-            providers[auth] = MicrosoftTokens(
-                tenant_id=ms.tenant_id, client_id=ms.client_id,
-                client_secret=secret(ms.client_secret_env, "microsoft.client_secret_env") if ms.client_secret_env else None,
-                private_key=key, thumbprint=ms.certificate_thumbprint, authority=ms.authority,
-                ca_file=str(config.resolve(ms.ca_file)) if ms.ca_file else None,
-            )
+        if auth in ("oauth2-microsoft", "graph") and auth not in providers:
+            providers[auth] = _microsoft_tokens(config, GRAPH_SCOPE if auth == "graph" else OUTLOOK_SCOPE)
         elif auth == "oauth2-google":
             # Domain-wide delegation acts as one user: a provider per mailbox.
             key_file = secret(config.google.service_account_file_env, "google.service_account_file_env")
@@ -173,6 +167,29 @@ def build_tokens(config: Config) -> dict[str, TokenProvider]:
                 service_account_file=key_file, subject=username,
                 ca_file=str(config.resolve(config.google.ca_file)) if config.google.ca_file else None)
     return providers
+
+
+def _microsoft_tokens(config: Config, scope: str) -> MicrosoftTokens:
+    ms = config.microsoft
+    key = None
+    if ms.certificate_file:
+        try:
+            key = config.resolve(ms.certificate_file).read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError([Problem("microsoft.certificate_file", f"cannot read the private key: {type(exc).__name__}",
+                                       "a PEM file of the certificate's private key, readable by whiteglove")]) from None
+    return MicrosoftTokens(
+        tenant_id=ms.tenant_id, client_id=ms.client_id,
+        client_secret=secret(ms.client_secret_env, "microsoft.client_secret_env") if ms.client_secret_env else None,
+        private_key=key, thumbprint=ms.certificate_thumbprint, authority=ms.authority, scope=scope,
+        ca_file=str(config.resolve(ms.ca_file)) if ms.ca_file else None,
+    )
+
+
+def _graph_client(config: Config, username: str, tokens: dict[str, TokenProvider]) -> GraphClient:
+    ms = config.microsoft
+    return GraphClient(mailbox=username, tokens=tokens["graph"], base_url=ms.graph_url,
+                       ca_file=str(config.resolve(ms.ca_file)) if ms.ca_file else None)
 
 
 def _tokens_for(tokens: dict[str, TokenProvider], auth: str, username: str | None) -> TokenProvider | None:
@@ -187,6 +204,14 @@ def build_source(config: Config, tokens: dict[str, TokenProvider] | None = None)
     mb = config.mailbox
     if mb.backend == "maildir":
         return MaildirSource(config.resolve(mb.path), name=f"maildir:{mb.path}")
+    if mb.backend == "graph":
+        return GraphSource(
+            name=f"graph:{mb.username}/{mb.folder}",
+            client=_graph_client(config, mb.username, tokens if tokens is not None else build_tokens(config)),
+            folder="inbox" if mb.folder == "INBOX" else mb.folder,
+            processed_folder=mb.processed_folder, quarantine_folder=mb.quarantine_folder,
+            page_size=min(mb.batch_size, 1000),
+        )
     if mb.backend == "imap":
         from mailer import ImapSource
 
@@ -214,6 +239,8 @@ def build_sender(config: Config, tokens: dict[str, TokenProvider] | None = None)
     out = config.outgoing
     if out.backend == "directory":
         return DirectorySender(config.resolve(out.path))
+    if out.backend == "graph":
+        return GraphSender(_graph_client(config, out.username, tokens if tokens is not None else build_tokens(config)))
     if out.backend == "smtp":
         oauth = out.auth != "password"
         return SmtpSender(

@@ -121,11 +121,13 @@ def _mailbox(config: Config) -> list[Problem]:
             problems.append(Problem("mailbox.path", "required for the maildir backend", 'set path = "examples/inbox" (a folder with new/ and cur/)'))
         elif not config.resolve(mb.path).is_dir():
             problems.append(Problem("mailbox.path", f"no Maildir folder at {config.resolve(mb.path)}", "create it or correct the path (relative paths start at the config file's folder)"))
+    elif mb.backend == "graph":
+        problems += _oauth2(config, "mailbox", "oauth2-microsoft", mb.username)
     elif mb.backend == "imap":
         problems += _server("mailbox", mb.host, mb.security, mb.username, mb.password_env, mb.auth)
         problems += _oauth2(config, "mailbox", mb.auth, mb.username)
     else:
-        problems.append(Problem("mailbox.backend", f"unknown backend {mb.backend!r}", 'use "maildir" or "imap"'))
+        problems.append(Problem("mailbox.backend", f"unknown backend {mb.backend!r}", 'use "maildir", "imap" or "graph"'))
     if mb.poll_seconds < 1:
         problems.append(Problem("mailbox.poll_seconds", "must be at least 1", "set poll_seconds = 60"))
     if not 1 <= mb.batch_size <= 5000:
@@ -141,11 +143,13 @@ def _outgoing(config: Config) -> list[Problem]:
     elif out.backend == "directory":
         if not out.path:
             problems.append(Problem("outgoing.path", "required for the directory backend", 'set path = "outbox"'))
+    elif out.backend == "graph":
+        problems += _oauth2(config, "outgoing", "oauth2-microsoft", out.username)
     elif out.backend == "smtp":
         problems += _server("outgoing", out.host, out.security, out.username, out.password_env, out.auth)
         problems += _oauth2(config, "outgoing", out.auth, out.username)
     else:
-        problems.append(Problem("outgoing.backend", f"unknown backend {out.backend!r}", 'use "directory" or "smtp"'))
+        problems.append(Problem("outgoing.backend", f"unknown backend {out.backend!r}", 'use "directory", "smtp" or "graph"'))
     if not 1 <= out.max_attempts <= 100:
         problems.append(Problem("outgoing.max_attempts", "must be between 1 and 100", "set max_attempts = 8"))
     if out.retry_seconds < 1:

@@ -67,6 +67,8 @@ class MicrosoftConfig:
     #: Another cloud's (or a test's) login endpoint, used as given; then also the CA bundle to trust.
     authority: str = "https://login.microsoftonline.com"
     ca_file: str | None = None
+    #: Microsoft Graph's endpoint (another cloud's, or a test's).
+    graph_url: str = "https://graph.microsoft.com/v1.0"
 
 
 @dataclass(frozen=True)
