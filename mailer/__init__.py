@@ -40,7 +40,14 @@ from mailer.errors import (
     TransientSendError,
 )
 from mailer.files import count_messages, iter_messages
-from mailer.graph import GRAPH_SCOPE, GraphClient, GraphSender, GraphSource
+from mailer.graph import (
+    GRAPH_SCOPE,
+    GraphClient,
+    GraphError,
+    GraphSender,
+    GraphSource,
+    busy_times,
+)
 from mailer.hosts import is_loopback
 from mailer.imip import (
     Attendee,
@@ -66,14 +73,14 @@ from mailer.source import MailboxSource, SourceMessage
 
 __all__ = [
     "Address", "Attachment", "Attendee", "CalendarAnswer", "CalendarPart", "DirectorySender", "GRAPH_SCOPE",
-    "GoogleTokens", "GraphClient", "GraphSender", "GraphSource", "ImapSource", "Invitation", "MailSender",
-    "MailboxAuthError", "MailboxConnectError", "MailboxError", "MailboxSource", "MaildirSource",
+    "GoogleTokens", "GraphClient", "GraphError", "GraphSender", "GraphSource", "ImapSource", "Invitation",
+    "MailSender", "MailboxAuthError", "MailboxConnectError", "MailboxError", "MailboxSource", "MaildirSource",
     "MailerError", "MicrosoftTokens", "OUTLOOK_SCOPE", "Origin", "ParsedMessage", "PartiallySentError",
     "PermanentSendError", "SendError", "SenderAuthError", "SenderTLSError", "SmtpSender", "SourceMessage",
-    "TokenError", "TokenProvider", "TransientSendError", "Verdict", "cancel", "compose", "count_messages",
-    "file_attachments", "is_data_file", "is_loopback", "iter_messages", "make_message_id", "new_text",
-    "parse_message", "read_answers", "recognise", "request", "safe_address", "safe_header", "sender_verified",
-    "text_attachments",
+    "TokenError", "TokenProvider", "TransientSendError", "Verdict", "busy_times", "cancel", "compose",
+    "count_messages", "file_attachments", "is_data_file", "is_loopback", "iter_messages", "make_message_id",
+    "new_text", "parse_message", "read_answers", "recognise", "request", "safe_address", "safe_header",
+    "sender_verified", "text_attachments",
 ]
 
 

@@ -119,6 +119,41 @@ class GraphClient:
             return response.content
 
 
+BLOCKING = frozenset({"busy", "tentative", "oof"})  # free and workingElsewhere leave a slot open
+
+
+def busy_times(client: GraphClient, emails: Sequence[str], start: datetime, end: datetime,
+               interval_minutes: int = 30) -> dict[str, list[tuple[datetime, datetime]]]:
+    """When each of ``emails`` is busy, tentative or out of office between ``start`` and ``end``
+    (``calendar/getSchedule``, in UTC). Raises :class:`GraphError`."""
+    body = {
+        "schedules": list(emails),
+        "startTime": {"dateTime": _graph_time(start), "timeZone": "UTC"},
+        "endTime": {"dateTime": _graph_time(end), "timeZone": "UTC"},
+        "availabilityViewInterval": interval_minutes,
+    }
+    answer = client.request("POST", client.user_url("calendar/getSchedule"), purpose="calendar", json=body,
+                            headers={"Prefer": 'IdType="ImmutableId", outlook.timezone="UTC"'})
+    found: dict[str, list[tuple[datetime, datetime]]] = {e.lower(): [] for e in emails}
+    for schedule in (answer or {}).get("value", []):
+        if "error" in schedule:
+            raise GraphError(f"no free/busy for {schedule.get('scheduleId')}: "
+                             f"{schedule['error'].get('message', schedule['error'])}", 200, "scheduleError")
+        blocks = found.setdefault(str(schedule.get("scheduleId", "")).lower(), [])
+        for item in schedule.get("scheduleItems", []):
+            if item.get("status") in BLOCKING:
+                blocks.append((_utc(item["start"]["dateTime"]), _utc(item["end"]["dateTime"])))
+    return found
+
+
+def _graph_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _utc(value: str) -> datetime:
+    return datetime.fromisoformat(value[:19]).replace(tzinfo=timezone.utc)
+
+
 def _retry_after(value: str | None) -> float:
     try:
         return min(_MAX_THROTTLE_WAIT, max(0.0, float(value)))

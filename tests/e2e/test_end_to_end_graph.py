@@ -2,11 +2,13 @@
 sides (the fake Graph server, app-only tokens from the loopback identity provider), and
 ``whiteglove run --once`` as an operator runs it: the CRM's notice arrives, the welcome mail and the
 invitations go out through ``sendMail`` with their Message-IDs intact, and an attendee's answer is
-recorded. A restart resumes from the stored delta link with nothing doubled."""
+recorded; meetings keep off the engineer's busy times in her Microsoft 365 calendar. A restart
+resumes from the stored delta link with nothing doubled."""
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from support.oauth import TENANT
@@ -67,6 +69,7 @@ def desk(fake_graph, token_authority, tmp_path, monkeypatch) -> CalendarDesk:
                              crm=CRM, dana=DANA, priya=PRIYA, tom=TOM)
         text = text.replace('backend = "imap"\n', 'backend = "graph"\nprocessed_folder = "Processed"\n')
         text = text.replace('password_env = "UNUSED"\n', "")
+        text = text.replace('[onboarding]\n', '[onboarding]\nfreebusy = "graph"\n')
         text = text.replace('[outgoing]\nbackend = "smtp"\n', f'[outgoing]\nbackend = "graph"\nusername = "{address}"\n')
         text += (f'\n[microsoft]\ntenant_id = "{TENANT}"\nclient_id = "{client_id}"\nclient_secret_env = "{SECRET_ENV}"\n'
                  f'authority = "{token_authority.authority}"\nca_file = "{ca_file}"\ngraph_url = "{fake_graph.base_url}"\n')
@@ -107,3 +110,36 @@ def test_a_restart_resumes_from_the_stored_delta_link_and_doubles_nothing(desk, 
     delta_calls = [path for method, path in fake_graph.calls[calls_before:] if path.endswith("/messages/delta")]
     assert len(delta_calls) == 1  # one page from the stored link, not the whole folder again
     assert len(desk.tickets()) == 1
+
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+
+
+def test_meetings_keep_off_the_busy_times_in_the_engineers_calendar(desk, fake_graph):
+    # Priya's Outlook calendar: Tuesday and Wednesday of the first week taken (a training), Thursday free.
+    block = (datetime(2026, 12, 8, 8, 0, tzinfo=PACIFIC), datetime(2026, 12, 9, 17, 0, tzinfo=PACIFIC))
+    fake_graph.schedules[PRIYA] = [(block[0], block[1], "oof"), (block[0], block[1], "tentative")]
+    calls = len(fake_graph.calls)
+    try:
+        engagement = start_onboarding(desk)
+    finally:
+        fake_graph.schedules.pop(PRIYA)
+    assert [p for _, p in fake_graph.calls[calls:] if p.endswith("/calendar/getSchedule")]
+    meetings = [m for m in desk.engagement(engagement)["meetings"] if m["status"] == "planned"]
+    starts = {m["key"]: datetime.fromisoformat(m["start"]) for m in meetings}
+    ends = {m["key"]: datetime.fromisoformat(m["end"]) for m in meetings}
+    for key in starts:
+        assert not (starts[key] < block[1] and ends[key] > block[0]), key
+    # the introduction's window is days 1-3 (Tuesday to Thursday): only Thursday was free
+    assert starts["introduction"].astimezone(PACIFIC).date().isoformat() == "2026-12-10"
+
+
+def test_when_the_calendars_cannot_be_read_the_plan_goes_on_and_the_engineer_is_told(desk, fake_graph):
+    fake_graph.schedule_fails = True
+    try:
+        engagement = start_onboarding(desk)
+    finally:
+        fake_graph.schedule_fails = False
+    assert [m for m in desk.engagement(engagement)["meetings"] if m["status"] == "planned"]
+    [planning] = [s for s in desk.sent() if PRIYA in s.recipients and "planned" in s.mail.subject]
+    assert "calendars could not be read" in planning.mail.text

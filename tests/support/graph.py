@@ -65,6 +65,9 @@ class FakeGraph:
         self._expired_before = 0
         self._throttle: list[int] = []  # Retry-After seconds of the next answers
         self.forbidden: set[str] = set()  # mailboxes the app's RBAC scope leaves out
+        #: getSchedule's table: address -> [(start, end, status)] (UTC); unknown people are free.
+        self.schedules: dict[str, list[tuple[datetime, datetime, str]]] = {}
+        self.schedule_fails = False
         self._lock = threading.RLock()
         self._server = _serve(self)
 
@@ -174,6 +177,20 @@ class FakeGraph:
             found = [m for m in box.messages.values() if m.folder == "sentitems"
                      and (wanted is None or m.internet_message_id == wanted.group(1).replace("''", "'"))]
             return 200, {"value": [{"id": m.id} for m in found]}, {}
+        if rest == "calendar/getSchedule" and method == "POST":
+            if self.schedule_fails:
+                return 503, {"error": {"code": "ServiceUnavailable", "message": "The service is unavailable."}}, \
+                    {"Retry-After": "0"}
+            asked = json.loads(body)
+            start = datetime.fromisoformat(asked["startTime"]["dateTime"]).replace(tzinfo=timezone.utc)
+            end = datetime.fromisoformat(asked["endTime"]["dateTime"]).replace(tzinfo=timezone.utc)
+            value = []
+            for who in asked["schedules"]:
+                items = [{"status": status, "start": {"dateTime": _utc_text(s), "timeZone": "UTC"},
+                          "end": {"dateTime": _utc_text(e), "timeZone": "UTC"}}
+                         for s, e, status in self.schedules.get(who.lower(), []) if s < end and e > start]
+                value.append({"scheduleId": who, "availabilityView": "", "scheduleItems": items})
+            return 200, {"value": value}, {}
         if rest == "sendMail" and method == "POST":
             if not headers.get("Content-Type", "").startswith("text/plain"):
                 return 400, {"error": {"code": "ErrorMimeContentInvalid", "message": "MIME content must be base64."}}, {}
@@ -221,6 +238,10 @@ class FakeGraph:
             return 200, {"value": page, "@odata.nextLink": f"{url}?$skiptoken={since}:{offset + page_size}"}, {}
         latest = box.changes[-1][0] if box.changes else 0
         return 200, {"value": page, "@odata.deltaLink": f"{url}?$deltatoken={max(latest, since)}"}, {}
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.0000000")
 
 
 def _not_found():

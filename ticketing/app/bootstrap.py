@@ -20,6 +20,7 @@ from mailer import (
     MicrosoftTokens,
     SmtpSender,
     TokenProvider,
+    busy_times,
 )
 from ticketing.app.clock import utcnow
 from ticketing.app.worker import Job
@@ -120,7 +121,8 @@ def _desk(config: Config, store: SqlStore, renderer: Renderer, playbooks: dict[s
     mails = Mails(renderer, support)
     outbox = Outbox(store, support)
     calendars = build_calendars(config)
-    onboarding = Onboarding(store, config, mails, outbox, calendars, playbooks) if playbooks is not None else None
+    onboarding = Onboarding(store, config, mails, outbox, calendars, playbooks, build_freebusy(config)) \
+        if playbooks is not None else None
     sla = None
     if policies is not None:
         sla = SlaWatch(store, config, mails, outbox, calendars, policies,
@@ -184,6 +186,23 @@ def _microsoft_tokens(config: Config, scope: str) -> MicrosoftTokens:
         private_key=key, thumbprint=ms.certificate_thumbprint, authority=ms.authority, scope=scope,
         ca_file=str(config.resolve(ms.ca_file)) if ms.ca_file else None,
     )
+
+
+def build_freebusy(config: Config):
+    """``[onboarding] freebusy = "graph"``: people's busy times from their Microsoft 365 calendars,
+    asked through the support mailbox's Graph app (built at the first question, so that commands
+    which never plan need no secret)."""
+    if config.onboarding.freebusy != "graph":
+        return None
+    mailbox = next((s.username for s in (config.mailbox, config.outgoing) if s.username), config.support.address)
+    clients: list[GraphClient] = []
+
+    def freebusy(emails, start, end):
+        if not clients:
+            clients.append(_graph_client(config, mailbox, {"graph": _microsoft_tokens(config, GRAPH_SCOPE)}))
+        return busy_times(clients[0], emails, start, end)
+
+    return freebusy
 
 
 def _graph_client(config: Config, username: str, tokens: dict[str, TokenProvider]) -> GraphClient:

@@ -18,6 +18,7 @@ def validate(config: Config) -> list[Problem]:
     """Return the problems of an assembled configuration (empty when it is usable)."""
     problems: list[Problem] = []
     problems += _database(config)
+    problems += _freebusy(config)
     problems += _mailbox(config)
     problems += _outgoing(config)
     problems += _support(config)
@@ -317,6 +318,17 @@ def _priorities(config: Config) -> list[Problem]:
 
 
 AUTH_MODES = ("password", "oauth2-microsoft", "oauth2-google")
+
+
+def _freebusy(config: Config) -> list[Problem]:
+    source = config.onboarding.freebusy
+    if source == "none":
+        return []
+    if source != "graph":
+        return [Problem("onboarding.freebusy", f"unknown source {source!r}", 'use "none" or "graph"')]
+    mailbox = config.mailbox.username if config.mailbox.backend in ("graph", "imap") else config.outgoing.username
+    problems = _oauth2(config, "onboarding", "oauth2-microsoft", mailbox or config.support.address)
+    return [p for p in problems if not p.key.startswith("onboarding.")]
 
 
 def _oauth2(config: Config, section: str, auth: str, username: str | None) -> list[Problem]:

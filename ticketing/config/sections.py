@@ -208,6 +208,9 @@ class OnboardingConfig:
     customer_hours: str = "08:00-18:00"
     #: The least notice a new meeting is planned with.
     notice_hours: int = 24
+    #: Where engineers' busy times come from besides whiteglove's own meetings: "none" or "graph"
+    #: (their Microsoft 365 calendars, read through the [microsoft] app, which needs Calendars.Read).
+    freebusy: str = "none"
 
 
 @dataclass(frozen=True)

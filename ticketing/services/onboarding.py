@@ -14,6 +14,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from mailer import Address, Attendee, CalendarAnswer, Invitation, cancel, request
@@ -37,6 +38,10 @@ from ticketing.store import SqlStore
 log = logging.getLogger(__name__)
 
 
+#: People's busy times between two moments: ``(emails, start, end) -> {email: [(start, end), ...]}``.
+FreeBusy = Callable[[list[str], datetime, datetime], dict[str, list[tuple[datetime, datetime]]]]
+
+
 @dataclass(frozen=True)
 class Replanned:
     """What a (re)planning changed, in words for the engineer."""
@@ -48,7 +53,10 @@ class Replanned:
 
 class Onboarding:
     def __init__(self, store: SqlStore, config: Config, mails: Mails, outbox: Outbox,
-                 calendars: dict[str, BusinessCalendar], playbooks: dict[str, Playbook]):
+                 calendars: dict[str, BusinessCalendar], playbooks: dict[str, Playbook],
+                 freebusy: FreeBusy | None = None):
+        #: People's busy times from their own calendars (Microsoft Graph's getSchedule), if configured.
+        self.freebusy = freebusy
         self.store = store
         self.config = config
         self.mails = mails
@@ -123,15 +131,31 @@ class Onboarding:
         # fixed, so that re-planning months later measures windows from the same day.
         began = engagement.created_at.astimezone(calendar.tz).date()
         start = max(engagement.close_date or began, began)
+        busy = list(self.store.busy(engagement.engineer, excluding_engagement=engagement.id)) if engagement.engineer else []
+        calendar_note = None
+        if self.freebusy is not None and engineer is not None:
+            people = [engineer.email] + ([engineer.project_manager] if engineer.project_manager else [])
+            window_end = max(now, datetime.combine(start, datetime.min.time(), tzinfo=calendar.tz)) + \
+                timedelta(days=playbook.length_days * 2 + 30) + (
+                    max(timedelta(0), datetime.combine(engagement.golive_date, datetime.min.time(), tzinfo=calendar.tz) - now)
+                    if engagement.golive_date else timedelta(0))
+            try:
+                for blocks in self.freebusy(people, now, window_end).values():
+                    busy.extend(blocks)
+            except Exception as exc:  # noqa: BLE001 - a calendar we cannot read must not stop the plan
+                calendar_note = f"the engineers' calendars could not be read ({exc}); planned around whiteglove's own meetings only"
+                log.warning("engagement %s: %s", engagement.id, calendar_note)
         given = PlanInput(
             playbook=playbook, start=start, golive=engagement.golive_date, calendar=calendar, customer_tz=customer_tz,
-            now=now, notice=timedelta(hours=self.config.onboarding.notice_hours), busy=tuple(self.store.busy(engagement.engineer, excluding_engagement=engagement.id))
-            if engagement.engineer else (),
+            now=now, notice=timedelta(hours=self.config.onboarding.notice_hours), busy=tuple(busy),
             away=frozenset(engineer.out_of_office) if engineer else frozenset(), previous=previous,
             buffer=timedelta(minutes=self.config.onboarding.buffer_minutes), customer_day=self.customer_day,
         )
         result = plan(given)
-        return self._store_plan(engagement, playbook, account, result, existing, customer_tz, now)
+        stored = self._store_plan(engagement, playbook, account, result, existing, customer_tz, now)
+        if calendar_note:
+            stored = Replanned(stored.changes, (*stored.warnings, calendar_note), stored.unplaced)
+        return stored
 
     def _store_plan(self, engagement: Engagement, playbook: Playbook, account: Account | None, result: Plan,
                     existing: dict[str, Meeting], customer_tz: ZoneInfo, now: datetime) -> Replanned:
