@@ -115,3 +115,70 @@ def test_sendmail_sends_the_mime_as_composed_and_never_twice(fake_graph, box):
     assert seen == [raw]
     [copy] = fake_graph.folder_messages(address, "sentitems")
     assert copy.internet_message_id == "<wg.ack.7@contoso.test>"
+
+
+def test_a_crash_in_the_middle_of_a_round_replays_it_and_doubles_nothing(fake_graph, box, tmp_path):
+    """Intake commits batch by batch; the delta link is stored only with the round's last batch."""
+    from support.app import plain_intake
+
+    from ticketing.store import SqlStore
+
+    address, client, _, _ = box
+    for n in range(5):
+        fake_graph.deliver(address, message(n))
+    store = SqlStore.open(f"sqlite:///{tmp_path / 'wg.db'}")
+    try:
+        class Crashing(GraphSource):
+            fetched = 0
+
+            def fetch(self, keys):
+                Crashing.fetched += 1
+                if Crashing.fetched == 2:
+                    raise SystemExit("killed")  # the worker dies during the second batch
+                return super().fetch(keys)
+
+        from datetime import datetime, timezone
+
+        now = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+        with pytest.raises(SystemExit):
+            plain_intake(store, lambda: now, batch_size=2).poll(Crashing(name="graph", client=client, page_size=2))
+        assert store.count_messages() == 2 and store.cursor("graph") is None  # the first batch, no delta link yet
+        summary = plain_intake(store, lambda: now, batch_size=2).poll(source(client))
+        assert (summary.processed, store.count_messages(), len(store.list_tickets())) == (3, 5, 5)
+        assert "$deltatoken=" in store.cursor("graph")
+    finally:
+        store.close()
+
+
+def test_a_crash_between_sendmail_and_the_outbox_commit_sends_nothing_twice(fake_graph, box, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from mailer import Address
+    from ticketing.core.mails import Draft, Support
+    from ticketing.files.templates import Renderer
+    from ticketing.services.outbox import Outbox, OutboxSender
+    from ticketing.store import SqlStore
+
+    address, client, _, _ = box
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    store = SqlStore.open(f"sqlite:///{tmp_path / 'wg.db'}")
+    seen = []
+    fake_graph.on_send = lambda mailbox, raw: seen.append(raw)
+    try:
+        with store.transaction():
+            Outbox(store, Support(address, "Support")).queue(Draft(
+                "acknowledgement", "ack.1", (Address("Bob", "bob@globex.example"),), "Re: hello",
+                ("We have your question.\n", "<p>We have your question.</p>")), now)
+        original = store.mark_sent
+        store.mark_sent = lambda *a, **kw: (_ for _ in ()).throw(SystemExit("killed after sendMail"))
+        with pytest.raises(SystemExit):
+            OutboxSender(store, GraphSender(client), Renderer()).send_due(now)
+        store.mark_sent = original
+        # the restarted worker finds the claim stale and tries again: Sent Items has it already
+        summary = OutboxSender(store, GraphSender(client), Renderer()).send_due(now + timedelta(minutes=11))
+        assert summary.sent == 1 and len(seen) == 1
+        [mail] = store.outbox()
+        assert mail.status == "sent"
+    finally:
+        fake_graph.on_send = None
+        store.close()

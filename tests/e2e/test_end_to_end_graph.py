@@ -143,3 +143,17 @@ def test_when_the_calendars_cannot_be_read_the_plan_goes_on_and_the_engineer_is_
     assert [m for m in desk.engagement(engagement)["meetings"] if m["status"] == "planned"]
     [planning] = [s for s in desk.sent() if PRIYA in s.recipients and "planned" in s.mail.subject]
     assert "calendars could not be read" in planning.mail.text
+
+
+def test_config_check_connect_tries_the_graph_calls(desk, fake_graph):
+    code, out, err = desk.cli("config", "check", "--connect")
+    assert code == 0, out + err
+    lines = out.splitlines()[1:]
+    assert [line.split()[1] for line in lines] == ["token", "mailbox:", "outgoing:", "free/busy:"]
+    assert all(line.startswith("ok") for line in lines)
+    fake_graph.forbidden.add(desk.address)
+    try:
+        code, out, err = desk.cli("config", "check", "--connect")
+    finally:
+        fake_graph.forbidden.discard(desk.address)
+    assert code == 1 and "fix: grant the app the Calendars.Read" in out and "Mail.ReadWrite" in out

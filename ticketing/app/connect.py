@@ -40,7 +40,31 @@ def check_connections(config: Config) -> list[Step]:
         steps.append(_token_step(key, provider))
     steps.append(_try("mailbox", config, lambda: build_source(config, tokens), config.mailbox.auth))
     steps.append(_try("outgoing", config, lambda: build_sender(config, tokens), config.outgoing.auth))
+    if config.onboarding.freebusy == "graph":
+        steps.append(_freebusy_step(config))
     return steps
+
+
+def _freebusy_step(config: Config) -> Step:
+    from datetime import datetime, timedelta, timezone
+
+    from ticketing.app.bootstrap import build_freebusy
+
+    people = [e.email for e in config.engineers]
+    if not people:
+        return Step("free/busy", True, "no engineers configured: nothing to read")
+    now = datetime.now(timezone.utc)
+    try:
+        build_freebusy(config)(people, now, now + timedelta(days=1))
+    except ConfigError as exc:
+        problem = exc.problems[0]
+        return Step("free/busy", False, f"{problem.key}: {problem.message}", problem.fix)
+    except Exception as exc:  # noqa: BLE001 - Graph's answer, in one line
+        said = str(exc)
+        fix = ("grant the app the Calendars.Read application permission with admin consent, and include the "
+               "engineers in its RBAC for Applications scope") if "403" in said or "forbids" in said else _token_fix(said)
+        return Step("free/busy", False, said, fix)
+    return Step("free/busy", True, f"read the calendars of {len(people)} engineer(s) through Microsoft Graph")
 
 
 def _token_step(key: str, provider: TokenProvider) -> Step:
