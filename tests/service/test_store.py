@@ -108,3 +108,10 @@ def test_sqlite_reserves_message_ids_only_inside_a_transaction(tmp_path):
             store.reserve_message_ids(1)
     finally:
         store.close()
+
+
+def test_a_mailbox_cursor_of_any_length_is_kept_whole(store):
+    link = "https://graph.microsoft.com/v1.0/users/support/mailFolders/inbox/messages/delta?$deltatoken=" + "x" * 3000
+    with store.transaction():
+        store.set_cursor("graph:support", link, NOW)
+    assert store.cursor("graph:support") == link

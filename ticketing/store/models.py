@@ -129,7 +129,7 @@ def create_models(db: pw.Database) -> Models:
         """Where intake stopped in one mailbox (IMAP: ``UIDVALIDITY:UID``)."""
 
         name = CharField(primary_key=True, max_length=200)
-        cursor = CharField(null=True, max_length=200)
+        cursor = TextField(null=True)  # a Graph delta link or an EWS sync state: kilobytes, never clipped
         updated_at = UTCDateTimeField()
 
 

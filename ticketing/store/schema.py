@@ -21,7 +21,7 @@ from ticketing.store.models import Models
 log = logging.getLogger(__name__)
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _PG_LOCK_ID = 0x5767
 _OPEN_PATIENCE = 30.0  # seconds to keep trying to open a database another process is setting up  # advisory lock taken while migrating, so two workers never migrate at once
@@ -141,6 +141,14 @@ def _migrate_to_4(models: Models) -> None:
     models.database.create_tables([models.ComponentHealth])
 
 
+def _migrate_to_5(models: Models) -> None:
+    """A mailbox's cursor holds a Graph delta link or an EWS sync state: text of any length."""
+    db = models.database
+    if isinstance(db, pw.PostgresqlDatabase):
+        db.execute_sql('ALTER TABLE "mailbox_state" ALTER COLUMN "cursor" TYPE TEXT')
+    # SQLite keeps any length in any column: the model no longer clips it, which is all it needs.
+
+
 def _add_missing_columns(db: pw.Database, model: type[pw.Model], names: list[str]) -> None:
     table = model._meta.table_name
     present = {column.name for column in db.get_columns(table)}
@@ -160,7 +168,7 @@ def _create_index_sql(name: str, table: str, columns: list[str]) -> str:
 
 
 #: The step that brings a database from the version before to the key's version (1 is the first release).
-MIGRATIONS: dict[int, Callable[[Models], None]] = {2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4}
+MIGRATIONS: dict[int, Callable[[Models], None]] = {2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5}
 
 
 def upgrade(models: Models) -> tuple[int, int]:
