@@ -39,6 +39,7 @@ from mailer.errors import (
     TokenError,
     TransientSendError,
 )
+from mailer.ews import EwsMailbox, EwsSender, EwsSource, ews_busy_times
 from mailer.files import count_messages, iter_messages
 from mailer.graph import (
     GRAPH_SCOPE,
@@ -72,15 +73,16 @@ from mailer.sending import DirectorySender, MailSender, SmtpSender
 from mailer.source import MailboxSource, SourceMessage
 
 __all__ = [
-    "Address", "Attachment", "Attendee", "CalendarAnswer", "CalendarPart", "DirectorySender", "GRAPH_SCOPE",
-    "GoogleTokens", "GraphClient", "GraphError", "GraphSender", "GraphSource", "ImapSource", "Invitation",
-    "MailSender", "MailboxAuthError", "MailboxConnectError", "MailboxError", "MailboxSource", "MaildirSource",
-    "MailerError", "MicrosoftTokens", "OUTLOOK_SCOPE", "Origin", "ParsedMessage", "PartiallySentError",
-    "PermanentSendError", "SendError", "SenderAuthError", "SenderTLSError", "SmtpSender", "SourceMessage",
-    "TokenError", "TokenProvider", "TransientSendError", "Verdict", "busy_times", "cancel", "compose",
-    "count_messages", "file_attachments", "is_data_file", "is_loopback", "iter_messages", "make_message_id",
-    "new_text", "parse_message", "read_answers", "recognise", "request", "safe_address", "safe_header",
-    "sender_verified", "text_attachments",
+    "Address", "Attachment", "Attendee", "CalendarAnswer", "CalendarPart", "DirectorySender", "EwsMailbox",
+    "EwsSender", "EwsSource", "GRAPH_SCOPE", "GoogleTokens", "GraphClient", "GraphError", "GraphSender",
+    "GraphSource", "ImapSource", "Invitation", "MailSender", "MailboxAuthError", "MailboxConnectError",
+    "MailboxError", "MailboxSource", "MaildirSource", "MailerError", "MicrosoftTokens", "OUTLOOK_SCOPE",
+    "Origin", "ParsedMessage", "PartiallySentError", "PermanentSendError", "SendError", "SenderAuthError",
+    "SenderTLSError", "SmtpSender", "SourceMessage", "TokenError", "TokenProvider", "TransientSendError",
+    "Verdict", "busy_times", "cancel", "compose", "count_messages", "ews_busy_times", "file_attachments",
+    "is_data_file", "is_loopback", "iter_messages", "make_message_id", "new_text", "parse_message",
+    "read_answers", "recognise", "request", "safe_address", "safe_header", "sender_verified",
+    "text_attachments",
 ]
 
 

@@ -20,7 +20,7 @@ def corpus_dir() -> Path:
 
 
 # The server fixtures: a Dovecot IMAP server, an aiosmtpd SMTP server, a PostgreSQL database.
-pytest_plugins = ["support.dovecot", "support.smtp", "support.postgres", "support.oauth", "support.graph"]
+pytest_plugins = ["support.dovecot", "support.smtp", "support.postgres", "support.oauth", "support.graph", "support.ews"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -189,3 +189,22 @@ def test_run_once_runs_every_job_once(store):
                     jobs=[Job("a", 60, lambda now: ran.append(("a", now))), Job("b", 60, lambda now: ran.append(("b", now)))])
     worker.tick()
     assert ran == [("a", NOW), ("b", NOW)]
+
+
+def test_a_busy_server_is_left_alone_as_long_as_it_asks(store):
+    busy = MailboxConnectError("mail.contoso.com is busy; it asks to wait 90 s")
+    busy.retry_after = 90.0
+    source = FlakySource(failures=1, error=busy)
+    pauses = []
+
+    class Stop(threading.Event):
+        def wait(self, timeout=None):
+            pauses.append(timeout)
+            return False
+
+    stop = Stop()
+    worker = Worker(plain_intake(store, lambda: NOW), source, poll_seconds=60, stop=stop,
+                    backoff=Backoff(initial=1, maximum=8))
+    source.wait = lambda timeout, stop_event: stop.set()
+    worker.run_forever()
+    assert pauses == [90.0]

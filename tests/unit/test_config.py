@@ -46,11 +46,13 @@ def test_every_problem_is_reported_at_once():
     assert set(problem_keys(info.value)) == {"mailbox.poll_seconds", "mailbox.host", "support.address"}
 
 
-def test_the_ews_backend_is_refused_with_a_clear_message():
+def test_the_ews_backend_needs_its_server_and_service_account():
     with pytest.raises(ConfigError) as info:
-        config_from_dict(minimal(mailbox={"backend": "ews"}))
-    assert problem_keys(info.value) == ["mailbox.backend"]
-    assert "ews" in info.value.problems[0].message and "not available yet" in info.value.problems[0].message
+        config_from_dict(minimal(mailbox={"backend": "ews"}, outgoing={"backend": "ews"}))
+    assert problem_keys(info.value) == ["ews.url", "ews.username", "ews.password_env"]
+    config = config_from_dict(minimal(mailbox={"backend": "ews"}, ews={
+        "url": "https://mail.contoso.com/EWS/Exchange.asmx", "username": "CONTOSO\\svc-wg", "password_env": "PW"}))
+    assert (config.ews.auth, config.ews.mailbox) == ("ntlm", None)
 
 
 def test_a_password_sent_in_plain_text_to_a_remote_host_is_refused():

@@ -10,6 +10,9 @@ from mailer import (
     GRAPH_SCOPE,
     OUTLOOK_SCOPE,
     DirectorySender,
+    EwsMailbox,
+    EwsSender,
+    EwsSource,
     GoogleTokens,
     GraphClient,
     GraphSender,
@@ -21,6 +24,7 @@ from mailer import (
     SmtpSender,
     TokenProvider,
     busy_times,
+    ews_busy_times,
 )
 from ticketing.app.clock import utcnow
 from ticketing.app.worker import Job
@@ -188,10 +192,27 @@ def _microsoft_tokens(config: Config, scope: str) -> MicrosoftTokens:
     )
 
 
+def _ews_connection(config: Config) -> EwsMailbox:
+    ews = config.ews
+    return EwsMailbox(mailbox=ews.mailbox or config.support.address, username=ews.username,
+                      password=secret(ews.password_env, "ews.password_env"), url=ews.url,
+                      autodiscover=ews.autodiscover, auth_type=ews.auth,
+                      ca_file=str(config.resolve(ews.ca_file)) if ews.ca_file else None)
+
+
 def build_freebusy(config: Config):
     """``[onboarding] freebusy = "graph"``: people's busy times from their Microsoft 365 calendars,
     asked through the support mailbox's Graph app (built at the first question, so that commands
     which never plan need no secret)."""
+    if config.onboarding.freebusy == "ews":
+        connections: list[EwsMailbox] = []
+
+        def ews_freebusy(emails, start, end):
+            if not connections:
+                connections.append(_ews_connection(config))
+            return ews_busy_times(connections[0], emails, start, end)
+
+        return ews_freebusy
     if config.onboarding.freebusy != "graph":
         return None
     mailbox = next((s.username for s in (config.mailbox, config.outgoing) if s.username), config.support.address)
@@ -223,6 +244,11 @@ def build_source(config: Config, tokens: dict[str, TokenProvider] | None = None)
     mb = config.mailbox
     if mb.backend == "maildir":
         return MaildirSource(config.resolve(mb.path), name=f"maildir:{mb.path}")
+    if mb.backend == "ews":
+        return EwsSource(name=f"ews:{config.ews.mailbox or config.support.address}/{mb.folder}",
+                         connection=_ews_connection(config), folder="inbox" if mb.folder == "INBOX" else mb.folder,
+                         processed_folder=mb.processed_folder, quarantine_folder=mb.quarantine_folder,
+                         page_size=min(mb.batch_size, 512))
     if mb.backend == "graph":
         return GraphSource(
             name=f"graph:{mb.username}/{mb.folder}",
@@ -258,6 +284,8 @@ def build_sender(config: Config, tokens: dict[str, TokenProvider] | None = None)
     out = config.outgoing
     if out.backend == "directory":
         return DirectorySender(config.resolve(out.path))
+    if out.backend == "ews":
+        return EwsSender(_ews_connection(config))
     if out.backend == "graph":
         return GraphSender(_graph_client(config, out.username, tokens if tokens is not None else build_tokens(config)))
     if out.backend == "smtp":

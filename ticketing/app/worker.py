@@ -168,7 +168,8 @@ class Worker:
                 if tick.error is not None:
                     if isinstance(tick.error, MailboxAuthError) and not healthy:
                         raise tick.error
-                    self._pause(str(tick.error) if isinstance(tick.error, MailboxError) else "intake pass failed")
+                    self._pause(str(tick.error) if isinstance(tick.error, MailboxError) else "intake pass failed",
+                                at_least=getattr(tick.error, "retry_after", None) or 0.0)
                     continue
                 healthy = True
                 self.backoff.reset()
@@ -187,8 +188,9 @@ class Worker:
             self.source.close()
             self._pause(str(exc))
 
-    def _pause(self, why: str) -> None:
-        delay = self.backoff.next_delay()
+    def _pause(self, why: str, at_least: float = 0.0) -> None:
+        """Back off before the next pass; at least as long as the server asked (a busy Exchange does)."""
+        delay = max(self.backoff.next_delay(), at_least)
         log.warning("%s; retrying in %.0f s", why, delay)
         self.stop.wait(delay)
 

@@ -116,7 +116,7 @@ def _mailbox(config: Config) -> list[Problem]:
     mb = config.mailbox
     problems: list[Problem] = []
     if mb.backend == "ews":
-        problems.append(Problem("mailbox.backend", "the ews backend is not available yet", 'use "imap" for Exchange with IMAP enabled, or "maildir"'))
+        problems += _ews(config)
     elif mb.backend == "maildir":
         if not mb.path:
             problems.append(Problem("mailbox.path", "required for the maildir backend", 'set path = "examples/inbox" (a folder with new/ and cur/)'))
@@ -128,7 +128,7 @@ def _mailbox(config: Config) -> list[Problem]:
         problems += _server("mailbox", mb.host, mb.security, mb.username, mb.password_env, mb.auth)
         problems += _oauth2(config, "mailbox", mb.auth, mb.username)
     else:
-        problems.append(Problem("mailbox.backend", f"unknown backend {mb.backend!r}", 'use "maildir", "imap" or "graph"'))
+        problems.append(Problem("mailbox.backend", f"unknown backend {mb.backend!r}", 'use "maildir", "imap", "graph" or "ews"'))
     if mb.poll_seconds < 1:
         problems.append(Problem("mailbox.poll_seconds", "must be at least 1", "set poll_seconds = 60"))
     if not 1 <= mb.batch_size <= 5000:
@@ -140,7 +140,7 @@ def _outgoing(config: Config) -> list[Problem]:
     out = config.outgoing
     problems: list[Problem] = []
     if out.backend == "ews":
-        problems.append(Problem("outgoing.backend", "the ews backend is not available yet", 'use "smtp" or "directory"'))
+        problems += [p for p in _ews(config) if config.mailbox.backend != "ews"]  # said once
     elif out.backend == "directory":
         if not out.path:
             problems.append(Problem("outgoing.path", "required for the directory backend", 'set path = "outbox"'))
@@ -150,7 +150,7 @@ def _outgoing(config: Config) -> list[Problem]:
         problems += _server("outgoing", out.host, out.security, out.username, out.password_env, out.auth)
         problems += _oauth2(config, "outgoing", out.auth, out.username)
     else:
-        problems.append(Problem("outgoing.backend", f"unknown backend {out.backend!r}", 'use "directory", "smtp" or "graph"'))
+        problems.append(Problem("outgoing.backend", f"unknown backend {out.backend!r}", 'use "directory", "smtp", "graph" or "ews"'))
     if not 1 <= out.max_attempts <= 100:
         problems.append(Problem("outgoing.max_attempts", "must be between 1 and 100", "set max_attempts = 8"))
     if out.retry_seconds < 1:
@@ -320,12 +320,35 @@ def _priorities(config: Config) -> list[Problem]:
 AUTH_MODES = ("password", "oauth2-microsoft", "oauth2-google")
 
 
+def _ews(config: Config) -> list[Problem]:
+    ews, problems = config.ews, []
+    if not ews.url and not ews.autodiscover:
+        problems.append(Problem("ews.url", "required unless autodiscover = true",
+                                'set url = "https://mail.contoso.com/EWS/Exchange.asmx"'))
+    elif ews.url and not ews.url.startswith("https://") and not is_loopback(ews.url.split("/")[2].split(":")[0]):
+        problems.append(Problem("ews.url", "the password would cross the network in clear", "use an https:// URL"))
+    if ews.auth not in ("ntlm", "basic"):
+        problems.append(Problem("ews.auth", f"unknown auth {ews.auth!r}", 'use "ntlm" or "basic"'))
+    if not ews.username:
+        problems.append(Problem("ews.username", "required for the ews backend", 'set username = "CONTOSO\\svc-whiteglove"'))
+    if not ews.password_env or not _is_env_name(ews.password_env):
+        problems.append(Problem("ews.password_env", "required for the ews backend",
+                                'set password_env = "WHITEGLOVE_EWS_PASSWORD" and export the password in it'))
+    if ews.mailbox and not is_email(ews.mailbox):
+        problems.append(Problem("ews.mailbox", f"not an address: {ews.mailbox!r}", 'set mailbox = "support@contoso.com"'))
+    if ews.ca_file and not config.resolve(ews.ca_file).is_file():
+        problems.append(Problem("ews.ca_file", f"no file at {config.resolve(ews.ca_file)}", "a PEM bundle of the CAs to trust"))
+    return problems
+
+
 def _freebusy(config: Config) -> list[Problem]:
     source = config.onboarding.freebusy
     if source == "none":
         return []
+    if source == "ews":
+        return [] if "ews" in (config.mailbox.backend, config.outgoing.backend) else _ews(config)
     if source != "graph":
-        return [Problem("onboarding.freebusy", f"unknown source {source!r}", 'use "none" or "graph"')]
+        return [Problem("onboarding.freebusy", f"unknown source {source!r}", 'use "none", "graph" or "ews"')]
     mailbox = config.mailbox.username if config.mailbox.backend in ("graph", "imap") else config.outgoing.username
     problems = _oauth2(config, "onboarding", "oauth2-microsoft", mailbox or config.support.address)
     return [p for p in problems if not p.key.startswith("onboarding.")]

@@ -72,6 +72,24 @@ class MicrosoftConfig:
 
 
 @dataclass(frozen=True)
+class EwsConfig:
+    """An on-premises Exchange Server reached through Exchange Web Services."""
+
+    #: The EWS endpoint, e.g. "https://mail.contoso.com/EWS/Exchange.asmx"; or autodiscover = true.
+    url: str | None = None
+    autodiscover: bool = False
+    #: "ntlm" (Exchange's default) or "basic".
+    auth: str = "ntlm"
+    #: The service account ("CONTOSO\\svc-whiteglove" or its UPN) and the variable holding its password.
+    username: str | None = None
+    password_env: str | None = None
+    #: The support mailbox (default: [support] address); the account needs full access to it.
+    mailbox: str | None = None
+    #: A CA bundle for a server whose certificate a private CA signed.
+    ca_file: str | None = None
+
+
+@dataclass(frozen=True)
 class GoogleConfig:
     """A Google Cloud service account with domain-wide delegation for https://mail.google.com/."""
 
@@ -238,6 +256,7 @@ class Config:
     outgoing: OutgoingConfig = field(default_factory=OutgoingConfig)
     microsoft: MicrosoftConfig = field(default_factory=MicrosoftConfig)
     google: GoogleConfig = field(default_factory=GoogleConfig)
+    ews: EwsConfig = field(default_factory=EwsConfig)
     support: SupportConfig = field(default_factory=SupportConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     priorities: PrioritiesConfig = field(default_factory=PrioritiesConfig)
