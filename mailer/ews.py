@@ -147,6 +147,7 @@ def _mailbox_error(exc: Exception, box: EwsMailbox) -> MailboxError:
         ErrorImpersonateUserDenied,
         ErrorNonExistentMailbox,
         ErrorServerBusy,
+        ResponseMessageError,
         TransportError,
         UnauthorizedError,
     )
@@ -163,6 +164,9 @@ def _mailbox_error(exc: Exception, box: EwsMailbox) -> MailboxError:
         error = MailboxConnectError(f"{where} is busy{wait}")
         error.retry_after = getattr(exc, "back_off", None)
         return error
+    if isinstance(exc, ResponseMessageError):  # Exchange answered, with an error of its own
+        said = str(exc).splitlines()[0][:300] if str(exc) else ""
+        return MailboxError(f"Exchange at {where}: {type(exc).__name__}" + (f": {said}" if said else ""))
     if isinstance(exc, TransportError) or type(exc).__module__.startswith(("requests", "urllib3")):
         return MailboxConnectError(f"cannot reach {where}: {type(exc).__name__}")
     return MailboxError(f"Exchange at {where} failed: {type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")

@@ -64,6 +64,8 @@ def desk(fake_ews, tmp_path, monkeypatch) -> CalendarDesk:
     fake_ews.add_user(user, password)
     fake_ews.add_mailbox(address)
     fake_ews.add_folder(address, "Processed")
+    for colleague in (PRIYA, TOM, DANA):  # their calendars live on the same server
+        fake_ews.add_mailbox(colleague)
     monkeypatch.setenv(PASSWORD_ENV, password)
 
     def write_config():
@@ -120,3 +122,11 @@ def test_a_wrong_password_fails_in_seconds_with_one_line(desk, monkeypatch):
     assert code == 1 and time.monotonic() - started < 10
     assert err.strip().splitlines()[-1].startswith("whiteglove: ") and "refused the login of svc-" in err
     assert "not-the-password" not in err
+
+
+def test_config_check_connect_logs_in_opens_the_folders_and_reads_free_busy(desk):
+    code, out, err = desk.cli("config", "check", "--connect")
+    assert code == 0, out + err
+    lines = out.splitlines()[1:]
+    assert [line.split()[1] for line in lines] == ["mailbox:", "outgoing:", "free/busy:"]
+    assert all(line.startswith("ok") for line in lines) and "Exchange Web Services" in lines[-1]

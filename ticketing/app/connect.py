@@ -40,7 +40,7 @@ def check_connections(config: Config) -> list[Step]:
         steps.append(_token_step(key, provider))
     steps.append(_try("mailbox", config, lambda: build_source(config, tokens), config.mailbox.auth))
     steps.append(_try("outgoing", config, lambda: build_sender(config, tokens), config.outgoing.auth))
-    if config.onboarding.freebusy == "graph":
+    if config.onboarding.freebusy != "none":
         steps.append(_freebusy_step(config))
     return steps
 
@@ -61,10 +61,16 @@ def _freebusy_step(config: Config) -> Step:
         return Step("free/busy", False, f"{problem.key}: {problem.message}", problem.fix)
     except Exception as exc:  # noqa: BLE001 - Graph's answer, in one line
         said = str(exc)
-        fix = ("grant the app the Calendars.Read application permission with admin consent, and include the "
-               "engineers in its RBAC for Applications scope") if "403" in said or "forbids" in said else _token_fix(said)
+        if config.onboarding.freebusy == "ews":
+            fix = "the service account must see the engineers' free/busy (their calendars' default permission)"
+        elif "403" in said or "forbids" in said:
+            fix = ("grant the app the Calendars.Read application permission with admin consent, and include the "
+                   "engineers in its RBAC for Applications scope")
+        else:
+            fix = _token_fix(said)
         return Step("free/busy", False, said, fix)
-    return Step("free/busy", True, f"read the calendars of {len(people)} engineer(s) through Microsoft Graph")
+    through = "Microsoft Graph" if config.onboarding.freebusy == "graph" else "Exchange Web Services"
+    return Step("free/busy", True, f"read the calendars of {len(people)} engineer(s) through {through}")
 
 
 def _token_step(key: str, provider: TokenProvider) -> Step:
