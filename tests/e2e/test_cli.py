@@ -47,7 +47,9 @@ def test_run_once_on_the_example_mailbox_creates_tickets_and_a_second_run_create
     assert code == 0
     assert "6 processed, 0 duplicates, 0 quarantined (3 new tickets)" in out
 
-    assert "outbox: 35 sent, 0 to retry, 0 failed" in out
+    # The welcome, invitations, notifications and acknowledgements; no SLA notice: the clocks that
+    # ran out did so before whiteglove first saw the tickets, and history is never warned about.
+    assert "outbox: 29 sent, 0 to retry, 0 failed" in out
 
     tickets = tickets_json(capsys, example)
     assert [(t["requester"], t["message_count"]) for t in tickets] == [
@@ -76,14 +78,10 @@ def test_run_once_on_the_example_mailbox_creates_tickets_and_a_second_run_create
         "wg.update.4.tom-becker-northwind-example", "wg.welcome.1",
     ]
     assert len(invites) == 21  # 5 meetings: 5 + 4 + 3 + 4 + 5 attendees (the organizer is support)
-    # Nobody answered for days: Jane's P1 (enterprise SLA, 2 h / 8 h round the clock) breached both
-    # targets and, unanswered, escalated three steps; Bob's P3 (standard SLA, 16 business hours)
-    # breached its first response on Thursday afternoon. The warnings before those breaches are not
-    # sent late; the hand-off ticket (internal) has no SLA.
-    assert [name for name in sent if name.startswith("wg.sla.")] == [
-        "wg.sla.2.first_response.breach", "wg.sla.2.first_response.escalation-1", "wg.sla.2.first_response.escalation-2",
-        "wg.sla.2.first_response.escalation-3", "wg.sla.2.resolution.breach", "wg.sla.3.first_response.breach",
-    ]
+    # Nobody answered for days: Jane's P1 (2 h / 8 h round the clock) and Bob's P3 ran out of time
+    # before whiteglove first saw them. That is history: the clocks say "breached" (in the ticket, the
+    # reports), but no breach notice or escalation goes out about it.
+    assert [name for name in sent if name.startswith("wg.sla.")] == []
     for t in tickets:
         assert set(t) >= {"id", "kind", "status", "priority", "subject", "requester", "created_at", "message_count"}
     assert tickets[2]["subject"] == "SSO login loop after enabling SAML"
@@ -91,7 +89,7 @@ def test_run_once_on_the_example_mailbox_creates_tickets_and_a_second_run_create
 
     code, out, _ = run(capsys, "run", "--once", "--config", str(example))
     assert code == 0 and "0 processed, 0 duplicates, 0 quarantined (0 new tickets)" in out
-    assert "outbox: 0 sent" in out and len(list((example.parent / "outbox").glob("*.eml"))) == 35
+    assert "outbox: 0 sent" in out and len(list((example.parent / "outbox").glob("*.eml"))) == 29
     assert len(tickets_json(capsys, example)) == 3
     # the example mailbox itself is never changed
     assert sorted(p.name for p in (example.parent / "examples/inbox/new").iterdir()) == sorted(
@@ -207,14 +205,14 @@ def test_ticket_explains_its_classification_assignment_and_events(capsys, exampl
     data = json.loads(run(capsys, "ticket", "2", "--json", "--config", str(example))[1])
     assert data["assignment"]["reason"] == "the engineer of the account"
     assert [e["kind"] for e in data["events"]] == ["created", "assigned"]
-    assert {o["purpose"] for o in data["outgoing"]} == {"notification", "acknowledgement", "sla"}
+    assert {o["purpose"] for o in data["outgoing"]} == {"notification", "acknowledgement"}  # its 2 h ran out unseen
 
 
 def test_outbox_lists_outgoing_mail_and_failed_mail(capsys, example):
     run(capsys, "run", "--once", "--config", str(example))
     code, out, _ = run(capsys, "outbox", "--json", "--config", str(example))
     mails = json.loads(out)
-    assert len(mails) == 35 and {m["status"] for m in mails} == {"sent"}
+    assert len(mails) == 29 and {m["status"] for m in mails} == {"sent"}
     assert run(capsys, "outbox", "--failed", "--config", str(example))[1].strip() == "no failed mail"
     code, _, err = run(capsys, "outbox", "--retry", "1", "--config", str(example))
     assert code == 1 and "not a failed one" in err

@@ -147,7 +147,7 @@ def build_app(config: Config, clock: Callable[[], datetime] = utcnow) -> App:
     with store.transaction():
         store.sync_accounts(config.accounts, clock())
     desk = build_desk(config, store)
-    intake = Intake(store, clock, desk, batch_size=config.mailbox.batch_size)
+    intake = Intake(store, clock, desk, batch_size=config.mailbox.batch_size, start_at=config.start_mark())
     return App(config=config, store=store, intake=intake, desk=desk, clock=clock)
 
 

@@ -129,6 +129,12 @@ def _mailbox(config: Config) -> list[Problem]:
         problems += _oauth2(config, "mailbox", mb.auth, mb.username)
     else:
         problems.append(Problem("mailbox.backend", f"unknown backend {mb.backend!r}", 'use "maildir", "imap", "graph" or "ews"'))
+    if mb.start_at:
+        try:
+            config.start_mark()
+        except ValueError:
+            problems.append(Problem("mailbox.start_at", f"not a date or a moment: {mb.start_at!r}",
+                                    'write start_at = "2026-11-01" or "2026-11-01T09:00:00+00:00"'))
     if mb.poll_seconds < 1:
         problems.append(Problem("mailbox.poll_seconds", "must be at least 1", "set poll_seconds = 60"))
     if not 1 <= mb.batch_size <= 5000:

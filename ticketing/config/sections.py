@@ -7,7 +7,7 @@ array of tables) are understood. Defaults here are the documented defaults.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
@@ -36,6 +36,9 @@ class MailboxConfig:
     idle: bool = True
     poll_seconds: int = 60
     batch_size: int = 200
+    #: Mail that arrived before this ("2026-11-01" or "2026-11-01T09:00:00+00:00") is history: stored
+    #: and classified, never answered. Default: the moment whiteglove first reads the mailbox.
+    start_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,13 @@ class Config:
         """Return ``path`` resolved against the configuration file's directory."""
         p = Path(path).expanduser()
         return p if p.is_absolute() else self.base_dir / p
+
+    def start_mark(self) -> datetime | None:
+        """``[mailbox] start_at`` as an aware moment (a date means its midnight, UTC), or None."""
+        if not self.mailbox.start_at:
+            return None
+        moment = datetime.fromisoformat(self.mailbox.start_at)
+        return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
     def database_url(self) -> str:
         """The database URL with a relative SQLite path resolved against the config's directory."""

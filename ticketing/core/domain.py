@@ -73,6 +73,7 @@ class EngagementStatus(StrEnum):
 
 class OutboxStatus(StrEnum):
     QUEUED = "queued"  # waiting for its next attempt
+    HELD = "held"  # caused by history (mail from before the start mark, a quiet backfill): never sent
     SENDING = "sending"  # claimed by a sender; a claim older than the lease was a sender that died
     SENT = "sent"
     FAILED = "failed"  # refused for good, or given up on; ``whiteglove outbox --retry`` queues it again
@@ -112,6 +113,7 @@ class Ticket:
     resolution_due: datetime | None = None
     first_response_state: str = ""  # running | paused | met | breached ("" without a target)
     resolution_state: str = ""
+    seen_at: datetime | None = None  # when whiteglove first saw it: nothing before is warned about
 
     def as_json(self) -> dict:
         return {

@@ -54,6 +54,7 @@ class ContractNotices:
             kind=TicketKind.CONTRACT_CLOSED, priority=c.priority, subject=subject, requester=parsed.from_.email,
             requester_name=parsed.from_.name, now=received_at, account=account_id, assignee=assignment.engineer,
             assigned_at=now if assignment.engineer else None, reasons=list(c.reasons), assignment=assignment.as_json(),
+            seen_at=now,
         )
         log.event(ticket_id, EventKind.CREATED, received_at, parsed.from_.email, message="notice")
         if assignment.engineer:

@@ -166,6 +166,7 @@ class HelpDesk:
             assignee=assignment.engineer, assigned_at=now if assignment.engineer else None, review=c.review,
             reasons=list(c.reasons), assignment=assignment.as_json(), refers_to=c.refers_to,
             golive_date=golive.golive_date if golive else None, golive_text=(golive.date_text or "") if golive else "",
+            seen_at=now,
         )
         ticket_log.event(ticket_id, EventKind.CREATED, received_at, requester.email, message=c.kind.value)
         if assignment.engineer:

@@ -81,12 +81,16 @@ class Intake:
     """Reads sources into the store. :meth:`poll` (the worker), :meth:`ingest` (files, for
     backfills) and :meth:`retry_quarantined` all go through :meth:`_handle`, the one path."""
 
-    def __init__(self, store: SqlStore, clock: Callable[[], datetime], desk: HelpDesk, batch_size: int = 200):
+    def __init__(self, store: SqlStore, clock: Callable[[], datetime], desk: HelpDesk, batch_size: int = 200,
+                 start_at: datetime | None = None):
         self.store = store
         self.clock = clock
         self.batch_size = batch_size
         #: What a message causes.
         self.desk = desk
+        #: The start mark of a mailbox read for the first time (default: that moment): what arrived
+        #: before it is history, stored and classified but never answered.
+        self.start_at = start_at
 
     # -- mailboxes ------------------------------------------------------------------------------
 
@@ -117,7 +121,8 @@ class Intake:
             # another worker may have taken some of them since we listed
             done = self.store.recorded_keys(source.name, [m.key for m in batch])
             todo = [m for m in batch if m.key not in done]
-            summary, outcomes = self._handle(todo, source.name, now)
+            mark = self.store.start_mark(source.name, now, self.start_at)
+            summary, outcomes = self._handle(todo, source.name, now, history_before=mark)
             self.store.record_intake(source.name, [(m.key, o) for m, o in zip(todo, outcomes)], now)
             self.store.set_cursor(source.name, source.cursor_after(batch[-1].key), now)
         self._acknowledge(source, [m.key for m in todo], now)
@@ -154,23 +159,24 @@ class Intake:
     # -- files and retries ------------------------------------------------------------------------
 
     def ingest(self, messages: Iterable[SourceMessage], mailbox: str = "ingest",
-               on_progress: Callable[[int], None] | None = None) -> IntakeSummary:
-        """Handle messages that come from files, a batch per transaction (for backfills)."""
+               on_progress: Callable[[int], None] | None = None, notify: bool = False) -> IntakeSummary:
+        """Handle messages that come from files, a batch per transaction (for backfills). Quiet
+        unless ``notify``: a backfill is history, and what it would send is kept as held."""
         summary = IntakeSummary()
         batch: list[SourceMessage] = []
         for msg in messages:
             batch.append(msg)
             if len(batch) >= self.batch_size:
-                summary += self._ingest_batch(batch, mailbox, on_progress)
+                summary += self._ingest_batch(batch, mailbox, on_progress, notify)
                 batch = []
         if batch:
-            summary += self._ingest_batch(batch, mailbox, on_progress)
+            summary += self._ingest_batch(batch, mailbox, on_progress, notify)
         return summary
 
     def _ingest_batch(self, batch: list[SourceMessage], mailbox: str,
-                      on_progress: Callable[[int], None] | None) -> IntakeSummary:
+                      on_progress: Callable[[int], None] | None, notify: bool) -> IntakeSummary:
         with self.store.transaction():
-            summary, _ = self._handle(batch, mailbox, self.clock())
+            summary, _ = self._handle(batch, mailbox, self.clock(), quiet=not notify)
         if on_progress:
             on_progress(len(batch))
         return summary
@@ -194,8 +200,8 @@ class Intake:
 
     # -- the one path -----------------------------------------------------------------------------
 
-    def _handle(self, messages: Sequence[SourceMessage], mailbox: str, now: datetime,
-                retry: _Retry | None = None) -> tuple[IntakeSummary, list[IntakeOutcome]]:
+    def _handle(self, messages: Sequence[SourceMessage], mailbox: str, now: datetime, retry: _Retry | None = None,
+                *, history_before: datetime | None = None, quiet: bool = False) -> tuple[IntakeSummary, list[IntakeOutcome]]:
         """Handle ``messages`` inside the caller's transaction; return the summary and each outcome.
 
         Each message is parsed once, here; one query finds those already stored (a retried
@@ -212,7 +218,8 @@ class Intake:
             if key in seen:
                 outcome, created = IntakeOutcome.DUPLICATE, 0
             else:
-                outcome, created = self._one(msg, p, key, mailbox, now, next(row_ids), retry)
+                outcome, created = self._one(msg, p, key, mailbox, now, next(row_ids), retry,
+                                             quiet=quiet, history_before=history_before)
                 seen.add(key)
             summary.count(outcome)
             summary.tickets_created += created
@@ -220,7 +227,8 @@ class Intake:
         return summary, outcomes
 
     def _one(self, msg: SourceMessage, parsed: ParsedMessage | None, key: str, mailbox: str, now: datetime,
-             row_id: int, retry: _Retry | None) -> tuple[IntakeOutcome, int]:
+             row_id: int, retry: _Retry | None, *, quiet: bool = False,
+             history_before: datetime | None = None) -> tuple[IntakeOutcome, int]:
         """Let the help desk act on one message and store it under ``row_id`` with what it turned
         out to be; quarantine it when that fails.
 
@@ -235,7 +243,9 @@ class Intake:
                 if not msg.raw.strip():
                     raise Unhandleable("empty message")
                 verdict = recognise(parsed, own_addresses=self.desk.own)
-                handled = self.desk.receive(Inbound(row_id, key, parsed, verdict, received_at, now))
+                history = quiet or (history_before is not None and received_at < history_before)
+                with self.desk.outbox.holding(history):  # history is never answered
+                    handled = self.desk.receive(Inbound(row_id, key, parsed, verdict, received_at, now))
                 fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
                 fields.update(status=MessageStatus.PROCESSED, kind=handled.kind, ticket=handled.ticket_id,
                               origin_reason="; ".join(handled.reasons),

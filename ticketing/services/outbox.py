@@ -17,8 +17,10 @@ import base64
 import json
 import logging
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Iterator
 
 import jinja2
 
@@ -61,6 +63,17 @@ class Outbox:
         self.store = store
         self.support = support
         self.domain = support.address.rpartition("@")[2]
+        self._holding = False
+
+    @contextmanager
+    def holding(self, hold: bool = True) -> Iterator[None]:
+        """Inside, what is queued is kept as ``held``, never sent: the mail history would cause.
+        Scoped to one unit of work (intake wraps one message's handling in it)."""
+        before, self._holding = self._holding, self._holding or hold
+        try:
+            yield
+        finally:
+            self._holding = before
 
     def message_id(self, token: str) -> str:
         """The Message-ID (without angle brackets) of the mail with ``token``."""
@@ -81,7 +94,7 @@ class Outbox:
         queued = self.store.queue_mail(
             message_id=message_id, purpose=draft.purpose, ticket_id=draft.ticket_id, recipients=recipients,
             envelope_from=self.support.address, subject=draft.subject, draft=draft_json(draft, sender, message_id, now),
-            now=now, engagement_id=engagement_id,
+            now=now, engagement_id=engagement_id, held=self._holding,
         )
         return message_id if queued else None
 

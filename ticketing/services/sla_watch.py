@@ -154,7 +154,11 @@ class SlaWatch:
                 breached = {n.clock for n in due if n.kind == "breach"} | {c for c, kind in sent if kind == "breach"}
                 breached |= {c.name for c in found if c.breached_at is not None and c.breached_at <= now}
                 for notice in due:
-                    if notice.kind.startswith("warning") and notice.clock in breached:
+                    if ticket.seen_at is not None and notice.at < ticket.seen_at:
+                        # History: due before whiteglove first saw the ticket. Kept in the clocks and the
+                        # reports, never warned or escalated about.
+                        self.store.record_sla_notice(ticket.id, notice.clock, notice.kind, "", notice.at, now)
+                    elif notice.kind.startswith("warning") and notice.clock in breached:
                         # Already late (a backlog, a stopped worker): the breach notice says it all.
                         self.store.record_sla_notice(ticket.id, notice.clock, notice.kind, "", notice.at, now)
                     else:

@@ -30,6 +30,19 @@ class MessagesMixin:
             query = query.for_update()
         query.first()
 
+    def start_mark(self, mailbox: str, now: datetime, start_at: datetime | None = None) -> datetime:
+        """When intake of ``mailbox`` began: what arrived before is history. Set at the first call
+        (to ``start_at``, else ``now``) and never changed after."""
+        m = self.m
+        row = m.MailboxState.get_or_none(m.MailboxState.name == mailbox)
+        if row is not None and row.started_at is not None:
+            return row.started_at
+        mark = start_at or now
+        (m.MailboxState.insert(name=mailbox, cursor=None, updated_at=now, started_at=mark)
+         .on_conflict(conflict_target=[m.MailboxState.name], update={m.MailboxState.started_at: mark})
+         .execute())
+        return mark
+
     def cursor(self, mailbox: str) -> str | None:
         m = self.m
         row = m.MailboxState.get_or_none(m.MailboxState.name == mailbox)

@@ -130,6 +130,8 @@ def create_models(db: pw.Database) -> Models:
 
         name = CharField(primary_key=True, max_length=200)
         cursor = TextField(null=True)  # a Graph delta link or an EWS sync state: kilobytes, never clipped
+        # schema 6: mail that arrived before this is history: stored and classified, never answered
+        started_at = UTCDateTimeField(null=True)
         updated_at = UTCDateTimeField()
 
 
@@ -202,6 +204,8 @@ def create_models(db: pw.Database) -> Models:
         first_response_state = CharField(max_length=20, default="")  # running | paused | met | breached
         resolution_state = CharField(max_length=20, default="")
         next_sla_check = UTCDateTimeField(null=True, index=True)  # when the sweep must look at it next
+        # schema 6: when whiteglove first saw it (its created_at is when the mail arrived, maybe long before)
+        seen_at = UTCDateTimeField(null=True)
 
         class Meta:
             # Routing asks each engineer's last assignment: the newest row of an index range.

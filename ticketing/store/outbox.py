@@ -14,14 +14,16 @@ import peewee as pw
 
 from ticketing.core.domain import OutboxStatus, OutgoingMail, Refusal
 
-QUEUED, SENDING, SENT, FAILED = (s.value for s in OutboxStatus)  # as stored
+QUEUED, SENDING, SENT, FAILED = (OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value, OutboxStatus.SENT.value,
+                                 OutboxStatus.FAILED.value)  # as stored
 
 
 class OutboxMixin:
     db: pw.Database
 
     def queue_mail(self, *, message_id: str, purpose: str, ticket_id: int | None, recipients: Sequence[str],
-                   envelope_from: str, subject: str, draft: str, now: datetime, engagement_id: int | None = None) -> bool:
+                   envelope_from: str, subject: str, draft: str, now: datetime, engagement_id: int | None = None,
+                   held: bool = False) -> bool:
         """Queue one message (as a draft, composed when first sent); False when its Message-ID is queued already."""
         m = self.m
         if self.rows("outbound by message id", lambda: m.OutboundMessage.select(m.OutboundMessage.id)
@@ -29,7 +31,8 @@ class OutboxMixin:
             return False
         self._insert(m.OutboundMessage, dict(
             message_id=message_id, ticket=ticket_id, purpose=purpose, recipients=" ".join(recipients),
-            subject=subject, raw=b"", status=QUEUED, attempts=0, next_attempt_at=now, last_error="",
+            subject=subject, raw=b"", status=OutboxStatus.HELD.value if held else QUEUED, attempts=0,
+            next_attempt_at=now, last_error="",
             created_at=now, sent_at=None, envelope_from=envelope_from, engagement=engagement_id, draft=draft,
         ))
         return True

@@ -52,6 +52,7 @@ def ticket(row) -> Ticket:
         resolution_due=row.resolution_due,
         first_response_state=row.first_response_state,
         resolution_state=row.resolution_state,
+        seen_at=getattr(row, "seen_at", None),
     )
 
 

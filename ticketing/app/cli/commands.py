@@ -80,7 +80,7 @@ def cmd_ingest(args) -> int:
     try:
         total = count_messages(args.paths)
         with tqdm(total=total, unit="msg", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
-            summary = app.intake.ingest(iter_messages(args.paths), on_progress=bar.update)
+            summary = app.intake.ingest(iter_messages(args.paths), on_progress=bar.update, notify=args.notify)
         print(f"ingest: {summary}")
         return 0
     finally:

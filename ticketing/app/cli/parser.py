@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", parents=[common], help="run .eml, .mbox files or Maildir folders through intake")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("--notify", action="store_true",
+                        help="answer and notify as for new mail (default: a backfill is history, nothing is sent)")
     ingest.set_defaults(func=commands.cmd_ingest)
 
     tickets = sub.add_parser("tickets", parents=[common], help="list tickets")
