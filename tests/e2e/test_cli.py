@@ -242,3 +242,13 @@ def test_the_example_notice_invites_everyone_inside_business_hours_in_playbook_o
     assert sorted(starts, key=lambda key: min(starts[key])) == order
     golive = date(2027, 1, 14)
     assert min(starts["pre-launch"]).date() < golive < min(starts["debrief"]).date()
+
+
+def test_options_go_before_or_after_the_command_and_a_ticket_is_named_as_its_subject_shows_it(capsys, example):
+    assert run(capsys, "--config", str(example), "run", "--once")[0] == 0  # --config before the command counts
+    code, out, _ = run(capsys, "--config", str(example), "ticket", "WG-2")
+    assert code == 0 and out.startswith("Ticket 2: Go-live planned")
+    assert run(capsys, "ticket", "[WG-3]", "--config", str(example))[1].startswith("Ticket 3:")
+    with pytest.raises(SystemExit) as version:
+        main(["--version"])
+    assert version.value.code == 0 and capsys.readouterr().out.startswith("whiteglove ")

@@ -9,15 +9,39 @@ from pathlib import Path
 from ticketing.app.cli import commands
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _options(defaults: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name. Only the top level has defaults:
+    a sub-command's would overwrite what was given before the command's name."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
-        default=os.environ.get("WHITEGLOVE_CONFIG", "whiteglove.toml"),
+        default=os.environ.get("WHITEGLOVE_CONFIG", "whiteglove.toml") if defaults else argparse.SUPPRESS,
         help="the configuration file (default: $WHITEGLOVE_CONFIG or ./whiteglove.toml)",
     )
-    common.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
-    parser = argparse.ArgumentParser(prog="whiteglove", description="An email-and-calendar driven help desk.", parents=[common])
+    common.add_argument("-v", "--verbose", action="store_true", default=False if defaults else argparse.SUPPRESS,
+                        help="log debugging detail")
+    return common
+
+
+def ticket_id(text: str) -> int:
+    """A ticket's number, as written or as every subject shows it: ``2``, ``WG-2``, ``[WG-2]``."""
+    cleaned = text.strip().strip("[]").upper().removeprefix("WG-")
+    if not cleaned.isdigit():
+        raise argparse.ArgumentTypeError(f"not a ticket: {text!r} (write 2 or WG-2)")
+    return int(cleaned)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("whiteglove")
+    except PackageNotFoundError:  # a checkout that is not installed
+        release = "unknown"
+    common = _options(defaults=False)
+    parser = argparse.ArgumentParser(prog="whiteglove", description="An email-and-calendar driven help desk.",
+                                     parents=[_options(defaults=True)])
+    parser.add_argument("--version", action="version", version=f"whiteglove {release}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", parents=[common], help="run the worker")
@@ -39,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     tickets.set_defaults(func=commands.cmd_tickets)
 
     ticket = sub.add_parser("ticket", parents=[common], help="show one ticket with its thread")
-    ticket.add_argument("id", type=int)
+    ticket.add_argument("id", type=ticket_id, metavar="ID", help="the ticket: 2 or WG-2")
     ticket.add_argument("--json", action="store_true", help="print JSON")
     ticket.set_defaults(func=commands.cmd_ticket)
 
