@@ -174,6 +174,13 @@ def test_user_errors_print_one_line_and_no_traceback(tmp_path, example):
     not_a_database.write_text(example.read_text(encoding="utf-8").replace(
         'url = "sqlite:///whiteglove.db"', f'url = "sqlite:///{notes}"'), encoding="utf-8")
     cases.append((["tickets", "--config", str(not_a_database)], "file is not a database"))
+    cases.append((["playbooks", "preview", "enterprise-onboarding", "--start", "2026-12-07", "--timezone", "Mars/Olympus",
+                   "--config", str(example)], "no time zone 'Mars/Olympus'"))
+    cases.append((["report", "weekly", "--out", str(tmp_path / "missing" / "week.html"), "--config", str(example)],
+                  "cannot write"))
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes(example.read_bytes() + "# café\n".encode("latin-1"))
+    cases.append((["config", "check", "--config", str(latin1)], "not UTF-8 text"))
     for argv, expected in cases:
         result = subprocess.run([str(script), *argv], capture_output=True, text=True, timeout=60)
         assert "Traceback" not in result.stderr, result.stderr

@@ -30,11 +30,19 @@ def load_config(path: str | Path) -> Config:
         ) from None
     except OSError as exc:
         raise ConfigError([Problem("(file)", f"cannot read {path}: {exc.strerror}", "check the path and its permissions")]) from None
+    except UnicodeDecodeError as exc:
+        line = text_line(path, exc.start)
+        raise ConfigError([Problem("(file)", f"not UTF-8 text (line {line})", "save the file as UTF-8")], path) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([Problem("(syntax)", f"not valid TOML: {exc}", "correct the TOML syntax at that line")], path) from None
     return config_from_dict(data, base_dir=path.resolve().parent, path=path)
+
+
+def text_line(path: Path, offset: int) -> int:
+    """The line of byte ``offset`` in the file at ``path``."""
+    return path.read_bytes()[:offset].count(b"\n") + 1
 
 
 def config_from_dict(data: dict[str, Any], base_dir: Path = Path("."), path: Path | None = None) -> Config:

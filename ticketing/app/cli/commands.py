@@ -184,7 +184,6 @@ def cmd_playbooks_check(args) -> int:
 
 def cmd_playbooks_preview(args) -> int:
     from datetime import datetime, time, timezone
-    from zoneinfo import ZoneInfo
 
     from ticketing.app.bootstrap import build_calendars, build_playbooks
     from ticketing.core.planner import PlanInput, plan
@@ -201,7 +200,7 @@ def cmd_playbooks_preview(args) -> int:
         return EXIT_USAGE
     calendars = build_calendars(config)
     calendar = calendars[(engineer.calendar if engineer else None) or config.calendar(None).name]
-    customer_tz = ZoneInfo(args.timezone) if args.timezone else calendar.tz
+    customer_tz = args.timezone or calendar.tz
     now = datetime.combine(args.start, time(0), tzinfo=calendar.tz).astimezone(timezone.utc)
     result = plan(PlanInput(playbook=playbook, start=args.start, golive=args.golive, calendar=calendar,
                             customer_tz=customer_tz, now=now,
@@ -297,7 +296,12 @@ def cmd_report_weekly(args) -> int:
         else:
             text, html = render_weekly(summary, app.desk.mails.renderer)
             if args.out:
-                args.out.write_text(html, encoding="utf-8")
+                try:
+                    args.out.write_text(html, encoding="utf-8")
+                except OSError as exc:
+                    print(f"whiteglove: cannot write {args.out}: {exc.strerror} (fix: an existing folder you may write to)",
+                          file=sys.stderr)
+                    return EXIT_FAILURE
                 print(f"{args.out}: the summary of {summary.label} for {manager.email}")
             elif not args.send:
                 print(text, end="")

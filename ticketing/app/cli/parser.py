@@ -9,6 +9,13 @@ from pathlib import Path
 from ticketing.app.cli import commands
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one line (argparse's own also prints the whole usage)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see: {self.prog} --help)\n")
+
+
 def _options(defaults: bool) -> argparse.ArgumentParser:
     """The options every command takes, before or after its name. Only the top level has defaults:
     a sub-command's would overwrite what was given before the command's name."""
@@ -21,6 +28,16 @@ def _options(defaults: bool) -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", default=False if defaults else argparse.SUPPRESS,
                         help="log debugging detail")
     return common
+
+
+def time_zone(text: str):
+    """An IANA time zone such as America/New_York."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(f"no time zone {text!r} (write e.g. America/New_York or Europe/Berlin)") from None
 
 
 def ticket_id(text: str) -> int:
@@ -39,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     except PackageNotFoundError:  # a checkout that is not installed
         release = "unknown"
     common = _options(defaults=False)
-    parser = argparse.ArgumentParser(prog="whiteglove", description="An email-and-calendar driven help desk.",
-                                     parents=[_options(defaults=True)])
+    parser = Parser(prog="whiteglove", description="An email-and-calendar driven help desk.",
+                    parents=[_options(defaults=True)])
     parser.add_argument("--version", action="version", version=f"whiteglove {release}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -100,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--start", required=True, type=_date, metavar="DATE", help="the contract's close date")
     preview.add_argument("--engineer", metavar="EMAIL", help="plan on this engineer's calendar (default: the first)")
     preview.add_argument("--golive", type=_date, metavar="DATE", help="the go-live date, to plan the go-live meetings")
-    preview.add_argument("--timezone", metavar="ZONE", help="the customer's time zone (default: the engineer's)")
+    preview.add_argument("--timezone", metavar="ZONE", type=time_zone,
+                         help="the customer's time zone (default: the engineer's)")
     preview.set_defaults(func=commands.cmd_playbooks_preview)
 
     report = sub.add_parser("report", parents=[common], help="reports")
