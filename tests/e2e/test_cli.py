@@ -225,6 +225,30 @@ def test_outbox_lists_outgoing_mail_and_failed_mail(capsys, example):
     assert code == 1 and "not a failed one" in err
 
 
+def test_every_failed_message_can_be_queued_again_at_once(capsys, example):
+    from ticketing.config import load_config
+    from ticketing.store import SqlStore
+
+    run(capsys, "run", "--once", "--config", str(example))
+    store = SqlStore.open(load_config(example).database_url())
+    try:
+        store.db.execute_sql("UPDATE outbound_message SET status = 'failed' WHERE id IN (3, 4, 5)")
+    finally:
+        store.close()
+    code, out, _ = run(capsys, "outbox", "--retry-failed", "--config", str(example))
+    assert code == 0 and out.strip() == "3 outgoing message(s) queued again"
+    assert run(capsys, "outbox", "--failed", "--config", str(example))[1].strip() == "no failed mail"
+
+
+def test_run_once_exits_1_when_every_new_message_was_quarantined(capsys, example):
+    box = example.parent / "examples" / "inbox"
+    for path in (box / "new").iterdir():
+        path.unlink()
+    (box / "new" / "1795000000.M1P1.test").write_bytes(b"\r\n\r\n")  # an empty message: nothing to act on
+    code, out, err = run(capsys, "run", "--once", "--config", str(example))
+    assert code == 1 and "1 quarantined" in out and "was quarantined: see whiteglove quarantine list" in err
+
+
 def test_the_example_notice_invites_everyone_inside_business_hours_in_playbook_order(capsys, example):
     from icalendar import Calendar
 

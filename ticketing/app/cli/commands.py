@@ -55,6 +55,10 @@ def cmd_run(args) -> int:
             if tick.error is not None:
                 print(f"whiteglove: intake failed: {type(tick.error).__name__}: {tick.error}", file=sys.stderr)
                 return EXIT_FAILURE
+            if tick.intake.quarantined and not tick.intake.processed:
+                print(f"whiteglove: every new message ({tick.intake.quarantined}) was quarantined: "
+                      "see whiteglove quarantine list", file=sys.stderr)
+                return EXIT_FAILURE
             return 0
         worker.install_signal_handlers()
         log.info("watching %s (Ctrl-C to stop)", source.name)
@@ -213,16 +217,17 @@ def cmd_outbox(args) -> int:
     config = load_config(args.config)
     store = build_store(config)
     try:
-        if args.retry is not None:
+        if args.retry or args.retry_failed:
             from ticketing.app.clock import utcnow
 
+            ids = args.retry or [m.id for m in store.outbox(status=OutboxStatus.FAILED)]
             with store.transaction():
-                done = store.requeue(args.retry, utcnow())
-            if not done:
-                print(f"whiteglove: outgoing message {args.retry} is not a failed one", file=sys.stderr)
-                return EXIT_FAILURE
-            print(f"outgoing message {args.retry} queued again")
-            return 0
+                refused = [mail_id for mail_id in ids if not store.requeue(mail_id, utcnow())]
+            for mail_id in refused:
+                print(f"whiteglove: outgoing message {mail_id} is not a failed one", file=sys.stderr)
+            done = len(ids) - len(refused)
+            print(f"{done} outgoing message(s) queued again" if done or not refused else "nothing queued again")
+            return EXIT_FAILURE if refused else 0
         mails = store.outbox(status=OutboxStatus.FAILED if args.failed else None)
     finally:
         store.close()

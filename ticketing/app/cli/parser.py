@@ -97,7 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     outbox = sub.add_parser("outbox", parents=[common], help="outgoing mail")
     outbox.add_argument("--failed", action="store_true", help="only mail that could not be sent")
     outbox.add_argument("--json", action="store_true", help="print JSON")
-    outbox.add_argument("--retry", type=int, metavar="ID", help="queue a failed message again")
+    outbox.add_argument("--retry", type=int, metavar="ID", nargs="+", help="queue these failed messages again")
+    outbox.add_argument("--retry-failed", action="store_true",
+                        help="queue every failed message again (after an outage of the outgoing server)")
     outbox.set_defaults(func=commands.cmd_outbox)
 
     engagements = sub.add_parser("engagements", parents=[common], help="list onboarding engagements")
