@@ -10,6 +10,7 @@ Exceptions raised by this package form one tree (see :mod:`mailer.errors`)::
     │   └── MailboxAuthError       the server refused the credentials
     ├── SendError              a message could not be sent
     │   ├── TransientSendError     try again later (SMTP 4xx, connection trouble)
+    │   │   └── ServerUnavailableError the server is down or refused the session: no message's fault
     │   ├── PermanentSendError     do not retry (SMTP 5xx)
     │   │   └── PartiallySentError     some recipients took it, others refused: never resend to all
     │   ├── SenderAuthError        the server refused the credentials: fix the configuration
@@ -36,6 +37,7 @@ from mailer.errors import (
     SenderAuthError,
     SendError,
     SenderTLSError,
+    ServerUnavailableError,
     TokenError,
     TransientSendError,
 )
@@ -78,10 +80,10 @@ __all__ = [
     "GraphSource", "ImapSource", "Invitation", "MailSender", "MailboxAuthError", "MailboxConnectError",
     "MailboxError", "MailboxSource", "MaildirSource", "MailerError", "MicrosoftTokens", "OUTLOOK_SCOPE",
     "Origin", "ParsedMessage", "PartiallySentError", "PermanentSendError", "SendError", "SenderAuthError",
-    "SenderTLSError", "SmtpSender", "SourceMessage", "TokenError", "TokenProvider", "TransientSendError",
-    "Verdict", "busy_times", "cancel", "compose", "count_messages", "ews_busy_times", "file_attachments",
-    "is_data_file", "is_loopback", "iter_messages", "make_message_id", "new_text", "parse_message",
-    "read_answers", "recognise", "request", "safe_address", "safe_header", "sender_verified",
+    "SenderTLSError", "ServerUnavailableError", "SmtpSender", "SourceMessage", "TokenError", "TokenProvider",
+    "TransientSendError", "Verdict", "busy_times", "cancel", "compose", "count_messages", "ews_busy_times",
+    "file_attachments", "is_data_file", "is_loopback", "iter_messages", "make_message_id", "new_text",
+    "parse_message", "read_answers", "recognise", "request", "safe_address", "safe_header", "sender_verified",
     "text_attachments",
 ]
 

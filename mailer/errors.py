@@ -25,6 +25,11 @@ class TransientSendError(SendError):
     """Sending failed in a way that may succeed later (SMTP 4xx, connection trouble)."""
 
 
+class ServerUnavailableError(TransientSendError):
+    """The server could not be reached, or refused the session before any message was given: no
+    message's fault. Wait and try again with every message, counting no attempt against them."""
+
+
 class PermanentSendError(SendError):
     """Sending failed for good (SMTP 5xx): retrying will not help.
 

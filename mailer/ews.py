@@ -30,6 +30,7 @@ from mailer.errors import (
     MailboxError,
     PermanentSendError,
     SenderAuthError,
+    ServerUnavailableError,
     TransientSendError,
 )
 from mailer.source import SourceMessage
@@ -335,7 +336,7 @@ class EwsSender:
             if isinstance(mapped, MailboxAuthError):
                 raise SenderAuthError(str(mapped)) from None
             if isinstance(mapped, MailboxConnectError):
-                raise TransientSendError(str(mapped)) from None
+                raise ServerUnavailableError(str(mapped)) from None
             raise PermanentSendError(str(mapped)) from None
 
     def verify(self) -> None:

@@ -36,6 +36,7 @@ from mailer.errors import (
     MailboxError,
     PermanentSendError,
     SenderAuthError,
+    ServerUnavailableError,
     TokenError,
     TransientSendError,
 )
@@ -340,6 +341,8 @@ class GraphSender:
                 raise SenderAuthError(str(exc)) from exc
             if exc.status in (400, 413, 415, 422):
                 raise PermanentSendError(str(exc)) from exc
+            if exc.status in (0, 429, 503):  # unreachable or throttling: not this message's fault
+                raise ServerUnavailableError(str(exc)) from exc
             raise TransientSendError(str(exc)) from exc
 
     def _already_sent(self, message_id: str) -> bool:

@@ -35,6 +35,7 @@ from mailer.errors import (
     PermanentSendError,
     SenderAuthError,
     SenderTLSError,
+    ServerUnavailableError,
     TokenError,
     TransientSendError,
 )
@@ -302,7 +303,7 @@ class SmtpSender:
             raise SenderTLSError(f"the certificate of {self.address} failed verification: "
                                  f"{exc.verify_message}") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise TransientSendError(f"cannot connect to {self.address}: {exc!r}") from exc
+            raise ServerUnavailableError(f"cannot connect to {self.address}: {exc!r}") from exc
         try:
             self._start(smtp, context)
         except BaseException:
@@ -316,10 +317,10 @@ class SmtpSender:
         try:
             smtp.ehlo_or_helo_if_needed()
         except smtplib.SMTPResponseException as exc:
-            raise TransientSendError(f"{self.address} refused the session: {exc.smtp_code} "
+            raise ServerUnavailableError(f"{self.address} refused the session: {exc.smtp_code} "
                                      f"{_text(exc.smtp_error)}") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise TransientSendError(f"cannot set up a session with {self.address}: {exc!r}") from exc
+            raise ServerUnavailableError(f"cannot set up a session with {self.address}: {exc!r}") from exc
         if self.security == "starttls":
             self._starttls(smtp, context)
         if self._tokens is not None:
@@ -341,7 +342,7 @@ class SmtpSender:
             error = TransientSendError if 400 <= exc.smtp_code < 500 else SenderTLSError
             raise error(f"{self.address} refused STARTTLS: {exc.smtp_code} {_text(exc.smtp_error)}") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise TransientSendError(f"cannot set up TLS with {self.address}: {exc!r}") from exc
+            raise ServerUnavailableError(f"cannot set up TLS with {self.address}: {exc!r}") from exc
 
     def _login(self, smtp: smtplib.SMTP) -> None:
         try:
@@ -350,15 +351,15 @@ class SmtpSender:
             raise SenderAuthError(f"{self.address} refused the login of {self.username}: "
                                   f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
         except smtplib.SMTPResponseException as exc:
-            raise TransientSendError(f"{self.address} failed the login of {self.username}: "
+            raise ServerUnavailableError(f"{self.address} failed the login of {self.username}: "
                                      f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
         except smtplib.SMTPServerDisconnected as exc:
-            raise TransientSendError(f"lost the connection to {self.address} during login: {exc}") from exc
+            raise ServerUnavailableError(f"lost the connection to {self.address} during login: {exc}") from exc
         except smtplib.SMTPException as exc:
             # SMTPNotSupportedError or "No suitable authentication method found."
             raise SenderAuthError(f"cannot log in to {self.address} as {self.username}: {exc}") from exc
         except OSError as exc:
-            raise TransientSendError(f"lost the connection to {self.address} during login: {exc!r}") from exc
+            raise ServerUnavailableError(f"lost the connection to {self.address} during login: {exc!r}") from exc
 
 
     def _oauth2_login(self, smtp: smtplib.SMTP) -> None:
@@ -389,11 +390,11 @@ class SmtpSender:
                 log.warning("%s refused the OAuth2 token of %s; trying a fresh one", self.address, self.username)
                 self._tokens.invalidate()
             except smtplib.SMTPServerDisconnected as exc:
-                raise TransientSendError(f"lost the connection to {self.address} during login: {exc}") from exc
+                raise ServerUnavailableError(f"lost the connection to {self.address} during login: {exc}") from exc
             except smtplib.SMTPException as exc:
                 raise SenderAuthError(f"cannot log in to {self.address} as {self.username}: {exc}") from exc
             except OSError as exc:
-                raise TransientSendError(f"lost the connection to {self.address} during login: {exc!r}") from exc
+                raise ServerUnavailableError(f"lost the connection to {self.address} during login: {exc!r}") from exc
 
 
 # -- helpers ------------------------------------------------------------------------------------

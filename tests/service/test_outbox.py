@@ -125,3 +125,36 @@ def test_a_server_refusing_our_login_ends_the_pass_and_the_rest_wait_without_los
     mails = store.outbox()
     assert {m.status for m in mails} == {"queued"} and sorted(m.attempts for m in mails) == [0, 0, 0, 0, 1]
     assert len({m.next_attempt_at for m in mails}) == 1 and mails[0].next_attempt_at > NOW
+
+
+def test_an_outage_of_hours_fails_no_message_and_everything_goes_when_the_server_is_back(store):
+    from mailer import ServerUnavailableError
+
+    class Outage:
+        down = True
+        sent: list = []
+        tries = 0
+
+        def send(self, raw, envelope_from, recipients):
+            Outage.tries += 1
+            if Outage.down:
+                raise ServerUnavailableError("cannot connect to smtp.example.com:587: ConnectionRefusedError")
+            Outage.sent.append(raw)
+
+        def close(self):
+            pass
+
+    outbox = Outbox(store, SUPPORT)
+    with store.transaction():
+        for n in range(3):
+            outbox.queue(draft(token=f"ack.{n}"), NOW)
+    sender = OutboxSender(store, Outage(), RENDERER, policy(max_attempts=3))
+    now = NOW
+    for _ in range(12):  # three hours of a pass every quarter of an hour
+        summary = sender.send_due(now)
+        assert summary.failed == 0 and summary.error.startswith("cannot connect")
+        now += timedelta(minutes=15)
+    assert Outage.tries == 12  # one try per pass, not one per message
+    assert {(m.status, m.attempts) for m in store.outbox()} == {("queued", 0)}
+    Outage.down = False
+    assert sender.send_due(now).sent == 3 and len(Outage.sent) == 3

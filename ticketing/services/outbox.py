@@ -30,6 +30,7 @@ from mailer import (
     PartiallySentError,
     PermanentSendError,
     SendError,
+    ServerUnavailableError,
     TransientSendError,
     compose,
     make_message_id,
@@ -223,6 +224,13 @@ class OutboxSender:
             self.store.mark_sent(mail.id, now, note=f"refused: {exc}")
             summary.sent += 1
             self._refused(mail, exc.refused, now)
+        except ServerUnavailableError as exc:
+            # The server is down (an outage of hours must not fail the queue): every message waits,
+            # none loses an attempt.
+            retry_at = now + self.policy.first
+            self.store.postpone_mail([mail.id], retry_at, error=str(exc))
+            summary.retrying += 1
+            raise _ServerRefusesUs(str(exc), retry_at) from exc
         except TransientSendError as exc:
             attempts = mail.attempts + 1
             if attempts >= self.policy.max_attempts:

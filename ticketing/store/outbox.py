@@ -114,11 +114,14 @@ class OutboxMixin:
             & (m.OutboundMessage.created_at >= since)), purpose, recipient, since_value)
         return count
 
-    def postpone_mail(self, mail_ids: Sequence[int], until: datetime) -> None:
+    def postpone_mail(self, mail_ids: Sequence[int], until: datetime, error: str | None = None) -> None:
         """Give claimed messages back to the queue, due at ``until``, without counting an attempt."""
         m = self.m
+        changes = {m.OutboundMessage.status: QUEUED, m.OutboundMessage.next_attempt_at: until}
+        if error is not None:
+            changes[m.OutboundMessage.last_error] = error
         for chunk in pw.chunked(list(mail_ids), 500):
-            m.OutboundMessage.update(status=QUEUED, next_attempt_at=until).where(
+            m.OutboundMessage.update(changes).where(
                 m.OutboundMessage.id.in_(chunk) & (m.OutboundMessage.status == SENDING)).execute()
 
     # -- refused recipients -----------------------------------------------------------------------
