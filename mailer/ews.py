@@ -19,7 +19,6 @@ is not sent again.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from datetime import datetime, timezone
 from typing import Sequence
@@ -33,12 +32,12 @@ from mailer.errors import (
     ServerUnavailableError,
     TransientSendError,
 )
-from mailer.source import SourceMessage
+from mailer.message import find_message_id
+from mailer.source import RoundCursor, SourceMessage
 
 log = logging.getLogger(__name__)
 
 CATEGORY = "whiteglove"
-_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
 _CA_FILES: dict[str, str] = {}  # service endpoint host -> the CA bundle it is verified with
 
 
@@ -185,7 +184,7 @@ class EwsSource:
         self.quarantine_folder = quarantine_folder
         self.page_size = page_size
         self._received: dict[str, datetime | None] = {}
-        self._round: tuple[str | None, str | None, str | None] = (None, None, None)
+        self._rounds = RoundCursor()
         self._folders: dict[str, object] = {}
 
     # -- MailboxSource --------------------------------------------------------------------------
@@ -203,12 +202,11 @@ class EwsSource:
             raise
         except Exception as exc:  # noqa: BLE001 - mapped to one line
             raise _mailbox_error(exc, self.connection) from None
-        self._round = (cursor, keys[-1] if keys else None, state)
+        self._rounds.begin(cursor, keys, state)
         return keys
 
     def cursor_after(self, key: str) -> str | None:
-        old, last, state = self._round
-        return state if key == last or last is None else old
+        return self._rounds.after(key)
 
     def fetch(self, keys: Sequence[str]) -> list[SourceMessage]:
         from exchangelib.properties import ItemId
@@ -321,7 +319,7 @@ class EwsSender:
     def send(self, raw: bytes, envelope_from: str, recipients: Sequence[str]) -> None:
         from exchangelib import Message
 
-        message_id = _message_id(raw)
+        message_id = find_message_id(raw)
         try:
             account = self.connection.account
             if message_id and account.sent.filter(message_id=message_id).exists():
@@ -350,12 +348,6 @@ class EwsSender:
 
     def close(self) -> None:
         self.connection.close()
-
-
-def _message_id(raw: bytes) -> str | None:
-    head = bytes(raw).split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    match = _MESSAGE_ID.search(head)
-    return match.group(1).decode("ascii", "replace") if match else None
 
 
 BLOCKING = frozenset({"Busy", "Tentative", "OOF"})

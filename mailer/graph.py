@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import re
 import threading
 import time
 from datetime import datetime, timezone
@@ -40,8 +39,9 @@ from mailer.errors import (
     TokenError,
     TransientSendError,
 )
+from mailer.message import find_message_id
 from mailer.oauth2 import TokenProvider, pinned_session
-from mailer.source import SourceMessage
+from mailer.source import RoundCursor, SourceMessage
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ CATEGORY = "whiteglove"
 _MAX_THROTTLE_WAIT = 60.0
 _THROTTLE_TRIES = 4
 _PERMISSIONS = {"read": "Mail.ReadWrite", "send": "Mail.Send", "calendar": "Calendars.Read"}
-_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
 
 
 class GraphError(Exception):
@@ -193,7 +192,7 @@ class GraphSource:
         self.quarantine_folder = quarantine_folder
         self.page_size = page_size
         self._received: dict[str, datetime | None] = {}
-        self._round: tuple[str | None, str | None, str | None] = (None, None, None)  # (old cursor, last key, new link)
+        self._rounds = RoundCursor()
         self._folder_ids: dict[str, str] = {}
 
     # -- MailboxSource --------------------------------------------------------------------------
@@ -208,12 +207,11 @@ class GraphSource:
                 keys, link = self._delta(None)
             else:
                 raise _mailbox_error(exc) from exc
-        self._round = (cursor, keys[-1] if keys else None, link)
+        self._rounds.begin(cursor, keys, link)
         return keys
 
     def cursor_after(self, key: str) -> str | None:
-        old, last, link = self._round
-        return link if key == last or last is None else old
+        return self._rounds.after(key)
 
     def fetch(self, keys: Sequence[str]) -> list[SourceMessage]:
         found = []
@@ -329,7 +327,7 @@ class GraphSender:
         :class:`~mailer.errors.SenderAuthError` for a refused token or a missing permission,
         :class:`~mailer.errors.PermanentSendError` for a message Graph will never take.
         """
-        message_id = _message_id(raw)
+        message_id = find_message_id(raw)
         try:
             if message_id and self._already_sent(message_id):
                 log.info("%s is in Sent Items already: not sending it again", message_id)
@@ -360,9 +358,3 @@ class GraphSender:
 
     def close(self) -> None:
         pass
-
-
-def _message_id(raw: bytes) -> str | None:
-    head = bytes(raw).split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    match = _MESSAGE_ID.search(head)
-    return match.group(1).decode("ascii", "replace") if match else None

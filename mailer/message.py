@@ -618,6 +618,16 @@ def _strip_mbox_line(raw: bytes, defects: list[str]) -> bytes:
     return raw
 
 
+_MESSAGE_ID_LINE = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
+
+
+def find_message_id(raw: bytes) -> str | None:
+    """The ``<Message-ID>`` in the header block of ``raw``, found without parsing the message."""
+    head = bytes(raw).split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    match = _MESSAGE_ID_LINE.search(head)
+    return match.group(1).decode("ascii", "replace") if match else None
+
+
 def parse_message(raw: bytes) -> ParsedMessage:
     """Parse ``raw`` (an RFC 5322 message, MIME or not) into a :class:`ParsedMessage`.
 

@@ -60,3 +60,22 @@ class MailboxSource(Protocol):
 
     def close(self) -> None:
         """Release the connection, if any. The source may be used again afterwards (it reconnects)."""
+
+
+class RoundCursor:
+    """The cursor of a source read in rounds (a Graph delta link, an EWS sync state).
+
+    A round lists every new key and ends with a new cursor; the caller stores ``cursor_after`` with
+    each committed batch. Only the round's last key hands out the new cursor, so it is stored once
+    everything before it is committed: a crash replays the round, which the caller's dedupe absorbs.
+    """
+
+    def __init__(self) -> None:
+        self._round: tuple[str | None, str | None, str | None] = (None, None, None)
+
+    def begin(self, old: str | None, keys: Sequence[str], new: str | None) -> None:
+        self._round = (old, keys[-1] if keys else None, new)
+
+    def after(self, key: str) -> str | None:
+        old, last, new = self._round
+        return new if key == last or last is None else old
