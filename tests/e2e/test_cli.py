@@ -160,7 +160,8 @@ def test_user_errors_print_one_line_and_no_traceback(tmp_path, example):
     script = Path(sys.executable).parent / "whiteglove"
     cases = [
         (["run", "--once", "--config", str(tmp_path / "missing.toml")], "no configuration file"),
-        (["tickets", "--config", str(example), "--status", "open"], None),
+        (["tickets", "--config", str(example), "--status", "open"], "no database at"),  # nothing ran yet
+        (["db", "upgrade", "--config", str(example)], None),  # now there is one
     ]
     imap = tmp_path / "imap.toml"
     imap.write_text(

@@ -32,7 +32,7 @@ from ticketing.config import Config, SupportConfig, default_port, secret
 from ticketing.core.calendars import BusinessCalendar
 from ticketing.core.mails import Mails, Support
 from ticketing.core.playbooks import Playbook
-from ticketing.errors import ConfigError, Problem
+from ticketing.errors import ConfigError, Problem, StorageError
 from ticketing.files.playbooks import default_playbooks_dir, load_playbooks
 from ticketing.files.templates import Renderer
 from ticketing.services.assignment import Assigner
@@ -86,8 +86,16 @@ class App:
         self.store.close()
 
 
-def build_store(config: Config, create: bool = True) -> SqlStore:
-    return SqlStore.open(config.database_url(), create=create)
+def build_store(config: Config, create: bool = True, must_exist: bool = False) -> SqlStore:
+    """The store of ``[database] url``. ``must_exist``: a command that only reads refuses to create
+    an empty SQLite database where there was none (a wrong --config or url, not an empty help desk)."""
+    url = config.database_url()
+    if must_exist and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        path = Path(url[len("sqlite:///"):])
+        if not path.exists():
+            raise StorageError(f"no database at {path}: check --config and [database] url, "
+                               "or start with 'whiteglove run'")
+    return SqlStore.open(url, create=create)
 
 
 def build_calendars(config: Config) -> dict[str, BusinessCalendar]:

@@ -92,7 +92,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_tickets(args) -> int:
-    store = build_store(load_config(args.config))
+    store = build_store(load_config(args.config), must_exist=True)
     try:
         tickets = store.list_tickets(status=args.status, assignee=args.engineer, kind=args.kind, priority=args.priority)
     finally:
@@ -109,7 +109,7 @@ def cmd_ticket(args) -> int:
     from ticketing.app.clock import utcnow
 
     config = load_config(args.config)
-    store = build_store(config)
+    store = build_store(config, must_exist=True)
     try:
         ticket = store.get_ticket(args.id)
         if ticket is None:
@@ -140,7 +140,7 @@ def cmd_ticket(args) -> int:
 
 
 def cmd_engagements(args) -> int:
-    store = build_store(load_config(args.config))
+    store = build_store(load_config(args.config), must_exist=True)
     try:
         engagements = store.engagements()
         counts = {e.id: store.meetings(e.id) for e in engagements}
@@ -154,7 +154,7 @@ def cmd_engagements(args) -> int:
 
 
 def cmd_engagement(args) -> int:
-    store = build_store(load_config(args.config))
+    store = build_store(load_config(args.config), must_exist=True)
     try:
         engagement = store.get_engagement(args.id)
         if engagement is None:
@@ -239,7 +239,7 @@ def cmd_outbox(args) -> int:
 
 
 def cmd_quarantine_list(args) -> int:
-    store = build_store(load_config(args.config))
+    store = build_store(load_config(args.config), must_exist=True)
     try:
         entries = store.list_quarantine(include_released=args.all)
     finally:
@@ -338,7 +338,7 @@ def cmd_db_upgrade(args) -> int:
 def cmd_status(args) -> int:
     from ticketing.app.clock import utcnow
 
-    store = build_store(load_config(args.config))
+    store = build_store(load_config(args.config), must_exist=True)
     try:
         components = store.components()
         queued = len(store.outbox(status=OutboxStatus.QUEUED))
