@@ -87,8 +87,9 @@ def _safe_url(url: str) -> str:
 def current_version(models: Models) -> int:
     """The database's schema version; 0 for an empty database."""
     db = models.database
-    if not db.table_exists(models.SchemaVersion._meta.table_name):
-        if any(db.table_exists(m._meta.table_name) for m in models.all):
+    tables = set(db.get_tables())  # one look: another process may be creating the schema right now
+    if models.SchemaVersion._meta.table_name not in tables:
+        if any(m._meta.table_name in tables for m in models.all):
             raise SchemaError("the database has whiteglove tables but no schema version: it was not made by whiteglove db upgrade")
         return 0
     row = models.SchemaVersion.select().first()
