@@ -170,3 +170,18 @@ def test_the_command_line_reaches_the_database_only_through_the_store_bootstrap_
     offenders = {m: sorted(n for n in imported if n.startswith("ticketing.store") or n.split(".")[0] in ("peewee", "playhouse"))
                  for m, imported in IMPORTS.items() if m.startswith("ticketing.app.cli")}
     assert len(offenders) >= 3 and {m: v for m, v in offenders.items() if v} == {}
+
+
+def test_ticketing_uses_the_mail_toolkit_through_its_public_names():
+    """``from mailer import X``, never ``from mailer.parts import X``: mailer's __all__ is its interface."""
+    offenders = {}
+    for module, path in MODULES.items():
+        if not module.startswith("ticketing"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else []
+            bad = [n for n in names if n.startswith("mailer.")]
+            if bad:
+                offenders.setdefault(module, []).extend(bad)
+    assert len(MODULES) > 50 and offenders == {}

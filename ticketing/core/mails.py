@@ -23,6 +23,8 @@ from ticketing.core.threads import ticket_tag
 MARKER_PREFIX = "-- Reply above this line"
 MARKER = f"{MARKER_PREFIX} to answer; your reply goes to the customer --"
 INTERNAL_MARKER = f"{MARKER_PREFIX} for commands and notes; nothing goes to the customer --"
+#: What the worker's connections are called in mail to managers.
+WHAT = {"mailbox": "support mailbox", "outgoing": "outgoing mail server"}
 KIND_LABELS = {
     TicketKind.SUPPORT: "support request",
     TicketKind.GOLIVE_INTENT: "go-live intent",
@@ -197,23 +199,20 @@ class Mails:
         return Draft("bounce_alert", f"{token}.{slug(engineer.email)}", (engineer,), headline, body,
                      first, auto_submitted="auto-generated")
 
+    def connection(self, manager: Address, *, component: str, failing_since: datetime, now: datetime,
+                   error: str, recovered: bool) -> Draft:
+        """A connection of the worker has failed for a while (or works again): tell a manager."""
+        what = WHAT.get(component, component)
+        minutes = int((now - failing_since).total_seconds() // 60)
+        duration = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+        headline = f"whiteglove reaches the {what} again" if recovered else f"whiteglove cannot use the {what}"
+        body = self.render("connection", headline=headline, component=component, what=what, error=error,
+                           failing_since=f"{failing_since:%Y-%m-%d %H:%M} UTC", since=f"{now:%Y-%m-%d %H:%M} UTC",
+                           duration=duration, recovered=recovered)
+        stamp = f"{failing_since:%Y%m%dT%H%M%S}"
+        token = f"connection.{component}.{stamp}.{'recovered' if recovered else 'failing'}.{slug(manager.email)}"
+        return Draft("connection", token, (manager,), headline, body, None, auto_submitted="auto-generated")
 
-WHAT = {"mailbox": "support mailbox", "outgoing": "outgoing mail server"}
-
-
-def connection_mail(mails: "Mails", manager: Address, *, component: str, failing_since: datetime, now: datetime,
-                    error: str, recovered: bool) -> Draft:
-    """A connection of the worker has failed for a while (or works again): tell a manager."""
-    what = WHAT.get(component, component)
-    minutes = int((now - failing_since).total_seconds() // 60)
-    duration = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
-    headline = f"whiteglove reaches the {what} again" if recovered else f"whiteglove cannot use the {what}"
-    body = mails.render("connection", headline=headline, component=component, what=what, error=error,
-                        failing_since=f"{failing_since:%Y-%m-%d %H:%M} UTC", since=f"{now:%Y-%m-%d %H:%M} UTC",
-                        duration=duration, recovered=recovered)
-    stamp = f"{failing_since:%Y%m%dT%H%M%S}"
-    token = f"connection.{component}.{stamp}.{'recovered' if recovered else 'failing'}.{slug(manager.email)}"
-    return Draft("connection", token, (manager,), headline, body, None, auto_submitted="auto-generated")
 
 
 def slug(email: str) -> str:

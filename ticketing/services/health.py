@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from mailer import Address
 from ticketing.config import Config
-from ticketing.core.mails import WHAT, Mails, connection_mail
+from ticketing.core.mails import WHAT, Mails
 from ticketing.services.outbox import Outbox
 from ticketing.store import SqlStore
 
@@ -61,9 +61,9 @@ class Health:
     def _tell_managers(self, component: str, failing_since: datetime, now: datetime, error: str,
                        recovered: bool) -> None:
         for manager in self.config.managers:
-            self.outbox.queue(connection_mail(self.mails, Address(manager.name, manager.email), component=component,
-                                              failing_since=failing_since, now=now, error=error,
-                                              recovered=recovered), now)
+            self.outbox.queue(self.mails.connection(Address(manager.name, manager.email), component=component,
+                                                    failing_since=failing_since, now=now, error=error,
+                                                    recovered=recovered), now)
 
 
 def _minutes(span: timedelta) -> str:

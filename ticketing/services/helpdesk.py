@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 from mailer import (
     ParsedMessage,
     file_attachments,
+    is_data_file,
     new_text,
     read_answers,
     sender_verified,
     text_attachments,
 )
-from mailer.parts import is_data_file
 from ticketing.config import Config
 from ticketing.core.classify import Classification, Context, Sender, classify
 from ticketing.core.commands import parse_commands
