@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import mailbox
 import os
+import re
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .errors import MailboxError
 from .maildir import MaildirSource
@@ -13,6 +14,42 @@ from .source import SourceMessage
 
 def is_maildir(path: Path) -> bool:
     return path.is_dir() and ((path / "cur").is_dir() or (path / "new").is_dir())
+
+
+#: Headers of which a mail file has at least one among the first lines (a calendar file's
+#: ``BEGIN:VCALENDAR`` or a note's ``Title: x`` reads like a header too, but is none of these).
+_MAIL_HEADERS = frozenset({"from", "to", "date", "subject", "received", "message-id", "return-path",
+                           "delivered-to", "mime-version", "reply-to", "x-mailer", "sender", "cc"})
+_HEADER_LINE = re.compile(rb"^([!-9;-~]+)[ \t]*:")
+
+
+def mail_file_problem(path: Path) -> str | None:
+    """Why the file at ``path`` is not a mail file, or None when it is one: a ``.eml`` file always
+    is (the operator said so); any other must begin with header lines, one of them a mail header."""
+    if path.suffix.lower() == ".eml":
+        return None
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8192)
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror}"
+    if not head:
+        return "empty"
+    names = set()
+    for line in head.splitlines():
+        if not line.strip():
+            break
+        if line[:1] in (b" ", b"\t"):
+            continue  # a folded header's next line
+        match = _HEADER_LINE.match(line)
+        if match is None:
+            if names or not line.startswith(b"From "):  # the envelope line of a single-message mbox
+                break
+            continue
+        names.add(match.group(1).decode("ascii").lower())
+    if names & _MAIL_HEADERS:
+        return None
+    return "not a mail file (no From:, Date:, Subject: or Received: header at its top)"
 
 
 def count_messages(paths: list[Path]) -> int:
@@ -27,13 +64,14 @@ def count_messages(paths: list[Path]) -> int:
                 total += len(box)
             finally:
                 box.close()
-        else:
+        elif mail_file_problem(path) is None:
             total += 1
     return total
 
 
-def iter_messages(paths: list[Path]) -> Iterator[SourceMessage]:
-    """Yield every message in ``paths``; folders that are not Maildirs are walked for files.
+def iter_messages(paths: list[Path], skipped: Callable[[Path, str], None] | None = None) -> Iterator[SourceMessage]:
+    """Yield every message in ``paths``; folders that are not Maildirs are walked for files. A file
+    that is no mail (a README, an ``.ics``) is passed over, and ``skipped(path, why)`` told.
 
     Raises :class:`~mailer.errors.MailboxError` for a path that does not exist.
     """
@@ -52,6 +90,11 @@ def iter_messages(paths: list[Path]) -> Iterator[SourceMessage]:
             finally:
                 box.close()
         else:
+            problem = mail_file_problem(path)
+            if problem is not None:
+                if skipped is not None:
+                    skipped(path, problem)
+                continue
             try:
                 raw = path.read_bytes()
             except OSError as exc:

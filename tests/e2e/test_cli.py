@@ -198,7 +198,7 @@ def test_tickets_filter_by_engineer_kind_and_priority(capsys, example):
     assert [t["id"] for t in tickets_json(capsys, example, "--engineer", "PRIYA.RAMAN@northwind.example")] == [1, 2]
     assert [t["id"] for t in tickets_json(capsys, example, "--kind", "golive_intent")] == [2]
     assert [t["id"] for t in tickets_json(capsys, example, "--priority", "P3")] == [3]
-    code, out, _ = run(capsys, "tickets", "--config", str(example))
+    code, out, _ = run(capsys, "tickets", "--wide", "--config", str(example))
     assert "(go-live 2027-01-14)" in out and "tom.becker@northwind.example" in out
 
 
@@ -223,7 +223,7 @@ def test_outbox_lists_outgoing_mail_and_failed_mail(capsys, example):
     assert len(mails) == 29 and {m["status"] for m in mails} == {"sent"}
     assert run(capsys, "outbox", "--failed", "--config", str(example))[1].strip() == "no failed mail"
     code, _, err = run(capsys, "outbox", "--retry", "1", "--config", str(example))
-    assert code == 1 and "not a failed one" in err
+    assert code == 1 and "is sent, not failed" in err
 
 
 def test_every_failed_message_can_be_queued_again_at_once(capsys, example):

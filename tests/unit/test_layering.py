@@ -161,9 +161,11 @@ def test_every_package_folder_is_installed():
     """pyproject.toml lists the packages by hand (for the _data mapping): a new folder must be added there."""
     import tomllib
 
-    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    mapped = {folder.replace("/", "."): name for name, folder in setuptools["package-dir"].items()}
+    listed = set(setuptools["packages"])
     folders = {_module_name(p) for pkg in PACKAGES for p in (ROOT / pkg).rglob("__init__.py") if "_data" not in p.parts}
-    assert folders - listed == set()
+    assert {mapped.get(f, f) for f in folders} - listed == set()
 
 
 def test_the_command_line_reaches_the_database_only_through_the_store_bootstrap_opens():

@@ -45,6 +45,7 @@ from ticketing.services.intake import Intake
 from ticketing.services.onboarding import Onboarding
 from ticketing.services.outbox import Outbox, OutboxSender, RetryPolicy
 from ticketing.services.sla_watch import SlaWatch, build_policies
+from ticketing.services.ticket_actions import TicketActions
 from ticketing.services.weekly import WeeklySummaries
 from ticketing.store import SqlStore
 
@@ -140,9 +141,10 @@ def _desk(config: Config, store: SqlStore, renderer: Renderer, playbooks: dict[s
         sla = SlaWatch(store, config, mails, outbox, calendars, policies,
                        {name: p.sla_policy for name, p in (playbooks or {}).items() if p.sla_policy})
     assigner = Assigner(store, config, calendars, mails, outbox)
+    actions = TicketActions(store, config, mails, outbox, assigner, sla)
     return HelpDesk(
         store, config, mails, outbox, assigner,
-        engineers=EngineerReplies(store, config, mails, outbox, assigner),
+        engineers=EngineerReplies(store, config, mails, outbox, assigner, actions),
         bounces=Bounces(store, config, mails, outbox, assigner, sla),
         notices=ContractNotices(store, config, assigner, onboarding),
         onboarding=onboarding, sla=sla,

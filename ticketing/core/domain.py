@@ -302,6 +302,7 @@ class QuarantinedMessage:
     from_addr: str
     size: int
     released_at: datetime | None = None
+    discarded_by: str = ""  # released without being handled, by this operator
 
     def as_json(self) -> dict:
         return {
@@ -315,6 +316,7 @@ class QuarantinedMessage:
             "from": self.from_addr,
             "size": self.size,
             "released_at": self.released_at.isoformat() if self.released_at else None,
+            "discarded_by": self.discarded_by or None,
         }
 
 

@@ -14,25 +14,27 @@ from datetime import datetime
 from mailer import Address, ParsedMessage, file_attachments
 from ticketing.config import Config
 from ticketing.core.classify import Classification
-from ticketing.core.commands import Command, parse_commands
+from ticketing.core.commands import parse_commands
 from ticketing.core.domain import (
     EventKind,
     MessageKind,
     Ticket,
     TicketKind,
-    TicketStatus,
 )
 from ticketing.core.mails import Mails
 from ticketing.services.assignment import Assigner
 from ticketing.services.inbound import Handled, Inbound
 from ticketing.services.outbox import Outbox, deliverable
+from ticketing.services.ticket_actions import TicketActions
 from ticketing.services.ticket_log import TicketLog
 from ticketing.store import SqlStore
 
 
 class EngineerReplies:
-    def __init__(self, store: SqlStore, config: Config, mails: Mails, outbox: Outbox, assigner: Assigner):
+    def __init__(self, store: SqlStore, config: Config, mails: Mails, outbox: Outbox, assigner: Assigner,
+                 actions: TicketActions):
         self.store = store
+        self.actions = actions
         self.config = config
         self.mails = mails
         self.outbox = outbox
@@ -47,7 +49,7 @@ class EngineerReplies:
         engineer = parsed.from_.email
         commands = parse_commands(text)
         problems = commands.problems
-        results = [self._run(ticket, cmd, engineer, now, log) for cmd in commands.commands]
+        results = [self.actions.carry_out(ticket, cmd, engineer, now, log) for cmd in commands.commands]
         relayed = False
         customer_facing = ticket.kind is not TicketKind.CONTRACT_CLOSED
         if self._is_copy_to_customer(parsed):
@@ -82,47 +84,3 @@ class EngineerReplies:
         log.event(ticket.id, EventKind.ENGINEER_REPLIED, now, engineer, copy=copy)
         if ticket.first_response_at is None:
             self.store.update_ticket(ticket.id, now, first_response_at=now)
-
-    def _run(self, ticket: Ticket, cmd: Command, engineer: str, now: datetime, log: TicketLog) -> str:
-        """Carry out one command; return what it did, in words."""
-        if cmd.name == "resolve":
-            self.store.update_ticket(ticket.id, now, status=TicketStatus.RESOLVED, resolved_at=now)
-            log.event(ticket.id, EventKind.RESOLVED, now, engineer)
-            return "resolved"
-        if cmd.name == "pending":
-            self.store.update_ticket(ticket.id, now, status=TicketStatus.PENDING)
-            log.event(ticket.id, EventKind.PENDING, now, engineer)
-            return "pending: waiting on the customer"
-        if cmd.name == "open":
-            self.store.update_ticket(ticket.id, now, status=TicketStatus.OPEN, resolved_at=None)
-            log.event(ticket.id, EventKind.REOPENED, now, engineer, previous=ticket.status.value)
-            return "opened"
-        if cmd.name == "priority":
-            self.store.update_ticket(ticket.id, now, priority=cmd.argument)
-            log.event(ticket.id, EventKind.PRIORITY_CHANGED, now, engineer, previous=ticket.priority,
-                      priority=cmd.argument)
-            return f"priority {ticket.priority} -> {cmd.argument}"
-        if cmd.name == "assign":
-            return self._assign(ticket, cmd, engineer, now, log)
-        if cmd.name == "note":
-            log.event(ticket.id, EventKind.NOTE, now, engineer, text=cmd.argument[:4000])  # a note, not a novel
-            return "note added"
-        raise AssertionError(cmd.name)  # parse_commands only returns known commands
-
-    def _assign(self, ticket: Ticket, cmd: Command, engineer: str, now: datetime, log: TicketLog) -> str:
-        target = self.config.engineer(cmd.argument)
-        if target is None:
-            log.event(ticket.id, EventKind.COMMAND_REJECTED, now, engineer, command=f"#assign {cmd.argument}",
-                      reason="not a configured engineer")
-            return f"#assign {cmd.argument}: not a configured engineer, nothing changed"
-        self.store.update_ticket(ticket.id, now, assignee=target.email, assigned_at=now,
-                                 assignment={"engineer": target.email, "reason": f"assigned by {engineer}", "candidates": []})
-        log.event(ticket.id, EventKind.ASSIGNED, now, engineer, engineer=target.email, reason=f"#assign by {engineer}")
-        moved = self.store.get_ticket(ticket.id)
-        self.outbox.queue(self.mails.notification(
-            moved, self.assigner.address(target.email), customer=f"{ticket.requester_name} <{ticket.requester}>".strip(),
-            text=f"{engineer} assigned this ticket to you.", attachments=[], account=ticket.account,
-            assignment=f"{target.email}: assigned by {engineer}", reasons=ticket.reasons, refers_to=None,
-            headline=f"{engineer} handed you {moved.subject!r}",
-        ), now)
-        return f"assigned to {target.email}"

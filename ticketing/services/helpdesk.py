@@ -69,6 +69,8 @@ class HelpDesk:
         self.outbox = outbox
         self.assigner = assigner
         self.engineers = engineers
+        #: Changes tickets on an engineer's or the operator's word.
+        self.actions = engineers.actions
         self.bounces = bounces
         self.notices = notices
         #: Plans engagements' meetings; None for a desk without playbooks.

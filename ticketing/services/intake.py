@@ -95,13 +95,15 @@ class Intake:
     # -- mailboxes ------------------------------------------------------------------------------
 
     def poll(self, source: MailboxSource, stop: threading.Event | None = None, *,
-             now: datetime | None = None) -> IntakeSummary:
+             now: datetime | None = None, acknowledge: bool = True) -> IntakeSummary:
         """Handle every new message in ``source`` once; stop between batches when ``stop`` is set.
 
         ``now`` is the time of the pass (default: the clock's, read once per batch). Raises
         :class:`~mailer.MailboxError` when the mailbox fails; what was committed stays committed.
+        ``acknowledge=False`` leaves the mailbox as it was (no flag, no move): a dry run.
         """
-        self.acknowledge_pending(source, now)
+        if acknowledge:
+            self.acknowledge_pending(source, now)
         summary = IntakeSummary()
         keys = source.list_new(self.store.cursor(source.name))
         recorded = self.store.recorded_keys(source.name, keys)
@@ -112,10 +114,11 @@ class Intake:
             batch = source.fetch(fresh[start : start + self.batch_size])
             if not batch:
                 continue
-            summary += self._take_batch(source, batch, now or self.clock())
+            summary += self._take_batch(source, batch, now or self.clock(), acknowledge)
         return summary
 
-    def _take_batch(self, source: MailboxSource, batch: list[SourceMessage], now: datetime) -> IntakeSummary:
+    def _take_batch(self, source: MailboxSource, batch: list[SourceMessage], now: datetime,
+                    acknowledge: bool = True) -> IntakeSummary:
         with self.store.transaction():
             self.store.lock_mailbox(source.name, now)
             # another worker may have taken some of them since we listed
@@ -125,7 +128,8 @@ class Intake:
             summary, outcomes = self._handle(todo, source.name, now, history_before=mark)
             self.store.record_intake(source.name, [(m.key, o) for m, o in zip(todo, outcomes)], now)
             self.store.set_cursor(source.name, source.cursor_after(batch[-1].key), now)
-        self._acknowledge(source, [m.key for m in todo], now)
+        if acknowledge:
+            self._acknowledge(source, [m.key for m in todo], now)
         return summary
 
     def acknowledge_pending(self, source: MailboxSource, now: datetime | None = None) -> None:

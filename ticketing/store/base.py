@@ -120,6 +120,23 @@ class StoreBase:
             raise storage_error(exc) from exc
 
     @contextmanager
+    def rehearsal(self) -> Iterator[None]:
+        """A unit of work that is always rolled back, whatever happens inside (a dry run): what
+        the block reads, it reads as if done; when it ends, nothing was."""
+
+        class _Undo(Exception):
+            pass
+
+        try:
+            with self.db.atomic():
+                yield
+                raise _Undo
+        except _Undo:
+            pass
+        except pw.PeeweeException as exc:
+            raise storage_error(exc) from exc
+
+    @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction: an exception inside rolls back only what it did."""
         try:

@@ -175,6 +175,13 @@ class MessagesMixin:
         m = self.m
         m.Quarantine.update(released_at=now).where(m.Quarantine.id == quarantine_id).execute()
 
+    def discard_quarantine(self, quarantine_id: int, by: str, now: datetime) -> bool:
+        """Release a quarantine entry without handling its message (which stays stored, raw bytes
+        and all). False when there is no such entry waiting."""
+        m = self.m
+        return bool(m.Quarantine.update(released_at=now, discarded_by=by)
+                    .where((m.Quarantine.id == quarantine_id) & m.Quarantine.released_at.is_null()).execute())
+
     def update_quarantine(self, quarantine_id: int, reason: str, detail: str) -> None:
         m = self.m
         m.Quarantine.update(reason=reason, detail=detail).where(m.Quarantine.id == quarantine_id).execute()

@@ -330,6 +330,7 @@ def create_models(db: pw.Database) -> Models:
         detail = TextField(default="", limit=2000)
         created_at = UTCDateTimeField()
         released_at = UTCDateTimeField(null=True, index=True)
+        discarded_by = CharField(max_length=200, default="")  # released without handling, by whom
 
 
     class OutboundMessage(BaseModel):

@@ -88,15 +88,27 @@ class OutboxMixin:
         m.OutboundMessage.update(status=FAILED, attempts=m.OutboundMessage.attempts + 1, last_error=error).where(
             m.OutboundMessage.id == mail_id).execute()
 
-    def outbox(self, status: OutboxStatus | None = None, ticket_id: int | None = None) -> list[OutgoingMail]:
+    def outbox(self, status: OutboxStatus | None = None, ticket_id: int | None = None,
+               after: int | None = None) -> list[OutgoingMail]:
+        """Outgoing mail by number; ``after``: only what was queued after that number."""
         m = self.m
         query = m.OutboundMessage.select().order_by(m.OutboundMessage.id)
+        if after is not None:
+            query = query.where(m.OutboundMessage.id > after)
         if status:
             query = query.where(m.OutboundMessage.status == OutboxStatus(status).value)
         if ticket_id is not None:
             query = query.where(m.OutboundMessage.ticket == ticket_id)
         return [_mail(row) for row in query]
 
+    def last_outgoing_id(self) -> int:
+        """The number of the newest outgoing message (0 when there is none)."""
+        return self.m.OutboundMessage.select(pw.fn.MAX(self.m.OutboundMessage.id)).scalar() or 0
+
+    def outgoing(self, mail_id: int) -> OutgoingMail | None:
+        """One outgoing message by its number, or None."""
+        row = self.m.OutboundMessage.get_or_none(self.m.OutboundMessage.id == mail_id)
+        return _mail(row) if row is not None else None
 
     def requeue(self, mail_id: int, now: datetime) -> bool:
         """Put a failed message back in the queue (an operator's retry)."""

@@ -86,4 +86,5 @@ def quarantined(row) -> QuarantinedMessage:
         from_addr=msg.from_addr,
         size=msg.size,
         released_at=row.released_at,
+        discarded_by=row.discarded_by,
     )

@@ -76,9 +76,15 @@ class TicketsMixin:
         m.Ticket.update(updated_at=now).where(m.Ticket.id == ticket_id).execute()
 
     def list_tickets(self, status: str | None = None, limit: int | None = None, *, assignee: str | None = None,
-                     kind: str | None = None, priority: str | None = None) -> list[Ticket]:
+                     kind: str | None = None, priority: str | None = None, search: str | None = None,
+                     account: str | None = None, requester: str | None = None, since: datetime | None = None,
+                     overdue_at: datetime | None = None, after: int | None = None) -> list[Ticket]:
+        """Tickets by id matching every filter given. ``search``: in the subject, the requester or any
+        message of the thread (any case); ``requester``: a part of the address (``@acme.com``);
+        ``overdue_at``: an SLA clock breached, or running past its due time at that moment;
+        ``limit``: the newest that many; ``after``: only those numbered above it."""
         m = self.m
-        conditions = []
+        conditions = [] if after is None else [m.Ticket.id > after]
         if status == "open":
             conditions.append(m.Ticket.status.in_(_OPEN))
         elif status not in (None, "all"):
@@ -88,7 +94,29 @@ class TicketsMixin:
         if kind:
             conditions.append(m.Ticket.kind == kind)
         if priority:
-            conditions.append(m.Ticket.priority == priority)
+            conditions.append(m.Ticket.priority == priority.upper())
+        if account:
+            conditions.append(pw.fn.LOWER(m.Account.name) == account.lower())
+        if requester:
+            conditions.append(pw.fn.LOWER(m.Ticket.requester).contains(requester.lower()))
+        if since:
+            conditions.append(m.Ticket.created_at >= since)
+        if search:
+            text = search.lower()
+            in_thread = m.InboundMessage.select(m.InboundMessage.id).where(
+                (m.InboundMessage.ticket == m.Ticket.id)
+                & (pw.fn.LOWER(m.InboundMessage.body_text).contains(text)
+                   | pw.fn.LOWER(m.InboundMessage.subject).contains(text)))
+            conditions.append(pw.fn.LOWER(m.Ticket.subject).contains(text)
+                              | pw.fn.LOWER(m.Ticket.requester).contains(text)
+                              | pw.fn.LOWER(m.Ticket.requester_name).contains(text)
+                              | pw.fn.EXISTS(in_thread))
+        if overdue_at:
+            breached, running = "breached", "running"  # the states sla_watch stores
+            conditions.append(
+                (m.Ticket.first_response_state == breached) | (m.Ticket.resolution_state == breached)
+                | ((m.Ticket.first_response_state == running) & (m.Ticket.first_response_due < overdue_at))
+                | ((m.Ticket.resolution_state == running) & (m.Ticket.resolution_due < overdue_at)))
         return self._tickets_where(*conditions, limit=limit)
 
     def get_ticket(self, ticket_id: int) -> Ticket | None:
@@ -127,10 +155,10 @@ class TicketsMixin:
                  .join(m.Account, pw.JOIN.LEFT_OUTER, on=(m.Ticket.account == m.Account.id)))
         if conditions:
             query = query.where(*conditions)
-        query = query.order_by(m.Ticket.id)
-        if limit:
-            query = query.limit(limit)
-        return [_ticket(row) for row in query.objects()]
+        if limit:  # the newest ``limit``, in order
+            return sorted((_ticket(row) for row in query.order_by(m.Ticket.id.desc()).limit(limit).objects()),
+                          key=lambda t: t.id)
+        return [_ticket(row) for row in query.order_by(m.Ticket.id).objects()]
 
     def open_tickets_of(self, emails: Iterable[str]) -> list[Ticket]:
         """Open or pending tickets whose requester is one of ``emails``."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 
 from mailer import MailboxAuthError, MailerError
 from ticketing.app.bootstrap import (
@@ -37,7 +38,16 @@ def cmd_run(args) -> int:
     tokens = build_tokens(config)
     source = build_source(config, tokens)
     sender = build_sender(config, tokens)
+    new_file = _new_database_file(config)
     app = build_app(config)
+    if args.dry_run:
+        try:
+            return _rehearse(app, lambda now: _dry_pass(app, source, now))
+        finally:
+            source.close()
+            sender.close()
+            app.close()
+            _remove(new_file)
     worker = Worker(app.intake, source, poll_seconds=config.mailbox.poll_seconds,
                     outbox=app.outbox_sender(sender), clock=app.clock, jobs=app.jobs(), health=app.health())
     try:
@@ -74,33 +84,97 @@ def cmd_run(args) -> int:
         app.close()
 
 
+def _new_database_file(config):
+    """The SQLite file ``build_app`` is about to create, or None (it exists, or it is no file)."""
+    url = config.database_url()
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        path = Path(url[len("sqlite:///"):])
+        return None if path.exists() else path
+    return None
+
+
+def _remove(new_file) -> None:
+    """A dry run leaves no database where there was none (nor SQLite's side files)."""
+    if new_file is not None:
+        for path in (new_file, Path(f"{new_file}-wal"), Path(f"{new_file}-shm"), Path(f"{new_file}-journal")):
+            path.unlink(missing_ok=True)
+
+
+def _dry_pass(app, source, now):
+    """What one worker pass does, without acknowledging the mailbox or sending."""
+    summary = app.intake.poll(source, now=now, acknowledge=False)
+    for job in app.jobs():
+        job.action(now)
+    return summary
+
+
+def _rehearse(app, work) -> int:
+    """Run ``work(now)`` in a unit of work that is rolled back; print what it created and queued."""
+    from ticketing.app.clock import utcnow
+
+    store = app.store
+    with store.rehearsal():
+        newest = store.list_tickets(status="all", limit=1)
+        last_ticket, last_mail = (newest[0].id if newest else 0), store.last_outgoing_id()
+        summary = work(utcnow())
+        tickets = store.list_tickets(status="all", after=last_ticket)
+        mails = store.outbox(after=last_mail)
+    views.dry_run(summary, tickets, mails)
+    return 0
+
+
 def cmd_ingest(args) -> int:
     from tqdm import tqdm
 
     from mailer import count_messages, iter_messages
 
     config = load_config(args.config)
+    new_file = _new_database_file(config) if args.dry_run else None
     app = build_app(config)
     try:
         total = count_messages(args.paths)
-        with tqdm(total=total, unit="msg", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
-            summary = app.intake.ingest(iter_messages(args.paths), on_progress=bar.update, notify=args.notify)
-        print(f"ingest: {summary}")
+        passed_over = []
+
+        def skipped(path, why: str) -> None:
+            passed_over.append(path)
+            tqdm.write(f"whiteglove: skipped {path}: {why}", file=sys.stderr)
+
+        def backfill(now=None):
+            with tqdm(total=total, unit="msg", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
+                return app.intake.ingest(iter_messages(args.paths, skipped), on_progress=bar.update,
+                                         notify=args.notify)
+
+        if args.dry_run:
+            return _rehearse(app, backfill)
+        summary = backfill()
+        print(f"ingest: {summary}" + (f"; {len(passed_over)} file(s) skipped as not mail" if passed_over else ""))
         return 0
     finally:
         app.close()
+        _remove(new_file)
 
 
 def cmd_tickets(args) -> int:
-    store = build_store(load_config(args.config), must_exist=True)
+    from ticketing.app.clock import utcnow
+
+    config = load_config(args.config)
+    now = utcnow()
+    store = build_store(config, must_exist=True)
     try:
-        tickets = store.list_tickets(status=args.status, assignee=args.engineer, kind=args.kind, priority=args.priority)
+        tickets = store.list_tickets(
+            status=args.status, assignee=args.engineer, kind=args.kind, priority=args.priority, search=args.search,
+            account=args.account, requester=args.requester, since=args.since, limit=args.limit,
+            overdue_at=now if args.overdue else None)
     finally:
         store.close()
+    if args.engineer and config.engineer(args.engineer) is None and not tickets:
+        known = ", ".join(e.email for e in config.engineers) or "none configured"
+        print(f"whiteglove: {args.engineer} is not one of the engineers ({known})", file=sys.stderr)
+        return EXIT_USAGE
     if args.json:
-        print(json.dumps([t.as_json() for t in tickets], indent=2))
+        print(json.dumps([dict(t.as_json(), sla=views.sla_state(t, now)[0]) for t in tickets], indent=2))
         return 0
-    views.ticket_table(tickets)
+    views.ticket_table(tickets, now, wide=args.wide)
     return 0
 
 
@@ -109,6 +183,12 @@ def cmd_ticket(args) -> int:
     from ticketing.app.clock import utcnow
 
     config = load_config(args.config)
+    if args.action:
+        return _ticket_action(config, args)
+    if args.argument:
+        print(f"whiteglove: what should be done with {' '.join(args.argument)!r}? (see: whiteglove ticket --help)",
+              file=sys.stderr)
+        return EXIT_USAGE
     store = build_store(config, must_exist=True)
     try:
         ticket = store.get_ticket(args.id)
@@ -136,6 +216,49 @@ def cmd_ticket(args) -> int:
         print(json.dumps(data, indent=2))
         return 0
     views.ticket_detail(ticket, thread, events, outgoing, policy_name, clocks)
+    return 0
+
+
+def _ticket_action(config, args) -> int:
+    """``whiteglove ticket ID ACTION [ARG…]``: the engineers' #command, carried out for the operator."""
+    import getpass
+
+    from ticketing.app.clock import utcnow
+    from ticketing.core.commands import parse_commands
+
+    argument = " ".join(args.argument)
+    wanted = parse_commands(f"#{args.action} {argument}".strip())
+    needs = {"priority": "a priority (P0-P3)", "assign": "an engineer's address", "note": "the note's text"}
+    if wanted.problems or (args.action in needs and not argument):
+        problem = f"{args.action} needs {needs[args.action]}" if args.action in needs and not argument \
+            else wanted.problems[0]
+        print(f"whiteglove: {problem.lstrip('#')}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.action in ("resolve", "pending", "open") and argument:
+        print(f"whiteglove: {args.action} takes nothing more (to say why, add: whiteglove ticket {args.id} note TEXT)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.action == "assign" and config.engineer(argument) is None:
+        known = ", ".join(e.email for e in config.engineers) or "none configured"
+        print(f"whiteglove: {argument} is not one of the engineers ({known})", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # a container's user without a name
+        user = "operator"
+    store = build_store(config, must_exist=True)
+    try:
+        from ticketing.app.bootstrap import build_desk
+
+        desk = build_desk(config, store)
+        try:
+            done = desk.actions.by_operator(args.id, wanted.commands[0], f"{user} (operator)", utcnow())
+        except NotFound as exc:
+            print(f"whiteglove: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+    finally:
+        store.close()
+    print(f"WG-{args.id}: {done}")
     return 0
 
 
@@ -224,7 +347,10 @@ def cmd_outbox(args) -> int:
             with store.transaction():
                 refused = [mail_id for mail_id in ids if not store.requeue(mail_id, utcnow())]
             for mail_id in refused:
-                print(f"whiteglove: outgoing message {mail_id} is not a failed one", file=sys.stderr)
+                mail = store.outgoing(mail_id)
+                why = (f"no outgoing message {mail_id} (see: whiteglove outbox)" if mail is None
+                       else f"outgoing message {mail_id} is {mail.status.value}, not failed: nothing to retry")
+                print(f"whiteglove: {why}", file=sys.stderr)
             done = len(ids) - len(refused)
             print(f"{done} outgoing message(s) queued again" if done or not refused else "nothing queued again")
             return EXIT_FAILURE if refused else 0
@@ -267,6 +393,48 @@ def cmd_quarantine_retry(args) -> int:
         print(f"quarantine {args.id}: still cannot be handled: {entry.reason}")
         return EXIT_FAILURE
     print(f"quarantine {args.id}: {outcome.value}")
+    return 0
+
+
+def cmd_quarantine_show(args) -> int:
+    from mailer import parse_message
+
+    store = build_store(load_config(args.config), must_exist=True)
+    try:
+        found = store.quarantined(args.id)
+    finally:
+        store.close()
+    if found is None:
+        print(f"whiteglove: no quarantined message {args.id} (see: whiteglove quarantine list --all)", file=sys.stderr)
+        return EXIT_FAILURE
+    entry, raw, received_at = found
+    if args.raw:
+        sys.stdout.buffer.write(raw)
+        sys.stdout.flush()
+        return 0
+    views.quarantine_detail(entry, received_at, parse_message(raw))  # parsing never raises
+    return 0
+
+
+def cmd_quarantine_discard(args) -> int:
+    import getpass
+
+    from ticketing.app.clock import utcnow
+
+    store = build_store(load_config(args.config), must_exist=True)
+    try:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "operator"
+        with store.transaction():
+            done = store.discard_quarantine(args.id, f"{user} (operator)", utcnow())
+    finally:
+        store.close()
+    if not done:
+        print(f"whiteglove: no quarantined message {args.id} waiting (see: whiteglove quarantine list)", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"quarantine {args.id}: discarded (the message stays stored; quarantine list --all shows it)")
     return 0
 
 

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import date
+import re
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from ticketing.app.cli import commands
+
+#: What ``whiteglove ticket ID ACTION`` may do: the engineers' #commands.
+ACTIONS = ("resolve", "pending", "open", "priority", "assign", "note")
 
 
 class Parser(argparse.ArgumentParser):
@@ -48,6 +52,34 @@ def ticket_id(text: str) -> int:
     return int(cleaned)
 
 
+def priority(text: str) -> str:
+    """A priority, in any case: p1 is P1."""
+    if text.upper() not in ("P0", "P1", "P2", "P3"):
+        raise argparse.ArgumentTypeError(f"no priority {text!r} (write P0, P1, P2 or P3)")
+    return text.upper()
+
+
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
+    return int(text)
+
+
+def since(text: str) -> datetime:
+    """A moment in UTC: a day (YYYY-MM-DD, from its midnight UTC) or an age before now (7d, 12h, 30m)."""
+    from ticketing.app.clock import utcnow
+
+    match = re.fullmatch(r"(\d+)\s*([dhm])", text.strip().lower())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        unit_name = {"d": "days", "h": "hours", "m": "minutes"}[unit]
+        return utcnow() - timedelta(**{unit_name: amount})
+    try:
+        return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=timezone.utc)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day or an age: {text!r} (write 2026-11-30, 7d or 12h)") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -63,24 +95,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", parents=[common], help="run the worker")
     run.add_argument("--once", action="store_true", help="one pass of intake, then exit")
+    run.add_argument("--dry-run", action="store_true",
+                     help="one pass that is rolled back: print the tickets it would create and the mail it would "
+                          "send, leave the mailbox, the database and the outbox as they were")
     run.set_defaults(func=commands.cmd_run)
 
     ingest = sub.add_parser("ingest", parents=[common], help="run .eml, .mbox files or Maildir folders through intake")
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                        help=".eml or .mbox files, Maildir folders, or folders holding them")
     ingest.add_argument("--notify", action="store_true",
                         help="answer and notify as for new mail (default: a backfill is history, nothing is sent)")
+    ingest.add_argument("--dry-run", action="store_true",
+                        help="rolled back at the end: print what it would create and send, store nothing")
     ingest.set_defaults(func=commands.cmd_ingest)
 
     tickets = sub.add_parser("tickets", parents=[common], help="list tickets")
-    tickets.add_argument("--status", default="open", choices=["open", "pending", "resolved", "all"])
+    tickets.add_argument("--status", default="open", choices=["open", "pending", "resolved", "all"],
+                         help="open (default: open and pending), pending, resolved or all")
     tickets.add_argument("--engineer", metavar="EMAIL", help="only tickets assigned to this engineer")
-    tickets.add_argument("--kind", choices=["support", "golive_intent", "contract_closed"])
-    tickets.add_argument("--priority", choices=["P0", "P1", "P2", "P3"])
+    tickets.add_argument("--kind", choices=["support", "golive_intent", "contract_closed"], help="only this kind")
+    tickets.add_argument("--priority", type=priority, metavar="P0-P3", help="only this priority (any case)")
+    tickets.add_argument("--search", metavar="TEXT", help="TEXT in the subject, the requester or any message (any case)")
+    tickets.add_argument("--account", metavar="NAME", help="only this account's tickets")
+    tickets.add_argument("--requester", metavar="ADDRESS", help="requesters whose address holds this (e.g. @acme.com)")
+    tickets.add_argument("--since", type=since, metavar="DATE|AGE",
+                         help="created on or after this day (YYYY-MM-DD) or within this age (7d, 12h)")
+    tickets.add_argument("--overdue", action="store_true", help="only tickets with an SLA clock breached or past due")
+    tickets.add_argument("--limit", type=positive, metavar="N", help="only the newest N")
+    tickets.add_argument("--wide", action="store_true", help="every column, wider than 80 characters")
     tickets.add_argument("--json", action="store_true", help="print JSON")
     tickets.set_defaults(func=commands.cmd_tickets)
 
-    ticket = sub.add_parser("ticket", parents=[common], help="show one ticket with its thread")
+    ticket = sub.add_parser("ticket", parents=[common], help="show one ticket with its thread, or change it",
+                            description="Show a ticket, or change it as an engineer's #command would (recorded "
+                                        "as an event by the operator): resolve, pending, open, priority P0-P3, "
+                                        "assign EMAIL, note TEXT.")
     ticket.add_argument("id", type=ticket_id, metavar="ID", help="the ticket: 2 or WG-2")
+    ticket.add_argument("action", nargs="?", choices=ACTIONS, metavar="ACTION",
+                        help=f"one of {', '.join(ACTIONS)} (default: show the ticket)")
+    ticket.add_argument("argument", nargs="*", metavar="ARG", help="the priority, the engineer's address or the note's text")
     ticket.add_argument("--json", action="store_true", help="print JSON")
     ticket.set_defaults(func=commands.cmd_ticket)
 
@@ -91,8 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
     qlist.add_argument("--json", action="store_true", help="print JSON")
     qlist.set_defaults(func=commands.cmd_quarantine_list)
     qretry = qsub.add_parser("retry", parents=[common], help="run a quarantined message through intake again")
-    qretry.add_argument("id", type=int)
+    qretry.add_argument("id", type=int, help="the number quarantine list shows")
     qretry.set_defaults(func=commands.cmd_quarantine_retry)
+    qshow = qsub.add_parser("show", parents=[common], help="one quarantined message: why, and what it holds")
+    qshow.add_argument("id", type=int, help="the number quarantine list shows")
+    qshow.add_argument("--raw", action="store_true", help="write the message's bytes as received (to save as .eml)")
+    qshow.set_defaults(func=commands.cmd_quarantine_show)
+    qdiscard = qsub.add_parser("discard", parents=[common],
+                               help="give up on a quarantined message (it stays stored, but is no longer listed)")
+    qdiscard.add_argument("id", type=int, help="the number quarantine list shows")
+    qdiscard.set_defaults(func=commands.cmd_quarantine_discard)
 
     outbox = sub.add_parser("outbox", parents=[common], help="outgoing mail")
     outbox.add_argument("--failed", action="store_true", help="only mail that could not be sent")
@@ -106,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     engagements.add_argument("--json", action="store_true", help="print JSON")
     engagements.set_defaults(func=commands.cmd_engagements)
     engagement = sub.add_parser("engagement", parents=[common], help="one engagement with its meetings and answers")
-    engagement.add_argument("id", type=int)
+    engagement.add_argument("id", type=int, help="the number engagements shows")
     engagement.add_argument("--json", action="store_true", help="print JSON")
     engagement.set_defaults(func=commands.cmd_engagement)
 
@@ -115,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     pcheck = psub.add_parser("check", parents=[common], help="validate every playbook")
     pcheck.set_defaults(func=commands.cmd_playbooks_check)
     preview = psub.add_parser("preview", parents=[common], help="print the schedule a playbook would produce")
-    preview.add_argument("name")
+    preview.add_argument("name", help="the playbook's name (its file name without .toml)")
     preview.add_argument("--start", required=True, type=_date, metavar="DATE", help="the contract's close date")
     preview.add_argument("--engineer", metavar="EMAIL", help="plan on this engineer's calendar (default: the first)")
     preview.add_argument("--golive", type=_date, metavar="DATE", help="the go-live date, to plan the go-live meetings")

@@ -9,15 +9,52 @@ from ticketing.core.planner import local_label
 from ticketing.core.sla import humanize
 
 
-def ticket_table(tickets) -> None:
+def sla_state(ticket, now) -> tuple[str, object]:
+    """A ticket's SLA in a word and its next due time: ``breached`` or ``overdue`` (a clock past its
+    due time that the next sweep will mark), ``due`` with the time, ``paused``, ``met``, or ``-``."""
+    clocks = [(ticket.first_response_state, ticket.first_response_due),
+              (ticket.resolution_state, ticket.resolution_due)]
+    states = {state for state, _ in clocks}
+    if "breached" in states:
+        return "breached", None
+    running = sorted(due for state, due in clocks if state == "running" and due is not None)
+    if running:
+        return ("overdue" if running[0] <= now else "due"), running[0]
+    for word in ("paused", "met"):
+        if word in states:
+            return word, None
+    return "-", None
+
+
+def _sla_cell(ticket, now) -> str:
+    word, due = sla_state(ticket, now)
+    return f"{word} {due.astimezone():%m-%d %H:%M}" if due is not None else word
+
+
+def ticket_table(tickets, now, wide: bool = False) -> None:
+    """The tickets in 80 columns (``wide``: every column, as wide as it takes)."""
     if not tickets:
         print("no tickets")
         return
-    print(f"{'ID':>5}  {'KIND':<15} {'STATUS':<9} {'PRI':<3} {'MSGS':>4}  {'ASSIGNEE':<30} {'REQUESTER':<30} SUBJECT")
+    if wide:
+        print(f"{'ID':<7} {'KIND':<15} {'STATUS':<8} {'PRI':<3} {'SLA':<20} {'MSGS':>4}  {'ASSIGNEE':<30} "
+              f"{'REQUESTER':<30} {'ACCOUNT':<20} SUBJECT")
+        for t in tickets:
+            subject = t.subject + (f" (go-live {t.golive_date})" if t.golive_date else "") + (" [review]" if t.review else "")
+            print(f"{'WG-' + str(t.id):<7} {t.kind.value:<15} {t.status.value:<8} {t.priority:<3} {_sla_cell(t, now):<20} "
+                  f"{t.message_count:>4}  {t.assignee or '-':<30} {t.requester:<30} {t.account or '-':<20} {subject}")
+        return
+    print(f"{'ID':<7} {'PRI':<3} {'STATUS':<8} {'SLA':<20} {'ASSIGNEE':<12} SUBJECT")
     for t in tickets:
-        subject = t.subject[:60] + (f" (go-live {t.golive_date})" if t.golive_date else "") + (" [review]" if t.review else "")
-        print(f"{t.id:>5}  {t.kind.value:<15} {t.status.value:<9} {t.priority:<3} {t.message_count:>4}  "
-              f"{(t.assignee or '-')[:30]:<30} {t.requester[:30]:<30} {subject}")
+        subject = ("! " if t.review else "") + t.subject
+        assignee = (t.assignee or "-").split("@")[0]
+        print(_fit(f"{'WG-' + str(t.id):<7} {t.priority:<3} {t.status.value:<8} {_sla_cell(t, now):<20} "
+                   f"{_fit(assignee, 12):<12} {subject}", 80))
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def ticket_detail(ticket, thread, events, outgoing, policy_name: str, clocks) -> None:
@@ -116,10 +153,43 @@ def quarantine_table(entries) -> None:
         print("no quarantined messages")
         return
     for e in entries:
-        state = f" (released {e.released_at:%Y-%m-%d %H:%M})" if e.released_at else ""
+        state = ""
+        if e.released_at:
+            how = f"discarded by {e.discarded_by}" if e.discarded_by else "released"
+            state = f" ({how} {e.released_at:%Y-%m-%d %H:%M})"
         print(f"{e.id:>5}  {e.created_at:%Y-%m-%d %H:%M}  {e.mailbox} {e.source_key}  {e.size} bytes{state}")
         print(f"       from {e.from_addr or '?'}: {e.subject[:70]}")
         print(f"       reason: {e.reason}")
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters: what a stranger's mail holds must not drive the terminal."""
+    return "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in text)
+
+
+def quarantine_detail(entry, received_at, parsed) -> None:
+    print(f"Quarantined message {entry.id}: {printable(entry.subject) or '(no subject)'}")
+    print(f"  from {printable(entry.from_addr) or '?'}, {entry.size} bytes, received {received_at:%Y-%m-%d %H:%M} UTC")
+    print(f"  mailbox {entry.mailbox}, key {entry.source_key}")
+    print(f"  quarantined {entry.created_at:%Y-%m-%d %H:%M} UTC: {entry.reason}")
+    if entry.detail:
+        print(f"  detail: {entry.detail}")
+    if entry.released_at:
+        how = f"discarded by {entry.discarded_by}" if entry.discarded_by else "released by a retry"
+        print(f"  {how} {entry.released_at:%Y-%m-%d %H:%M} UTC")
+    print()
+    shown = ("from", "to", "cc", "date", "subject", "message-id", "content-type")
+    for name, value in parsed.headers:
+        if name in shown:
+            print(f"  {name.title()}: {printable(value[:200])}")
+    for defect in parsed.defects[:5]:
+        print(f"  defect: {printable(defect)}")
+    print()
+    print("\n".join("    " + printable(line) for line in parsed.text[:4000].splitlines()[:80]))
+    print()
+    print(f"whiteglove quarantine retry {entry.id}    (after a fix)")
+    print(f"whiteglove quarantine discard {entry.id}  (to give up on it)")
+    print(f"whiteglove quarantine show {entry.id} --raw > message.eml")
 
 
 def plan_table(playbook, result, start, golive, engineer, calendar, customer_tz) -> None:
@@ -161,3 +231,20 @@ def status_table(components, queued: int, failed: int, now) -> None:
         print(f"{what:<16} FAILING since {c.failing_since:%Y-%m-%d %H:%M} UTC ({minutes} min){told}")
         print(f"{'':<16} {c.last_error}")
     print(f"{'outbox':<16} {queued} waiting, {failed} failed")
+
+
+def dry_run(summary, tickets, mails) -> None:
+    """What a dry run would have done."""
+    print("dry run: rolled back, nothing was stored, sent or marked in the mailbox")
+    print(f"intake: {summary}")
+    print(f"would create {len(tickets)} ticket(s)" + (":" if tickets else ""))
+    for t in tickets:
+        print(_fit(f"  WG-{t.id:<5} {t.priority} {t.kind.value:<15} from {t.requester}, to {t.assignee or 'nobody'}: "
+                   f"{printable(t.subject)}", 120))
+    sending = [m for m in mails if m.status is not OutboxStatus.HELD]
+    held = len(mails) - len(sending)
+    print(f"would send {len(sending)} mail(s)" + (":" if sending else ""))
+    for m in sending:
+        print(_fit(f"  {m.purpose:<16} to {', '.join(m.recipients)}: {printable(m.subject)}", 120))
+    if held:
+        print(f"would keep {held} mail(s) about history unsent (held: see README, \"History is never answered\")")
