@@ -116,10 +116,16 @@ def build_playbooks(config: Config) -> dict[str, Playbook]:
     return load_playbooks(playbooks_dir(config))
 
 
+def templates_dir(config: Config) -> Path | None:
+    """The folder of ``[templates] path`` (overrides looked in before the shipped templates), or None."""
+    return config.resolve(config.templates.path) if config.templates.path else None
+
+
 def build_desk(config: Config, store: SqlStore, renderer: Renderer | None = None) -> HelpDesk:
     """The help desk of ``config``: its engineers, playbooks, SLA policies and templates."""
     playbooks = build_playbooks(config)
-    return _desk(config, store, renderer or Renderer(), playbooks, build_policies(config))
+    return _desk(config, store, renderer or Renderer(overrides=templates_dir(config)), playbooks,
+                 build_policies(config))
 
 
 def build_minimal_desk(store: SqlStore, address: str = "support@whiteglove.invalid") -> HelpDesk:
