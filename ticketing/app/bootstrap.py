@@ -47,6 +47,7 @@ from ticketing.services.outbox import Outbox, OutboxSender, RetryPolicy
 from ticketing.services.sla_watch import SlaWatch, build_policies
 from ticketing.services.weekly import WeeklySummaries
 from ticketing.store import SqlStore
+from ticketing.store.backup import Backup, backup_sqlite, is_sqlite, pg_dump_advice
 
 
 @dataclass
@@ -96,6 +97,16 @@ def build_store(config: Config, create: bool = True, must_exist: bool = False) -
             raise StorageError(f"no database at {path}: check --config and [database] url, "
                                "or start with 'whiteglove run'")
     return SqlStore.open(url, create=create)
+
+
+def backup_database(config: Config, target: Path) -> Backup:
+    """An online backup of the SQLite database of ``[database] url`` to the new file ``target``.
+    Raises StorageError: the file exists, there is no database, or it is PostgreSQL (the message
+    then names the pg_dump command to run)."""
+    url = config.database_url()
+    if not is_sqlite(url):
+        raise StorageError(f"db backup copies SQLite databases; for PostgreSQL run: {pg_dump_advice(url, target)}")
+    return backup_sqlite(url, target)
 
 
 def build_calendars(config: Config) -> dict[str, BusinessCalendar]:

@@ -335,6 +335,14 @@ def cmd_db_upgrade(args) -> int:
     return 0
 
 
+def cmd_db_backup(args) -> int:
+    from ticketing.app.bootstrap import backup_database
+
+    backup = backup_database(load_config(args.config), args.file)  # StorageError: one line from main
+    print(f"{backup.path}: a backup of {backup.source} ({backup.size} bytes)")
+    return 0
+
+
 def cmd_status(args) -> int:
     from ticketing.app.clock import utcnow
 
