@@ -48,6 +48,7 @@ from ticketing.services.sla_watch import SlaWatch, build_policies
 from ticketing.services.ticket_actions import TicketActions
 from ticketing.services.weekly import WeeklySummaries
 from ticketing.store import SqlStore
+from ticketing.store.backup import Backup, backup_sqlite, is_sqlite, pg_dump_advice
 
 
 @dataclass
@@ -99,6 +100,16 @@ def build_store(config: Config, create: bool = True, must_exist: bool = False) -
     return SqlStore.open(url, create=create)
 
 
+def backup_database(config: Config, target: Path) -> Backup:
+    """An online backup of the SQLite database of ``[database] url`` to the new file ``target``.
+    Raises StorageError: the file exists, there is no database, or it is PostgreSQL (the message
+    then names the pg_dump command to run)."""
+    url = config.database_url()
+    if not is_sqlite(url):
+        raise StorageError(f"db backup copies SQLite databases; for PostgreSQL run: {pg_dump_advice(url, target)}")
+    return backup_sqlite(url, target)
+
+
 def build_calendars(config: Config) -> dict[str, BusinessCalendar]:
     """Every calendar of the configuration by name, and the default one."""
     calendars = {c.name: BusinessCalendar.from_config(c) for c in config.calendars}
@@ -117,10 +128,16 @@ def build_playbooks(config: Config) -> dict[str, Playbook]:
     return load_playbooks(playbooks_dir(config))
 
 
+def templates_dir(config: Config) -> Path | None:
+    """The folder of ``[templates] path`` (overrides looked in before the shipped templates), or None."""
+    return config.resolve(config.templates.path) if config.templates.path else None
+
+
 def build_desk(config: Config, store: SqlStore, renderer: Renderer | None = None) -> HelpDesk:
     """The help desk of ``config``: its engineers, playbooks, SLA policies and templates."""
     playbooks = build_playbooks(config)
-    return _desk(config, store, renderer or Renderer(), playbooks, build_policies(config))
+    return _desk(config, store, renderer or Renderer(overrides=templates_dir(config)), playbooks,
+                 build_policies(config))
 
 
 def build_minimal_desk(store: SqlStore, address: str = "support@whiteglove.invalid") -> HelpDesk:

@@ -28,6 +28,9 @@ def validate(config: Config) -> list[Problem]:
     problems += _priorities(config)
     problems += _onboarding(config)
     problems += _sla(config)
+    if config.templates.path is not None and not config.resolve(config.templates.path).is_dir():
+        problems.append(Problem("templates.path", f"no folder at {config.resolve(config.templates.path)}",
+                                "create it or remove the key to use the shipped templates"))
     return problems
 
 

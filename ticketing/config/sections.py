@@ -235,6 +235,13 @@ class OnboardingConfig:
 
 
 @dataclass(frozen=True)
+class TemplatesConfig:
+    #: A folder of template overrides, named like the shipped templates (``acknowledgement.txt``,
+    #: ``_layout.html``, …) and looked in first; default: none, the shipped templates only.
+    path: str | None = None
+
+
+@dataclass(frozen=True)
 class ContactConfig:
     email: str = ""
     name: str = ""
@@ -265,6 +272,7 @@ class Config:
     priorities: PrioritiesConfig = field(default_factory=PrioritiesConfig)
     onboarding: OnboardingConfig = field(default_factory=OnboardingConfig)
     sla: SlaConfig = field(default_factory=SlaConfig)
+    templates: TemplatesConfig = field(default_factory=TemplatesConfig)
     calendars: tuple[CalendarConfig, ...] = ()
     managers: tuple[ManagerConfig, ...] = ()
     engineers: tuple[EngineerConfig, ...] = ()

@@ -503,6 +503,14 @@ def cmd_db_upgrade(args) -> int:
     return 0
 
 
+def cmd_db_backup(args) -> int:
+    from ticketing.app.bootstrap import backup_database
+
+    backup = backup_database(load_config(args.config), args.file)  # StorageError: one line from main
+    print(f"{backup.path}: a backup of {backup.source} ({backup.size} bytes)")
+    return 0
+
+
 def cmd_status(args) -> int:
     from ticketing.app.clock import utcnow
 
@@ -519,6 +527,7 @@ def cmd_status(args) -> int:
 
 def cmd_config_check(args) -> int:
     config = load_config(args.config)  # raises ConfigError listing every problem
+    _check_template_overrides(config, args.config)
     print(f"{args.config}: OK (mailbox {config.mailbox.backend}, outgoing {config.outgoing.backend}, database {config.database.url})")
     if not args.connect:
         return 0
@@ -528,3 +537,18 @@ def cmd_config_check(args) -> int:
     for step in steps:
         print(step)
     return 0 if all(step.ok for step in steps) else EXIT_FAILURE
+
+
+def _check_template_overrides(config, path) -> None:
+    """``[templates] path``: every override is named like a shipped template and renders its mail
+    with a sample of what the code gives it. Raises ConfigError listing each problem."""
+    from pathlib import Path
+
+    from ticketing.app.bootstrap import templates_dir
+    from ticketing.errors import ConfigError
+    from ticketing.files.templates import check_overrides
+
+    folder = templates_dir(config)
+    problems = check_overrides(folder) if folder else []
+    if problems:
+        raise ConfigError(problems, Path(path))

@@ -201,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     dsub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
     dup = dsub.add_parser("upgrade", parents=[common], help="create or migrate the schema")
     dup.set_defaults(func=commands.cmd_db_upgrade)
+    dbackup = dsub.add_parser("backup", parents=[common],
+                              help="copy the SQLite database to a new FILE, safely while the worker runs")
+    dbackup.add_argument("file", type=Path, metavar="FILE")
+    dbackup.set_defaults(func=commands.cmd_db_backup)
 
     config = sub.add_parser("config", parents=[common], help="the configuration")
     csub = config.add_subparsers(dest="action", required=True, metavar="ACTION")

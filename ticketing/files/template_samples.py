@@ -1,0 +1,98 @@
+"""A representative context for each template pair: the names and shapes of the values the code
+hands it, with one item in every list so that each loop runs. ``whiteglove config check`` renders an
+operator's overrides with these before any customer gets one; ``tests/unit/test_templates.py``
+keeps them complete for the shipped templates.
+"""
+from __future__ import annotations
+
+SUPPORT = {"name": "Northwind Support", "address": "support@northwind.example"}
+TICKET = {
+    "id": 42, "tag": "[WG-42]", "subject": "SSO login loops", "priority": "P2", "status": "open",
+    "kind_label": "support request", "review": False, "golive_date": "2026-12-01", "golive_text": "go live on 1 December",
+    "sla": "first response due 2026-11-18 18:00 UTC (enterprise)",
+}
+ATTACHMENT = {"filename": "trace.har", "content_type": "application/json", "size": 48213}
+TEXT = "Since this morning every login ends back on the sign-in page.\n\nJane"
+MEETING = {"when": "Tue 1 Dec 10:00", "account": "Globex", "title": "Kick-off: Globex", "engineer": "Priya Raman",
+           "cells": ("Globex", "Tue 1 Dec 10:00", "Kick-off: Globex", "Priya Raman")}
+ENGAGEMENT = {"account": "Globex", "engineer": "Priya Raman", "playbook": "enterprise", "golive": "Tue 1 Dec (in 8 days)",
+              "over": "day 32 of 30 (2 over)", "golive_cells": ("Globex", "Tue 1 Dec (in 8 days)", "Priya Raman", "enterprise"),
+              "over_cells": ("Globex", "day 32 of 30 (2 over)", "Priya Raman", "enterprise")}
+LATE = {"id": 42, "subject": "SSO login loops", "customer": "Globex", "engineer": "Priya Raman", "priority": "P1",
+        "clock": "First response", "late": "1 h 30 min", "at": "Wed 18 Nov 09:00", "due": "Wed 18 Nov 09:00",
+        "why": "9 h 30 min on us-pacific business hours, target 8 h"}
+
+SAMPLES: dict[str, dict] = {
+    "acknowledgement": {"support": SUPPORT, "ticket": TICKET, "customer_name": "Jane Doe", "engineer": "Priya Raman"},
+    "notification": {
+        "support": SUPPORT, "marker": "-- Reply above this line --", "internal": False, "headline": "New ticket [WG-42]",
+        "ticket": TICKET, "customer": "Jane Doe <jane@globex.example>", "text": TEXT, "attachments": [ATTACHMENT],
+        "account": "Globex", "assignment": "Priya Raman (account engineer)", "reasons": ["a new question"],
+        "refers_to": "[WG-41]",
+    },
+    "update": {
+        "support": SUPPORT, "marker": "-- Reply above this line --", "headline": "Jane Doe wrote on [WG-42]",
+        "ticket": TICKET, "customer": "Jane Doe <jane@globex.example>", "text": TEXT, "attachments": [ATTACHMENT],
+        "golive": "2026-12-01",
+    },
+    "relay": {"support": SUPPORT, "ticket": TICKET, "text": TEXT, "html": None, "engineer": "Priya Raman"},
+    "commands": {
+        "support": SUPPORT, "ticket": TICKET, "headline": "Commands on [WG-42]", "results": ["resolved"],
+        "problems": ["#priority P9: no such priority"], "help": ["#resolve: resolve the ticket"], "relayed": True,
+    },
+    "bounce": {
+        "support": SUPPORT, "headline": "Mail to jane@globex.example could not be delivered",
+        "recipients": ["jane@globex.example"], "reason": "550 5.1.1 no such user", "permanent": True, "tickets": [TICKET],
+    },
+    "connection": {
+        "support": SUPPORT, "headline": "The support mailbox has failed for 30 min", "component": "mailbox",
+        "what": "support mailbox", "error": "LOGIN failed", "failing_since": "2026-11-18 08:00 UTC",
+        "since": "2026-11-18 08:30 UTC", "duration": "30 min", "recovered": False,
+    },
+    "invite": {
+        "support": SUPPORT, "title": "Kick-off: Globex", "when": "Tue 1 Dec 2026, 10:00-10:30 EST",
+        "attendees": ["Priya Raman", "Jane Doe"], "description": "We agree the plan.", "engineer_name": "Priya Raman",
+        "updated": False, "cancelled": False, "reason": None,
+    },
+    "welcome": {
+        "support": SUPPORT, "account": "Globex", "customer_name": "Jane Doe", "engineer_name": "Priya Raman",
+        "engineer_email": "priya@northwind.example", "sales_rep_name": "Dana Whitfield",
+        "playbook_title": "Three-phase enterprise onboarding",
+        "meetings": [{"title": "Kick-off: Globex", "start_local": "Tue 1 Dec 2026, 10:00-10:30 EST",
+                      "attendees": ["Priya Raman", "Jane Doe"]}],
+        "unplanned": ["Go-live debrief: Globex"],
+    },
+    "planning": {
+        "support": SUPPORT, "headline": "Onboarding of Globex planned", "engagement_id": 7, "account": "Globex",
+        "playbook_title": "Three-phase enterprise onboarding", "changes": ["Kick-off: Tue 1 Dec 10:00"],
+        "warnings": ["no go-live date yet"], "unplaced": ["Hand-off: no free time in its window"], "ask_golive": True,
+    },
+    "calendar_answer": {
+        "support": SUPPORT, "headline": "Jane Doe proposed a new time", "title": "Kick-off: Globex",
+        "when": "Tue 1 Dec 2026, 10:00-10:30 EST", "attendee": "Jane Doe <jane@globex.example>", "answer": "COUNTER",
+        "proposed": "Wed 2 Dec 2026, 10:00-10:30 EST", "comment": "Tuesday is a holiday here", "engagement_id": 7,
+        "account": "Globex",
+    },
+    "sla": {
+        "support": SUPPORT, "headline": "[WG-42] first response: 80% of the target used",
+        "ticket": {"id": 42, "tag": "[WG-42]", "subject": "SSO login loops", "priority": "P1", "status": "open",
+                   "assignee": "priya@northwind.example", "requester": "jane@globex.example"},
+        "clock": "First response", "kind": "warn", "target": "2 h", "target_clock": "24x7", "used": "1 h 36 min",
+        "remaining": "24 min", "overrun": None, "due": "2026-11-18 18:00 UTC", "explanation": ["1 h 36 min on 24x7"],
+    },
+    "weekly": {  # the weekly summary's own context (ticketing.core.report_mail), without "support"
+        "label": "2026-W47", "period": "16–22 November 2026", "timezone": "America/Los_Angeles",
+        "manager_name": "Dana Whitfield", "manager_email": "dana@northwind.example", "team": "Priya Raman and Tom Becker",
+        "lead": "1 target missed this week and no open ticket past its target.",
+        "glance": [{"label": "Tickets opened", "value": "4", "big": "4", "detail": "tickets", "before": "3",
+                    "change": "+1", "tone": "neutral"}],
+        "breaches": [LATE], "overdue": [LATE],
+        "chart": [{"name": "Priya Raman", "bars": [
+            {"label": "First response", "width": 75, "value": "75% (3 of 4)", "colour": "#0969da"},
+            {"label": "Resolution", "width": None, "value": "n/a", "colour": "#8250df"}]}],
+        "priorities": [{"priority": "P1", "first_response": "75% (3 of 4)", "resolution": "n/a"}],
+        "times": [{"clock": "First response", "count": 4, "median": "40 min", "p90": "2 h 10 min"}],
+        "meetings_held": [MEETING], "meetings_next": [MEETING], "golives": [ENGAGEMENT], "overruns": [ENGAGEMENT],
+        "generated": "Mon 23 Nov 11:00",
+    },
+}
