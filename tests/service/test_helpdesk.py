@@ -160,12 +160,14 @@ def test_a_trusted_notice_starts_an_engagement_and_an_untrusted_one_is_only_flag
     assert len(desk.store.engagements()) == 1 and desk.store.account_for_address("x@evil.example") is None
 
 
-def test_a_golive_intent_is_a_p1_ticket_with_its_golive_date_and_a_later_change_moves_it(desk):
+def test_a_golive_intent_weeks_ahead_is_a_planned_ticket_with_its_golive_date_and_a_later_change_moves_it(desk):
     desk.receive(make_message(sender="CRM <crm@northwind.example>", subject="Closed Won: Acme", message_id="<crm1@x>", body=NOTICE))
     desk.receive(make_message(sender="jane@acme.example", subject="Go-live", message_id="<g1@acme.example>",
                               body="We plan to go live on 14 January 2027."))
     ticket = desk.store.list_tickets(kind="golive_intent")[0]
-    assert (ticket.priority, ticket.golive_date, ticket.assignee) == ("P1", date(2027, 1, 14), "tom@northwind.example")
+    # Weeks ahead: a plan to act on, not an incident (the priority rises as the day nears).
+    assert (ticket.priority, ticket.golive_date, ticket.assignee) == ("P3", date(2027, 1, 14), "tom@northwind.example")
+    assert any("planned ahead" in reason for reason in ticket.reasons)
     assert desk.store.engagements()[0].golive_date == date(2027, 1, 14)
     desk.receive(make_message(sender="jane@acme.example", subject="Re: Go-live", message_id="<g2@acme.example>",
                               in_reply_to="<g1@acme.example>", body="We're moving the go-live to February 2, 2027."))

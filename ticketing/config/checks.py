@@ -68,7 +68,8 @@ def _sla(config: Config) -> list[Problem]:
                     problems.append(Problem(f"{at}.{key}", f"not a duration: {value!r}", 'write e.g. "2h", "30min" or "1h30min"'))
             if target.clock != "24x7" and target.clock not in calendars:
                 problems.append(Problem(f"{at}.clock", f"no calendar named {target.clock!r}", 'use "24x7" or a [[calendars]] name'))
-    for key, name in [("default_policy", sla.default_policy)] + [(f"tier_policy.{t}", n) for t, n in sla.tier_policy.items()]:
+    named = [("default_policy", sla.default_policy), ("golive_policy", sla.golive_policy)]
+    for key, name in named + [(f"tier_policy.{t}", n) for t, n in sla.tier_policy.items()]:
         if name is not None and name not in names:
             problems.append(Problem(f"sla.{key}", f"no policy named {name!r}", "declare it under [[sla.policies]]"))
     for value in sla.warn_at:
@@ -315,6 +316,10 @@ def _priorities(config: Config) -> list[Problem]:
     for key in ("default", "golive_intent", "contract_closed"):
         if getattr(pr, key) not in PRIORITIES:
             problems.append(Problem(f"priorities.{key}", f"unknown priority {getattr(pr, key)!r}", fix))
+    if not 0 <= pr.golive_near_days <= pr.golive_soon_days:
+        problems.append(Problem("priorities.golive_near_days", f"{pr.golive_near_days} days, with golive_soon_days "
+                                f"{pr.golive_soon_days}: near must be 0 or more and at most soon",
+                                "write e.g. golive_near_days = 5 and golive_soon_days = 15"))
     for tier, priority in pr.tier_default.items():
         if priority not in PRIORITIES:
             problems.append(Problem(f"priorities.tier_default.{tier}", f"unknown priority {priority!r}", fix))

@@ -134,7 +134,12 @@ class PriorityRule:
 @dataclass(frozen=True)
 class PrioritiesConfig:
     default: str = "P3"
+    #: A go-live intent's priority when the go-live is at most ``golive_near_days`` away (or past);
+    #: one step lower up to ``golive_soon_days``; later, or with no single day, ``default``. The
+    #: SLA sweep raises it as the day nears: urgency follows the cut-over, not the mail's tone.
     golive_intent: str = "P1"
+    golive_near_days: int = 5
+    golive_soon_days: int = 15
     contract_closed: str = "P2"
     #: An account's tier sets its default, e.g. ``{ enterprise = "P2" }``.
     tier_default: dict[str, str] = field(default_factory=dict)
@@ -165,6 +170,10 @@ class SlaConfig:
     default_policy: str | None = None
     #: A policy per account tier, e.g. { enterprise = "enterprise" } (a playbook's sla_policy wins).
     tier_policy: dict[str, str] = field(default_factory=dict)
+    #: The policy of go-live intents (they are plans, not incidents). Unset: the built-in
+    #: ``go-live`` policy, a first response within 4/8/16 business hours for P1/P2/P3 on the
+    #: default calendar, and no resolution target.
+    golive_policy: str | None = None
     #: Percentages of a target at which the assigned engineer is warned.
     warn_at: tuple[int, ...] = (50, 80)
     #: A P0/P1 breach still open this long after the breach escalates along escalation_path, one step each time.

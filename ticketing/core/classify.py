@@ -23,7 +23,7 @@ from ticketing.config import PrioritiesConfig
 from ticketing.core.domain import MessageKind, TicketKind
 from ticketing.core.golive import GoLiveIntent, detect_golive
 from ticketing.core.notices import Notice
-from ticketing.core.priority import support_priority
+from ticketing.core.priority import golive_priority, support_priority
 from ticketing.core.threads import ThreadMatch
 
 _CALENDAR_ANSWERS = frozenset({"REPLY", "COUNTER", "REFRESH", "DECLINECOUNTER"})
@@ -123,8 +123,9 @@ def classify(
         return Classification(MessageKind.NEW, reasons + (why,), ticket_kind=TicketKind.SUPPORT,
                               priority=priority, refers_to=ticket_id)
     if golive is not None:
-        return Classification(MessageKind.NEW, ("go-live intent",) + golive.reasons, ticket_kind=TicketKind.GOLIVE_INTENT,
-                              priority=priorities.golive_intent, golive=golive)
+        priority, why = golive_priority(golive.golive_date, received_at.astimezone(context.timezone).date(), priorities)
+        return Classification(MessageKind.NEW, ("go-live intent",) + golive.reasons + (why,),
+                              ticket_kind=TicketKind.GOLIVE_INTENT, priority=priority, golive=golive)
     priority, why = support_priority(msg.subject, new_text, context.tier, priorities)
     return Classification(MessageKind.NEW, ("a support request", why), ticket_kind=TicketKind.SUPPORT, priority=priority)
 

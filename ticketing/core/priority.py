@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import date
 
 from ticketing.config import PrioritiesConfig
 
@@ -23,6 +24,21 @@ def support_priority(subject: str, text: str, tier: str | None, rules: Prioritie
         if match:
             priority, why = rule.priority, f"keyword {match.group(0).lower()!r} (rule {index + 1})"
     return priority, why
+
+
+def golive_priority(golive_date: date | None, today: date, rules: PrioritiesConfig) -> tuple[str, str]:
+    """Return ``(priority, why)`` for a go-live intent: the nearer the cut-over (``today`` in the
+    customer's zone), the higher, and never higher than ``golive_intent``."""
+    if golive_date is None:
+        return rules.default, "go-live without a single day: default priority"
+    days = (golive_date - today).days
+    if days <= rules.golive_near_days:
+        when = "passed" if days < 0 else "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+        return rules.golive_intent, f"go-live {when} (at most {rules.golive_near_days} days away)"
+    if days <= rules.golive_soon_days:
+        lower = min(f"P{int(rules.golive_intent[1]) + 1}", rules.default) if rules.golive_intent != "P3" else "P3"
+        return lower, f"go-live in {days} days (at most {rules.golive_soon_days} days away)"
+    return rules.default, f"go-live in {days} days: planned ahead, default priority"
 
 
 @functools.lru_cache(maxsize=64)

@@ -60,7 +60,18 @@ def build_policies(config: Config) -> dict[str, Policy]:
                 if minutes:
                     table[target.priority] = Target(timedelta(minutes=minutes), target.clock)
         policies[policy.name] = Policy(policy.name, tables["first_response"], tables["resolution"], tables["next_response"])
+    if config.sla.golive_policy is None and GOLIVE_POLICY not in policies:
+        business = config.calendar(None).name
+        policies[GOLIVE_POLICY] = Policy(GOLIVE_POLICY, {
+            priority: Target(timedelta(hours=hours), business)
+            for priority, hours in (("P0", 2), ("P1", 4), ("P2", 8), ("P3", 16))}, {}, {})
     return policies
+
+
+#: The built-in policy of go-live intents (``[sla] golive_policy`` names another): an answer
+#: within business hours, no resolution target. A go-live is a plan the engineer acts on before the
+#: cut-over, not an incident that pages the executives on a Saturday.
+GOLIVE_POLICY = "go-live"
 
 
 @dataclass(frozen=True)
@@ -87,12 +98,15 @@ class SlaWatch:
     # -- which policy -----------------------------------------------------------------------------
 
     def policy_for(self, ticket: Ticket) -> Policy | None:
-        """The engagement's playbook's policy, else the account tier's, else the default.
+        """The engagement's playbook's policy, else the account tier's, else the default; for a
+        go-live intent, the go-live policy.
 
         An internal hand-off (a contract-closed notice's ticket) has none: nobody awaits an answer.
         """
         if ticket.kind is TicketKind.CONTRACT_CLOSED:
             return None
+        if ticket.kind is TicketKind.GOLIVE_INTENT:
+            return self.policies.get(self.config.sla.golive_policy or GOLIVE_POLICY)
         name = None
         account_id = self.store.ticket_account_id(ticket.id)
         if account_id:

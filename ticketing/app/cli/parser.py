@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     dup.set_defaults(func=commands.cmd_db_upgrade)
     dbackup = dsub.add_parser("backup", parents=[common],
                               help="copy the SQLite database to a new FILE, safely while the worker runs")
-    dbackup.add_argument("file", type=Path, metavar="FILE")
+    dbackup.add_argument("file", type=Path, metavar="FILE", help="the new backup file (never overwritten)")
     dbackup.set_defaults(func=commands.cmd_db_backup)
 
     config = sub.add_parser("config", parents=[common], help="the configuration")
