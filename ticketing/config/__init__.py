@@ -12,10 +12,10 @@ from ticketing.config.checks import (
     SECURITY_MODES,
     is_email,
     is_loopback,
-    parse_duration,
     parse_spans,
     validate,
 )
+from ticketing.config.durations import DURATION_FORMS, parse_duration
 from ticketing.config.loader import config_from_dict, load_config
 from ticketing.config.sections import (
     PRIORITIES,
@@ -37,7 +37,7 @@ from ticketing.config.sections import (
 from ticketing.errors import ConfigError, Problem
 
 __all__ = [
-    "PRIORITIES", "SECURITY_MODES", "AccountConfig", "CalendarConfig", "Config", "ConfigError", "ContactConfig",
+    "DURATION_FORMS", "PRIORITIES", "SECURITY_MODES", "AccountConfig", "CalendarConfig", "Config", "ConfigError", "ContactConfig",
     "DatabaseConfig", "EngineerConfig", "MailboxConfig", "ManagerConfig", "OnboardingConfig", "OutgoingConfig",
     "PrioritiesConfig", "PriorityRule", "Problem", "SecurityConfig", "SupportConfig",
     "config_from_dict", "default_port", "is_email", "is_loopback", "load_config", "parse_duration", "parse_spans", "secret",

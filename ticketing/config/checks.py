@@ -5,6 +5,7 @@ import re
 import zoneinfo
 
 from mailer import is_loopback
+from ticketing.config.durations import DURATION_FORMS, has_days, parse_duration
 from ticketing.config.sections import PRIORITIES, WEEKDAYS, Config
 from ticketing.errors import Problem
 
@@ -31,18 +32,6 @@ def validate(config: Config) -> list[Problem]:
     return problems
 
 
-_DURATION = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*min)?\s*$")
-
-
-def parse_duration(text: str) -> int | None:
-    """Minutes in "2h", "30min", "1h30min"; None when malformed or zero."""
-    match = _DURATION.match(text or "")
-    if not match or not any(match.groups()):
-        return None
-    minutes = int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
-    return minutes or None
-
-
 def _sla(config: Config) -> list[Problem]:
     sla = config.sla
     problems: list[Problem] = []
@@ -62,7 +51,9 @@ def _sla(config: Config) -> list[Problem]:
             for key in ("first_response", "resolution", "next_response"):
                 value = getattr(target, key)
                 if value is not None and parse_duration(value) is None:
-                    problems.append(Problem(f"{at}.{key}", f"not a duration: {value!r}", 'write e.g. "2h", "30min" or "1h30min"'))
+                    problems.append(Problem(f"{at}.{key}", f"not a duration: {value!r}", f"write {DURATION_FORMS}"))
+                elif value is not None and has_days(value) and target.clock != "24x7":
+                    problems.append(_business_days(f"{at}.{key}", value, config, target.clock))
             if target.clock != "24x7" and target.clock not in calendars:
                 problems.append(Problem(f"{at}.clock", f"no calendar named {target.clock!r}", 'use "24x7" or a [[calendars]] name'))
     for key, name in [("default_policy", sla.default_policy)] + [(f"tier_policy.{t}", n) for t, n in sla.tier_policy.items()]:
@@ -81,6 +72,19 @@ def _sla(config: Config) -> list[Problem]:
     if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", sla.summary_time):
         problems.append(Problem("sla.summary_time", f"not a time: {sla.summary_time!r}", 'write e.g. summary_time = "08:00"'))
     return problems
+
+
+def _business_days(where: str, value: str, config: Config, clock: str) -> Problem:
+    """Days on a business calendar: 24 working hours each would be nearly three working days."""
+    fix = 'write the working hours it means, or use clock = "24x7"'
+    calendar = next((c for c in config.calendars if c.name == clock), None)
+    day_lengths = {sum(end - start for start, end in parse_spans(spans) or ()) for spans in calendar.hours.values()} \
+        if calendar else set()
+    days, rest = divmod(parse_duration(value), 24 * 60)
+    if not rest and len(day_lengths) == 1 and next(iter(day_lengths)) % 60 == 0:
+        hours = next(iter(day_lengths)) // 60
+        fix = f'write "{days * hours}h" for {days} working day(s) of {hours} h on {clock}, or use clock = "24x7"'
+    return Problem(where, f"{value!r} counts days of 24 hours, but clock {clock!r} counts only working hours", fix)
 
 
 def _onboarding(config: Config) -> list[Problem]:
