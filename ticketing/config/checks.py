@@ -7,6 +7,7 @@ import zoneinfo
 from mailer import is_loopback
 from ticketing.config.durations import DURATION_FORMS, has_days, parse_duration
 from ticketing.config.sections import PRIORITIES, WEEKDAYS, Config
+from ticketing.config.suggest import did_you_mean, nearest_timezones
 from ticketing.errors import Problem
 
 SECURITY_MODES = ("tls", "starttls", "none")
@@ -283,7 +284,9 @@ def _timezone(where: str, name: str) -> list[Problem]:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return [Problem(where, f"unknown time zone {name!r}", 'use an IANA name such as "America/Los_Angeles" or "Europe/Berlin"')]
+        close = nearest_timezones(name)
+        fix = did_you_mean(close) if close else 'use an IANA name such as "America/Los_Angeles" or "Europe/Berlin"'
+        return [Problem(where, f"unknown time zone {name!r}", fix)]
     return []
 
 
