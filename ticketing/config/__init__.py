@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import os
 
-from ticketing.config.checks import (
-    SECURITY_MODES,
-    is_email,
-    is_loopback,
-    parse_spans,
-    validate,
-)
+from mailer import is_loopback
+from ticketing.config.checks import parse_spans, validate
+from ticketing.config.connections import SECURITY_MODES
 from ticketing.config.durations import DURATION_FORMS, parse_duration
 from ticketing.config.loader import config_from_dict, load_config
 from ticketing.config.sections import (
@@ -34,6 +30,7 @@ from ticketing.config.sections import (
     SecurityConfig,
     SupportConfig,
 )
+from ticketing.config.values import is_email
 from ticketing.errors import ConfigError, Problem
 
 __all__ = [
