@@ -11,6 +11,7 @@ from ticketing.config.connections import (
     server_problems,
 )
 from ticketing.config.durations import DURATION_FORMS, has_days, parse_duration
+from ticketing.config.secrets import both_forms_given
 from ticketing.config.sections import PRIORITIES, WEEKDAYS, Config
 from ticketing.config.suggest import did_you_mean, nearest_timezones
 from ticketing.config.values import is_email
@@ -34,6 +35,7 @@ def validate(config: Config) -> list[Problem]:
     problems += _priorities(config)
     problems += _onboarding(config)
     problems += _sla(config)
+    problems += both_forms_given(config)
     return problems
 
 
@@ -130,7 +132,8 @@ def _mailbox(config: Config) -> list[Problem]:
     elif mb.backend == "graph":
         problems += oauth2_problems(config, "mailbox", "oauth2-microsoft", mb.username)
     elif mb.backend == "imap":
-        problems += server_problems("mailbox", mb.host, mb.security, mb.username, mb.password_env, mb.auth)
+        problems += server_problems("mailbox", mb.host, mb.security, mb.username, mb.password_env, mb.auth,
+                                    mb.password_file)
         problems += oauth2_problems(config, "mailbox", mb.auth, mb.username)
     else:
         problems.append(Problem("mailbox.backend", f"unknown backend {mb.backend!r}", 'use "maildir", "imap", "graph" or "ews"'))
@@ -158,7 +161,8 @@ def _outgoing(config: Config) -> list[Problem]:
     elif out.backend == "graph":
         problems += oauth2_problems(config, "outgoing", "oauth2-microsoft", out.username)
     elif out.backend == "smtp":
-        problems += server_problems("outgoing", out.host, out.security, out.username, out.password_env, out.auth)
+        problems += server_problems("outgoing", out.host, out.security, out.username, out.password_env, out.auth,
+                                    out.password_file)
         problems += oauth2_problems(config, "outgoing", out.auth, out.username)
     else:
         problems.append(Problem("outgoing.backend", f"unknown backend {out.backend!r}", 'use "directory", "smtp", "graph" or "ews"'))
