@@ -81,6 +81,20 @@ def _sla(config: Config) -> list[Problem]:
     return problems
 
 
+def uncovered_priorities(config: Config) -> list[Problem]:
+    """A policy without a target for a priority leaves that priority's tickets with no SLA clock at all.
+
+    Not part of :func:`validate`, as the worker runs without them: ``config check`` reports it."""
+    problems = []
+    for index, policy in enumerate(config.sla.policies):
+        covered = {t.priority for t in policy.targets if t.first_response or t.resolution or t.next_response}
+        missing = [p for p in PRIORITIES if p not in covered]
+        if missing:
+            problems.append(Problem(f"sla.policies[{index}].targets", f"policy {policy.name!r} has no target for {', '.join(missing)}",
+                                    f'add e.g. {{ priority = "{missing[0]}", first_response = "8h", resolution = "3d", clock = "24x7" }}'))
+    return problems
+
+
 def _business_days(where: str, value: str, config: Config, clock: str) -> Problem:
     """Days on a business calendar: 24 working hours each would be nearly three working days."""
     fix = 'write the working hours it means, or use clock = "24x7"'

@@ -60,16 +60,23 @@ def secrets_in_use(config: Config) -> list[SecretKey]:
     for section, backend, key in logins:
         if section.backend == backend and section.auth == "password" and key.given(config):
             used.append(key)
-    auths = {s.auth for s, backend, _ in logins if s.backend == backend}
-    microsoft = "oauth2-microsoft" in auths or "graph" in (config.mailbox.backend, config.outgoing.backend) \
-        or config.onboarding.freebusy == "graph"
-    if microsoft and CLIENT_SECRET.given(config):
+    if uses_microsoft_app(config) and CLIENT_SECRET.given(config):
         used.append(CLIENT_SECRET)
     if "ews" in (config.mailbox.backend, config.outgoing.backend, config.onboarding.freebusy):
         used.append(EWS_PASSWORD)
-    if "oauth2-google" in auths:
+    if "oauth2-google" in _token_logins(config):
         used.append(GOOGLE_KEY)
     return used
+
+
+def uses_microsoft_app(config: Config) -> bool:
+    """Whether the worker gets tokens from the [microsoft] app (IMAP/SMTP OAuth2, Graph, free/busy)."""
+    return "oauth2-microsoft" in _token_logins(config) or config.onboarding.freebusy == "graph" \
+        or "graph" in (config.mailbox.backend, config.outgoing.backend)
+
+
+def _token_logins(config: Config) -> set[str]:
+    return {s.auth for s, backend in ((config.mailbox, "imap"), (config.outgoing, "smtp")) if s.backend == backend}
 
 
 def secret_path(config: Config, name: str) -> Path:
