@@ -284,3 +284,50 @@ def test_options_go_before_or_after_the_command_and_a_ticket_is_named_as_its_sub
     with pytest.raises(SystemExit) as version:
         main(["--version"])
     assert version.value.code == 0 and capsys.readouterr().out.startswith("whiteglove ")
+
+
+def test_config_check_fails_where_run_would_each_problem_one_line(capsys, example, monkeypatch):
+    """An unset password variable, a missing database folder and an outbox that cannot be created
+    used to pass the check and then stop run."""
+    monkeypatch.delenv("WG_TEST_UNSET_SMTP", raising=False)
+    (example.parent / "notes.txt").write_text("")
+    text = example.read_text(encoding="utf-8").replace('url = "sqlite:///whiteglove.db"', 'url = "sqlite:///data/whiteglove.db"')
+    text = text.replace('backend = "directory"\npath = "outbox"', 'backend = "directory"\npath = "notes.txt/outbox"')
+    example.write_text(text, encoding="utf-8")
+    code, out, err = run(capsys, "config", "check", "--config", str(example))
+    lines = err.strip().splitlines()
+    assert code == 2 and "OK" not in out
+    assert [line.split(": ")[3] for line in lines] == ["database.url", "outgoing.path"]
+    assert all(line.startswith("whiteglove: config error: ") and "(fix: " in line for line in lines)
+    code, _, run_err = run(capsys, "run", "--once", "--config", str(example))
+    assert code == 2 and run_err == err  # run stops with the same lines, before creating anything
+    assert not (example.parent / "data").exists()
+    smtp = 'backend = "smtp"\nhost = "127.0.0.1"\nsecurity = "none"\nusername = "support@northwind.example"\n' \
+           'password_env = "WG_TEST_UNSET_SMTP"'
+    example.write_text(text.replace('backend = "directory"\npath = "notes.txt/outbox"', smtp), encoding="utf-8")
+    code, _, err = run(capsys, "config", "check", "--config", str(example))
+    assert code == 2 and "outgoing.password_env: the environment variable WG_TEST_UNSET_SMTP is not set" in err
+
+
+def test_run_once_logs_in_to_smtp_with_a_password_file_from_the_credentials_directory(capsys, example, tmp_path,
+                                                                                       monkeypatch, smtp_server_factory):
+    server = smtp_server_factory(users={"support@northwind.example": "s3cret pass"})
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    (credentials / "smtp-password").write_text("s3cret pass\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(credentials))
+    smtp = (f'backend = "smtp"\nhost = "{server.host}"\nport = {server.port}\nsecurity = "none"\n'
+            'username = "support@northwind.example"\npassword_file = "smtp-password"')
+    example.write_text(example.read_text(encoding="utf-8").replace('backend = "directory"\npath = "outbox"', smtp),
+                       encoding="utf-8")
+    code, out, _ = run(capsys, "config", "check", "--config", str(example))
+    assert code == 0 and "OK" in out
+    code, out, err = run(capsys, "run", "--once", "--config", str(example))
+    assert code == 0, err
+    assert server.logins == ["support@northwind.example"] and len(server.received) > 0
+    assert out.splitlines()[-1] == f"outbox: {len(server.received)} sent, 0 to retry, 0 failed"
+    assert "s3cret" not in out + err
+    (credentials / "smtp-password").unlink()
+    code, _, err = run(capsys, "config", "check", "--config", str(example))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"outgoing.password_file: the file {example.parent / 'smtp-password'} does not exist" in err

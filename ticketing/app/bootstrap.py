@@ -28,7 +28,18 @@ from mailer import (
 )
 from ticketing.app.clock import utcnow
 from ticketing.app.worker import Job
-from ticketing.config import Config, SupportConfig, default_port, secret
+from ticketing.config import (
+    CLIENT_SECRET,
+    EWS_PASSWORD,
+    GOOGLE_KEY,
+    MAILBOX_PASSWORD,
+    OUTGOING_PASSWORD,
+    Config,
+    SupportConfig,
+    default_port,
+    read_secret,
+    secret_path,
+)
 from ticketing.core.calendars import BusinessCalendar
 from ticketing.core.mails import Mails, Support
 from ticketing.core.playbooks import Playbook
@@ -182,7 +193,7 @@ def build_tokens(config: Config) -> dict[str, TokenProvider]:
     """The OAuth2 token providers the mailbox and the sender need, one per provider and scope (the
     mailbox and the sender share it, and its cached token): ``oauth2-microsoft`` and ``graph`` for
     Microsoft's IMAP/SMTP and Graph scopes, ``oauth2-google:ADDRESS``. Reads the secret, the key file
-    or the service account key's path now; the first token is asked for at the first login."""
+    or the service account key's path now (from the environment or a file); the first token is asked for at the first login."""
     wanted = set()
     for section, server in ((config.mailbox, "imap"), (config.outgoing, "smtp")):
         if section.backend == "graph":
@@ -195,7 +206,7 @@ def build_tokens(config: Config) -> dict[str, TokenProvider]:
             providers[auth] = _microsoft_tokens(config, GRAPH_SCOPE if auth == "graph" else OUTLOOK_SCOPE)
         elif auth == "oauth2-google":
             # Domain-wide delegation acts as one user: a provider per mailbox.
-            key_file = secret(config.google.service_account_file_env, "google.service_account_file_env")
+            key_file = read_secret(config, GOOGLE_KEY)
             providers[f"{auth}:{username.lower()}"] = GoogleTokens(
                 service_account_file=key_file, subject=username,
                 ca_file=str(config.resolve(config.google.ca_file)) if config.google.ca_file else None)
@@ -207,13 +218,13 @@ def _microsoft_tokens(config: Config, scope: str) -> MicrosoftTokens:
     key = None
     if ms.certificate_file:
         try:
-            key = config.resolve(ms.certificate_file).read_text(encoding="ascii")
+            key = secret_path(config, ms.certificate_file).read_text(encoding="ascii")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError([Problem("microsoft.certificate_file", f"cannot read the private key: {type(exc).__name__}",
                                        "a PEM file of the certificate's private key, readable by whiteglove")]) from None
     return MicrosoftTokens(
         tenant_id=ms.tenant_id, client_id=ms.client_id,
-        client_secret=secret(ms.client_secret_env, "microsoft.client_secret_env") if ms.client_secret_env else None,
+        client_secret=read_secret(config, CLIENT_SECRET),
         private_key=key, thumbprint=ms.certificate_thumbprint, authority=ms.authority, scope=scope,
         ca_file=str(config.resolve(ms.ca_file)) if ms.ca_file else None,
     )
@@ -222,7 +233,7 @@ def _microsoft_tokens(config: Config, scope: str) -> MicrosoftTokens:
 def _ews_connection(config: Config) -> EwsMailbox:
     ews = config.ews
     return EwsMailbox(mailbox=ews.mailbox or config.support.address, username=ews.username,
-                      password=secret(ews.password_env, "ews.password_env"), url=ews.url,
+                      password=read_secret(config, EWS_PASSWORD), url=ews.url,
                       autodiscover=ews.autodiscover, auth_type=ews.auth,
                       ca_file=str(config.resolve(ews.ca_file)) if ews.ca_file else None)
 
@@ -266,7 +277,7 @@ def _tokens_for(tokens: dict[str, TokenProvider], auth: str, username: str | Non
 
 
 def build_source(config: Config, tokens: dict[str, TokenProvider] | None = None) -> MailboxSource:
-    """The mailbox named by ``[mailbox]``. Reads the password from its environment variable, or
+    """The mailbox named by ``[mailbox]``. Reads the password from its environment variable or file, or
     logs in with a token from ``tokens`` (default: :func:`build_tokens`)."""
     mb = config.mailbox
     if mb.backend == "maildir":
@@ -294,7 +305,7 @@ def build_source(config: Config, tokens: dict[str, TokenProvider] | None = None)
             port=mb.port or default_port("imap", mb.security),
             security=mb.security,
             username=mb.username,
-            password=None if oauth else secret(mb.password_env, "mailbox.password_env"),
+            password=None if oauth else read_secret(config, MAILBOX_PASSWORD),
             tokens=_tokens_for(tokens if tokens is not None else build_tokens(config), mb.auth, mb.username),
             folder=mb.folder,
             processed_folder=mb.processed_folder,
@@ -307,7 +318,7 @@ def build_source(config: Config, tokens: dict[str, TokenProvider] | None = None)
 
 def build_sender(config: Config, tokens: dict[str, TokenProvider] | None = None) -> MailSender:
     """The outgoing backend named by ``[outgoing]``. Reads the password from its environment
-    variable, or logs in with a token from ``tokens`` (default: :func:`build_tokens`)."""
+    variable or file, or logs in with a token from ``tokens`` (default: :func:`build_tokens`)."""
     out = config.outgoing
     if out.backend == "directory":
         return DirectorySender(config.resolve(out.path))
@@ -319,7 +330,7 @@ def build_sender(config: Config, tokens: dict[str, TokenProvider] | None = None)
         oauth = out.auth != "password"
         return SmtpSender(
             out.host, out.port or default_port("smtp", out.security), security=out.security,
-            username=out.username, password=None if oauth else secret(out.password_env, "outgoing.password_env"),
+            username=out.username, password=None if oauth else read_secret(config, OUTGOING_PASSWORD),
             tokens=_tokens_for(tokens if tokens is not None else build_tokens(config), out.auth, out.username),
         )
     raise ValueError(f"no outgoing backend {out.backend!r}")  # config validation prevents this

@@ -2,21 +2,31 @@
 
 Validation collects every problem before failing, so ``whiteglove config check`` can list them all,
 each with its key and a fix. Passwords never sit in the file: a ``password_env`` key names the
-environment variable that holds them, read only when a connection is built (:func:`secret`).
+environment variable that holds them, a ``password_file`` key a file (:mod:`.secrets`), read only
+when a connection is built (:func:`read_secret`).
 """
 from __future__ import annotations
 
 import os
 
-from ticketing.config.checks import (
-    SECURITY_MODES,
-    is_email,
-    is_loopback,
-    parse_duration,
-    parse_spans,
-    validate,
-)
+from mailer import is_loopback
+from ticketing.config.checks import parse_spans, validate
+from ticketing.config.connections import SECURITY_MODES
+from ticketing.config.durations import DURATION_FORMS, parse_duration
 from ticketing.config.loader import config_from_dict, load_config
+from ticketing.config.secrets import (
+    CLIENT_SECRET,
+    EWS_PASSWORD,
+    GOOGLE_KEY,
+    MAILBOX_PASSWORD,
+    OUTGOING_PASSWORD,
+    SECRET_KEYS,
+    SecretKey,
+    read_secret,
+    secret_path,
+    secret_problems,
+    secrets_in_use,
+)
 from ticketing.config.sections import (
     PRIORITIES,
     AccountConfig,
@@ -34,14 +44,16 @@ from ticketing.config.sections import (
     SecurityConfig,
     SupportConfig,
 )
+from ticketing.config.values import is_email
 from ticketing.errors import ConfigError, Problem
 
 __all__ = [
-    "PRIORITIES", "SECURITY_MODES", "AccountConfig", "CalendarConfig", "Config", "ConfigError", "ContactConfig",
+    "DURATION_FORMS", "PRIORITIES", "SECURITY_MODES", "AccountConfig", "CalendarConfig", "Config", "ConfigError", "ContactConfig",
     "DatabaseConfig", "EngineerConfig", "MailboxConfig", "ManagerConfig", "OnboardingConfig", "OutgoingConfig",
     "PrioritiesConfig", "PriorityRule", "Problem", "SecurityConfig", "SupportConfig",
     "config_from_dict", "default_port", "is_email", "is_loopback", "load_config", "parse_duration", "parse_spans", "secret",
-    "validate",
+    "validate", "CLIENT_SECRET", "EWS_PASSWORD", "GOOGLE_KEY", "MAILBOX_PASSWORD", "OUTGOING_PASSWORD", "SECRET_KEYS",
+    "SecretKey", "read_secret", "secret_path", "secret_problems", "secrets_in_use",
 ]
 
 DEFAULT_PORTS = {

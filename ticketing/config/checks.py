@@ -4,12 +4,19 @@ from __future__ import annotations
 import re
 import zoneinfo
 
-from mailer import is_loopback
+from ticketing.config.connections import (
+    ews_problems,
+    freebusy_problems,
+    oauth2_problems,
+    server_problems,
+)
+from ticketing.config.durations import DURATION_FORMS, has_days, parse_duration
+from ticketing.config.secrets import both_forms_given
 from ticketing.config.sections import PRIORITIES, WEEKDAYS, Config
+from ticketing.config.suggest import did_you_mean, nearest_timezones
+from ticketing.config.values import is_email
 from ticketing.errors import Problem
 
-SECURITY_MODES = ("tls", "starttls", "none")
-_EMAIL = re.compile(r"^[^@\s<>(),;:\"\\]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z0-9-]{2,63}$")
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
 
@@ -18,7 +25,7 @@ def validate(config: Config) -> list[Problem]:
     """Return the problems of an assembled configuration (empty when it is usable)."""
     problems: list[Problem] = []
     problems += _database(config)
-    problems += _freebusy(config)
+    problems += freebusy_problems(config)
     problems += _mailbox(config)
     problems += _outgoing(config)
     problems += _support(config)
@@ -31,19 +38,8 @@ def validate(config: Config) -> list[Problem]:
     if config.templates.path is not None and not config.resolve(config.templates.path).is_dir():
         problems.append(Problem("templates.path", f"no folder at {config.resolve(config.templates.path)}",
                                 "create it or remove the key to use the shipped templates"))
+    problems += both_forms_given(config)
     return problems
-
-
-_DURATION = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*min)?\s*$")
-
-
-def parse_duration(text: str) -> int | None:
-    """Minutes in "2h", "30min", "1h30min"; None when malformed or zero."""
-    match = _DURATION.match(text or "")
-    if not match or not any(match.groups()):
-        return None
-    minutes = int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
-    return minutes or None
 
 
 def _sla(config: Config) -> list[Problem]:
@@ -65,7 +61,9 @@ def _sla(config: Config) -> list[Problem]:
             for key in ("first_response", "resolution", "next_response"):
                 value = getattr(target, key)
                 if value is not None and parse_duration(value) is None:
-                    problems.append(Problem(f"{at}.{key}", f"not a duration: {value!r}", 'write e.g. "2h", "30min" or "1h30min"'))
+                    problems.append(Problem(f"{at}.{key}", f"not a duration: {value!r}", f"write {DURATION_FORMS}"))
+                elif value is not None and has_days(value) and target.clock != "24x7":
+                    problems.append(_business_days(f"{at}.{key}", value, config, target.clock))
             if target.clock != "24x7" and target.clock not in calendars:
                 problems.append(Problem(f"{at}.clock", f"no calendar named {target.clock!r}", 'use "24x7" or a [[calendars]] name'))
     named = [("default_policy", sla.default_policy), ("golive_policy", sla.golive_policy)]
@@ -87,6 +85,33 @@ def _sla(config: Config) -> list[Problem]:
     return problems
 
 
+def uncovered_priorities(config: Config) -> list[Problem]:
+    """A policy without a target for a priority leaves that priority's tickets with no SLA clock at all.
+
+    Not part of :func:`validate`, as the worker runs without them: ``config check`` reports it."""
+    problems = []
+    for index, policy in enumerate(config.sla.policies):
+        covered = {t.priority for t in policy.targets if t.first_response or t.resolution or t.next_response}
+        missing = [p for p in PRIORITIES if p not in covered]
+        if missing:
+            problems.append(Problem(f"sla.policies[{index}].targets", f"policy {policy.name!r} has no target for {', '.join(missing)}",
+                                    f'add e.g. {{ priority = "{missing[0]}", first_response = "8h", resolution = "3d", clock = "24x7" }}'))
+    return problems
+
+
+def _business_days(where: str, value: str, config: Config, clock: str) -> Problem:
+    """Days on a business calendar: 24 working hours each would be nearly three working days."""
+    fix = 'write the working hours it means, or use clock = "24x7"'
+    calendar = next((c for c in config.calendars if c.name == clock), None)
+    day_lengths = {sum(end - start for start, end in parse_spans(spans) or ()) for spans in calendar.hours.values()} \
+        if calendar else set()
+    days, rest = divmod(parse_duration(value), 24 * 60)
+    if not rest and len(day_lengths) == 1 and next(iter(day_lengths)) % 60 == 0:
+        hours = next(iter(day_lengths)) // 60
+        fix = f'write "{days * hours}h" for {days} working day(s) of {hours} h on {clock}, or use clock = "24x7"'
+    return Problem(where, f"{value!r} counts days of 24 hours, but clock {clock!r} counts only working hours", fix)
+
+
 def _onboarding(config: Config) -> list[Problem]:
     ob = config.onboarding
     problems: list[Problem] = []
@@ -106,10 +131,6 @@ def _onboarding(config: Config) -> list[Problem]:
     return problems
 
 
-def is_email(value: str | None) -> bool:
-    return bool(value) and _EMAIL.match(value) is not None
-
-
 def _database(config: Config) -> list[Problem]:
     if config.database.url.startswith(("sqlite:///", "postgresql://", "postgres://")):
         return []
@@ -120,17 +141,18 @@ def _mailbox(config: Config) -> list[Problem]:
     mb = config.mailbox
     problems: list[Problem] = []
     if mb.backend == "ews":
-        problems += _ews(config)
+        problems += ews_problems(config)
     elif mb.backend == "maildir":
         if not mb.path:
             problems.append(Problem("mailbox.path", "required for the maildir backend", 'set path = "examples/inbox" (a folder with new/ and cur/)'))
         elif not config.resolve(mb.path).is_dir():
             problems.append(Problem("mailbox.path", f"no Maildir folder at {config.resolve(mb.path)}", "create it or correct the path (relative paths start at the config file's folder)"))
     elif mb.backend == "graph":
-        problems += _oauth2(config, "mailbox", "oauth2-microsoft", mb.username)
+        problems += oauth2_problems(config, "mailbox", "oauth2-microsoft", mb.username)
     elif mb.backend == "imap":
-        problems += _server("mailbox", mb.host, mb.security, mb.username, mb.password_env, mb.auth)
-        problems += _oauth2(config, "mailbox", mb.auth, mb.username)
+        problems += server_problems("mailbox", mb.host, mb.security, mb.username, mb.password_env, mb.auth,
+                                    mb.password_file)
+        problems += oauth2_problems(config, "mailbox", mb.auth, mb.username)
     else:
         problems.append(Problem("mailbox.backend", f"unknown backend {mb.backend!r}", 'use "maildir", "imap", "graph" or "ews"'))
     if mb.start_at:
@@ -150,15 +172,16 @@ def _outgoing(config: Config) -> list[Problem]:
     out = config.outgoing
     problems: list[Problem] = []
     if out.backend == "ews":
-        problems += [p for p in _ews(config) if config.mailbox.backend != "ews"]  # said once
+        problems += [p for p in ews_problems(config) if config.mailbox.backend != "ews"]  # said once
     elif out.backend == "directory":
         if not out.path:
             problems.append(Problem("outgoing.path", "required for the directory backend", 'set path = "outbox"'))
     elif out.backend == "graph":
-        problems += _oauth2(config, "outgoing", "oauth2-microsoft", out.username)
+        problems += oauth2_problems(config, "outgoing", "oauth2-microsoft", out.username)
     elif out.backend == "smtp":
-        problems += _server("outgoing", out.host, out.security, out.username, out.password_env, out.auth)
-        problems += _oauth2(config, "outgoing", out.auth, out.username)
+        problems += server_problems("outgoing", out.host, out.security, out.username, out.password_env, out.auth,
+                                    out.password_file)
+        problems += oauth2_problems(config, "outgoing", out.auth, out.username)
     else:
         problems.append(Problem("outgoing.backend", f"unknown backend {out.backend!r}", 'use "directory", "smtp", "graph" or "ews"'))
     if not 1 <= out.max_attempts <= 100:
@@ -283,7 +306,9 @@ def _timezone(where: str, name: str) -> list[Problem]:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return [Problem(where, f"unknown time zone {name!r}", 'use an IANA name such as "America/Los_Angeles" or "Europe/Berlin"')]
+        close = nearest_timezones(name)
+        fix = did_you_mean(close) if close else 'use an IANA name such as "America/Los_Angeles" or "Europe/Berlin"'
+        return [Problem(where, f"unknown time zone {name!r}", fix)]
     return []
 
 
@@ -329,103 +354,3 @@ def _priorities(config: Config) -> list[Problem]:
         if not rule.keywords or any(not k.strip() for k in rule.keywords):
             problems.append(Problem(f"priorities.rules[{index}].keywords", "a rule needs at least one non-empty keyword", 'write e.g. keywords = ["outage", "down"]'))
     return problems
-
-
-AUTH_MODES = ("password", "oauth2-microsoft", "oauth2-google")
-
-
-def _ews(config: Config) -> list[Problem]:
-    ews, problems = config.ews, []
-    if not ews.url and not ews.autodiscover:
-        problems.append(Problem("ews.url", "required unless autodiscover = true",
-                                'set url = "https://mail.contoso.com/EWS/Exchange.asmx"'))
-    elif ews.url and not ews.url.startswith("https://") and not is_loopback(ews.url.split("/")[2].split(":")[0]):
-        problems.append(Problem("ews.url", "the password would cross the network in clear", "use an https:// URL"))
-    if ews.auth not in ("ntlm", "basic"):
-        problems.append(Problem("ews.auth", f"unknown auth {ews.auth!r}", 'use "ntlm" or "basic"'))
-    if not ews.username:
-        problems.append(Problem("ews.username", "required for the ews backend", 'set username = "CONTOSO\\svc-whiteglove"'))
-    if not ews.password_env or not _is_env_name(ews.password_env):
-        problems.append(Problem("ews.password_env", "required for the ews backend",
-                                'set password_env = "WHITEGLOVE_EWS_PASSWORD" and export the password in it'))
-    if ews.mailbox and not is_email(ews.mailbox):
-        problems.append(Problem("ews.mailbox", f"not an address: {ews.mailbox!r}", 'set mailbox = "support@contoso.com"'))
-    if ews.ca_file and not config.resolve(ews.ca_file).is_file():
-        problems.append(Problem("ews.ca_file", f"no file at {config.resolve(ews.ca_file)}", "a PEM bundle of the CAs to trust"))
-    return problems
-
-
-def _freebusy(config: Config) -> list[Problem]:
-    source = config.onboarding.freebusy
-    if source == "none":
-        return []
-    if source == "ews":
-        return [] if "ews" in (config.mailbox.backend, config.outgoing.backend) else _ews(config)
-    if source != "graph":
-        return [Problem("onboarding.freebusy", f"unknown source {source!r}", 'use "none", "graph" or "ews"')]
-    mailbox = config.mailbox.username if config.mailbox.backend in ("graph", "imap") else config.outgoing.username
-    problems = _oauth2(config, "onboarding", "oauth2-microsoft", mailbox or config.support.address)
-    return [p for p in problems if not p.key.startswith("onboarding.")]
-
-
-def _oauth2(config: Config, section: str, auth: str, username: str | None) -> list[Problem]:
-    """The keys an OAuth2 login needs: the mailbox, and the provider's section."""
-    if auth not in AUTH_MODES:
-        return [Problem(f"{section}.auth", f"unknown auth {auth!r}", 'use "password", "oauth2-microsoft" or "oauth2-google"')]
-    if auth == "password":
-        return []
-    problems = []
-    if not is_email(username):
-        problems.append(Problem(f"{section}.username", "an OAuth2 login names the mailbox it reads or sends as",
-                                'set username = "support@example.com" (a shared mailbox works)'))
-    if auth == "oauth2-microsoft":
-        ms = config.microsoft
-        for key in ("tenant_id", "client_id"):
-            if not getattr(ms, key):
-                problems.append(Problem(f"microsoft.{key}", f"required for auth = {auth!r}",
-                                        f"set {key} to the app registration's Directory (tenant) / Application (client) ID"))
-        if bool(ms.client_secret_env) == bool(ms.certificate_file):
-            problems.append(Problem("microsoft", "give the app's client secret or its certificate, not both or neither",
-                                    'set certificate_file = "app-key.pem" and certificate_thumbprint = "…" (preferred), '
-                                    'or client_secret_env = "WHITEGLOVE_CLIENT_SECRET"'))
-        if ms.certificate_file and not ms.certificate_thumbprint:
-            problems.append(Problem("microsoft.certificate_thumbprint", "a certificate needs its thumbprint",
-                                    "copy the thumbprint Entra ID shows under Certificates & secrets"))
-        elif ms.certificate_file and not config.resolve(ms.certificate_file).is_file():
-            problems.append(Problem("microsoft.certificate_file", f"no file at {config.resolve(ms.certificate_file)}",
-                                    "the PEM file holding the certificate's private key"))
-        if ms.client_secret_env and not _is_env_name(ms.client_secret_env):
-            problems.append(Problem("microsoft.client_secret_env", f"not an environment variable name: {ms.client_secret_env!r}",
-                                    'set client_secret_env = "WHITEGLOVE_CLIENT_SECRET"'))
-        if not ms.authority.startswith("https://"):
-            problems.append(Problem("microsoft.authority", "must be an https:// URL", 'leave it out for "https://login.microsoftonline.com"'))
-        if ms.ca_file and not config.resolve(ms.ca_file).is_file():
-            problems.append(Problem("microsoft.ca_file", f"no file at {config.resolve(ms.ca_file)}", "a PEM bundle of the CAs to trust"))
-    else:
-        env = config.google.service_account_file_env
-        if not env or not _is_env_name(env):
-            problems.append(Problem("google.service_account_file_env", f"required for auth = {auth!r}",
-                                    'set service_account_file_env = "WHITEGLOVE_GOOGLE_KEY_FILE" and export the key file\'s path in it'))
-    return problems
-
-
-def _is_env_name(name: str) -> bool:
-    return name.replace("_", "").isalnum()
-
-
-def _server(section: str, host, security, username, password_env, auth: str = "password") -> list[Problem]:
-    problems = []
-    if not host:
-        problems.append(Problem(f"{section}.host", "required for this backend", 'set host = "mail.example.com"'))
-    if security not in SECURITY_MODES:
-        problems.append(Problem(f"{section}.security", f"unknown mode {security!r}", 'use "tls", "starttls" or "none"'))
-    elif security == "none" and username and host and not is_loopback(host):
-        problems.append(Problem(f"{section}.security", f"a password sent in plain text to {host} can be read on the way", 'use "tls" or "starttls"; "none" with a login is for loopback only'))
-    if password_env is not None and not password_env.replace("_", "").isalnum():
-        problems.append(Problem(f"{section}.password_env", f"not an environment variable name: {password_env!r}", 'set password_env = "WHITEGLOVE_IMAP_PASSWORD"'))
-    if auth == "password" and username and not password_env:
-        problems.append(Problem(f"{section}.password_env", "a username needs a password", 'set password_env = "NAME_OF_ENV_VAR" and export the password in that variable'))
-    if auth != "password" and password_env:
-        problems.append(Problem(f"{section}.password_env", f"auth = {auth!r} logs in with tokens, not a password", "remove password_env"))
-    return problems
-

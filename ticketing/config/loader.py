@@ -16,6 +16,7 @@ from typing import Any
 
 from ticketing.config.checks import validate
 from ticketing.config.sections import Config
+from ticketing.config.suggest import close_names, did_you_mean
 from ticketing.errors import ConfigError, Problem
 
 
@@ -68,8 +69,9 @@ def _build_fields(cls: type, data: dict[str, Any], prefix: str, problems: list[P
         where = f"{prefix}{key}"
         if key not in hints:
             kind = "section" if top else "key"
-            known = ", ".join(hints)
-            problems.append(Problem(where, f"unknown {kind}", f"remove it; known {kind}s: {known}"))
+            close = close_names(key, hints)
+            fix = did_you_mean(close) if close else f"remove it; known {kind}s: {', '.join(hints)}"
+            problems.append(Problem(where, f"unknown {kind}", fix))
             continue
         try:
             values[key] = _convert(hints[key], value, where, problems)

@@ -28,6 +28,8 @@ class MailboxConfig:
     security: str = "tls"
     username: str | None = None
     password_env: str | None = None
+    #: Or a file holding the password (relative: $CREDENTIALS_DIRECTORY first, then the config's folder).
+    password_file: str | None = None
     #: "password", "oauth2-microsoft" or "oauth2-google" (app-only tokens; username is the mailbox).
     auth: str = "password"
     folder: str = "INBOX"
@@ -50,6 +52,8 @@ class OutgoingConfig:
     security: str = "starttls"
     username: str | None = None
     password_env: str | None = None
+    #: Or a file holding the password (relative: $CREDENTIALS_DIRECTORY first, then the config's folder).
+    password_file: str | None = None
     #: "password", "oauth2-microsoft" or "oauth2-google" (app-only tokens; username is the mailbox).
     auth: str = "password"
     #: Attempts before a message is marked failed, and the first retry delay (doubling, jittered).
@@ -63,8 +67,9 @@ class MicrosoftConfig:
 
     tenant_id: str | None = None
     client_id: str | None = None
-    #: The client secret's environment variable; or, preferred, a certificate (private key file + thumbprint).
+    #: The client secret's environment variable or file; or, preferred, a certificate (private key file + thumbprint).
     client_secret_env: str | None = None
+    client_secret_file: str | None = None
     certificate_file: str | None = None
     certificate_thumbprint: str | None = None
     #: Another cloud's (or a test's) login endpoint, used as given; then also the CA bundle to trust.
@@ -83,9 +88,10 @@ class EwsConfig:
     autodiscover: bool = False
     #: "ntlm" (Exchange's default) or "basic".
     auth: str = "ntlm"
-    #: The service account ("CONTOSO\\svc-whiteglove" or its UPN) and the variable holding its password.
+    #: The service account ("CONTOSO\\svc-whiteglove" or its UPN) and the variable (or file) holding its password.
     username: str | None = None
     password_env: str | None = None
+    password_file: str | None = None
     #: The support mailbox (default: [support] address); the account needs full access to it.
     mailbox: str | None = None
     #: A CA bundle for a server whose certificate a private CA signed.
@@ -96,7 +102,8 @@ class EwsConfig:
 class GoogleConfig:
     """A Google Cloud service account with domain-wide delegation for https://mail.google.com/."""
 
-    #: The environment variable holding the path of the service account's JSON key file.
+    #: The service account's JSON key file: its path, or the environment variable holding its path.
+    service_account_file: str | None = None
     service_account_file_env: str | None = None
     #: A test's CA bundle for a token_uri on loopback; Google's own needs none.
     ca_file: str | None = None

@@ -34,7 +34,8 @@ def cmd_run(args) -> int:
     from ticketing.app.worker import Worker
 
     config = load_config(args.config)
-    # First: a missing password must fail before the database is touched.
+    # First: a missing password, database folder or outbox must fail before the database is touched.
+    _preflight(args, config, machine_only=True)
     tokens = build_tokens(config)
     source = build_source(config, tokens)
     sender = build_sender(config, tokens)
@@ -525,9 +526,22 @@ def cmd_status(args) -> int:
     return EXIT_FAILURE if any(c.failing_since for c in components) else 0
 
 
+def _preflight(args, config, machine_only: bool = False) -> None:
+    """Raise ConfigError listing what this machine lacks (and, for config check, SLA coverage)."""
+    from pathlib import Path
+
+    from ticketing.app.preflight import machine_problems, preflight
+    from ticketing.errors import ConfigError
+
+    problems = machine_problems(config) if machine_only else preflight(config)
+    if problems:
+        raise ConfigError(problems, Path(args.config))
+
+
 def cmd_config_check(args) -> int:
     config = load_config(args.config)  # raises ConfigError listing every problem
     _check_template_overrides(config, args.config)
+    _preflight(args, config)  # and what run would lack here: secrets, folders, the driver
     print(f"{args.config}: OK (mailbox {config.mailbox.backend}, outgoing {config.outgoing.backend}, database {config.database.url})")
     if not args.connect:
         return 0

@@ -41,7 +41,11 @@ def time_zone(text: str):
     try:
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
-        raise argparse.ArgumentTypeError(f"no time zone {text!r} (write e.g. America/New_York or Europe/Berlin)") from None
+        from ticketing.config.suggest import did_you_mean, nearest_timezones
+
+        close = nearest_timezones(text)
+        hint = did_you_mean(close) if close else "write e.g. America/New_York or Europe/Berlin"
+        raise argparse.ArgumentTypeError(f"no time zone {text!r} ({hint})") from None
 
 
 def ticket_id(text: str) -> int:
