@@ -62,7 +62,7 @@ def test_run_once_on_the_example_mailbox_creates_tickets_and_a_second_run_create
     # the configuration with Tom as its engineer.
     assert [(t["kind"], t["priority"], t["assignee"], t["account"], t["golive_date"]) for t in tickets] == [
         ("contract_closed", "P2", "priya.raman@northwind.example", "Acme Corporation", None),
-        ("golive_intent", "P1", "priya.raman@northwind.example", "Acme Corporation", "2027-01-14"),
+        ("golive_intent", "P3", "priya.raman@northwind.example", "Acme Corporation", "2027-01-14"),  # weeks ahead
         ("support", "P3", "tom.becker@northwind.example", "Globex Corporation", None),
     ]
     # Out: a notification for each ticket and an update for Bob's follow-up, to the engineers;
@@ -197,7 +197,7 @@ def test_tickets_filter_by_engineer_kind_and_priority(capsys, example):
     run(capsys, "run", "--once", "--config", str(example))
     assert [t["id"] for t in tickets_json(capsys, example, "--engineer", "PRIYA.RAMAN@northwind.example")] == [1, 2]
     assert [t["id"] for t in tickets_json(capsys, example, "--kind", "golive_intent")] == [2]
-    assert [t["id"] for t in tickets_json(capsys, example, "--priority", "P3")] == [3]
+    assert [t["id"] for t in tickets_json(capsys, example, "--priority", "P3")] == [2, 3]
     code, out, _ = run(capsys, "tickets", "--wide", "--config", str(example))
     assert "(go-live 2027-01-14)" in out and "tom.becker@northwind.example" in out
 

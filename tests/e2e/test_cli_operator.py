@@ -91,13 +91,13 @@ def test_tickets_are_found_by_text_account_requester_age_priority_and_newest(cap
     assert ids(capsys, ran, "--search", "nothing like this") == []
     assert ids(capsys, ran, "--account", "acme corporation") == [1, 2]
     assert ids(capsys, ran, "--requester", "@globex.example") == [3]
-    assert ids(capsys, ran, "--priority", "p1") == [2]  # any case
+    assert ids(capsys, ran, "--priority", "p2") == [1]  # any case
     assert ids(capsys, ran, "--since", "2026-11-17") == [2, 3]  # when their first message arrived
     assert ids(capsys, ran, "--since", "2026-11-19") == []
     assert ids(capsys, ran, "--since", "3d") == [2, 3]  # since Tuesday 17:00 UTC
     assert ids(capsys, ran, "--since", "12h") == []
     assert ids(capsys, ran, "--limit", "2") == [2, 3]  # the newest two
-    assert ids(capsys, ran, "--account", "acme corporation", "--priority", "P2") == [1]
+    assert ids(capsys, ran, "--account", "acme corporation", "--priority", "P3") == [2]
 
 
 def test_overdue_lists_the_tickets_whose_clock_ran_out(capsys, ran, tmp_path):

@@ -720,7 +720,7 @@ def test_the_same_notice_from_an_untrusted_sender_is_a_ticket_for_review_and_sta
     assert "review" in notification.mail.text
 
 
-def test_a_go_live_date_from_an_accounts_contact_becomes_a_p1_go_live_ticket_with_its_golive_date(desk):
+def test_a_go_live_date_weeks_ahead_from_an_accounts_contact_becomes_a_go_live_ticket_with_its_golive_date(desk):
     desk.deliver(message(
         sender=f"Bob Martínez <{BOB}>", to=desk.address, subject="Our go-live",
         body="Hi team,\n\nWe plan to go live on 14 January 2027. The cut-over window is 06:00-09:00 Central.\n\nBob\n",
@@ -729,12 +729,13 @@ def test_a_go_live_date_from_an_accounts_contact_becomes_a_p1_go_live_ticket_wit
     desk.run_once()
 
     [ticket] = desk.tickets()
-    assert (ticket["kind"], ticket["priority"], ticket["golive_date"]) == ("golive_intent", "P1", "2027-01-14")
+    # Weeks ahead: a plan, at the default priority (it rises as the day nears).
+    assert (ticket["kind"], ticket["priority"], ticket["golive_date"]) == ("golive_intent", "P3", "2027-01-14")
     assert (ticket["assignee"], ticket["account"]) == (PRIYA, "Globex")
     assert desk.ticket(ticket["id"])["golive_text"]
     [notification] = desk.sent_to(PRIYA)
     assert "2027-01-14" in notification.mail.text
-    assert " P1 " in notification.mail.subject
+    assert " P3 " in notification.mail.subject
     assert len(desk.sent_to(BOB)) == 1
 
 

@@ -679,7 +679,7 @@ def test_a_go_live_date_plans_the_go_live_meetings_and_a_new_date_updates_only_t
         body="Hi Priya,\n\nWe plan to go live on 14 January 2027, after the holidays.\n\nJane\n"))
     desk.run_once()
     [golive] = [t for t in desk.tickets() if t["kind"] == "golive_intent"]
-    assert (golive["golive_date"], golive["assignee"], golive["priority"]) == ("2027-01-14", PRIYA, "P1")
+    assert (golive["golive_date"], golive["assignee"], golive["priority"]) == ("2027-01-14", PRIYA, "P3")
     assert desk.engagement(engagement_id)["golive_date"] == "2027-01-14"
 
     first = by_meeting(invitations(desk, sent_before))

@@ -85,6 +85,7 @@ class App:
         the SLA sweep every minute, the weekly summaries' check every five minutes."""
         jobs = [Job("refused recipients", 0, self.desk.bounces.alert_refusals)]
         if self.desk.sla is not None:
+            jobs.append(Job("go-live urgency", 3600, self.desk.urgency.sweep))
             jobs.append(Job("SLA sweep", 60, self.desk.sla.sweep))
             if self.config.managers:
                 jobs.append(Job("weekly summaries", 300, self.weekly().run))

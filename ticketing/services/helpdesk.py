@@ -47,6 +47,7 @@ from ticketing.services.assignment import Assigner, who
 from ticketing.services.bounces import Bounces
 from ticketing.services.contract_notices import ContractNotices
 from ticketing.services.engineer_replies import EngineerReplies
+from ticketing.services.golive_urgency import GoLiveUrgency
 from ticketing.services.inbound import Handled, Inbound, Unhandleable
 from ticketing.services.onboarding import Onboarding
 from ticketing.services.outbox import Outbox, deliverable
@@ -77,6 +78,8 @@ class HelpDesk:
         self.onboarding = onboarding
         #: Keeps tickets' SLA clocks; None for a desk without SLA policies.
         self.sla = sla
+        #: A go-live intent's priority follows its day.
+        self.urgency = GoLiveUrgency(store, config, sla)
         self.own = (config.support.address.lower(),)
         self.trusted = {a.lower() for a in config.security.trusted_notice_senders}
         self.internal = {e.email.lower() for e in config.engineers} | {m.email.lower() for m in config.managers}
@@ -232,6 +235,8 @@ class HelpDesk:
             account = self.store.account_for_address(sender) if sender else None
             if account and self.onboarding is not None:
                 self.onboarding.golive_intent(account.id, golive, now)
+            if ticket.kind is TicketKind.GOLIVE_INTENT and self.urgency is not None:
+                self.urgency.reprioritise(self.store.get_ticket(ticket.id), now, ticket_log)
         ticket = self.store.get_ticket(ticket.id)
         recipients = [ticket.assignee] if ticket.assignee else [m.email for m in self.config.managers]
         files = file_attachments(parsed.attachments)[0]
