@@ -30,6 +30,9 @@ EXIT_FAILURE = 1
 
 
 def cmd_run(args) -> int:
+    from pathlib import Path
+
+    from ticketing.app.logs import release, start_banner
     from ticketing.app.worker import Worker
 
     config = load_config(args.config)
@@ -40,6 +43,7 @@ def cmd_run(args) -> int:
     app = build_app(config)
     worker = Worker(app.intake, source, poll_seconds=config.mailbox.poll_seconds,
                     outbox=app.outbox_sender(sender), clock=app.clock, jobs=app.jobs(), health=app.health())
+    log.info("%s", start_banner(config, str(Path(args.config).resolve()), release(), source.name, worker.jobs))
     try:
         if args.once:
             try:
@@ -76,6 +80,7 @@ def cmd_run(args) -> int:
 
 def cmd_ingest(args) -> int:
     from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
     from mailer import count_messages, iter_messages
 
@@ -83,7 +88,9 @@ def cmd_ingest(args) -> int:
     app = build_app(config)
     try:
         total = count_messages(args.paths)
-        with tqdm(total=total, unit="msg", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
+        # Log lines go above the bar (tqdm.write), not through it.
+        with tqdm(total=total, unit="msg", disable=not sys.stderr.isatty(), file=sys.stderr) as bar, \
+                logging_redirect_tqdm():
             summary = app.intake.ingest(iter_messages(args.paths), on_progress=bar.update, notify=args.notify)
         print(f"ingest: {summary}")
         return 0

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from ticketing.app.cli import commands
+from ticketing.app.logs import LEVELS
 
 
 class Parser(argparse.ArgumentParser):
@@ -25,8 +26,13 @@ def _options(defaults: bool) -> argparse.ArgumentParser:
         default=os.environ.get("WHITEGLOVE_CONFIG", "whiteglove.toml") if defaults else argparse.SUPPRESS,
         help="the configuration file (default: $WHITEGLOVE_CONFIG or ./whiteglove.toml)",
     )
-    common.add_argument("-v", "--verbose", action="store_true", default=False if defaults else argparse.SUPPRESS,
-                        help="log debugging detail")
+    common.add_argument("-v", "--verbose", action="count", default=0 if defaults else argparse.SUPPRESS,
+                        help="log debugging detail (-vv: the IMAP, SQL and HTTP libraries' too)")
+    common.add_argument("--log-level", type=str.upper, choices=LEVELS, metavar="LEVEL",
+                        default=None if defaults else argparse.SUPPRESS,
+                        help="DEBUG, INFO (default), WARNING or ERROR")
+    common.add_argument("--log-format", choices=["text", "json"], default="text" if defaults else argparse.SUPPRESS,
+                        help="text lines (default) or one JSON object per line")
     return common
 
 
