@@ -36,13 +36,18 @@ def cmd_run(args) -> int:
     from ticketing.app.worker import Worker
 
     config = load_config(args.config)
+    if args.health_file is not None and not args.once and not args.health_file.parent.is_dir():
+        print(f"whiteglove: no folder {args.health_file.parent} for the health file "
+              "(fix: --health-file in an existing folder the worker may write to)", file=sys.stderr)
+        return EXIT_USAGE
     # First: a missing password must fail before the database is touched.
     tokens = build_tokens(config)
     source = build_source(config, tokens)
     sender = build_sender(config, tokens)
     app = build_app(config)
     worker = Worker(app.intake, source, poll_seconds=config.mailbox.poll_seconds,
-                    outbox=app.outbox_sender(sender), clock=app.clock, jobs=app.jobs(), health=app.health())
+                    outbox=app.outbox_sender(sender), clock=app.clock, jobs=app.jobs(), health=app.health(),
+                    health_file=None if args.once else args.health_file)
     log.info("%s", start_banner(config, str(Path(args.config).resolve()), release(), source.name, worker.jobs))
     try:
         if args.once:

@@ -36,6 +36,11 @@ def _options(defaults: bool) -> argparse.ArgumentParser:
     return common
 
 
+def _health_file(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--health-file", type=Path, metavar="PATH", default=os.environ.get("WHITEGLOVE_HEALTH_FILE"),
+                        help=help + " (default: $WHITEGLOVE_HEALTH_FILE, else none)")
+
+
 def time_zone(text: str):
     """An IANA time zone such as America/New_York."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -69,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", parents=[common], help="run the worker")
     run.add_argument("--once", action="store_true", help="one pass of intake, then exit")
+    _health_file(run, "write the worker's heartbeat to this file after every pass")
     run.set_defaults(func=commands.cmd_run)
 
     ingest = sub.add_parser("ingest", parents=[common], help="run .eml, .mbox files or Maildir folders through intake")
