@@ -348,17 +348,31 @@ def cmd_db_upgrade(args) -> int:
 
 
 def cmd_status(args) -> int:
+    """Exit 0 healthy, 1 degraded, 2 down: see :mod:`ticketing.app.status`."""
     from ticketing.app.clock import utcnow
+    from ticketing.app.heartbeat import read_heartbeat
+    from ticketing.app.status import gather_status
 
-    store = build_store(load_config(args.config), must_exist=True)
+    config = load_config(args.config)
+    heartbeat = None
+    if args.health_file is not None:
+        try:
+            heartbeat = read_heartbeat(args.health_file)
+        except (OSError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            print(f"whiteglove: cannot read the health file {args.health_file}: {why} "
+                  "(fix: give the path the worker writes, run --health-file)", file=sys.stderr)
+            return EXIT_USAGE
+    store = build_store(config, must_exist=True)
     try:
-        components = store.components()
-        queued = len(store.outbox(status=OutboxStatus.QUEUED))
-        failed = len(store.outbox(status=OutboxStatus.FAILED))
+        status = gather_status(config, store, heartbeat, args.health_file, utcnow())
     finally:
         store.close()
-    views.status_table(components, queued, failed, utcnow())
-    return EXIT_FAILURE if any(c.failing_since for c in components) else 0
+    if args.json:
+        print(json.dumps(status.as_json(), indent=2))
+    else:
+        views.status_table(status)
+    return status.exit_code
 
 
 def cmd_config_check(args) -> int:

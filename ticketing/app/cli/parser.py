@@ -145,7 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     weekly.add_argument("--json", action="store_true", help="print the figures as JSON")
     weekly.set_defaults(func=commands.cmd_report_weekly)
 
-    status = sub.add_parser("status", parents=[common], help="whether the mailbox and the outgoing server work")
+    status = sub.add_parser("status", parents=[common],
+                            help="whether the worker runs and its connections work (exit 0 healthy, 1 degraded, 2 down)")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    _health_file(status, "the heartbeat file the worker writes (run --health-file)")
     status.set_defaults(func=commands.cmd_status)
 
     db = sub.add_parser("db", parents=[common], help="the database")
