@@ -35,7 +35,7 @@ def example(tmp_path):
 @pytest.fixture
 def ran(example):
     """The example after its first run: three tickets (WG-3 is Globex's, Tom's, P3)."""
-    with contextlib.redirect_stdout(io.StringIO()):
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         assert main(["run", "--once", "--config", str(example)]) == 0
     return example
 

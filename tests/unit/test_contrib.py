@@ -34,7 +34,7 @@ def test_the_systemd_unit_passes_systemd_analyze_verify(tmp_path):
     text = UNIT.read_text()
     assert verify(text, tmp_path) == []
     # The check can fail: an unknown key (systemd only warns, and exits 0) is caught.
-    broken = text.replace("Restart=on-failure", "Restart=on-failure\nRestartSecs=10")
+    broken = text.replace("Restart=always", "Restart=always\nRestartSecs=10")
     assert any("RestartSecs" in line for line in verify(broken, tmp_path))
 
 
@@ -47,7 +47,7 @@ def test_the_systemd_unit_runs_the_worker_as_its_own_user_with_its_state_and_sec
     assert build_parser().parse_args(shlex.split(service["ExecStartPre"])[1:]).action == "check"
     assert service["User"] == "whiteglove" and service["StateDirectory"] == "whiteglove"
     assert service["WorkingDirectory"] == service["ReadWritePaths"] == "/var/lib/whiteglove"
-    assert service["EnvironmentFile"].startswith("-") and service["Restart"] == "on-failure"
+    assert service["EnvironmentFile"].startswith("-") and service["Restart"] == "always"
     assert service["KillSignal"] == "SIGTERM" and service["ProtectSystem"] == "strict"
 
 

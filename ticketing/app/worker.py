@@ -5,23 +5,33 @@ periodic jobs that are due, and the outbox again. ``run_forever`` is glue around
 ``schedule`` package's timetable says which jobs are due; between passes the worker waits on the
 mailbox (IMAP IDLE, or a poll interval), at most until the next job is due. A job that fails is
 logged and runs again at its next time, and never stops the others. A dropped or unreachable
-server is retried with exponential backoff and jitter. SIGTERM or Ctrl-C sets a flag: the batch
-in hand is finished and committed, then the loop ends; a second signal stops at once.
+server is retried with exponential backoff and jitter. SIGTERM, SIGHUP or Ctrl-C sets a flag: the
+batch in hand is finished and committed, then the loop ends; a second signal stops at once. (SIGHUP
+stops rather than reloads: the service manager starts whiteglove again, with the new configuration
+read the one way a start reads it.)
+
+What an operator follows: a line per message handled (intake's), ``idle: ...`` every
+``heartbeat_seconds`` while nothing happens, and with ``health_file`` the heartbeat file
+(:mod:`ticketing.app.heartbeat`) replaced after every pass for ``whiteglove status``.
 """
 from __future__ import annotations
 
 import logging
+import os
 import random
 import signal
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Callable, Sequence
 
 import schedule
 
 from mailer import MailboxAuthError, MailboxError, MailboxSource
 from ticketing.app.clock import utcnow
+from ticketing.app.heartbeat import ago, write_heartbeat
+from ticketing.core.domain import OutboxStatus
 from ticketing.services.health import Health
 from ticketing.services.intake import Intake, IntakeSummary
 from ticketing.services.outbox import OutboxSender, SendSummary
@@ -75,7 +85,8 @@ _OUTBOX_WAKE = 30.0
 class Worker:
     def __init__(self, intake: Intake, source: MailboxSource, poll_seconds: float, stop: threading.Event | None = None,
                  backoff: Backoff | None = None, outbox: OutboxSender | None = None,
-                 clock: Callable[[], datetime] = utcnow, jobs: Sequence[Job] = (), health: Health | None = None):
+                 clock: Callable[[], datetime] = utcnow, jobs: Sequence[Job] = (), health: Health | None = None,
+                 heartbeat_seconds: float = 300.0, health_file: Path | None = None):
         self.intake = intake
         self.source = source
         self.poll_seconds = poll_seconds
@@ -86,7 +97,18 @@ class Worker:
         self.jobs = tuple(jobs)
         #: Told after each pass what it saw of the mailbox and the outgoing server.
         self.health = health
+        #: While nothing happens, an ``idle: ...`` line this often (0: never).
+        self.heartbeat_seconds = heartbeat_seconds
+        #: Replaced after every pass of :meth:`run_forever` (see :mod:`ticketing.app.heartbeat`).
+        self.health_file = health_file
+        self.last_poll_ok: datetime | None = None
+        self.last_message: datetime | None = None
+        self.last_send: datetime | None = None
+        self._job_runs: dict[str, datetime] = {}
+        self._said_at: datetime | None = None  # the last idle line, message or start
+        self._beat_failed = False
         self._signals = 0
+        self._signal: int | None = None
 
     # -- one pass ---------------------------------------------------------------------------------
 
@@ -103,6 +125,9 @@ class Worker:
         summary, error = IntakeSummary(), None
         try:
             summary = self.intake.poll(self.source, stop=self.stop, now=now)
+            self.last_poll_ok = now
+            if summary.processed or summary.quarantined:
+                self.last_message = now
             if summary.processed or summary.duplicates or summary.quarantined:
                 log.info("intake: %s", summary)
         except MailboxError as exc:
@@ -139,11 +164,14 @@ class Worker:
         except Exception:  # noqa: BLE001 - a database hiccup must not stop intake; the rows wait
             log.exception("outbox pass failed")
             return None
+        if sent.sent:
+            self.last_send = now
         if sent.sent or sent.retrying or sent.failed:
             log.info("outbox: %s", sent)
         return sent
 
     def _run_job(self, job: Job, now: datetime) -> None:
+        self._job_runs[job.name] = now
         try:
             job.action(now)
         except Exception:  # noqa: BLE001 - one job failing must not stop the others; it runs again next time
@@ -155,6 +183,7 @@ class Worker:
         """Tick until stopped, waiting on the mailbox in between; every job runs on the first pass,
         then on its timetable. Raises :class:`MailboxAuthError` if the very first login fails."""
         healthy = False
+        self._said_at = self.clock()
         due = {job.name for job in self.jobs}  # all at start: a sweep or summary missed while stopped is not left for later
         scheduler = schedule.Scheduler()
         for job in self.jobs:
@@ -173,15 +202,22 @@ class Worker:
                     continue
                 healthy = True
                 self.backoff.reset()
+                self._say_idle(self.clock())
                 self._wait(scheduler.idle_seconds)
         finally:
             self.source.close()
+            self._beat("stopped", 0.0)
+        if self._signal == getattr(signal, "SIGHUP", None):
+            log.info("SIGHUP: stopping; the service manager restarts whiteglove with the new configuration")
+        elif self._signal is not None:
+            log.info("%s: stopping", signal.Signals(self._signal).name)
         log.info("worker stopped")
 
     def _wait(self, idle: float | None) -> None:
         wait = self.poll_seconds if idle is None else max(0.0, min(self.poll_seconds, idle))
         if self.outbox is not None:
             wait = min(wait, _OUTBOX_WAKE)
+        self._beat("running", wait)
         try:
             self.source.wait(wait, self.stop)
         except MailboxError as exc:
@@ -192,15 +228,63 @@ class Worker:
         """Back off before the next pass; at least as long as the server asked (a busy Exchange does)."""
         delay = max(self.backoff.next_delay(), at_least)
         log.warning("%s; retrying in %.0f s", why, delay)
+        self._beat("retrying", delay, error=why)
         self.stop.wait(delay)
 
+    # -- what an operator sees ----------------------------------------------------------------------
+
+    def _say_idle(self, now: datetime) -> None:
+        """Every ``heartbeat_seconds`` without a message: one line saying the worker is alive."""
+        if not self.heartbeat_seconds or self._said_at is None:
+            return
+        if self.last_message is not None and self.last_message > self._said_at:
+            self._said_at = self.last_message
+        if now - self._said_at < timedelta(seconds=self.heartbeat_seconds):
+            return
+        self._said_at = now
+        last = f"last message {ago(now - self.last_message)} ago" if self.last_message else "no message since the start"
+        try:
+            counts = self.intake.store.outbox_counts()
+            outbox = f"outbox {counts[OutboxStatus.QUEUED]} queued" + (
+                f", {counts[OutboxStatus.FAILED]} failed" if counts[OutboxStatus.FAILED] else "")
+        except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker; the pass logs it
+            outbox = "outbox unknown"
+        log.info("idle: watching %s, %s, %s", self.source.name, last, outbox)
+
+    def _beat(self, state: str, next_in: float, error: str | None = None) -> None:
+        """Replace the heartbeat file, if there is one; a failure is logged once, never raised."""
+        if self.health_file is None:
+            return
+        now = self.clock()
+        data = {
+            "pid": os.getpid(), "time": now, "state": state, "mailbox": self.source.name,
+            "poll_seconds": self.poll_seconds, "next_pass_by": now + timedelta(seconds=next_in),
+            "last_poll_ok": self.last_poll_ok, "last_message": self.last_message, "last_send": self.last_send,
+            "jobs": {job.name: {"every": job.seconds, "last_run": self._job_runs.get(job.name)} for job in self.jobs},
+        }
+        if error:
+            data["error"] = error
+        try:
+            write_heartbeat(self.health_file, data)
+            self._beat_failed = False
+        except OSError as exc:
+            if not self._beat_failed:
+                log.warning("cannot write the health file %s: %s", self.health_file, exc.strerror or exc)
+            self._beat_failed = True
+
+    # -- signals ------------------------------------------------------------------------------------
+
     def install_signal_handlers(self) -> None:
-        """SIGTERM and SIGINT ask for a clean stop; a second one stops at once."""
+        """SIGTERM, SIGHUP and SIGINT ask for a clean stop; a second one stops at once."""
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        if hasattr(signal, "SIGHUP"):  # not on Windows
+            signal.signal(signal.SIGHUP, self._on_signal)
 
     def _on_signal(self, signum, frame) -> None:
         self._signals += 1
         if self._signals > 1:
             raise SystemExit(130)
+        self._signal = signum  # said by the loop when it ends: a handler only sets flags
         self.stop.set()
+

@@ -23,8 +23,9 @@ from typing import Callable, Iterable, Sequence
 from mailer import MailboxSource, ParsedMessage, SourceMessage, parse_message, recognise
 from ticketing.core.domain import IntakeOutcome, MessageStatus
 from ticketing.errors import NotFound
+from ticketing.services.handled_log import describe
 from ticketing.services.helpdesk import HelpDesk
-from ticketing.services.inbound import Inbound, Unhandleable
+from ticketing.services.inbound import Handled, Inbound, Unhandleable
 from ticketing.store import SqlStore
 
 log = logging.getLogger(__name__)
@@ -255,6 +256,7 @@ class Intake:
                               origin_reason="; ".join(handled.reasons),
                               failed_recipients=" ".join(verdict.failed_recipients))
                 self._store_row(row_id, fields, retry)
+            self._say(handled, parsed, mailbox, msg.key, row_id, logging.DEBUG if quiet else logging.INFO)
             return IntakeOutcome.PROCESSED, handled.tickets_created
         except Unhandleable as exc:
             reason, detail = str(exc), ""
@@ -270,6 +272,15 @@ class Intake:
         else:
             self.store.quarantine(row_id, reason, detail, now)
         return IntakeOutcome.QUARANTINED, 0
+
+    def _say(self, handled: Handled, parsed: ParsedMessage, mailbox: str, key: str, row_id: int, level: int) -> None:
+        """One line per message handled (a quiet backfill's at DEBUG: its progress bar says enough)."""
+        if not log.isEnabledFor(level):
+            return
+        ticket = self.store.get_ticket(handled.ticket_id) if handled.ticket_id else None
+        text, extra = describe(handled, ticket, parsed.from_.email if parsed.from_ else "(no sender)")
+        log.log(level, "%s [%s %s]", text, mailbox, key, extra=dict(extra, mailbox=mailbox, source_key=key,
+                                                                     message_row=row_id))
 
     def _store_row(self, row_id: int, fields: dict, retry: _Retry | None) -> None:
         if retry is not None:

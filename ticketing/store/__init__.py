@@ -21,13 +21,15 @@ from ticketing.store.schema import (
     open_database,
     upgrade,
 )
+from ticketing.store.status import StatusMixin
 from ticketing.store.tickets import TicketsMixin
 
 __all__ = ["SqlStore"]
 
 
 @translating_errors
-class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, MeetingsMixin, OutboxMixin, HealthMixin, StoreBase):
+class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, MeetingsMixin, OutboxMixin, HealthMixin, StatusMixin,
+               StoreBase):
     """The store on SQLite or PostgreSQL."""
 
     @classmethod

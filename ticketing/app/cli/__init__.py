@@ -6,13 +6,13 @@ old schema) print one line naming the problem and exit non-zero; they never show
 """
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
 from mailer import MailerError
 from ticketing.app.cli.commands import EXIT_FAILURE, EXIT_USAGE
 from ticketing.app.cli.parser import build_parser
+from ticketing.app.logs import configure_logging
 from ticketing.errors import ConfigError, PlaybookError, StorageError
 
 __all__ = ["main"]
@@ -21,13 +21,7 @@ __all__ = ["main"]
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if not args.verbose:
-        logging.getLogger("imapclient").setLevel(logging.WARNING)
+    configure_logging(args.log_level, args.verbose, args.log_format)
     try:
         return args.func(args) or 0
     except ConfigError as exc:

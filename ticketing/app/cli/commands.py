@@ -31,9 +31,16 @@ EXIT_FAILURE = 1
 
 
 def cmd_run(args) -> int:
+    from pathlib import Path
+
+    from ticketing.app.logs import release, start_banner
     from ticketing.app.worker import Worker
 
     config = load_config(args.config)
+    if args.health_file is not None and not args.once and not args.health_file.parent.is_dir():
+        print(f"whiteglove: no folder {args.health_file.parent} for the health file "
+              "(fix: --health-file in an existing folder the worker may write to)", file=sys.stderr)
+        return EXIT_USAGE
     # First: a missing password, database folder or outbox must fail before the database is touched.
     _preflight(args, config, machine_only=True)
     tokens = build_tokens(config)
@@ -50,7 +57,9 @@ def cmd_run(args) -> int:
             app.close()
             _remove(new_file)
     worker = Worker(app.intake, source, poll_seconds=config.mailbox.poll_seconds,
-                    outbox=app.outbox_sender(sender), clock=app.clock, jobs=app.jobs(), health=app.health())
+                    outbox=app.outbox_sender(sender), clock=app.clock, jobs=app.jobs(), health=app.health(),
+                    health_file=None if args.once else args.health_file)
+    log.info("%s", start_banner(config, str(Path(args.config).resolve()), release(), source.name, worker.jobs))
     try:
         if args.once:
             try:
@@ -126,6 +135,7 @@ def _rehearse(app, work) -> int:
 
 def cmd_ingest(args) -> int:
     from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
     from mailer import count_messages, iter_messages
 
@@ -141,7 +151,9 @@ def cmd_ingest(args) -> int:
             tqdm.write(f"whiteglove: skipped {path}: {why}", file=sys.stderr)
 
         def backfill(now=None):
-            with tqdm(total=total, unit="msg", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
+            # Log lines go above the bar (tqdm.write), not through it.
+            with tqdm(total=total, unit="msg", disable=not sys.stderr.isatty(), file=sys.stderr) as bar, \
+                    logging_redirect_tqdm():
                 return app.intake.ingest(iter_messages(args.paths, skipped), on_progress=bar.update,
                                          notify=args.notify)
 
@@ -513,17 +525,31 @@ def cmd_db_backup(args) -> int:
 
 
 def cmd_status(args) -> int:
+    """Exit 0 healthy, 1 degraded, 2 down: see :mod:`ticketing.app.status`."""
     from ticketing.app.clock import utcnow
+    from ticketing.app.heartbeat import read_heartbeat
+    from ticketing.app.status import gather_status
 
-    store = build_store(load_config(args.config), must_exist=True)
+    config = load_config(args.config)
+    heartbeat = None
+    if args.health_file is not None:
+        try:
+            heartbeat = read_heartbeat(args.health_file)
+        except (OSError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            print(f"whiteglove: cannot read the health file {args.health_file}: {why} "
+                  "(fix: give the path the worker writes, run --health-file)", file=sys.stderr)
+            return EXIT_USAGE
+    store = build_store(config, must_exist=True)
     try:
-        components = store.components()
-        queued = len(store.outbox(status=OutboxStatus.QUEUED))
-        failed = len(store.outbox(status=OutboxStatus.FAILED))
+        status = gather_status(config, store, heartbeat, args.health_file, utcnow())
     finally:
         store.close()
-    views.status_table(components, queued, failed, utcnow())
-    return EXIT_FAILURE if any(c.failing_since for c in components) else 0
+    if args.json:
+        print(json.dumps(status.as_json(), indent=2))
+    else:
+        views.status_table(status)
+    return status.exit_code
 
 
 def _preflight(args, config, machine_only: bool = False) -> None:

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from ticketing.app.cli import commands
+from ticketing.app.logs import LEVELS
 
 #: What ``whiteglove ticket ID ACTION`` may do: the engineers' #commands.
 ACTIONS = ("resolve", "pending", "open", "priority", "assign", "note")
@@ -29,9 +30,19 @@ def _options(defaults: bool) -> argparse.ArgumentParser:
         default=os.environ.get("WHITEGLOVE_CONFIG", "whiteglove.toml") if defaults else argparse.SUPPRESS,
         help="the configuration file (default: $WHITEGLOVE_CONFIG or ./whiteglove.toml)",
     )
-    common.add_argument("-v", "--verbose", action="store_true", default=False if defaults else argparse.SUPPRESS,
-                        help="log debugging detail")
+    common.add_argument("-v", "--verbose", action="count", default=0 if defaults else argparse.SUPPRESS,
+                        help="log debugging detail (-vv: the IMAP, SQL and HTTP libraries' too)")
+    common.add_argument("--log-level", type=str.upper, choices=LEVELS, metavar="LEVEL",
+                        default=None if defaults else argparse.SUPPRESS,
+                        help="DEBUG, INFO (default), WARNING or ERROR")
+    common.add_argument("--log-format", choices=["text", "json"], default="text" if defaults else argparse.SUPPRESS,
+                        help="text lines (default) or one JSON object per line")
     return common
+
+
+def _health_file(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--health-file", type=Path, metavar="PATH", default=os.environ.get("WHITEGLOVE_HEALTH_FILE"),
+                        help=help + " (default: $WHITEGLOVE_HEALTH_FILE, else none)")
 
 
 def time_zone(text: str):
@@ -102,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true",
                      help="one pass that is rolled back: print the tickets it would create and the mail it would "
                           "send, leave the mailbox, the database and the outbox as they were")
+    _health_file(run, "write the worker's heartbeat to this file after every pass")
     run.set_defaults(func=commands.cmd_run)
 
     ingest = sub.add_parser("ingest", parents=[common], help="run .eml, .mbox files or Maildir folders through intake")
@@ -198,7 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     weekly.add_argument("--json", action="store_true", help="print the figures as JSON")
     weekly.set_defaults(func=commands.cmd_report_weekly)
 
-    status = sub.add_parser("status", parents=[common], help="whether the mailbox and the outgoing server work")
+    status = sub.add_parser("status", parents=[common],
+                            help="whether the worker runs and its connections work (exit 0 healthy, 1 degraded, 2 down)")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    _health_file(status, "the heartbeat file the worker writes (run --health-file)")
     status.set_defaults(func=commands.cmd_status)
 
     db = sub.add_parser("db", parents=[common], help="the database")

@@ -219,8 +219,16 @@ def clock_json(clock) -> dict:
     }
 
 
-def status_table(components, queued: int, failed: int, now) -> None:
-    known = {c.name: c for c in components}
+def status_table(status) -> None:
+    """``whiteglove status``: a :class:`ticketing.app.status.Status`."""
+    now = status.now
+    print(f"{'status':<16} {status.level.upper()}")
+    for _, problem in status.problems:
+        print(f"{'':<16} - {problem}")
+    print(f"{'worker':<16} {status.worker}" + (f" ({status.worker_detail})" if status.worker_detail else ""))
+    print(f"{'last poll':<16} {_when(status.last_poll_ok, now)}")
+    print(f"{'last send':<16} {_when(status.last_send, now)}")
+    known = {c.name: c for c in status.components}
     for name, what in (("mailbox", "mailbox"), ("outgoing", "outgoing server")):
         c = known.get(name)
         if c is None or c.failing_since is None:
@@ -230,7 +238,19 @@ def status_table(components, queued: int, failed: int, now) -> None:
         told = f"; managers told {c.alerted_at:%Y-%m-%d %H:%M} UTC" if c.alerted_at else ""
         print(f"{what:<16} FAILING since {c.failing_since:%Y-%m-%d %H:%M} UTC ({minutes} min){told}")
         print(f"{'':<16} {c.last_error}")
-    print(f"{'outbox':<16} {queued} waiting, {failed} failed")
+    print(f"{'outbox':<16} {status.outbox[OutboxStatus.QUEUED]} waiting, {status.outbox[OutboxStatus.FAILED]} failed")
+    print(f"{'quarantined':<16} {status.quarantined}")
+    print(f"{'next SLA sweep':<16} " + (f"{status.next_sla_sweep:%Y-%m-%d %H:%M:%S} UTC" if status.next_sla_sweep
+                                       else "every minute while the worker runs"))
+    print(f"{'weekly summary':<16} " + (f"{status.next_weekly_summary:%Y-%m-%d %H:%M} UTC" if status.next_weekly_summary
+                                       else "none (no [[managers]])"))
+
+
+def _when(moment, now) -> str:
+    if moment is None:
+        return "not known"
+    minutes = int((now - moment).total_seconds() // 60)
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC ({minutes} min ago)"
 
 
 def dry_run(summary, tickets, mails) -> None:
