@@ -230,7 +230,8 @@ class Onboarding:
             if not leaving or _held(meeting, now) or meeting.status is MeetingStatus.CANCELLED:
                 continue
             if meeting.status is MeetingStatus.PLANNED:
-                self._invite(meeting, engagement, now, cancelled=True, to=leaving,
+                # raised for them only: the others keep their copy and their answers count
+                self._invite(meeting, engagement, now, cancelled=True, to=leaving, sequence=meeting.sequence + 1,
                              reason="you are no longer listed on this engagement")
                 titles.append(meeting.title)
             self._save_attendees(meeting, [a for a in meeting.attendees if a.email not in emails], now)
@@ -333,11 +334,13 @@ class Onboarding:
         return Attendee(self.support.address, self.support.name, "CHAIR")
 
     def _invite(self, meeting: Meeting, engagement: Engagement, now: datetime, *, updated: bool = False,
-                cancelled: bool = False, reason: str = "", to: Sequence[MeetingAttendee] | None = None) -> None:
+                cancelled: bool = False, reason: str = "", to: Sequence[MeetingAttendee] | None = None,
+                sequence: int | None = None) -> None:
         """One message per attendee: REQUEST (new or moved) or CANCEL, all attendees listed in each.
 
         ``to`` sends to those people only, who join or leave the meeting; a CANCEL to them lists
-        only them, which takes them off it and no one else (RFC 5546 section 3.2.5).
+        only them, which takes them off it and no one else (RFC 5546 section 3.2.5). ``sequence``
+        overrides the meeting's (such a CANCEL is raised above the invitation they hold).
         """
         organizer = self._organizer(engagement)
 
@@ -350,8 +353,8 @@ class Onboarding:
         if not recipients or meeting.start is None:
             return
         invitation = Invitation(
-            uid=meeting.uid, sequence=meeting.sequence, summary=meeting.title, description=meeting.description,
-            location=None, start=meeting.start, end=meeting.end, organizer=organizer,
+            uid=meeting.uid, sequence=meeting.sequence if sequence is None else sequence, summary=meeting.title,
+            description=meeting.description, location=None, start=meeting.start, end=meeting.end, organizer=organizer,
             attendees=recipients if cancelled and to is not None else attendees,
         )
         stamp = "" if to is None else f".{'leave' if cancelled else 'join'}.{now:%Y%m%dT%H%M%S}"
