@@ -154,6 +154,7 @@ def test_a_customer_declining_or_proposing_a_new_time_is_passed_to_the_engineer(
 def test_an_engagement_whose_tier_no_playbook_serves_plans_nothing_and_says_so(desk):
     engagement = start(desk, NOTICE.replace("Package: Enterprise", "Package: Platinum Mystery"))
     assert engagement.playbook is None and desk.store.meetings(engagement.id) == []
-    [(_, told)] = desk.mail("planning")
-    assert "no playbook serves the tier Platinum Mystery" in told.text
-    assert desk.mail("welcome") == [] and desk.mail("invite") == []
+    # the hand-off notification itself asks the engineer to choose; no second mail
+    [(_, told)] = desk.mail("notification")
+    assert "No playbook matches package Platinum Mystery: reply #playbook NAME (one of enterprise-onboarding," in told.text
+    assert desk.mail("planning") == [] and desk.mail("welcome") == [] and desk.mail("invite") == []

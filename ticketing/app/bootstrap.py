@@ -136,8 +136,14 @@ def playbooks_dir(config: Config) -> Path:
 
 
 def build_playbooks(config: Config) -> dict[str, Playbook]:
-    """The playbooks the worker plans with. Raises PlaybookError."""
-    return load_playbooks(playbooks_dir(config))
+    """The playbooks the worker plans with. Raises PlaybookError, and ConfigError for a default
+    playbook that is not one of them."""
+    playbooks = load_playbooks(playbooks_dir(config))
+    default = config.onboarding.default_playbook
+    if default and default not in playbooks:
+        raise ConfigError([Problem("onboarding.default_playbook", f"no playbook {default!r}",
+                                   f"use one of: {', '.join(sorted(playbooks))}, or remove the key")])
+    return playbooks
 
 
 def templates_dir(config: Config) -> Path | None:

@@ -248,6 +248,9 @@ class OnboardingConfig:
     #: Where engineers' busy times come from besides whiteglove's own meetings: "none" or "graph"
     #: (their Microsoft 365 calendars, read through the [microsoft] app, which needs Calendars.Read).
     freebusy: str = "none"
+    #: The playbook (by name) of an engagement whose package no playbook's tiers match; default:
+    #: none, and the engineer is asked to choose one.
+    default_playbook: str | None = None
 
 
 @dataclass(frozen=True)

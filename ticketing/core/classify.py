@@ -4,13 +4,17 @@
 thread it matched, and what the caller looked up about the sender and the ticket, and returns a
 :class:`Classification` with the reasons for it. The order of the checks matters:
 
-1. bounces, then other automated mail: stored, never answered, no ticket;
-2. iMIP replies to our invitations (the calendar code reads them);
-3. an engineer answering a ticket (commands and relay), when the sender is who they say;
-4. a contract-closed notice: an engagement when a trusted sender sent it, else a ticket for review;
-5. a reply from someone on the ticket; from anyone else, a new ticket that refers to it;
-6. a go-live intent (a P1 ticket with its cut-over date);
-7. any other support request, with a priority from the keyword rules.
+1. bounces: stored, never answered, no ticket;
+2. a contract-closed notice from a trusted sender who passes the sender check, even when marked
+   automated (CRMs send their alerts with ``Auto-Submitted: auto-generated``); the trust comes
+   before the automated-mail filter, never from the automation headers;
+3. other automated mail: stored, never answered, no ticket;
+4. iMIP replies to our invitations (the calendar code reads them);
+5. an engineer answering a ticket (commands and relay), when the sender is who they say;
+6. a contract-closed notice: an engagement when a trusted sender sent it, else a ticket for review;
+7. a reply from someone on the ticket; from anyone else, a new ticket that refers to it;
+8. a go-live intent (a P1 ticket with its cut-over date);
+9. any other support request, with a priority from the keyword rules.
 """
 from __future__ import annotations
 
@@ -80,6 +84,8 @@ def classify(
     ticket_id = thread.ticket_id if thread else None
     if verdict.origin is Origin.BOUNCE:
         return Classification(MessageKind.BOUNCE, (f"delivery report: {verdict.reason}",) + threaded, ticket_id)
+    if notice is not None and _trusted(sender) and verdict.origin is not Origin.HUMAN:
+        return _trusted_notice(notice, sender, priorities, f"{verdict.origin.value}: {verdict.reason}")
     if verdict.origin is not Origin.HUMAN:
         return Classification(MessageKind.AUTOMATED, (f"{verdict.origin.value}: {verdict.reason}",) + threaded, ticket_id)
     answers = [c.method for c in msg.calendars if c.method in _CALENDAR_ANSWERS]
@@ -101,12 +107,8 @@ def classify(
         )
 
     if notice is not None:
-        if sender.is_trusted_notifier and not unverified:
-            why = f"contract-closed notice from trusted sender {sender.email} ({notice.source})"
-            if sender.verified:
-                why += f", {sender.verification}"
-            return Classification(MessageKind.NOTICE, (why,), ticket_kind=TicketKind.CONTRACT_CLOSED,
-                                  priority=priorities.contract_closed, notice=notice)
+        if _trusted(sender):
+            return _trusted_notice(notice, sender, priorities)
         doubt = sender.verification if unverified else f"{sender.email or 'an unknown sender'} is not a trusted sender"
         return Classification(
             MessageKind.NEW, (f"looks like a contract-closed notice, but {doubt}", "flagged for review: no engagement started"),
@@ -128,6 +130,20 @@ def classify(
                               ticket_kind=TicketKind.GOLIVE_INTENT, priority=priority, golive=golive)
     priority, why = support_priority(msg.subject, new_text, context.tier, priorities)
     return Classification(MessageKind.NEW, ("a support request", why), ticket_kind=TicketKind.SUPPORT, priority=priority)
+
+
+def _trusted(sender: Sender) -> bool:
+    """A configured notice sender whom our server did not contradict (see ``Sender.verified``)."""
+    return sender.is_trusted_notifier and sender.verified is not False
+
+
+def _trusted_notice(notice: Notice, sender: Sender, priorities: PrioritiesConfig, automated: str = "") -> Classification:
+    why = f"contract-closed notice from trusted sender {sender.email} ({notice.source})"
+    if sender.verified:
+        why += f", {sender.verification}"
+    reasons = (why,) + ((f"marked automated ({automated}), believed for its trusted sender",) if automated else ())
+    return Classification(MessageKind.NOTICE, reasons, ticket_kind=TicketKind.CONTRACT_CLOSED,
+                          priority=priorities.contract_closed, notice=notice)
 
 
 def _is_member(email: str | None, members: frozenset[str]) -> bool:

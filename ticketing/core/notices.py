@@ -2,7 +2,10 @@
 
 A notice says that a contract or SOW is signed ("Closed Won") and describes the customer. Four
 shapes are read, first match wins: a JSON attachment, a CSV attachment, an HTML table of
-key/value rows, and "Key: value" lines in the text. The keys, their aliases and an example a CRM
+key/value rows (what CRMs send by default), and "Key: value" lines in the text, where a key
+without a value starts a list of people on the lines below it. The keys' CRM wordings and how
+values read are in :mod:`ticketing.core.notice_fields`; keys it does not know are kept in
+:attr:`Notice.other` for the engineer. The keys, their aliases and an example a CRM
 workflow can produce are in README.md ("Contract-closed notices").
 
 Whether a notice is *believed* is not decided here: the caller checks that it came from a trusted
@@ -15,9 +18,13 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from email.utils import getaddresses
+from datetime import date
 from html.parser import HTMLParser
+
+from ticketing.core import notice_fields as fields
+from ticketing.core.notice_fields import LABELS, NoticeContact, field_for, normal_key
+
+__all__ = ["Notice", "NoticeContact", "looks_like_notice", "read_notice"]
 
 #: Words that make a message a notice (subject or the start of the text).
 _NOTICE = re.compile(
@@ -26,38 +33,17 @@ _NOTICE = re.compile(
     re.IGNORECASE,
 )
 
-#: Canonical field -> the keys a notice may use for it (compared lower-case, without punctuation).
-ALIASES: dict[str, tuple[str, ...]] = {
-    "event": ("event", "stage", "status"),
-    "account": ("account", "account name", "company", "customer", "customer name"),
-    "domains": ("domains", "domain", "email domains", "email domain", "website"),
-    "opportunity_id": ("opportunity id", "opportunity", "opp id", "deal id"),
-    "contract_id": ("contract id", "contract", "sow", "sow id", "contract number"),
-    "close_date": ("close date", "closed", "closed on", "signed", "signature date", "signed on"),
-    "tier": ("package", "tier", "onboarding package", "plan", "onboarding tier"),
-    "sales_rep": ("sales rep", "account executive", "ae", "owner", "opportunity owner", "sales"),
-    "engineer": ("engineer", "onboarding engineer", "solutions engineer", "implementation engineer", "cse"),
-    "contacts": ("contact", "contacts", "customer contact"),
-    "golive_date": ("go-live", "go live", "golive", "target go-live", "go-live date", "go live date"),
-    "timezone": ("timezone", "time zone"),
-    "notes": ("notes", "note", "description"),
-}
-_KEY_TO_FIELD = {alias.replace("-", " "): name for name, aliases in ALIASES.items() for alias in aliases}
-_LINE = re.compile(r"^[ \t]*([A-Za-z][A-Za-z \t_-]{0,40}?)[ \t]*:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
-_ROLE = re.compile(r"(?:;\s*role\s*=\s*|\(\s*)([^();]+?)\s*\)?\s*$", re.IGNORECASE)
-_DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)+)/?$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class NoticeContact:
-    email: str
-    name: str = ""
-    role: str = ""
+_LINE = re.compile(r"^[ \t]*([A-Za-z][A-Za-z0-9 \t_./()&#'-]{0,40}?)[ \t]*:[ \t]*(.*?)[ \t]*$")
+_BULLET = re.compile(r"^[ \t]*(?:[-*\u2022\u2013\u00b7]|\d{1,2}[.)])[ \t]+(.+?)[ \t]*$")
+#: Keys of "Key: value" lines that are never a notice's (a forwarded message's headers, links).
+_NOT_KEYS = frozenset({"from", "to", "cc", "sent", "subject", "date", "re", "fw", "fwd", "http", "https", "mailto"})
+_MAX_OTHER = 30
 
 
 @dataclass(frozen=True)
 class Notice:
-    """What a contract-closed notice said. ``problems`` lists values that could not be read."""
+    """What a contract-closed notice said. ``problems`` lists values that could not be read;
+    ``other`` keeps ``(key, value)`` of the keys no field maps, as the notice wrote them."""
 
     account: str
     domains: tuple[str, ...] = ()
@@ -73,6 +59,9 @@ class Notice:
     notes: str = ""
     source: str = "text"  # "json attachment", "csv attachment", "html table" or "text"
     problems: tuple[str, ...] = field(default=())
+    deal_name: str = ""
+    amount: str = ""
+    other: tuple[tuple[str, str], ...] = ()
 
     @property
     def reference(self) -> str:
@@ -87,6 +76,7 @@ class Notice:
             "sales_rep": vars(self.sales_rep) if self.sales_rep else None, "engineer": self.engineer,
             "golive_date": self.golive_date.isoformat() if self.golive_date else None,
             "timezone": self.timezone, "notes": self.notes, "source": self.source, "problems": list(self.problems),
+            "deal_name": self.deal_name, "amount": self.amount, "other": [list(pair) for pair in self.other],
         }
 
 
@@ -127,16 +117,49 @@ def read_notice(subject: str, text: str, html: str | None, attachments: list[tup
 # -- shapes ---------------------------------------------------------------------------------------
 
 def _text_pairs(text: str) -> list[tuple[str, str]]:
-    return [(m.group(1), m.group(2)) for m in _LINE.finditer(text)]
+    """``(key, value)`` of each "Key: value" line; a key with no value takes the list below it
+    (bulleted lines, or lines holding an address), one pair per line, until a line that is neither."""
+    pairs: list[tuple[str, str]] = []
+    list_key: str | None = None
+    for line in text.splitlines():
+        bullet = _BULLET.match(line)
+        if list_key and bullet:
+            pairs.append((list_key, bullet.group(1)))
+            continue
+        match = _LINE.match(line)
+        if match and not match.group(2).startswith("//"):
+            key, value = match.group(1), match.group(2)
+            list_key = key if not value else None
+            if value:
+                pairs.append((key, value))
+            continue
+        if list_key and "@" in line:
+            pairs.append((list_key, line.strip()))
+        elif line.strip() or not list_key:
+            list_key = None
+    return pairs
 
 
 def _from_pairs(pairs: list[tuple[str, str]], source: str) -> Notice | None:
     values: dict[str, list[str]] = {}
+    other: list[tuple[str, str]] = []
     for key, value in pairs:
-        name = _KEY_TO_FIELD.get(_normal_key(key))
-        if name and value.strip():
-            values.setdefault(name, []).append(value.strip())
-    return _build({k: v if k == "contacts" else v[0] for k, v in values.items()}, source)
+        value = value.strip()
+        if not value:
+            continue
+        name = field_for(key)
+        if name:
+            values.setdefault(name, []).append(value)
+        elif _kept(key, other):
+            other.append((" ".join(key.split()).rstrip(":"), value[:300]))
+    single = {k: v if k == "contacts" else v[0] for k, v in values.items()}
+    return _build(single, source, tuple(other))
+
+
+def _kept(key: str, other: list[tuple[str, str]]) -> bool:
+    """Whether an unknown key is worth keeping: a few words, not a header or a link."""
+    normal = normal_key(key)
+    return bool(normal) and normal not in _NOT_KEYS and len(normal.split()) <= 5 and len(other) < _MAX_OTHER
 
 
 def _from_json(body: str) -> Notice | None:
@@ -149,11 +172,14 @@ def _from_json(body: str) -> Notice | None:
     if not isinstance(data, dict):
         return None
     values: dict[str, object] = {}
+    other: list[tuple[str, str]] = []
     for key, value in data.items():
-        name = _KEY_TO_FIELD.get(_normal_key(str(key)))
+        name = field_for(str(key))
         if name:
             values[name] = value
-    return _build(values, "json attachment")
+        elif isinstance(value, (str, int, float)) and _kept(str(key), other):
+            other.append((str(key), str(value)[:300]))
+    return _build(values, "json attachment", tuple(other))
 
 
 def _from_csv(body: str) -> Notice | None:
@@ -171,11 +197,11 @@ def _from_csv(body: str) -> Notice | None:
         for key, value in row.items():
             if key is None or value is None or not value.strip():
                 continue
-            normal = _normal_key(key)
+            normal = normal_key(key)
             if normal in ("contact name", "contact email", "contact role"):
                 contact[normal.split()[1]] = value.strip()
                 continue
-            name = _KEY_TO_FIELD.get(normal)
+            name = field_for(normal)
             if name == "contacts":
                 contacts.append(value.strip())
             elif name:
@@ -187,26 +213,35 @@ def _from_csv(body: str) -> Notice | None:
 
 
 class _TableReader(HTMLParser):
-    """Collects the rows of every table as lists of cell texts."""
+    """Collects the rows of every table as lists of cell texts; list items, paragraphs and line
+    breaks inside a cell become lines."""
+
+    _LINE_TAGS = frozenset({"br", "li", "p", "div", "tr"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.rows: list[list[str]] = []
+        #: The rows that are headings (all their cells are <th>), by index.
+        self.headings: set[int] = set()
         self._cell: list[str] | None = None
 
     def handle_starttag(self, tag, attrs):
         if tag == "tr":
             self.rows.append([])
+            self.headings.add(len(self.rows) - 1)
         elif tag in ("td", "th"):
             self._cell = []
-        elif tag == "br" and self._cell is not None:
+            if tag == "td":
+                self.headings.discard(len(self.rows) - 1)
+        elif tag in self._LINE_TAGS and self._cell is not None:
             self._cell.append("\n")
 
     def handle_endtag(self, tag):
         if tag in ("td", "th") and self._cell is not None:
             if not self.rows:
                 self.rows.append([])
-            self.rows[-1].append(" ".join("".join(self._cell).split(" ")).strip())
+            lines = (" ".join(line.split()) for line in "".join(self._cell).split("\n"))
+            self.rows[-1].append("\n".join(line for line in lines if line))
             self._cell = None
 
     def handle_data(self, data):
@@ -222,8 +257,8 @@ def _html_rows(html: str) -> list[tuple[str, str]]:
     except AssertionError:  # html.parser still asserts on a few malformed declarations
         return []
     pairs: list[tuple[str, str]] = []
-    for row in reader.rows:
-        if len(row) >= 2 and row[0]:
+    for index, row in enumerate(reader.rows):
+        if len(row) >= 2 and row[0] and "\n" not in row[0] and index not in reader.headings:
             key = row[0].rstrip(":").strip()
             for line in row[1].split("\n"):  # a cell may list several contacts, one per line
                 if line.strip():
@@ -233,127 +268,61 @@ def _html_rows(html: str) -> list[tuple[str, str]]:
 
 # -- values ---------------------------------------------------------------------------------------
 
-def _build(values: dict[str, object], source: str) -> Notice | None:
-    account = _text(values.get("account"))
+def _build(values: dict[str, object], source: str, other: tuple[tuple[str, str], ...] = ()) -> Notice | None:
+    account = fields.text(values.get("account"))
     if not account:
         return None
     problems: list[str] = []
-    contacts = _contacts(values.get("contacts"), problems)
-    domains = _domains(values.get("domains"), problems)
+    kept = list(other)
+    contacts = _with_primary(fields.contacts(values.get("contacts"), problems), values.get("primary_contact"), problems)
+    domains = fields.domains(values.get("domains"), problems)
     if not domains:
         domains = tuple(dict.fromkeys(c.email.rpartition("@")[2] for c in contacts))
-    sales_rep = _person(values.get("sales_rep"))
-    engineer = _person(values.get("engineer"))
-    if values.get("engineer") and engineer is None:
-        problems.append(f"engineer: no address in {_text(values.get('engineer'))[:80]!r}")
+    sales_rep = fields.person(values.get("sales_rep"))
+    if values.get("sales_rep") and sales_rep is None:
+        kept.append((LABELS["sales_rep"], fields.text(values["sales_rep"])[:300]))
+    engineer = None
+    for name in ("engineer", "account_manager", "success_manager"):  # the engineer, else the TAM, else the CSM
+        found = fields.person(values.get(name)) if values.get(name) else None
+        if engineer is None and found is not None:
+            engineer = found
+        elif name != "engineer" and values.get(name):
+            kept.append((LABELS[name], fields.text(values[name])[:300]))
+    if values.get("engineer") and fields.person(values.get("engineer")) is None:
+        problems.append(f"engineer: no address in {fields.text(values.get('engineer'))[:80]!r}")
     return Notice(
         account=account[:200],
         domains=domains,
         contacts=contacts,
-        tier=_text(values.get("tier"))[:100] or None,
-        opportunity_id=_text(values.get("opportunity_id"))[:200],
-        contract_id=_text(values.get("contract_id"))[:200],
-        close_date=_date(values.get("close_date"), "close_date", problems),
+        tier=fields.text(values.get("tier"))[:100] or None,
+        opportunity_id=fields.text(values.get("opportunity_id"))[:200],
+        contract_id=fields.text(values.get("contract_id"))[:200],
+        close_date=fields.day(values.get("close_date"), "close_date", problems),
         sales_rep=sales_rep,
         engineer=engineer.email if engineer else None,
-        golive_date=_date(values.get("golive_date"), "golive_date", problems),
-        timezone=_text(values.get("timezone")) or None,
-        notes=_text(values.get("notes"))[:2000],
+        golive_date=fields.day(values.get("golive_date"), "golive_date", problems),
+        timezone=fields.text(values.get("timezone")) or None,
+        notes=fields.text(values.get("notes"))[:2000],
         source=source,
         problems=tuple(problems),
+        deal_name=fields.text(values.get("deal_name"))[:200],
+        amount=fields.text(values.get("amount"))[:100],
+        other=tuple(kept[:_MAX_OTHER]),
     )
 
 
-def _normal_key(key: str) -> str:
-    return " ".join(key.lower().replace("_", " ").replace("-", " ").split())
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        value = value.get("name") or value.get("email") or ""
-    return " ".join(str(value).split())
-
-
-def _person(value: object) -> NoticeContact | None:
-    """A person from "Name <a@b>", "a@b", or a JSON object with name/email/role."""
-    if isinstance(value, dict):
-        email = _address(str(value.get("email", "")))
-        if email is None:
-            return None
-        return NoticeContact(email, _text(value.get("name")), _text(value.get("role")))
-    text = _text(value)
-    role = ""
-    match = _ROLE.search(text)
-    if match and "@" not in match.group(1):
-        role = match.group(1).strip()
-        text = text[: match.start()].strip()
-    text = text.rstrip(";,").strip()
-    pairs = getaddresses([text])
-    for name, addr in pairs:
-        email = _address(addr)
-        if email:
-            return NoticeContact(email, name.strip().strip('"'), role)
-    if "," in text:  # "Name, email, role" as some CRMs write it
-        parts = [p.strip() for p in text.split(",")]
-        email = next((_address(p) for p in parts if _address(p)), None)
-        if email:
-            others = [p for p in parts if _address(p) is None]
-            return NoticeContact(email, others[0] if others else "", role or (others[1] if len(others) > 1 else ""))
-    return None
-
-
-def _contacts(value: object, problems: list[str]) -> tuple[NoticeContact, ...]:
-    items = value if isinstance(value, list) else ([value] if value else [])
-    found: dict[str, NoticeContact] = {}
-    for item in items:
-        person = _person(item)
-        if person is None:
-            problems.append(f"contacts: no address in {_text(item)[:80]!r}")
-        else:
-            found.setdefault(person.email, person)
-    return tuple(found.values())
-
-
-def _domains(value: object, problems: list[str]) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else re.split(r"[,;\s]+", _text(value))
-    domains: list[str] = []
-    for item in items:
-        item = str(item).strip()
-        if not item:
-            continue
-        match = _DOMAIN.match(item)
-        if match:
-            domains.append(match.group(1).lower())
-        else:
-            problems.append(f"domains: not a domain {item[:80]!r}")
-    return tuple(dict.fromkeys(domains))
-
-
-def _address(text: str) -> str | None:
-    text = text.strip().strip("<>").strip()
-    local, at, domain = text.rpartition("@")
-    if not at or not local or "." not in domain or any(c.isspace() or c in "<>(),;:\"\\" for c in text):
-        return None
-    return f"{local}@{domain.lower()}"
-
-
-_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%B %d, %Y", "%d %b %Y", "%b %d, %Y", "%m/%d/%Y", "%Y/%m/%d")
-
-
-def _date(value: object, name: str, problems: list[str]) -> date | None:
-    text = _text(value)
-    if not text:
-        return None
-    text = text.split("T", 1)[0] if re.match(r"^\d{4}-\d\d-\d\dT", text) else text
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    problems.append(f"{name}: not a date {text[:40]!r}")
-    return None
+def _with_primary(contacts: tuple[NoticeContact, ...], value: object, problems: list[str]) -> tuple[NoticeContact, ...]:
+    """The contacts with the primary contact first (role "primary contact" unless the list gives one)."""
+    if not value:
+        return contacts
+    primary = fields.person(value)
+    if primary is None:
+        problems.append(f"primary_contact: no address in {fields.text(value)[:80]!r}")
+        return contacts
+    listed = next((c for c in contacts if c.email == primary.email), None)
+    role = (listed.role if listed else "") or primary.role or "primary contact"
+    merged = NoticeContact(primary.email, primary.name or (listed.name if listed else ""), role)
+    return (merged,) + tuple(c for c in contacts if c.email != primary.email)
 
 
 def _attachment_kind(filename: str, content_type: str) -> str | None:

@@ -146,18 +146,51 @@ class Playbook:
         raise ValueError(f"playbook {self.name}: the anchors of {key} form a cycle")
 
 
-def playbook_for_tier(playbooks: dict[str, Playbook], tier: str | None) -> Playbook | None:
-    """The playbook serving ``tier`` (case-insensitive, whitespace-normalised), else the one whose
-    tiers include "*", else None."""
+def playbook_for_tier(playbooks: dict[str, Playbook], tier: str | None, default: str | None = None) -> Playbook | None:
+    """The playbook serving ``tier``, else the ``default`` playbook (by name), else the one whose
+    tiers include "*", else None.
+
+    A tier matches when it equals ``tier`` (case-insensitive, whitespace-normalised), else when its
+    words appear together in ``tier``'s words (:func:`tier_words`: case, punctuation, hyphen or
+    space do not matter), so that "Enterprise (white-glove onboarding)" is served by "White Glove".
+    Of several, the tier with the most words wins ("White Glove" over "Enterprise"), then the one
+    named earliest in ``tier``, then the playbook first in name order.
+    """
     wanted = tier_key(tier or "")
+    words = tier_words(tier or "")
     fallback = None
-    for playbook in playbooks.values():
+    best: tuple[int, int, str] | None = None
+    found = None
+    for name in sorted(playbooks):
+        playbook = playbooks[name]
         keys = {tier_key(t) for t in playbook.tiers}
         if wanted and wanted in keys:
             return playbook
         if fallback is None and FALLBACK_TIER in keys:
             fallback = playbook
-    return fallback
+        for served in playbook.tiers:
+            at = _phrase_at(tier_words(served), words)
+            rank = (-len(tier_words(served)), at, name)
+            if at is not None and (best is None or rank < best):
+                best, found = rank, playbook
+    if found is not None:
+        return found
+    return playbooks.get(default or "") or fallback
+
+
+def tier_words(text: str) -> tuple[str, ...]:
+    """The words of a tier or package, case-folded: "QuickStart-Advanced (Default)" → quickstart, advanced, default."""
+    return tuple(re.findall(r"[^\W_]+", text.casefold()))
+
+
+def _phrase_at(phrase: tuple[str, ...], words: tuple[str, ...]) -> int | None:
+    """Where the words of ``phrase`` appear together in ``words``, or None."""
+    if not phrase:
+        return None
+    for start in range(len(words) - len(phrase) + 1):
+        if words[start:start + len(phrase)] == phrase:
+            return start
+    return None
 
 
 def role_key(text: str) -> str:

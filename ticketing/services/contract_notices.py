@@ -4,8 +4,9 @@ onboarding engagement (see README, "Contract-closed notices").
 A trusted notice (checked by the classifier: the sender is a configured CRM address and, where
 required, authenticated) creates or updates the account with its domains and contacts, opens a
 hand-off ticket for the engineer the notice names (else the account's, else the routing rule's),
-and starts the engagement, which plans the playbook's meetings. The same deal sent again starts
-nothing new.
+and starts the engagement, which plans the playbook's meetings. A package no playbook matches, or a
+notice without contacts, starts no plan: the engineer's hand-off notification asks them to choose.
+The same deal sent again updates its engagement (:mod:`ticketing.services.resent_deals`).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ticketing.core.routing import Assignment
 from ticketing.services.assignment import Assigner
 from ticketing.services.inbound import Handled, Inbound
 from ticketing.services.onboarding import Onboarding
+from ticketing.services.resent_deals import ResentDeals
 from ticketing.services.ticket_log import TicketLog
 from ticketing.store import SqlStore
 
@@ -29,6 +31,7 @@ class ContractNotices:
         self.assigner = assigner
         #: Plans the engagement's meetings; None for a desk without playbooks.
         self.onboarding = onboarding
+        self.resent = ResentDeals(store, config, assigner.mails, assigner.outbox, onboarding)
         self.internal = {e.email.lower() for e in config.engineers} | {m.email.lower() for m in config.managers}
 
     def received(self, inbound: Inbound, c: Classification, log: TicketLog) -> Handled:
@@ -36,10 +39,14 @@ class ContractNotices:
         notice = c.notice
         configured = notice.engineer if notice.engineer and self.config.engineer(notice.engineer) else None
         account_id = self._save_account(notice, now)
-        account = self.store.get_account(account_id)
         existing = self.store.find_engagement(account_id, notice.reference) if notice.reference else None
-        if existing is not None:  # the CRM sent the same deal again: nothing new to start
-            return Handled(MessageKind.NOTICE, existing.ticket_id, c.reasons + (f"engagement {existing.id} exists already",))
+        if existing is not None:  # the CRM sent the same deal again: what changed, changes
+            changed = self.resent.received(existing, notice, parsed.from_.email if parsed.from_ else "", log, now)
+            what = "; ".join(changed) if changed else "nothing changed"
+            return Handled(MessageKind.NOTICE, existing.ticket_id,
+                           c.reasons + (f"engagement {existing.id} exists already: {what}",))
+        self._save_contacts(account_id, notice)
+        account = self.store.get_account(account_id)
         assignment = self.assigner.choose(c.priority, configured or account.engineer, now)
         if notice.engineer and not configured:
             assignment = Assignment(assignment.engineer, f"the notice names {notice.engineer}, who is not a configured "
@@ -64,10 +71,14 @@ class ContractNotices:
             close_date=notice.close_date, sales_rep=notice.sales_rep.email if notice.sales_rep else "",
             golive_date=notice.golive_date, ticket_id=ticket_id, details=notice.as_json(), now=now,
         )
-        self.assigner.notify(self.store.get_ticket(ticket_id), parsed.from_, notice_text(notice), assignment, now,
-                             headline=f"New onboarding engagement {engagement_id}: {notice.account}",
+        if notice.other:
+            log.event(ticket_id, EventKind.NOTE, now, parsed.from_.email,
+                      text="From the notice: " + "; ".join(f"{k}: {v}" for k, v in notice.other))
+        ask = self._ask(notice, self.store.get_account(account_id))
+        self.assigner.notify(self.store.get_ticket(ticket_id), parsed.from_, "\n\n".join([*ask, notice_text(notice)]),
+                             assignment, now, headline=f"New onboarding engagement {engagement_id}: {notice.account}",
                              attachments=parsed.attachments)
-        if self.onboarding is not None:
+        if self.onboarding is not None and not ask:
             self.onboarding.start(engagement_id, now)
         return Handled(MessageKind.NOTICE, ticket_id, c.reasons, tickets_created=1)
 
@@ -76,11 +87,28 @@ class ContractNotices:
                                              timezone=notice.timezone if zone(notice.timezone) else None,
                                              origin="notice", now=now)
         self.store.add_domains(account_id, notice.domains)
-        for contact in notice.contacts:
-            self.store.save_contact(account_id, contact.email, contact.name, contact.role)
         if notice.sales_rep and notice.sales_rep.name and notice.sales_rep.email.lower() not in self.internal:
             self.store.save_contact(None, notice.sales_rep.email, notice.sales_rep.name, "sales rep")
         return account_id
+
+    def _save_contacts(self, account_id: int, notice: Notice) -> None:
+        for contact in notice.contacts:
+            self.store.save_contact(account_id, contact.email, contact.name, contact.role)
+
+    def _ask(self, notice: Notice, account) -> list[str]:
+        """What the engineer must decide before the playbook starts: which playbook, when none
+        matches the package; and who, when the account has no contacts to welcome and invite."""
+        if self.onboarding is None:
+            return []
+        choices = ", ".join(sorted(self.onboarding.playbooks))
+        playbook = self.onboarding.playbook_for(notice.tier)
+        if playbook is None:
+            return [f"No playbook matches package {notice.tier or '(none given)'}: reply #playbook NAME (one of "
+                    f"{choices}) to choose one. Nothing was planned or sent to the customer yet."]
+        if not any(c.failing_since is None for c in account.contacts):
+            return [f"The notice names no customer contacts: nobody was welcomed or invited. Add the contacts, then "
+                    f"reply #playbook {playbook.name} (one of {choices}) to start; {playbook.name} matches the package."]
+        return []
 
 
 def notice_text(notice: Notice) -> str:
@@ -101,6 +129,14 @@ def notice_text(notice: Notice) -> str:
     for contact in notice.contacts:
         role = f" ({contact.role})" if contact.role else ""
         lines.append(f"Contact:     {contact.name} <{contact.email}>{role}")
+    if notice.deal_name:
+        lines.append(f"Deal:        {notice.deal_name}")
+    if notice.amount:
+        lines.append(f"Amount:      {notice.amount}")
+    if notice.other:
+        lines.append("")
+        lines.append("Also in the notice:")
+        lines += [f"  {key}: {value}" for key, value in notice.other]
     if notice.notes:
         lines.append("")
         lines.append(f"Notes: {notice.notes}")

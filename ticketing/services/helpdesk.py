@@ -115,7 +115,10 @@ class HelpDesk:
             account = self.store.account_for_address(sender.email)
         text = new_text(parsed.text, MARKER_PREFIX)
         notice = None
-        if inbound.verdict.origin.value == "human" and looks_like_notice(parsed.subject, parsed.text):
+        # A trusted sender's notice is read even when marked automated: CRMs mark their alerts so.
+        origin = inbound.verdict.origin.value
+        readable = origin == "human" or (origin != "bounce" and sender.is_trusted_notifier)
+        if readable and looks_like_notice(parsed.subject, parsed.text):
             data = [a for a in parsed.attachments if is_data_file(a)]
             notice = read_notice(parsed.subject, parsed.text, parsed.html, text_attachments(data) if data else [])
         context = Context(

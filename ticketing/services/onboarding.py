@@ -14,7 +14,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from mailer import Address, Attendee, CalendarAnswer, Invitation, cancel, request
@@ -72,7 +72,7 @@ class Onboarding:
     def start(self, engagement_id: int, now: datetime) -> Replanned:
         """Choose the playbook, plan the meetings, queue the welcome email and the invitations."""
         engagement = self.store.get_engagement(engagement_id)
-        playbook = playbook_for_tier(self.playbooks, engagement.tier)
+        playbook = self.playbook_for(engagement.tier)
         if playbook is None:
             note = f"no playbook serves the tier {engagement.tier or '(none)'}: no meetings planned"
             self._tell_engineer(engagement, None, Replanned(warnings=(note,)), now, headline="No playbook for this engagement")
@@ -84,6 +84,10 @@ class Onboarding:
         if result.warnings or result.unplaced:
             self._tell_engineer(engagement, playbook, result, now, headline=f"Onboarding of {engagement.account} planned")
         return result
+
+    def playbook_for(self, tier: str | None) -> Playbook | None:
+        """The playbook of an engagement of ``tier``: by its words, else ``[onboarding] default_playbook``."""
+        return playbook_for_tier(self.playbooks, tier, self.config.onboarding.default_playbook)
 
     def golive_changed(self, engagement_id: int, now: datetime) -> Replanned:
         """Re-plan after a new go-live date; tell attendees what moved and the engineer what changed."""
@@ -208,6 +212,90 @@ class Onboarding:
                     unplaced.append(f"{title}: {reason}")
         return Replanned(tuple(changes), tuple(warnings), tuple(unplaced))
 
+    # -- people who join or leave an engagement (a deal the CRM sent again) ----------------------
+
+    def replan(self, engagement_id: int, now: datetime) -> Replanned:
+        """Re-plan after a change (the caller tells the engineer); nothing without a playbook."""
+        engagement = self.store.get_engagement(engagement_id)
+        playbook = self.playbooks.get(engagement.playbook or "")
+        return self._replan(engagement, playbook, now) if playbook else Replanned()
+
+    def uninvite(self, engagement_id: int, emails: set[str], now: datetime) -> list[str]:
+        """Take ``emails`` off the meetings not yet held: a CANCEL to each of them only; return the
+        titles of the meetings they were cancelled from."""
+        engagement = self.store.get_engagement(engagement_id)
+        titles = []
+        for meeting in self.store.meetings(engagement_id):
+            leaving = [a for a in meeting.attendees if a.email in emails]
+            if not leaving or _held(meeting, now) or meeting.status is MeetingStatus.CANCELLED:
+                continue
+            if meeting.status is MeetingStatus.PLANNED:
+                # raised for them only: the others keep their copy and their answers count
+                self._invite(meeting, engagement, now, cancelled=True, to=leaving, sequence=meeting.sequence + 1,
+                             reason="you are no longer listed on this engagement")
+                titles.append(meeting.title)
+            self._save_attendees(meeting, [a for a in meeting.attendees if a.email not in emails], now)
+        return titles
+
+    def invite_newcomers(self, engagement_id: int, emails: set[str], now: datetime) -> list[str]:
+        """Welcome contacts new to the account and invite them to the meetings not yet held that
+        their roles call them to (never to a cancelled or past one); return those meetings' titles."""
+        engagement = self.store.get_engagement(engagement_id)
+        playbook = self.playbooks.get(engagement.playbook or "")
+        if playbook is None:
+            return []
+        account = self.store.get_account(engagement.account_id)
+        titles = []
+        for meeting in self.store.meetings(engagement_id):
+            if _held(meeting, now) or meeting.status is MeetingStatus.CANCELLED:
+                continue
+            present = {a.email for a in meeting.attendees}
+            joining = [a for a in self._attendees(playbook.meeting(meeting.key.partition("#")[0]), engagement, account)
+                       if a.email in emails and a.email not in present]
+            if not joining:
+                continue
+            self._save_attendees(meeting, [*meeting.attendees, *joining], now)
+            if meeting.status is MeetingStatus.PLANNED:
+                self._invite(self.store.get_meeting(meeting.id), engagement, now, to=joining)
+                titles.append(meeting.title)
+        self._welcome(engagement, playbook, now, only=frozenset(emails))
+        return titles
+
+    def hand_over(self, engagement_id: int, previous: str | None, now: datetime) -> list[str]:
+        """The engagement's (new) engineer takes over the meetings not yet held: everyone gets the
+        updated invitation (the engineer, and the organizer when engineers organise, changed) and
+        ``previous`` a cancellation; return the titles of the meetings handed over."""
+        engagement = self.store.get_engagement(engagement_id)
+        playbook = self.playbooks.get(engagement.playbook or "")
+        if playbook is None:
+            return []
+        account = self.store.get_account(engagement.account_id)
+        titles = []
+        for meeting in self.store.meetings(engagement_id):
+            if _held(meeting, now) or meeting.status is MeetingStatus.CANCELLED:
+                continue
+            wanted = self._attendees(playbook.meeting(meeting.key.partition("#")[0]), engagement, account)
+            leaving = [a for a in meeting.attendees if a.email == (previous or "").lower()]
+            kept = [a for a in meeting.attendees if a not in leaving]
+            attendees = kept + [a for a in wanted if a.email not in {k.email for k in kept}]
+            if meeting.status is not MeetingStatus.PLANNED:
+                self._save_attendees(meeting, attendees, now)
+                continue
+            self._save_attendees(meeting, attendees, now, sequence=meeting.sequence + 1)
+            moved = self.store.get_meeting(meeting.id)
+            self._invite(moved, engagement, now, updated=True)
+            if leaving:
+                self._invite(moved, engagement, now, cancelled=True, to=leaving, reason="another engineer takes it over")
+            titles.append(meeting.title)
+        return titles
+
+    def _save_attendees(self, meeting: Meeting, attendees: list[MeetingAttendee], now: datetime,
+                        sequence: int | None = None) -> None:
+        self.store.save_meeting(
+            engagement_id=meeting.engagement_id, key=meeting.key, title=meeting.title, description=meeting.description,
+            uid=meeting.uid, start=meeting.start, end=meeting.end, status=meeting.status, note=meeting.note,
+            attendees=attendees, now=now, sequence=sequence)
+
     # -- people -----------------------------------------------------------------------------------
 
     def _attendees(self, spec: MeetingSpec, engagement: Engagement, account: Account | None) -> list[MeetingAttendee]:
@@ -246,23 +334,34 @@ class Onboarding:
         return Attendee(self.support.address, self.support.name, "CHAIR")
 
     def _invite(self, meeting: Meeting, engagement: Engagement, now: datetime, *, updated: bool = False,
-                cancelled: bool = False, reason: str = "") -> None:
-        """One message per attendee: REQUEST (new or moved) or CANCEL, all attendees listed in each."""
+                cancelled: bool = False, reason: str = "", to: Sequence[MeetingAttendee] | None = None,
+                sequence: int | None = None) -> None:
+        """One message per attendee: REQUEST (new or moved) or CANCEL, all attendees listed in each.
+
+        ``to`` sends to those people only, who join or leave the meeting; a CANCEL to them lists
+        only them, which takes them off it and no one else (RFC 5546 section 3.2.5). ``sequence``
+        overrides the meeting's (such a CANCEL is raised above the invitation they hold).
+        """
         organizer = self._organizer(engagement)
-        attendees = tuple(
-            Attendee(a.email, a.name, "REQ-PARTICIPANT" if a.required else "OPT-PARTICIPANT")
-            for a in meeting.attendees if a.email != organizer.email.lower()
-        )
-        if not attendees or meeting.start is None:
+
+        def listed(people: Sequence[MeetingAttendee]) -> tuple[Attendee, ...]:
+            return tuple(Attendee(a.email, a.name, "REQ-PARTICIPANT" if a.required else "OPT-PARTICIPANT")
+                         for a in people if a.email != organizer.email.lower())
+
+        attendees = listed(meeting.attendees)
+        recipients = attendees if to is None else listed(to)
+        if not recipients or meeting.start is None:
             return
         invitation = Invitation(
-            uid=meeting.uid, sequence=meeting.sequence, summary=meeting.title, description=meeting.description,
-            location=None, start=meeting.start, end=meeting.end, organizer=organizer, attendees=attendees,
+            uid=meeting.uid, sequence=meeting.sequence if sequence is None else sequence, summary=meeting.title,
+            description=meeting.description, location=None, start=meeting.start, end=meeting.end, organizer=organizer,
+            attendees=recipients if cancelled and to is not None else attendees,
         )
+        stamp = "" if to is None else f".{'leave' if cancelled else 'join'}.{now:%Y%m%dT%H%M%S}"
         method, ics = ("CANCEL", cancel(invitation, now)) if cancelled else ("REQUEST", request(invitation, now))
         engineer = self.config.engineer(engagement.engineer or "")
         account = self.store.get_account(engagement.account_id)
-        for person in attendees:
+        for person in recipients:
             tz = self._zone_of(person.email, account)
             body = self.mails.render(
                 "invite", title=meeting.title, when=local_label(meeting.start, meeting.end, tz),
@@ -271,7 +370,7 @@ class Onboarding:
                 reason=reason,
             )
             subject = ("Cancelled: " if cancelled else "Updated invitation: " if updated else "Invitation: ") + meeting.title
-            draft = Draft("invite", f"invite.{meeting.id}.{meeting.sequence}.{slug(person.email)}",
+            draft = Draft("invite", f"invite.{meeting.id}.{meeting.sequence}.{slug(person.email)}{stamp}",
                           (Address(person.name, person.email),), subject, body, engagement.ticket_id,
                           calendar=(method, ics))
             self.outbox.queue(draft, now, engagement_id=engagement.id)
@@ -283,7 +382,9 @@ class Onboarding:
             return ZoneInfo(person.timezone)
         return zone(account.timezone if account else None) or ZoneInfo("UTC")
 
-    def _welcome(self, engagement: Engagement, playbook: Playbook, now: datetime) -> None:
+    def _welcome(self, engagement: Engagement, playbook: Playbook, now: datetime,
+                 only: frozenset[str] | None = None) -> None:
+        """The playbook's welcome, to ``only`` those of its recipients when given (contacts who join later)."""
         account = self.store.get_account(engagement.account_id)
         customer_tz = zone(account.timezone if account else None) or ZoneInfo("UTC")
         engineer = self.config.engineer(engagement.engineer or "")
@@ -301,13 +402,15 @@ class Onboarding:
         for spec in playbook.emails:
             if spec.anchor != "start":
                 continue  # go-live emails are a later addition; the welcome is what the playbooks send
-            to = [a for role in spec.to for a in self._resolve(role, engagement, account)]
+            to = [a for role in spec.to for a in self._resolve(role, engagement, account)
+                  if only is None or a.email.lower() in only]
             cc = [a for role in spec.cc for a in self._resolve(role, engagement, account)
                   if a.email.lower() not in {t.email.lower() for t in to}]
             if not to:
                 continue
             body = self.mails.render(spec.template, **context)
-            draft = Draft(spec.key, f"{spec.key}.{engagement.id}", tuple(to),
+            token = f"{spec.key}.{engagement.id}" + ("" if only is None else f".join.{now:%Y%m%dT%H%M%S}")
+            draft = Draft(spec.key, token, tuple(to),
                           f"Welcome to {self.support.name}: the onboarding of {engagement.account}", body,
                           engagement.ticket_id, cc=tuple(cc))
             self.outbox.queue(draft, now, engagement_id=engagement.id)
@@ -424,3 +527,6 @@ class Onboarding:
         return next((c.name for c in (account.contacts if account else ()) if c.name), "")
 
 
+def _held(meeting: Meeting, now: datetime) -> bool:
+    """Whether a planned meeting has begun: its attendees are history, never changed."""
+    return meeting.start is not None and meeting.start <= now

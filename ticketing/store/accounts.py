@@ -67,6 +67,13 @@ class AccountsMixin:
         if changes:
             m.Contact.update(**changes).where(m.Contact.id == row.id).execute()
 
+    def detach_contacts(self, account_id: int, emails: Iterable[str]) -> None:
+        """Take contacts off an account (the CRM no longer lists them); they stay known by address."""
+        m = self.m
+        wanted = [_normal(e) for e in emails]
+        if wanted:
+            m.Contact.update(account=None).where((m.Contact.account == account_id) & m.Contact.email.in_(wanted)).execute()
+
     def account_for_address(self, email: str) -> Account | None:
         """The account of ``email``: by a contact with that address, then by its domain."""
         m = self.m
@@ -156,6 +163,20 @@ class AccountsMixin:
     def set_playbook(self, engagement_id: int, name: str | None) -> None:
         m = self.m
         m.Engagement.update(playbook=name).where(m.Engagement.id == engagement_id).execute()
+
+    def set_engagement_engineer(self, engagement_id: int, engineer: str | None) -> None:
+        m = self.m
+        m.Engagement.update(engineer=engineer).where(m.Engagement.id == engagement_id).execute()
+
+    def engagement_details(self, engagement_id: int) -> dict:
+        """What the notice that started (or last updated) the engagement said, as JSON."""
+        m = self.m
+        row = m.Engagement.get_or_none(m.Engagement.id == engagement_id)
+        return json.loads(row.details or "{}") if row else {}
+
+    def set_engagement_details(self, engagement_id: int, details: dict) -> None:
+        m = self.m
+        m.Engagement.update(details=json.dumps(details)).where(m.Engagement.id == engagement_id).execute()
 
     def get_engagement(self, engagement_id: int) -> Engagement | None:
         m = self.m
