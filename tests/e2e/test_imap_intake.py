@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -29,7 +30,7 @@ from mailer.errors import MailboxConnectError
 from mailer.imap import ImapSource, parse_key
 from ticketing.app.clock import utcnow
 from ticketing.app.worker import Backoff, Worker
-from ticketing.core.domain import MessageKind, MessageStatus
+from ticketing.core.domain import MessageKind, MessageStatus, OutboxStatus
 from ticketing.services.intake import IntakeSummary
 from ticketing.store import SqlStore
 
@@ -224,6 +225,28 @@ def test_delivered_mail_becomes_tickets_and_replies_and_is_filed_flagged_in_the_
     assert folders["Processed"] == [(PROCESSED, raw) for raw in stored(sent)]
     assert box.everything() == before  # moved, never deleted
     assert intake_state(store)[2] == ([], [])
+
+
+def test_mail_in_the_mailbox_before_the_first_start_is_stored_but_only_mail_after_it_is_answered(box):
+    """History is never answered: the first start against a full mailbox marks the moment; what
+    arrived before it (by the server's INTERNALDATE) is stored and threaded, and nobody is mailed."""
+    old = [mail(1, subject="An old question"), mail(2, subject="Another old one")]
+    box.deliver(*old)
+    store = box.store()
+    start = utcnow() + timedelta(seconds=2)  # the first start, after they arrived
+    intake = plain_intake(store, lambda: start)
+
+    summary = intake.poll(box.source(), now=start)
+    assert (summary.processed, summary.tickets_created) == (2, 2)
+    assert store.outbox(status=OutboxStatus.QUEUED) == []
+    assert {m.purpose for m in store.outbox(status=OutboxStatus.HELD)} == {"acknowledgement"}
+
+    box.dovecot.append(box.email, "INBOX", mail(3, subject="A new question"), msg_time=start + timedelta(minutes=5))
+    summary = intake.poll(box.source(), now=start + timedelta(minutes=6))
+    assert (summary.processed, summary.tickets_created) == (1, 1)
+    [ack] = store.outbox(status=OutboxStatus.QUEUED)
+    assert ack.purpose == "acknowledgement" and list(ack.recipients) == ["customer3@example.com"]
+    assert len(store.list_tickets()) == 3  # the old ones are tickets like any other
 
 
 def test_a_message_that_cannot_be_handled_is_quarantined_and_filed_while_the_rest_of_the_batch_goes_on(box):
