@@ -155,9 +155,9 @@ def test_changes_against_the_previous_week(week_summary):
 
 def test_every_breach_of_the_week_in_order_with_how_late(week_summary):
     # 101 resolution at Mon 16 17:00 (26 h - 8 h), 102 first response at Wed 18 09:00 (9 h 30 - 8 h),
-    # 106 resolution at Thu 19 14:00, still running (now - due = 3 days 21 h). 107's breach was last week.
+    # 106 resolution at Thu 19 14:00, still running: 15 business hours over its 45. 107's breach was last week.
     assert [(b.ticket.id, b.clock, b.late) for b in week_summary.breaches] == [
-        (101, "resolution", 18 * H), (102, "first_response", 1 * H + 30 * MIN), (106, "resolution", 93 * H)]
+        (101, "resolution", 18 * H), (102, "first_response", 1 * H + 30 * MIN), (106, "resolution", 15 * H)]
     assert week_summary.breaches[0].facts.why == "26 h on 24x7, target 8 h"
 
 
@@ -165,7 +165,7 @@ def test_tickets_open_past_their_target_now(week_summary):
     # 106's resolution (breached, running) and 108's first response (running, due 10:00 < 11:00);
     # 104's paused resolution has no due time, 108's resolution is due Wednesday.
     assert [(o.ticket.id, o.clock, o.late) for o in week_summary.open_past_target] == [
-        (106, "resolution", 93 * H), (108, "first_response", 1 * H)]
+        (106, "resolution", 15 * H), (108, "first_response", 1 * H)]
 
 
 def test_onboarding_meetings_golives_and_overruns(week_summary):
@@ -213,7 +213,7 @@ def test_the_json_figures(week_summary):
     assert data["this_week"]["first_response"]["attainment"] == {"met": 3, "total": 4, "percent": 75}
     assert data["this_week"]["resolution"]["times"] == {"count": 2, "median_minutes": 23 * 60, "p90_minutes": 26 * 60}
     assert data["change"]["resolution_pp"] == -67
-    assert [b["late_minutes"] for b in data["breaches"]] == [18 * 60, 90, 93 * 60]
+    assert [b["late_minutes"] for b in data["breaches"]] == [18 * 60, 90, 15 * 60]
     assert data["onboarding"]["golives"][0]["golive"] == "2026-12-03"
 
 

@@ -330,7 +330,7 @@ def weekly_summary(data: WeekInput) -> Summary:
     breaches = sorted((LateClock(t, name, _lateness(c, now)) for t, name, c in clocks
                        if c.state == BREACHED and _settled_at(c, start, end)),
                       key=lambda b: (_settled_at(b.facts, start, end), b.ticket.id))
-    overdue = sorted((LateClock(t, name, _since(c.due, now)) for t, name, c in clocks if _open_past_target(c, now)),
+    overdue = sorted((LateClock(t, name, _lateness(c, now)) for t, name, c in clocks if _open_past_target(c, now)),
                      key=lambda o: (o.facts.due or now, o.ticket.id))
     week_tickets = tuple(t for t in tickets if _in_week(t, start, end) or any(o.ticket is t for o in overdue))
     today = now.astimezone(tz).date()
@@ -374,7 +374,9 @@ def _open_past_target(clock: ClockFacts, now: datetime) -> bool:
 
 
 def _lateness(clock: ClockFacts, now: datetime) -> timedelta | None:
-    if clock.stopped and clock.used is not None and clock.target is not None:
+    """How far over its target, in the clock's own time (business time on a business clock, as
+    its target is), whether it has stopped or is still running; else since its due time."""
+    if clock.used is not None and clock.target is not None:
         return clock.used - clock.target
     return _since(clock.due, now)
 

@@ -34,7 +34,7 @@ from ticketing.core.report import (
     weekly_summary,
 )
 from ticketing.core.report_mail import render_weekly, weekly_csv
-from ticketing.core.sla import Clock
+from ticketing.core.sla import Clock, humanize
 from ticketing.services.outbox import Outbox
 from ticketing.services.sla_watch import SlaWatch
 from ticketing.store import SqlStore
@@ -154,9 +154,20 @@ def _clock_facts(clock: Clock | None) -> ClockFacts:
     if clock is None:
         return ClockFacts("", None, None, None, None, None, "no SLA policy")
     state = clock.status.value if clock.target else ""
-    why = "; ".join(clock.explanation[-2:]) if clock.explanation else ""
     return ClockFacts(state, clock.target.duration if clock.target else None, clock.used, clock.stopped_at, clock.due,
-                      clock.breached_at, why)
+                      clock.breached_at, _why(clock))
+
+
+def _why(clock: Clock) -> str:
+    """One sentence in one unit (hours, as a business day is not 24 of them) and no moment: the
+    summary shows those in the manager's zone on the line above."""
+    if clock.target is None:
+        return f"It has counted {humanize(clock.used, days=False)}, with no target."
+    basis = "round the clock" if clock.target.clock == "24x7" else f"in the business hours of {clock.target.clock}"
+    used = f"It counted {humanize(clock.used, days=False)} against a {humanize(clock.target.duration, days=False)} target, {basis}"
+    if clock.paused:
+        return used + "; it is paused, waiting on the customer."
+    return used + "."
 
 
 def _headline(summary: Summary) -> str:
