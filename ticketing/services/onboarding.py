@@ -334,7 +334,8 @@ class Onboarding:
         """Apply iMIP answers from ``sender``; return what happened, in words (for the message's reasons).
 
         An answer counts only for the attendee who sent it (RFC 6047 section 3: anyone can write an
-        answer naming someone else) and only when newer than the last one applied.
+        answer naming someone else), only when newer than the last one applied, and never for a
+        cancelled meeting (it stays cancelled; the answer is noted in the message's reasons).
         """
         notes: list[str] = []
         for index, answer in enumerate(dict.fromkeys(answers)):
@@ -358,6 +359,11 @@ class Onboarding:
                 self._pass_on(meeting, engagement, attendee, answer, now, f"{token}.{index}")
                 continue
             if answer.method != "REPLY" or answer.partstat is None:
+                continue
+            if meeting.status is MeetingStatus.CANCELLED:
+                # The attendee's calendar may still answer the invitation (or "accept" the CANCEL):
+                # the meeting stays cancelled and nobody counts as coming to it.
+                notes.append(f"{sender} {answer.partstat.lower()} {meeting.title!r}, which is cancelled: not recorded")
                 continue
             if answer.sequence < meeting.sequence:
                 # RFC 5546 2.1.5: an answer to an older version of the meeting (before it moved).
