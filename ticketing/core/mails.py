@@ -69,6 +69,9 @@ class Draft:
     cc: tuple[Address, ...] = field(default=())
     attachments: tuple[tuple[str, str, bytes], ...] = field(default=())  # (filename, content type, data)
     calendar: tuple[str, str] | None = None  # (iTIP method, iCalendar text) for an invitation
+    #: The author when not the support mailbox (an engineer organizing a meeting): From is them,
+    #: and support, which sends it, is the Sender (RFC 5322 3.6.2).
+    from_address: Address | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from mailer import Address, Attendee, CalendarAnswer, Invitation, cancel, request
+from mailer import Address, CalendarAnswer
 from ticketing.config import Config, parse_spans
 from ticketing.core.calendars import BusinessCalendar, zone
 from ticketing.core.domain import (
@@ -29,9 +29,10 @@ from ticketing.core.domain import (
     MeetingStatus,
 )
 from ticketing.core.golive import GoLiveIntent
-from ticketing.core.mails import Draft, Mails, Support, slug
+from ticketing.core.mails import Draft, Mails, Support
 from ticketing.core.planner import Plan, PlanInput, local_label, occurrence_keys, plan
 from ticketing.core.playbooks import MeetingSpec, Playbook, playbook_for_tier, role_key
+from ticketing.services.invitations import Invitations
 from ticketing.services.outbox import Outbox
 from ticketing.store import SqlStore
 
@@ -64,6 +65,8 @@ class Onboarding:
         self.calendars = calendars
         self.playbooks = playbooks
         self.support = Support(config.support.address, config.support.name)
+        #: The meetings' invitations and who organizes them.
+        self.invitations = Invitations(store, config, mails, outbox)
         low, high = (parse_spans(config.onboarding.customer_hours) or [(8 * 60, 18 * 60)])[0]
         self.customer_day = (low, high)
 
@@ -182,7 +185,7 @@ class Onboarding:
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
                         start=placement.start, end=placement.end, status=MeetingStatus.PLANNED, note=note, attendees=attendees,
                         now=now, sequence=sequence, reset_answers=moved)
-                    self._invite(self.store.get_meeting(meeting_id), engagement, now, updated=moved)
+                    self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, updated=moved)
                     if moved:
                         changes.append(f"{title}: moved to {local_label(placement.start, placement.end, customer_tz)}")
                     elif old is not None:
@@ -197,7 +200,8 @@ class Onboarding:
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
                         start=old.start, end=old.end, status=MeetingStatus.CANCELLED, note=reason, attendees=attendees, now=now,
                         sequence=sequence)
-                    self._invite(self.store.get_meeting(meeting_id), engagement, now, cancelled=True, reason=reason)
+                    self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, cancelled=True,
+                                          reason=reason)
                     changes.append(f"{title}: cancelled ({reason})")
                 elif old is None or old.note != reason or old.status is not MeetingStatus.UNPLACED:
                     self.store.save_meeting(
@@ -238,50 +242,6 @@ class Onboarding:
         return [Address(c.name, c.email) for c in contacts if role_key(c.role) == wanted]
 
     # -- mail -------------------------------------------------------------------------------------
-
-    def _organizer(self, engagement: Engagement) -> Attendee:
-        engineer = self.config.engineer(engagement.engineer or "")
-        if self.config.onboarding.organizer == "engineer" and engineer:
-            return Attendee(engineer.email, engineer.name, "CHAIR")
-        return Attendee(self.support.address, self.support.name, "CHAIR")
-
-    def _invite(self, meeting: Meeting, engagement: Engagement, now: datetime, *, updated: bool = False,
-                cancelled: bool = False, reason: str = "") -> None:
-        """One message per attendee: REQUEST (new or moved) or CANCEL, all attendees listed in each."""
-        organizer = self._organizer(engagement)
-        attendees = tuple(
-            Attendee(a.email, a.name, "REQ-PARTICIPANT" if a.required else "OPT-PARTICIPANT")
-            for a in meeting.attendees if a.email != organizer.email.lower()
-        )
-        if not attendees or meeting.start is None:
-            return
-        invitation = Invitation(
-            uid=meeting.uid, sequence=meeting.sequence, summary=meeting.title, description=meeting.description,
-            location=None, start=meeting.start, end=meeting.end, organizer=organizer, attendees=attendees,
-        )
-        method, ics = ("CANCEL", cancel(invitation, now)) if cancelled else ("REQUEST", request(invitation, now))
-        engineer = self.config.engineer(engagement.engineer or "")
-        account = self.store.get_account(engagement.account_id)
-        for person in attendees:
-            tz = self._zone_of(person.email, account)
-            body = self.mails.render(
-                "invite", title=meeting.title, when=local_label(meeting.start, meeting.end, tz),
-                attendees=[a.name or a.email for a in meeting.attendees], description=meeting.description,
-                engineer_name=engineer.name if engineer else self.support.name, updated=updated, cancelled=cancelled,
-                reason=reason,
-            )
-            subject = ("Cancelled: " if cancelled else "Updated invitation: " if updated else "Invitation: ") + meeting.title
-            draft = Draft("invite", f"invite.{meeting.id}.{meeting.sequence}.{slug(person.email)}",
-                          (Address(person.name, person.email),), subject, body, engagement.ticket_id,
-                          calendar=(method, ics))
-            self.outbox.queue(draft, now, engagement_id=engagement.id)
-
-    def _zone_of(self, email: str, account: Account | None) -> ZoneInfo:
-        """Where a recipient reads the time: an engineer's or manager's zone, else the customer's."""
-        person = self.config.person(email)
-        if person:
-            return ZoneInfo(person.timezone)
-        return zone(account.timezone if account else None) or ZoneInfo("UTC")
 
     def _welcome(self, engagement: Engagement, playbook: Playbook, now: datetime) -> None:
         account = self.store.get_account(engagement.account_id)
