@@ -192,13 +192,22 @@ class HelpDesk:
         ticket = self.store.get_ticket(ticket_id)
         self.assigner.notify(ticket, requester, text, assignment, now, attachments=parsed.attachments,
                              files=file_attachments(parsed.attachments)[0])
+        paged = self._from_customer(ticket, c) and self.assigner.page_oncall(
+            ticket, requester, text, assignment, now, files=file_attachments(parsed.attachments)[0])
         if self._may_acknowledge(ticket, c, now):
             engineer = self.config.engineer(assignment.engineer) if assignment.engineer else None
             thread = [parsed.message_id] if parsed.message_id else []
             self.outbox.queue(self.mails.acknowledgement(ticket, requester, engineer_name=engineer.name if engineer else None,
-                                                         thread=thread), now)
+                                                         thread=thread, oncall=paged), now)
         log.debug("ticket %s opened by message %s", ticket_id, inbound.row_id)
         return Handled(MessageKind.NEW, ticket_id, c.reasons, tickets_created=1)
+
+    def _from_customer(self, ticket: Ticket, c: Classification) -> bool:
+        """A support request from outside (not an engineer, a notifier, or mail flagged for review):
+        what on-call is paged for. A go-live intent's P1 is planning, not an incident."""
+        requester = ticket.requester.lower()
+        return (ticket.kind is TicketKind.SUPPORT and not c.review and requester not in self.internal
+                and requester not in self.trusted)
 
     def _may_acknowledge(self, ticket: Ticket, c: Classification, now) -> bool:
         support = self.config.support
