@@ -138,6 +138,7 @@ def compose(
     headers: Mapping[str, str] | None = None,
     attachments: Sequence[tuple[str, str, bytes]] = (),
     calendar: tuple[str, str] | None = None,
+    sent_by: Address | None = None,
 ) -> bytes:
     """Return an RFC 5322 message as bytes with CR LF line endings and 7-bit content.
 
@@ -152,7 +153,8 @@ def compose(
     ``references`` (oldest first) are ids as read from inbound mail: ids that could break the
     header are left out rather than failing the reply, and References is cut to
     :data:`MAX_REFERENCES_CHARS` by dropping ids from the middle, keeping the first and the most
-    recent ones (RFC 5322 3.6.4). ``date`` must be aware. ``auto_submitted`` is an RFC 3834 keyword
+    recent ones (RFC 5322 3.6.4). ``sent_by`` is the mailbox that sends for the author in
+    ``sender`` (the ``Sender:`` header, RFC 5322 3.6.2); left out when it is the author. ``date`` must be aware. ``auto_submitted`` is an RFC 3834 keyword
     (``"auto-replied"``, ``"auto-generated"``). ``headers`` adds headers whose names are tokens not
     in :data:`RESERVED_HEADERS` and start neither ``Content-`` nor ``Resent-``; their values go
     through :func:`safe_header`.
@@ -168,6 +170,9 @@ def compose(
     expected = ["date", "from", "to", "subject", "message-id"]
     msg["Date"] = format_datetime(date)
     msg["From"] = [_header_address(sender)]
+    if sent_by is not None and safe_address(sent_by.email) != safe_address(sender.email):
+        msg["Sender"] = [_header_address(sent_by)]
+        expected.append("sender")
     if reply_to is not None:
         msg["Reply-To"] = [_header_address(reply_to)]
         expected.append("reply-to")

@@ -61,11 +61,16 @@ _EMAIL = re.compile(r"[^\s@<>()\[\]\\,;:\"]{1,64}@[^\s@<>()\[\]\\,;:\"]{1,253}")
 
 @dataclass(frozen=True)
 class Attendee:
-    """A person invited (or organizing): ``role`` is one of :data:`ROLES`, unused for an organizer."""
+    """A person invited (or organizing): ``role`` is one of :data:`ROLES`, unused for an organizer.
+
+    ``sent_by`` is, for an organizer, the address that acts for them (RFC 5545 3.2.18: the
+    ``SENT-BY`` parameter), e.g. a shared mailbox sending on an engineer's behalf.
+    """
 
     email: str
     name: str = ""
     role: str = "REQ-PARTICIPANT"
+    sent_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,11 @@ def _build(method: str, invitation: Invitation, status: str, dtstamp: datetime, 
     if invitation.location:
         event.add("location", _one_line(invitation.location, 255))
     event.add("status", status)
-    event.add("organizer", _address(invitation.organizer))
+    organizer = _address(invitation.organizer)
+    if invitation.organizer.sent_by:
+        # A quoted cal-address (RFC 5545 3.2.18): the library quotes it, as it holds a colon.
+        organizer.params["SENT-BY"] = f"mailto:{safe_address(invitation.organizer.sent_by)}"
+    event.add("organizer", organizer)
     seen = set()
     for attendee in invitation.attendees:
         address = _attendee(attendee, rsvp=method == "REQUEST")

@@ -201,6 +201,8 @@ def _support(config: Config) -> list[Problem]:
         problems.append(Problem("support.acknowledgements_per_hour", "must not be negative", "set acknowledgements_per_hour = 3"))
     if config.support.connection_alert_minutes < 1:
         problems.append(Problem("support.connection_alert_minutes", "must be at least 1", "set connection_alert_minutes = 30"))
+    if config.support.oncall is not None and not is_email(config.support.oncall):
+        problems.append(Problem("support.oncall", f"not an email address: {config.support.oncall!r}", 'set oncall = "noc@example.com" or leave it out'))
     for index, sender in enumerate(config.security.trusted_notice_senders):
         if not is_email(sender):
             problems.append(Problem(f"security.trusted_notice_senders[{index}]", f"not an email address: {sender!r}", 'write e.g. "crm-notifications@example.com"'))

@@ -119,6 +119,8 @@ class SupportConfig:
     acknowledgements_per_hour: int = 3
     #: When the mailbox or the outgoing server has failed this long, the managers get a mail.
     connection_alert_minutes: int = 30
+    #: Who is paged (besides the engineer) about a customer's P0/P1 arriving outside working hours.
+    oncall: str | None = None
 
 
 @dataclass(frozen=True)

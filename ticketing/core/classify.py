@@ -9,11 +9,13 @@ thread it matched, and what the caller looked up about the sender and the ticket
    automated (CRMs send their alerts with ``Auto-Submitted: auto-generated``); the trust comes
    before the automated-mail filter, never from the automation headers;
 3. other automated mail: stored, never answered, no ticket;
-4. iMIP replies to our invitations (the calendar code reads them);
+4. iMIP replies to our invitations (the calendar code reads them), and calendar clients'
+   notifications without a calendar part ("Accepted: Kick-off", :mod:`ticketing.core.calendar_noise`):
+   stored, never answered, no ticket;
 5. an engineer answering a ticket (commands and relay), when the sender is who they say;
 6. a contract-closed notice: an engagement when a trusted sender sent it, else a ticket for review;
 7. a reply from someone on the ticket; from anyone else, a new ticket that refers to it;
-8. a go-live intent (a P1 ticket with its cut-over date);
+8. a go-live intent (a ticket with its cut-over date, its priority from how near that is);
 9. any other support request, with a priority from the keyword rules.
 """
 from __future__ import annotations
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from mailer import Origin, ParsedMessage, Verdict
 from ticketing.config import PrioritiesConfig
+from ticketing.core.calendar_noise import CalendarNoise, calendar_noise
 from ticketing.core.domain import MessageKind, TicketKind
 from ticketing.core.golive import GoLiveIntent, detect_golive
 from ticketing.core.notices import Notice
@@ -53,6 +56,8 @@ class Context:
     timezone: ZoneInfo = ZoneInfo("UTC")
     #: Addresses and domains that belong on the matched ticket (requester, contacts, account domains).
     members: frozenset[str] = frozenset()
+    #: Titles of our meetings the sender is invited to (looked up for a calendar notification's subject).
+    meeting_titles: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class Classification:
     refers_to: int | None = None  # a stranger's reply to this ticket opens a new one
     notice: Notice | None = None
     golive: GoLiveIntent | None = None
+    calendar_noise: CalendarNoise | None = None  # a calendar notification without a calendar part
 
 
 def classify(
@@ -91,6 +97,9 @@ def classify(
     answers = [c.method for c in msg.calendars if c.method in _CALENDAR_ANSWERS]
     if answers:
         return Classification(MessageKind.CALENDAR, (f"iMIP {answers[0]} to an invitation",) + threaded, ticket_id)
+    noise = None if msg.calendars else calendar_noise(msg.subject, new_text, msg.headers, context.meeting_titles)
+    if noise is not None:
+        return Classification(MessageKind.CALENDAR, (noise.reason,) + threaded, ticket_id, calendar_noise=noise)
 
     unverified = sender.verified is False
     if sender.is_engineer and not unverified:

@@ -69,6 +69,9 @@ class Draft:
     cc: tuple[Address, ...] = field(default=())
     attachments: tuple[tuple[str, str, bytes], ...] = field(default=())  # (filename, content type, data)
     calendar: tuple[str, str] | None = None  # (iTIP method, iCalendar text) for an invitation
+    #: The author when not the support mailbox (an engineer organizing a meeting): From is them,
+    #: and support, which sends it, is the Sender (RFC 5322 3.6.2).
+    from_address: Address | None = None
 
 
 @dataclass(frozen=True)
@@ -153,10 +156,13 @@ class Mails:
                      f"{view['tag']} Re: {ticket.subject}", body, ticket.id, reply_to=self.support.mailbox,
                      in_reply_to=ids[-1] if ids else None, references=ids, attachments=tuple(files))
 
-    def acknowledgement(self, ticket: Ticket, customer: Address, *, engineer_name: str | None, thread: Sequence[str]) -> Draft:
-        """The customer's receipt for a new ticket: once per ticket, marked as an automatic reply."""
+    def acknowledgement(self, ticket: Ticket, customer: Address, *, engineer_name: str | None, thread: Sequence[str],
+                        oncall: bool = False) -> Draft:
+        """The customer's receipt for a new ticket: once per ticket, marked as an automatic reply;
+        ``oncall`` says the on-call engineer was paged as well."""
         view = ticket_view(ticket)
-        body = self.render("acknowledgement", ticket=view, customer_name=customer.name, engineer=engineer_name)
+        body = self.render("acknowledgement", ticket=view, customer_name=customer.name, engineer=engineer_name,
+                           oncall=oncall)
         ids = _thread(thread)
         return Draft("acknowledgement", f"ack.{ticket.id}", (customer,), f"Re: {ticket.subject} {view['tag']}", body,
                      ticket.id, in_reply_to=ids[-1] if ids else None, references=ids, auto_submitted="auto-replied")

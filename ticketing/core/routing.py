@@ -44,6 +44,22 @@ class Assignment:
         }
 
 
+def oncall_reason(priority: str, assignment: Assignment) -> str | None:
+    """Why a new ticket of ``priority`` should also page on-call, or None.
+
+    Only urgent priorities (P0, P1), and only outside working hours: when the engineer it went to is
+    not inside theirs now (routing prefers one who is, so nobody is) or nobody could take it.
+    """
+    if priority not in URGENT:
+        return None
+    if assignment.engineer is None:
+        return f"a {priority} that no engineer could take"
+    chosen = next((c for c in assignment.candidates if c.email.lower() == assignment.engineer.lower()), None)
+    if chosen is None or chosen.working_now:
+        return None
+    return f"a {priority} outside the working hours of {chosen.email}"
+
+
 def choose_engineer(priority: str, account_engineer: str | None, candidates: tuple[Candidate, ...]) -> Assignment:
     """Return who gets the ticket and why; ``engineer`` is None when nobody can take it."""
     by_email = {c.email.lower(): c for c in candidates}

@@ -23,7 +23,8 @@ LATE = {"id": 42, "subject": "SSO login loops", "customer": "Globex", "engineer"
         "why": "9 h 30 min on us-pacific business hours, target 8 h"}
 
 SAMPLES: dict[str, dict] = {
-    "acknowledgement": {"support": SUPPORT, "ticket": TICKET, "customer_name": "Jane Doe", "engineer": "Priya Raman"},
+    "acknowledgement": {"support": SUPPORT, "ticket": TICKET, "customer_name": "Jane Doe", "engineer": "Priya Raman",
+                        "oncall": True},
     "notification": {
         "support": SUPPORT, "marker": "-- Reply above this line --", "internal": False, "headline": "New ticket [WG-42]",
         "ticket": TICKET, "customer": "Jane Doe <jane@globex.example>", "text": TEXT, "attachments": [ATTACHMENT],

@@ -3,10 +3,12 @@
 :meth:`Assigner.choose` gathers what the pure routing rule needs (each engineer's open load, last
 assignment, calendar and days away) and asks :func:`ticketing.core.routing.choose_engineer`;
 :meth:`Assigner.notify` queues the notification that hands the ticket over (to the managers when
-nobody could be chosen).
+nobody could be chosen); :meth:`Assigner.page_oncall` also sends a customer's P0/P1 that arrived
+outside working hours to the on-call address.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Sequence
 
@@ -15,7 +17,7 @@ from ticketing.config import Config
 from ticketing.core.calendars import BusinessCalendar
 from ticketing.core.domain import Ticket
 from ticketing.core.mails import Mails
-from ticketing.core.routing import Assignment, Candidate, choose_engineer
+from ticketing.core.routing import Assignment, Candidate, choose_engineer, oncall_reason
 from ticketing.services.outbox import Outbox
 from ticketing.store import SqlStore
 
@@ -60,6 +62,22 @@ class Assigner:
                 assignment=f"{assignment.engineer or 'nobody'}: {assignment.reason}", reasons=ticket.reasons,
                 refers_to=f"ticket {ticket.refers_to}" if ticket.refers_to else None, headline=headline, files=files,
             ), now)
+
+    def page_oncall(self, ticket: Ticket, sender: Address | None, text: str, assignment: Assignment,
+                    now: datetime, files: Sequence[tuple[str, str, bytes]] = ()) -> bool:
+        """Send a customer's urgent ticket that arrived outside working hours to ``[support] oncall``
+        as well (see :func:`ticketing.core.routing.oncall_reason`); True when it was sent."""
+        oncall = self.config.support.oncall
+        why = oncall_reason(ticket.priority, assignment) if oncall else None
+        if why is None:
+            return False
+        draft = self.mails.notification(
+            ticket, Address("On-call", oncall), customer=who(sender), text=text or "(no text)", attachments=[],
+            account=ticket.account, assignment=f"{assignment.engineer or 'nobody'}: {assignment.reason}",
+            reasons=(*ticket.reasons, f"on-call paged: {why}"), refers_to=None,
+            headline=f"On-call: {why}", files=files)
+        self.outbox.queue(replace(draft, purpose="oncall", token=f"oncall.{ticket.id}"), now)
+        return True
 
     def address(self, email: str) -> Address:
         """``email`` with the name of the configured engineer or manager it belongs to."""

@@ -25,6 +25,7 @@ from mailer import (
     text_attachments,
 )
 from ticketing.config import Config
+from ticketing.core.calendar_noise import notification_title
 from ticketing.core.classify import Classification, Context, Sender, classify
 from ticketing.core.commands import parse_commands
 from ticketing.core.domain import (
@@ -125,6 +126,7 @@ class HelpDesk:
             tier=account.tier if account else None,
             timezone=ZoneInfo(account.timezone if account else "UTC"),
             members=self.store.ticket_members(thread.ticket_id) if thread else frozenset(),
+            meeting_titles=self._meeting_titles(parsed, sender),
         )
         c = classify(parsed, inbound.verdict, thread, text, sender, context, notice, inbound.received_at,
                      self.config.priorities)
@@ -141,6 +143,13 @@ class HelpDesk:
         if c.kind is MessageKind.REPLY:
             return self._customer_reply(inbound, c, text, ticket_log)
         return self._new_ticket(inbound, c, text, account, ticket_log)
+
+    def _meeting_titles(self, parsed: ParsedMessage, sender: Sender) -> frozenset[str]:
+        """The titles of the meetings the sender is invited to, when the subject looks like a
+        calendar notification's (only then is it worth a query)."""
+        if not sender.email or parsed.calendars or notification_title(parsed.subject) is None:
+            return frozenset()
+        return frozenset(m.title for m in self.store.meetings_of_attendee(sender.email))
 
     def _sender(self, parsed: ParsedMessage) -> Sender:
         email = parsed.from_.email if parsed.from_ else None
@@ -189,13 +198,22 @@ class HelpDesk:
         ticket = self.store.get_ticket(ticket_id)
         self.assigner.notify(ticket, requester, text, assignment, now, attachments=parsed.attachments,
                              files=file_attachments(parsed.attachments)[0])
+        paged = self._from_customer(ticket, c) and self.assigner.page_oncall(
+            ticket, requester, text, assignment, now, files=file_attachments(parsed.attachments)[0])
         if self._may_acknowledge(ticket, c, now):
             engineer = self.config.engineer(assignment.engineer) if assignment.engineer else None
             thread = [parsed.message_id] if parsed.message_id else []
             self.outbox.queue(self.mails.acknowledgement(ticket, requester, engineer_name=engineer.name if engineer else None,
-                                                         thread=thread), now)
+                                                         thread=thread, oncall=paged), now)
         log.debug("ticket %s opened by message %s", ticket_id, inbound.row_id)
         return Handled(MessageKind.NEW, ticket_id, c.reasons, tickets_created=1)
+
+    def _from_customer(self, ticket: Ticket, c: Classification) -> bool:
+        """A support request from outside (not an engineer, a notifier, or mail flagged for review):
+        what on-call is paged for. A go-live intent's P1 is planning, not an incident."""
+        requester = ticket.requester.lower()
+        return (ticket.kind is TicketKind.SUPPORT and not c.review and requester not in self.internal
+                and requester not in self.trusted)
 
     def _may_acknowledge(self, ticket: Ticket, c: Classification, now) -> bool:
         support = self.config.support
@@ -257,9 +275,25 @@ class HelpDesk:
         """An answer to an invitation: applied to the meeting's attendee (never a ticket of its own)."""
         parsed = inbound.parsed
         notes: list[str] = []
+        if c.calendar_noise is not None:
+            return Handled(MessageKind.CALENDAR, c.ticket_id, c.reasons + self._noise_notes(parsed, c))
         if self.onboarding is not None and parsed.from_ is not None:
             answers = [a for part in parsed.calendars for a in read_answers(part.text, part.method)]
             # The answer's own id names what it causes: its Message-ID, else the digest of its bytes.
             token = slug(parsed.message_id or inbound.dedupe_key.partition(":")[2][:32])
             notes = self.onboarding.answer(answers, parsed.from_.email, inbound.now, token=token)
         return Handled(MessageKind.CALENDAR, c.ticket_id, c.reasons + tuple(notes))
+
+    def _noise_notes(self, parsed: ParsedMessage, c: Classification) -> tuple[str, ...]:
+        """Which of our meetings a notification without a calendar part is about, if one is named
+        by its title and the sender is invited to it: noted, never recorded as an answer (it has no
+        UID, SEQUENCE or DTSTAMP to check it against)."""
+        noise = c.calendar_noise
+        if noise is None or parsed.from_ is None or not noise.title:
+            return ()
+        title = noise.title.casefold()
+        found = [m for m in self.store.meetings_of_attendee(parsed.from_.email)
+                 if title == m.title.casefold() or title.startswith(m.title.casefold() + " ")]
+        if len({m.id for m in found}) != 1:
+            return ()
+        return (f"about meeting {found[0].id} ({found[0].title!r}): not recorded, no calendar part",)

@@ -14,10 +14,10 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Sequence
+from typing import Callable
 from zoneinfo import ZoneInfo
 
-from mailer import Address, Attendee, CalendarAnswer, Invitation, cancel, request
+from mailer import Address, CalendarAnswer
 from ticketing.config import Config, parse_spans
 from ticketing.core.calendars import BusinessCalendar, zone
 from ticketing.core.domain import (
@@ -29,9 +29,10 @@ from ticketing.core.domain import (
     MeetingStatus,
 )
 from ticketing.core.golive import GoLiveIntent
-from ticketing.core.mails import Draft, Mails, Support, slug
+from ticketing.core.mails import Draft, Mails, Support
 from ticketing.core.planner import Plan, PlanInput, local_label, occurrence_keys, plan
 from ticketing.core.playbooks import MeetingSpec, Playbook, playbook_for_tier, role_key
+from ticketing.services.invitations import Invitations
 from ticketing.services.outbox import Outbox
 from ticketing.store import SqlStore
 
@@ -64,6 +65,8 @@ class Onboarding:
         self.calendars = calendars
         self.playbooks = playbooks
         self.support = Support(config.support.address, config.support.name)
+        #: The meetings' invitations and who organizes them.
+        self.invitations = Invitations(store, config, mails, outbox)
         low, high = (parse_spans(config.onboarding.customer_hours) or [(8 * 60, 18 * 60)])[0]
         self.customer_day = (low, high)
 
@@ -186,7 +189,7 @@ class Onboarding:
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
                         start=placement.start, end=placement.end, status=MeetingStatus.PLANNED, note=note, attendees=attendees,
                         now=now, sequence=sequence, reset_answers=moved)
-                    self._invite(self.store.get_meeting(meeting_id), engagement, now, updated=moved)
+                    self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, updated=moved)
                     if moved:
                         changes.append(f"{title}: moved to {local_label(placement.start, placement.end, customer_tz)}")
                     elif old is not None:
@@ -201,7 +204,8 @@ class Onboarding:
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
                         start=old.start, end=old.end, status=MeetingStatus.CANCELLED, note=reason, attendees=attendees, now=now,
                         sequence=sequence)
-                    self._invite(self.store.get_meeting(meeting_id), engagement, now, cancelled=True, reason=reason)
+                    self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, cancelled=True,
+                                          reason=reason)
                     changes.append(f"{title}: cancelled ({reason})")
                 elif old is None or old.note != reason or old.status is not MeetingStatus.UNPLACED:
                     self.store.save_meeting(
@@ -231,7 +235,7 @@ class Onboarding:
                 continue
             if meeting.status is MeetingStatus.PLANNED:
                 # raised for them only: the others keep their copy and their answers count
-                self._invite(meeting, engagement, now, cancelled=True, to=leaving, sequence=meeting.sequence + 1,
+                self.invitations.send(meeting, engagement, now, cancelled=True, to=leaving, sequence=meeting.sequence + 1,
                              reason="you are no longer listed on this engagement")
                 titles.append(meeting.title)
             self._save_attendees(meeting, [a for a in meeting.attendees if a.email not in emails], now)
@@ -256,7 +260,7 @@ class Onboarding:
                 continue
             self._save_attendees(meeting, [*meeting.attendees, *joining], now)
             if meeting.status is MeetingStatus.PLANNED:
-                self._invite(self.store.get_meeting(meeting.id), engagement, now, to=joining)
+                self.invitations.send(self.store.get_meeting(meeting.id), engagement, now, to=joining)
                 titles.append(meeting.title)
         self._welcome(engagement, playbook, now, only=frozenset(emails))
         return titles
@@ -283,9 +287,9 @@ class Onboarding:
                 continue
             self._save_attendees(meeting, attendees, now, sequence=meeting.sequence + 1)
             moved = self.store.get_meeting(meeting.id)
-            self._invite(moved, engagement, now, updated=True)
+            self.invitations.send(moved, engagement, now, updated=True)
             if leaving:
-                self._invite(moved, engagement, now, cancelled=True, to=leaving, reason="another engineer takes it over")
+                self.invitations.send(moved, engagement, now, cancelled=True, to=leaving, reason="another engineer takes it over")
             titles.append(meeting.title)
         return titles
 
@@ -326,61 +330,6 @@ class Onboarding:
         return [Address(c.name, c.email) for c in contacts if role_key(c.role) == wanted]
 
     # -- mail -------------------------------------------------------------------------------------
-
-    def _organizer(self, engagement: Engagement) -> Attendee:
-        engineer = self.config.engineer(engagement.engineer or "")
-        if self.config.onboarding.organizer == "engineer" and engineer:
-            return Attendee(engineer.email, engineer.name, "CHAIR")
-        return Attendee(self.support.address, self.support.name, "CHAIR")
-
-    def _invite(self, meeting: Meeting, engagement: Engagement, now: datetime, *, updated: bool = False,
-                cancelled: bool = False, reason: str = "", to: Sequence[MeetingAttendee] | None = None,
-                sequence: int | None = None) -> None:
-        """One message per attendee: REQUEST (new or moved) or CANCEL, all attendees listed in each.
-
-        ``to`` sends to those people only, who join or leave the meeting; a CANCEL to them lists
-        only them, which takes them off it and no one else (RFC 5546 section 3.2.5). ``sequence``
-        overrides the meeting's (such a CANCEL is raised above the invitation they hold).
-        """
-        organizer = self._organizer(engagement)
-
-        def listed(people: Sequence[MeetingAttendee]) -> tuple[Attendee, ...]:
-            return tuple(Attendee(a.email, a.name, "REQ-PARTICIPANT" if a.required else "OPT-PARTICIPANT")
-                         for a in people if a.email != organizer.email.lower())
-
-        attendees = listed(meeting.attendees)
-        recipients = attendees if to is None else listed(to)
-        if not recipients or meeting.start is None:
-            return
-        invitation = Invitation(
-            uid=meeting.uid, sequence=meeting.sequence if sequence is None else sequence, summary=meeting.title,
-            description=meeting.description, location=None, start=meeting.start, end=meeting.end, organizer=organizer,
-            attendees=recipients if cancelled and to is not None else attendees,
-        )
-        stamp = "" if to is None else f".{'leave' if cancelled else 'join'}.{now:%Y%m%dT%H%M%S}"
-        method, ics = ("CANCEL", cancel(invitation, now)) if cancelled else ("REQUEST", request(invitation, now))
-        engineer = self.config.engineer(engagement.engineer or "")
-        account = self.store.get_account(engagement.account_id)
-        for person in recipients:
-            tz = self._zone_of(person.email, account)
-            body = self.mails.render(
-                "invite", title=meeting.title, when=local_label(meeting.start, meeting.end, tz),
-                attendees=[a.name or a.email for a in meeting.attendees], description=meeting.description,
-                engineer_name=engineer.name if engineer else self.support.name, updated=updated, cancelled=cancelled,
-                reason=reason,
-            )
-            subject = ("Cancelled: " if cancelled else "Updated invitation: " if updated else "Invitation: ") + meeting.title
-            draft = Draft("invite", f"invite.{meeting.id}.{meeting.sequence}.{slug(person.email)}{stamp}",
-                          (Address(person.name, person.email),), subject, body, engagement.ticket_id,
-                          calendar=(method, ics))
-            self.outbox.queue(draft, now, engagement_id=engagement.id)
-
-    def _zone_of(self, email: str, account: Account | None) -> ZoneInfo:
-        """Where a recipient reads the time: an engineer's or manager's zone, else the customer's."""
-        person = self.config.person(email)
-        if person:
-            return ZoneInfo(person.timezone)
-        return zone(account.timezone if account else None) or ZoneInfo("UTC")
 
     def _welcome(self, engagement: Engagement, playbook: Playbook, now: datetime,
                  only: frozenset[str] | None = None) -> None:
@@ -437,7 +386,8 @@ class Onboarding:
         """Apply iMIP answers from ``sender``; return what happened, in words (for the message's reasons).
 
         An answer counts only for the attendee who sent it (RFC 6047 section 3: anyone can write an
-        answer naming someone else) and only when newer than the last one applied.
+        answer naming someone else), only when newer than the last one applied, and never for a
+        cancelled meeting (it stays cancelled; the answer is noted in the message's reasons).
         """
         notes: list[str] = []
         for index, answer in enumerate(dict.fromkeys(answers)):
@@ -461,6 +411,11 @@ class Onboarding:
                 self._pass_on(meeting, engagement, attendee, answer, now, f"{token}.{index}")
                 continue
             if answer.method != "REPLY" or answer.partstat is None:
+                continue
+            if meeting.status is MeetingStatus.CANCELLED:
+                # The attendee's calendar may still answer the invitation (or "accept" the CANCEL):
+                # the meeting stays cancelled and nobody counts as coming to it.
+                notes.append(f"{sender} {answer.partstat.lower()} {meeting.title!r}, which is cancelled: not recorded")
                 continue
             if answer.sequence < meeting.sequence:
                 # RFC 5546 2.1.5: an answer to an older version of the meeting (before it moved).

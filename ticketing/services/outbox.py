@@ -88,20 +88,23 @@ class Outbox:
         the bytes are then kept, so every retry sends exactly the same message.
         """
         message_id = self.message_id(draft.token)
-        sender = self.support.mailbox
+        sender, sent_by = self.support.mailbox, None
+        if draft.from_address is not None:
+            sender, sent_by = draft.from_address, self.support.mailbox
         if draft.from_name:
             sender = Address(draft.from_name, sender.email)
         recipients = [a.email for a in (*draft.to, *draft.cc)]
         queued = self.store.queue_mail(
             message_id=message_id, purpose=draft.purpose, ticket_id=draft.ticket_id, recipients=recipients,
-            envelope_from=self.support.address, subject=draft.subject, draft=draft_json(draft, sender, message_id, now),
+            envelope_from=self.support.address, subject=draft.subject, draft=draft_json(draft, sender, message_id, now, sent_by),
             now=now, engagement_id=engagement_id, held=self._holding,
         )
         return message_id if queued else None
 
 
-def draft_json(draft: Draft, sender: Address, message_id: str, date: datetime) -> str:
-    """What to compose for ``draft``: the arguments of :func:`mailer.compose.compose`, as JSON."""
+def draft_json(draft: Draft, sender: Address, message_id: str, date: datetime, sent_by: Address | None = None) -> str:
+    """What to compose for ``draft``: the arguments of :func:`mailer.compose.compose`, as JSON
+    (``sent_by``, the Sender, only when it is not the author)."""
     def person(a: Address) -> list[str]:
         return [a.name, a.email]
 
@@ -116,6 +119,7 @@ def draft_json(draft: Draft, sender: Address, message_id: str, date: datetime) -
         "in_reply_to": draft.in_reply_to, "references": list(draft.references), "auto_submitted": draft.auto_submitted,
         "attachments": [[name, ctype, base64.b64encode(data).decode("ascii")] for name, ctype, data in draft.attachments],
         "calendar": list(draft.calendar) if draft.calendar else None,
+        **({"sent_by": person(sent_by)} if sent_by is not None else {}),
     })
 
 
@@ -138,6 +142,7 @@ def compose_draft(data: str, renderer: Templates) -> bytes:
         references=[f"<{r}>" for r in d["references"]], auto_submitted=d["auto_submitted"],
         attachments=[(name, ctype, base64.b64decode(data)) for name, ctype, data in d["attachments"]],
         calendar=tuple(d["calendar"]) if d.get("calendar") else None,
+        sent_by=Address(*d["sent_by"]) if d.get("sent_by") else None,
     )
 
 

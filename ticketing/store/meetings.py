@@ -70,6 +70,14 @@ class MeetingsMixin:
         row = m.Meeting.get_or_none(m.Meeting.uid == uid)
         return self._meeting(row) if row else None
 
+    def meetings_of_attendee(self, email: str) -> list[Meeting]:
+        """The placed meetings (planned or cancelled) ``email`` is invited to, newest first."""
+        m = self.m
+        rows = (m.Meeting.select().join(m.MeetingAttendee, on=(m.MeetingAttendee.meeting == m.Meeting.id))
+                .where((m.MeetingAttendee.email == email.lower()) & m.Meeting.start.is_null(False))
+                .order_by(m.Meeting.start.desc(), m.Meeting.id.desc()))
+        return [self._meeting(row) for row in rows]
+
     def _meeting(self, row) -> Meeting:
         m = self.m
         attendees = tuple(

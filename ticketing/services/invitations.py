@@ -1,0 +1,102 @@
+"""The invitations to an engagement's meetings: who organizes them and the iMIP mail (RFC 6047).
+
+:class:`Invitations` queues one message per attendee for a meeting (a REQUEST when it is new or
+moved, a CANCEL when it is cancelled), each listing every attendee, inside the caller's unit of work.
+
+Who organizes (``[onboarding] organizer``):
+
+- ``support`` (the default): ORGANIZER and From are the support mailbox, so every answer (an
+  attendee's client mails its REPLY to the ORGANIZER, RFC 6047 2.3) comes back to whiteglove.
+- ``engineer``: the engagement's engineer organizes. ORGANIZER is the engineer with
+  ``SENT-BY="mailto:<support>"`` (RFC 5545 3.2.18), the mail is From the engineer with
+  ``Sender: <support>`` (RFC 5322 3.6.2) so that ORGANIZER and From agree, and Reply-To is support
+  for people who answer by writing. The engineer gets the organizer's copy (the same object,
+  without being an attendee of it) so the meeting is in their own calendar. Clients mail their
+  answers to the ORGANIZER's address: the answers reach the engineer's mailbox, and whiteglove
+  records them only when they are redirected to the support mailbox (see the README).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Sequence
+from zoneinfo import ZoneInfo
+
+from mailer import Address, Attendee, Invitation, cancel, request
+from ticketing.config import Config
+from ticketing.core.calendars import zone
+from ticketing.core.domain import Account, Engagement, Meeting, MeetingAttendee
+from ticketing.core.mails import Draft, Mails, Support, slug
+from ticketing.core.planner import local_label
+from ticketing.services.outbox import Outbox
+from ticketing.store import SqlStore
+
+
+class Invitations:
+    def __init__(self, store: SqlStore, config: Config, mails: Mails, outbox: Outbox):
+        self.store = store
+        self.config = config
+        self.mails = mails
+        self.outbox = outbox
+        self.support = Support(config.support.address, config.support.name)
+
+    def organizer(self, engagement: Engagement) -> Attendee:
+        """The ORGANIZER of the engagement's meetings (see the module docstring)."""
+        engineer = self.config.engineer(engagement.engineer or "")
+        if self.config.onboarding.organizer == "engineer" and engineer:
+            return Attendee(engineer.email, engineer.name, "CHAIR", sent_by=self.support.address)
+        return Attendee(self.support.address, self.support.name, "CHAIR")
+
+    def send(self, meeting: Meeting, engagement: Engagement, now: datetime, *, updated: bool = False,
+             cancelled: bool = False, reason: str = "", to: Sequence[MeetingAttendee] | None = None,
+             sequence: int | None = None) -> None:
+        """One message per attendee: REQUEST (new or moved) or CANCEL, all attendees listed in each;
+        and, when an engineer organizes, the organizer's copy to them.
+
+        ``to`` sends to those people only, who join or leave the meeting; a CANCEL to them lists
+        only them, which takes them off it and no one else (RFC 5546 section 3.2.5). ``sequence``
+        overrides the meeting's (such a CANCEL is raised above the invitation they hold).
+        """
+        organizer = self.organizer(engagement)
+
+        def listed(people: Sequence[MeetingAttendee]) -> tuple[Attendee, ...]:
+            return tuple(Attendee(a.email, a.name, "REQ-PARTICIPANT" if a.required else "OPT-PARTICIPANT")
+                         for a in people if a.email != organizer.email.lower())
+
+        attendees = listed(meeting.attendees)
+        recipients = attendees if to is None else listed(to)
+        if not recipients or meeting.start is None:
+            return
+        invitation = Invitation(
+            uid=meeting.uid, sequence=meeting.sequence if sequence is None else sequence, summary=meeting.title,
+            description=meeting.description, location=None, start=meeting.start, end=meeting.end, organizer=organizer,
+            attendees=recipients if cancelled and to is not None else attendees,
+        )
+        stamp = "" if to is None else f".{'leave' if cancelled else 'join'}.{now:%Y%m%dT%H%M%S}"
+        method, ics = ("CANCEL", cancel(invitation, now)) if cancelled else ("REQUEST", request(invitation, now))
+        engineer = self.config.engineer(engagement.engineer or "")
+        account = self.store.get_account(engagement.account_id)
+        by_engineer = organizer.sent_by is not None
+        # The organizer's copy goes with every change of the whole meeting, not with one person's joining or leaving.
+        copies = list(recipients) + ([organizer] if by_engineer and to is None else [])
+        for person in copies:
+            tz = self._zone_of(person.email, account)
+            body = self.mails.render(
+                "invite", title=meeting.title, when=local_label(meeting.start, meeting.end, tz),
+                attendees=[a.name or a.email for a in meeting.attendees], description=meeting.description,
+                engineer_name=engineer.name if engineer else self.support.name, updated=updated, cancelled=cancelled,
+                reason=reason,
+            )
+            subject = ("Cancelled: " if cancelled else "Updated invitation: " if updated else "Invitation: ") + meeting.title
+            draft = Draft("invite", f"invite.{meeting.id}.{meeting.sequence}.{slug(person.email)}{stamp}",
+                          (Address(person.name, person.email),), subject, body, engagement.ticket_id,
+                          calendar=(method, ics),
+                          from_address=Address(organizer.name, organizer.email) if by_engineer else None,
+                          reply_to=self.support.mailbox if by_engineer else None)
+            self.outbox.queue(draft, now, engagement_id=engagement.id)
+
+    def _zone_of(self, email: str, account: Account | None) -> ZoneInfo:
+        """Where a recipient reads the time: an engineer's or manager's zone, else the customer's."""
+        person = self.config.person(email)
+        if person:
+            return ZoneInfo(person.timezone)
+        return zone(account.timezone if account else None) or ZoneInfo("UTC")
