@@ -281,7 +281,7 @@ class HelpDesk:
             answers = [a for part in parsed.calendars for a in read_answers(part.text, part.method)]
             # The answer's own id names what it causes: its Message-ID, else the digest of its bytes.
             token = slug(parsed.message_id or inbound.dedupe_key.partition(":")[2][:32])
-            notes = self.onboarding.answer(answers, parsed.from_.email, inbound.now, token=token)
+            notes = self.onboarding.answers.answer(answers, parsed.from_.email, inbound.now, token=token)
         return Handled(MessageKind.CALENDAR, c.ticket_id, c.reasons + tuple(notes))
 
     def _noise_notes(self, parsed: ParsedMessage, c: Classification) -> tuple[str, ...]:
