@@ -68,6 +68,8 @@ def test_the_country_a_notice_gives_keeps_the_customers_public_holidays_free(des
     engagement = start(desk, notice)
     intro = next(m for m in desk.store.meetings(engagement.id) if m.key == "introduction")
     assert intro.start.date() == date(2026, 12, 29)
+    [(_, told)] = desk.mail("notification")
+    assert "Country:     United Kingdom" in told.text  # the engineer sees what the notice said
 
 
 def test_a_quickstart_goes_to_an_engineer_whose_hours_cover_its_calendar_before_the_least_loaded(desk):

@@ -130,6 +130,8 @@ def notice_text(notice: Notice) -> str:
         lines.append(f"Domains:     {', '.join(notice.domains)}")
     if notice.golive_date:
         lines.append(f"Go-live:     {notice.golive_date.isoformat()}")
+    if notice.country:  # a field now: it used to be listed among the other values
+        lines.append(f"Country:     {notice.country}")
     for contact in notice.contacts:
         role = f" ({contact.role})" if contact.role else ""
         lines.append(f"Contact:     {contact.name} <{contact.email}>{role}")
