@@ -331,3 +331,21 @@ def test_run_once_logs_in_to_smtp_with_a_password_file_from_the_credentials_dire
     code, _, err = run(capsys, "config", "check", "--config", str(example))
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert f"outgoing.password_file: the file {example.parent / 'smtp-password'} does not exist" in err
+
+
+def test_playbooks_preview_marks_internal_meetings_and_check_refuses_an_unknown_calendar(capsys, example, tmp_path):
+    code, out, _ = run(capsys, "playbooks", "preview", "professional-services", "--start", "2026-11-23",
+                       "--timezone", "America/New_York", "--config", str(example))
+    [post_mortem] = [line for line in out.splitlines() if "post-mortem" in line]
+    assert code == 0 and "[internal]" in post_mortem
+    assert not [line for line in out.splitlines() if "[internal]" in line and "post-mortem" not in line]
+    folder = tmp_path / "own-playbooks"
+    shutil.copytree(ROOT / "playbooks", folder)
+    quickstart = folder / "quickstart.toml"
+    text = quickstart.read_text(encoding="utf-8")
+    start = text.index("calendar = {")
+    quickstart.write_text(text[:start] + 'calendar = "pst-support"' + text[text.index("\n", start):], encoding="utf-8")
+    example.write_text(example.read_text(encoding="utf-8").replace("[onboarding]\n", f'[onboarding]\nplaybooks = "{folder}"\n'),
+                       encoding="utf-8")
+    code, _, err = run(capsys, "playbooks", "check", "--config", str(example))
+    assert code != 0 and "quickstart.toml: calendar: no calendar named 'pst-support'" in err

@@ -6,8 +6,8 @@ from ticketing.core.routing import Candidate, choose_engineer
 T = datetime(2026, 11, 20, 18, tzinfo=timezone.utc)
 
 
-def c(email, load=0, last=None, away=False, working=True):
-    return Candidate(email, load, last, away, working)
+def c(email, load=0, last=None, away=False, working=True, serves=True):
+    return Candidate(email, load, last, away, working, serves)
 
 
 def test_the_account_engineer_gets_the_ticket_whatever_the_loads():
@@ -41,3 +41,13 @@ def test_an_unknown_account_engineer_falls_back_to_the_pool_and_says_so():
     result = choose_engineer("P2", "gone@x.example", (c("a@x.example"),))
     assert result.engineer == "a@x.example" and "not a configured engineer" in result.reason
     assert result.as_json()["candidates"][0]["email"] == "a@x.example"
+
+
+def test_a_playbook_calendar_narrows_the_pool_to_engineers_whose_hours_cover_it():
+    pool = (c("a@x.example", 0, serves=False), c("b@x.example", 3))
+    result = choose_engineer("P3", None, pool)
+    assert result.engineer == "b@x.example" and "cover the playbook's calendar" in result.reason
+    # nobody covers it: the pool as before; the account's engineer always keeps the account
+    nobody = (c("a@x.example", 0, serves=False), c("b@x.example", 3, serves=False))
+    assert choose_engineer("P3", None, nobody).engineer == "a@x.example"
+    assert choose_engineer("P3", "a@x.example", pool[:1] + nobody[1:]).engineer == "a@x.example"

@@ -43,7 +43,7 @@ from ticketing.config import (
 from ticketing.core.calendars import BusinessCalendar
 from ticketing.core.mails import Mails, Support
 from ticketing.core.playbooks import Playbook
-from ticketing.errors import ConfigError, Problem, StorageError
+from ticketing.errors import ConfigError, PlaybookError, Problem, StorageError
 from ticketing.files.playbooks import default_playbooks_dir, load_playbooks
 from ticketing.files.templates import Renderer
 from ticketing.services.assignment import Assigner
@@ -143,7 +143,18 @@ def build_playbooks(config: Config) -> dict[str, Playbook]:
     if default and default not in playbooks:
         raise ConfigError([Problem("onboarding.default_playbook", f"no playbook {default!r}",
                                    f"use one of: {', '.join(sorted(playbooks))}, or remove the key")])
+    problems = unknown_calendars(playbooks, config)
+    if problems:
+        raise PlaybookError(problems)
     return playbooks
+
+
+def unknown_calendars(playbooks: dict[str, Playbook], config: Config) -> list[Problem]:
+    """A problem for each playbook whose ``calendar`` names no ``[[calendars]]`` entry."""
+    names = {c.name for c in config.calendars}
+    return [Problem(f"{p.path.parent.name}/{p.path.name}: calendar", f"no calendar named {p.calendar!r} under [[calendars]]",
+                    "declare it in the configuration, correct the name, or write the calendar as a table")
+            for p in playbooks.values() if isinstance(p.calendar, str) and p.calendar not in names]
 
 
 def templates_dir(config: Config) -> Path | None:

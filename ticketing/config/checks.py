@@ -121,6 +121,9 @@ def _onboarding(config: Config) -> list[Problem]:
         problems.append(Problem("onboarding.buffer_minutes", "must be between 0 and 240", "set buffer_minutes = 15"))
     if not 0 <= ob.notice_hours <= 24 * 14:
         problems.append(Problem("onboarding.notice_hours", "must be between 0 and 336", "set notice_hours = 24"))
+    if ob.max_customer_meetings_per_day < 1:
+        problems.append(Problem("onboarding.max_customer_meetings_per_day", "must be at least 1",
+                                "set max_customer_meetings_per_day = 2"))
     spans = parse_spans(ob.customer_hours)
     if spans is None or len(spans) != 1:
         problems.append(Problem("onboarding.customer_hours", f"not one range of local times: {ob.customer_hours!r}",
@@ -330,6 +333,8 @@ def _accounts(config: Config) -> list[Problem]:
         if account.engineer is not None and account.engineer.lower() not in engineers:
             problems.append(Problem(f"{where}.engineer", f"{account.engineer} is not one of [[engineers]]", "add the engineer under [[engineers]] or correct the address"))
         problems += _timezone(f"{where}.timezone", account.timezone)
+        if account.country is not None:
+            problems += [Problem(f"{where}.country", p.message, p.fix) for p in _holidays(where, account.country, None)]
         for number, contact in enumerate(account.contacts):
             if not is_email(contact.email):
                 problems.append(Problem(f"{where}.contacts[{number}].email", f"not an email address: {contact.email!r}", 'write e.g. email = "bob@globex.example"'))

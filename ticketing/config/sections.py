@@ -253,6 +253,9 @@ class OnboardingConfig:
     #: The playbook (by name) of an engagement whose package no playbook's tiers match; default:
     #: none, and the engineer is asked to choose one.
     default_playbook: str | None = None
+    #: At most this many meetings with the customer on one of their days, per engagement (a
+    #: playbook's own ``max_customer_meetings_per_day`` wins).
+    max_customer_meetings_per_day: int = 2
 
 
 @dataclass(frozen=True)
@@ -277,6 +280,8 @@ class AccountConfig:
     engineer: str | None = None
     tier: str | None = None
     timezone: str = "UTC"
+    #: Whose public holidays the customer keeps (ISO 3166 code, "GB"); default: the time zone's country.
+    country: str | None = None
     contacts: tuple[ContactConfig, ...] = ()
 
 

@@ -42,6 +42,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "golive_date": ("go live", "golive", "target go live", "go live date", "target go live date", "go live target",
                     "launch date", "target launch date", "launch", "cutover date", "cut over date", "planned go live"),
     "timezone": ("timezone", "time zone"),
+    "country": ("country", "country code", "customer country", "billing country"),
     "notes": ("notes", "note", "description", "comments", "next steps"),
 }
 #: What the engineer's notification calls a field kept among the other values.

@@ -56,6 +56,7 @@ class Notice:
     engineer: str | None = None  # an address
     golive_date: date | None = None
     timezone: str | None = None
+    country: str | None = None  # as the notice wrote it: "GB", "United Kingdom"
     notes: str = ""
     source: str = "text"  # "json attachment", "csv attachment", "html table" or "text"
     problems: tuple[str, ...] = field(default=())
@@ -75,7 +76,7 @@ class Notice:
             "contract_id": self.contract_id, "close_date": self.close_date.isoformat() if self.close_date else None,
             "sales_rep": vars(self.sales_rep) if self.sales_rep else None, "engineer": self.engineer,
             "golive_date": self.golive_date.isoformat() if self.golive_date else None,
-            "timezone": self.timezone, "notes": self.notes, "source": self.source, "problems": list(self.problems),
+            "timezone": self.timezone, "country": self.country, "notes": self.notes, "source": self.source, "problems": list(self.problems),
             "deal_name": self.deal_name, "amount": self.amount, "other": [list(pair) for pair in self.other],
         }
 
@@ -302,6 +303,7 @@ def _build(values: dict[str, object], source: str, other: tuple[tuple[str, str],
         engineer=engineer.email if engineer else None,
         golive_date=fields.day(values.get("golive_date"), "golive_date", problems),
         timezone=fields.text(values.get("timezone")) or None,
+        country=fields.text(values.get("country"))[:60] or None,
         notes=fields.text(values.get("notes"))[:2000],
         source=source,
         problems=tuple(problems),

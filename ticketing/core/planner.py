@@ -8,17 +8,33 @@ buffer), after the meeting it is anchored on, and never in the past. The same in
 plan. A meeting that cannot be placed is reported with the constraint that failed; the rest are
 placed.
 
+Both sides' calendars
+    A meeting with customers also falls on a working day of the customer's own calendar
+    (``customer``: their working week, public holidays and the reasonable part of their day, see
+    :mod:`ticketing.core.meeting_calendars`) and, with the other meetings of the engagement, at most
+    ``max_customer_meetings_per_day`` of them on one of the customer's days (the playbook's number
+    wins). Internal meetings need neither. A playbook's own calendar (``binding``) binds every
+    meeting as well as the engineer's hours, and window days are counted on it; when the two leave
+    no time for a meeting, the playbook's calendar wins: the meeting is placed in its hours (the
+    engineer's days away and other meetings still count) with a warning telling the engineer.
+
+The closing meeting
+    A meeting marked ``closes`` ends the engagement for the customer: a customer meeting that lands
+    after it (a weekly check point's last repeat) is dropped, reported as unplaced with the reason.
+
 Re-planning (a new go-live date) passes the current placements as ``previous``: a meeting keeps its
 time when it still satisfies every rule given its anchors' new times, so only what must change
 changes, and meetings anchored on a moved meeting move with it when they must.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from ticketing.core.calendars import BusinessCalendar
+from ticketing.core.meeting_calendars import customer_calendar
 from ticketing.core.playbooks import MeetingSpec, Playbook
 
 UTC = ZoneInfo("UTC")
@@ -26,8 +42,9 @@ SLOT_MINUTES = 30  # start times are on the hour or the half hour
 DEFAULT_BUFFER = timedelta(minutes=15)
 #: A reasonable part of the customer's day for a meeting (local wall-clock minutes).
 CUSTOMER_DAY = (8 * 60, 18 * 60)
-#: How far past the window's last day a too-close meeting may still be placed (business days).
-_SEARCH_LIMIT_DAYS = 400
+#: At most this many meetings with the customer on one of their days, when neither the playbook nor
+#: the caller says.
+MAX_CUSTOMER_MEETINGS_PER_DAY = 2
 
 
 @dataclass(frozen=True)
@@ -77,6 +94,32 @@ class PlanInput:
     #: The least notice a newly placed meeting gets; a meeting already placed keeps its time even
     #: inside it (its invitation went out), and one that has begun or passed is never moved.
     notice: timedelta = timedelta(0)
+    #: The customer's working week and holidays; None: Monday to Friday, ``customer_day``, in ``customer_tz``.
+    customer: BusinessCalendar | None = None
+    #: The playbook's own business calendar, binding as well as the engineer's; None: the engineer's alone.
+    binding: BusinessCalendar | None = None
+    max_customer_meetings_per_day: int = MAX_CUSTOMER_MEETINGS_PER_DAY
+
+    @cached_property
+    def customer_calendar(self) -> BusinessCalendar:
+        return self.customer or customer_calendar(self.customer_tz, None, self.customer_day)
+
+    @property
+    def counting(self) -> BusinessCalendar:
+        """The calendar whose business days windows count: the playbook's, else the engineer's."""
+        return self.binding or self.calendar
+
+    @property
+    def per_day(self) -> int:
+        return self.playbook.max_customer_meetings_per_day or self.max_customer_meetings_per_day
+
+
+@dataclass
+class _Booked:
+    """What is taken so far: the engineer's times, and the customer meetings per customer day."""
+
+    taken: list[tuple[datetime, datetime]]
+    customer_days: dict[date, int] = field(default_factory=dict)
 
 
 def occurrence_keys(spec: MeetingSpec) -> list[str]:
@@ -87,7 +130,7 @@ def plan(given: PlanInput) -> Plan:
     """Place every meeting of ``given.playbook``; see the module docstring."""
     placed: dict[str, Placement] = {}
     unplaced: list[Unplaced] = []
-    taken = list(given.busy)
+    booked = _Booked(list(given.busy))
     for spec in given.playbook.order():
         previous_day: date | None = None
         previous_end: datetime | None = None
@@ -104,16 +147,36 @@ def plan(given: PlanInput) -> Plan:
                 # later when that day is full).
                 anchor_day, not_before = previous_day, previous_end
                 earliest, latest = spec.repeat_every, spec.repeat_every + 2
-            result = _place(spec, key, number, anchor_day, earliest, latest, not_before, given, taken)
+            result = _place(spec, key, number, anchor_day, earliest, latest, not_before, given, booked)
             if isinstance(result, Unplaced):
                 unplaced.append(result)
                 break
             placed[key] = result
-            taken.append((result.start, result.end))
-            previous_day = result.start.astimezone(given.calendar.tz).date()
+            booked.taken.append((result.start, result.end))
+            if spec.with_customer:
+                day = result.start.astimezone(given.customer_calendar.tz).date()
+                booked.customer_days[day] = booked.customer_days.get(day, 0) + 1
+            previous_day = result.start.astimezone(given.counting.tz).date()
             previous_end = result.end
+    unplaced += _after_closing(given, placed)
     ordered = sorted(placed.values(), key=lambda p: (p.start, p.key))
     return Plan(tuple(ordered), tuple(unplaced))
+
+
+def _after_closing(given: PlanInput, placed: dict[str, Placement]) -> list[Unplaced]:
+    """Take the customer meetings not yet held that start after the closing meeting out of ``placed``."""
+    closing = next((s for s in given.playbook.meetings if s.closes), None)
+    end = placed.get(closing.key) if closing else None
+    if end is None:
+        return []
+    dropped = []
+    for key, placement in list(placed.items()):
+        spec = given.playbook.meeting(placement.spec_key)
+        if spec.key != closing.key and spec.with_customer and placement.start > end.start and placement.start > given.now:
+            del placed[key]
+            day = end.start.astimezone(given.counting.tz).date()
+            dropped.append(Unplaced(key, spec.key, f"after the closing meeting ({closing.key}, {day.isoformat()}): not held"))
+    return dropped
 
 
 def _anchor(spec: MeetingSpec, given: PlanInput, placed: dict[str, Placement]) -> tuple[date, datetime | None] | str:
@@ -128,52 +191,72 @@ def _anchor(spec: MeetingSpec, given: PlanInput, placed: dict[str, Placement]) -
     anchor = placed.get(other)
     if anchor is None:
         return f"its anchor '{other}' could not be placed"
-    return anchor.start.astimezone(given.calendar.tz).date(), anchor.end
+    return anchor.start.astimezone(given.counting.tz).date(), anchor.end
 
 
 def _place(spec: MeetingSpec, key: str, number: int, anchor_day: date, earliest: int, latest: int,
-           not_before: datetime | None, given: PlanInput, taken: list[tuple[datetime, datetime]]) -> Placement | Unplaced:
-    cal = given.calendar
-    first_day = _shift(cal, anchor_day, earliest)
-    last_day = _shift(cal, anchor_day, latest)
+           not_before: datetime | None, given: PlanInput, booked: _Booked) -> Placement | Unplaced:
+    counting = given.counting
+    first_day = counting.add_days(anchor_day, earliest)
+    last_day = counting.add_days(anchor_day, latest)
     old = given.previous.get(key)
     if old is not None:
         if old[0] <= given.now:
             return Placement(key, spec.key, number, old[0], old[1])  # begun or held: history
         keep_lower = max(filter(None, (not_before, given.now)))
-        if _fits(spec, old[0], first_day, last_day, keep_lower, given, taken, ignore=old):
+        if _fits(spec, old[0], first_day, last_day, keep_lower, given, booked, ignore=old):
             return Placement(key, spec.key, number, old[0], old[1])
     lower = max(filter(None, (not_before, given.now + given.notice)))
-    warning = ""
-    before_golive = spec.anchor == "golive" and latest < 0 and number == 1
-    start = _first_slot(spec, first_day, last_day, lower, given, taken)
-    if start is None and before_golive:
-        # Too close: the earliest possible slot before the go-live day itself, and say so.
-        start = _first_slot(spec, lower.astimezone(cal.tz).date(), anchor_day - timedelta(days=1), lower, given, taken)
+    window = (anchor_day, earliest, latest, number)
+    start, warning = _search(spec, first_day, last_day, lower, window, given, booked)
+    if start is None and given.binding is not None:
+        # Nothing inside both the engineer's hours and the playbook's: the playbook's calendar wins.
+        start, warning = _search(spec, first_day, last_day, lower, window,
+                                 replace(given, calendar=given.binding, binding=None), booked)
         if start is not None:
-            warning = (f"the go-live date {anchor_day.isoformat()} leaves no room {abs(latest)}-{abs(earliest)} "
-                       "business days before it: placed at the earliest possible time")
+            warning = "; ".join(filter(None, (
+                f"outside your working hours: the playbook's calendar ({given.binding.name}) binds it", warning)))
     if start is None:
-        return Unplaced(key, spec.key, _why_not(spec, first_day, last_day, lower, given, taken))
+        return Unplaced(key, spec.key, _why_not(spec, first_day, last_day, lower, given, booked))
     return Placement(key, spec.key, number, start, start + spec.duration, warning)
 
 
-def _shift(cal: BusinessCalendar, day: date, business_days: int) -> date:
-    return cal.add_days(day, business_days)
+def _search(spec: MeetingSpec, first_day: date, last_day: date, lower: datetime, window: tuple[date, int, int, int],
+            given: PlanInput, booked: _Booked) -> tuple[datetime | None, str]:
+    """The best start in the window, else (a go-live meeting too close) the earliest before the day, and a warning."""
+    anchor_day, earliest, latest, number = window
+    start = _first_slot(spec, first_day, last_day, lower, given, booked)
+    if start is None and spec.anchor == "golive" and latest < 0 and number == 1:
+        # Too close: the earliest possible slot before the go-live day itself, and say so.
+        start = _first_slot(spec, lower.astimezone(given.counting.tz).date(), anchor_day - timedelta(days=1), lower,
+                            given, booked)
+        if start is not None:
+            return start, (f"the go-live date {anchor_day.isoformat()} leaves no room {abs(latest)}-{abs(earliest)} "
+                           "business days before it: placed at the earliest possible time")
+    return start, ""
+
+
+def _days(first_day: date, last_day: date, given: PlanInput) -> list[date]:
+    """The engineer's local dates to look at for a window of the counting calendar's dates: a day
+    more on each side when the two calendars' zones differ."""
+    pad = timedelta(days=0 if given.calendar.tz.key == given.counting.tz.key else 1)
+    day, days = first_day - pad, []
+    while day <= last_day + pad:
+        days.append(day)
+        day += timedelta(days=1)
+    return days
 
 
 def _first_slot(spec: MeetingSpec, first_day: date, last_day: date, lower: datetime, given: PlanInput,
-                taken: list[tuple[datetime, datetime]]) -> datetime | None:
+                booked: _Booked) -> datetime | None:
     """The best start in the window: the earliest day that has room, the slot nearest the preferred time."""
-    day = first_day
-    while day <= last_day:
-        slots = [s for s in _candidate_starts(spec, day, given) if _fits(spec, s, first_day, last_day, lower, given, taken)]
+    for day in _days(first_day, last_day, given):
+        slots = [s for s in _candidate_starts(spec, day, given) if _fits(spec, s, first_day, last_day, lower, given, booked)]
         if slots:
             if spec.preferred_time is not None:
                 wanted = datetime.combine(day, spec.preferred_time)
                 return min(slots, key=lambda s: (abs(s.astimezone(given.calendar.tz).replace(tzinfo=None) - wanted), s))
             return slots[0]
-        day += timedelta(days=1)
     return None
 
 
@@ -189,36 +272,29 @@ def _candidate_starts(spec: MeetingSpec, day: date, given: PlanInput) -> list[da
 
 
 def _fits(spec: MeetingSpec, start: datetime, first_day: date, last_day: date, lower: datetime, given: PlanInput,
-          taken: list[tuple[datetime, datetime]], ignore: tuple[datetime, datetime] | None = None) -> bool:
-    return not _conflicts(spec, start, first_day, last_day, lower, given, taken, ignore)
+          booked: _Booked, ignore: tuple[datetime, datetime] | None = None) -> bool:
+    return not _conflicts(spec, start, first_day, last_day, lower, given, booked, ignore)
 
 
 def _conflicts(spec: MeetingSpec, start: datetime, first_day: date, last_day: date, lower: datetime,
-               given: PlanInput, taken: list[tuple[datetime, datetime]],
-               ignore: tuple[datetime, datetime] | None = None) -> str | None:
+               given: PlanInput, booked: _Booked, ignore: tuple[datetime, datetime] | None = None) -> str | None:
     """The first rule ``start`` breaks, or None."""
-    cal = given.calendar
     end = start + spec.duration
-    local = start.astimezone(cal.tz)
-    day = local.date()
     if start < lower:
         return "in the past or before the meeting it follows"
-    if not first_day <= day <= last_day:
+    if not first_day <= start.astimezone(given.counting.tz).date() <= last_day:
         return "outside the window"
-    if day in given.away:
+    if start.astimezone(given.calendar.tz).date() in given.away:
         return "the engineer is out of office"
-    minute = local.hour * 60 + local.minute
-    length = int(spec.duration.total_seconds() // 60)
-    if not any(s <= minute and minute + length <= e for s, e in cal.spans(day)):
+    if not _inside(given.calendar, start, spec.duration):
         return "outside the engineer's working hours"
-    customer_start = start.astimezone(given.customer_tz)
-    customer_end = end.astimezone(given.customer_tz)
-    low, high = given.customer_day
-    if (customer_start.date() != customer_end.date()
-            or customer_start.hour * 60 + customer_start.minute < low
-            or customer_end.hour * 60 + customer_end.minute > high):
-        return "outside a reasonable part of the customer's day"
-    for busy_start, busy_end in taken:
+    if given.binding is not None and not _inside(given.binding, start, spec.duration):
+        return "outside the playbook's calendar"
+    if spec.with_customer:
+        reason = _customer_conflict(start, end, given, booked)
+        if reason:
+            return reason
+    for busy_start, busy_end in booked.taken:
         if ignore is not None and (busy_start, busy_end) == ignore:
             continue
         if start < busy_end + given.buffer and busy_start < end + given.buffer:
@@ -226,23 +302,44 @@ def _conflicts(spec: MeetingSpec, start: datetime, first_day: date, last_day: da
     return None
 
 
+def _inside(cal: BusinessCalendar, start: datetime, duration: timedelta) -> bool:
+    """Whether [start, start + duration) lies in one working span of ``cal``'s local date of ``start``."""
+    local = start.astimezone(cal.tz)
+    minute = local.hour * 60 + local.minute
+    length = int(duration.total_seconds() // 60)
+    return any(s <= minute and minute + length <= e for s, e in cal.spans(local.date()))
+
+
+def _customer_conflict(start: datetime, end: datetime, given: PlanInput, booked: _Booked) -> str | None:
+    """Why the customer cannot meet then: not their working day, not their day's hours, their day full."""
+    customer = given.customer_calendar
+    local_start, local_end = start.astimezone(customer.tz), end.astimezone(customer.tz)
+    day = local_start.date()
+    if not customer.is_working_day(day):
+        return "a public holiday of the customer" if customer.holiday(day) else "outside the customer's working week"
+    begins, ends = local_start.hour * 60 + local_start.minute, local_end.hour * 60 + local_end.minute
+    if local_end.date() != day or not any(low <= begins and ends <= high for low, high in customer.spans(day)):
+        return "outside a reasonable part of the customer's day"
+    if booked.customer_days.get(day, 0) >= given.per_day:
+        return f"the customer has {given.per_day} meetings that day already"
+    return None
+
+
 def _why_not(spec: MeetingSpec, first_day: date, last_day: date, lower: datetime, given: PlanInput,
-             taken: list[tuple[datetime, datetime]]) -> str:
+             booked: _Booked) -> str:
     """Say which constraint left no slot: the one that ruled out the most promising candidates."""
     window = f"{first_day.isoformat()} to {last_day.isoformat()}"
-    if last_day < lower.astimezone(given.calendar.tz).date():
+    if last_day < lower.astimezone(given.counting.tz).date():
         return f"its window ({window}) has passed"
     counts: dict[str, int] = {}
-    day = first_day
     any_working = False
-    while day <= last_day:
-        if given.calendar.is_working_day(day):
+    for day in _days(first_day, last_day, given):
+        if first_day <= day <= last_day and given.counting.is_working_day(day):
             any_working = True
         for start in _candidate_starts(spec, day, given):
-            reason = _conflicts(spec, start, first_day, last_day, lower, given, taken)
-            if reason:
+            reason = _conflicts(spec, start, first_day, last_day, lower, given, booked)
+            if reason and reason != "outside the window":
                 counts[reason] = counts.get(reason, 0) + 1
-        day += timedelta(days=1)
     if not any_working:
         return f"no working day in its window ({window}): holidays or closed days"
     if not counts:

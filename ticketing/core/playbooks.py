@@ -30,6 +30,13 @@ One TOML file per playbook; ``playbooks/README.md`` has a full example. The sche
     description = "Agenda: …"        # Jinja2
     repeat = { every_days = 5, count = 4 }         # count occurrences in all, every_days apart
     phase = "setup"
+    internal = false                 # true: ours alone (no customer roles), never in the customer's mail
+    closes = false                   # true: the closing meeting; no customer meeting is placed after it
+
+Top level, also optional: ``calendar`` (a table ``{ timezone = "America/Los_Angeles", hours =
+"08:00-17:00", days = "mon-fri", holidays = "US" }`` or the name of a ``[[calendars]]`` entry) binds
+every meeting inside it as well as the engineer's hours, and business days are counted on it;
+``max_customer_meetings_per_day`` overrides ``[onboarding]``'s.
 
 Day 0 is the anchor's own day. Roles: ``engineer``, ``manager``, ``project_manager``, ``sales_rep``,
 ``customer:all`` and ``customer:<role>`` (the account's contacts with that role); case, spaces,
@@ -51,6 +58,8 @@ import re
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
+
+from ticketing.config import CalendarConfig
 
 INTERNAL_ROLES = ("engineer", "manager", "project_manager", "sales_rep")
 ANCHORS = ("start", "golive")
@@ -82,6 +91,15 @@ class MeetingSpec:
     phase: str | None
     repeat_every: int | None
     repeat_count: int  # 1 when the meeting does not repeat
+    #: Ours alone (a post-mortem): no customer role attends, and the customer's mail never lists it.
+    internal: bool = False
+    #: The engagement's closing meeting with the customer: no customer meeting is placed after it.
+    closes: bool = False
+
+    @property
+    def with_customer(self) -> bool:
+        """Whether customers attend: then it must fit their working week and counts towards their day's limit."""
+        return not self.internal and any(r.startswith("customer:") for r in (*self.attendees, *self.optional))
 
     @property
     def anchor_meeting(self) -> str | None:
@@ -111,6 +129,11 @@ class Playbook:
     emails: tuple[EmailSpec, ...]
     meetings: tuple[MeetingSpec, ...]
     path: Path
+    #: The business calendar its meetings must fall inside: a table read into a CalendarConfig, or the
+    #: name of a ``[[calendars]]`` entry; None: the engineer's alone.
+    calendar: CalendarConfig | str | None = None
+    #: At most this many meetings with the customer a day (None: ``[onboarding]``'s).
+    max_customer_meetings_per_day: int | None = None
 
     def meeting(self, key: str) -> MeetingSpec:
         """The meeting called ``key``. Raises KeyError."""

@@ -3,7 +3,9 @@
 A ticket goes to the engineer of its account. Otherwise (a new account, an unknown sender, or
 the account's engineer away) it goes to the pool: the engineer with the fewest open tickets,
 ties to whoever was assigned least recently, skipping those out of office and, for urgent
-priorities, those outside working hours when a colleague is inside theirs.
+priorities, those outside working hours when a colleague is inside theirs. When the engagement's
+playbook has its own calendar (QuickStart: 8-5 Pacific), the pool is first narrowed to the engineers
+whose hours cover it (``serves``), when some do and some do not.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ class Candidate:
     last_assigned_at: datetime | None
     out_of_office: bool
     working_now: bool
+    #: Whether the engineer's hours cover the playbook's calendar (True when it has none).
+    serves: bool = True
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ class Assignment:
             "candidates": [
                 {
                     "email": c.email, "open_load": c.open_load, "out_of_office": c.out_of_office,
-                    "working_now": c.working_now,
+                    "working_now": c.working_now, "serves": c.serves,
                     "last_assigned_at": c.last_assigned_at.isoformat() if c.last_assigned_at else None,
                 }
                 for c in self.candidates
@@ -76,6 +80,10 @@ def choose_engineer(priority: str, account_engineer: str | None, candidates: tup
     if not eligible:
         return Assignment(None, fallback + "every engineer is out of office: left unassigned", candidates)
     pool = "the pool"
+    serving = [c for c in eligible if c.serves]
+    if serving and len(serving) < len(eligible):
+        pool = "the engineers whose hours cover the playbook's calendar"
+        eligible = serving
     if priority in URGENT:
         working = [c for c in eligible if c.working_now]
         if working and len(working) < len(eligible):

@@ -30,6 +30,8 @@ from ticketing.core.playbooks import (
     tier_key,
 )
 from ticketing.errors import PlaybookError, Problem
+from ticketing.files.playbook_calendar import EXAMPLE as EXAMPLE_CALENDAR
+from ticketing.files.playbook_calendar import read_calendar
 from ticketing.files.templates import Renderer
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -48,7 +50,8 @@ _TOP = {
     "source": _Key("str", True, '"000_edea7403beb02fbf.txt"'), "tiers": _Key("strs", True, '["Enterprise"]'),
     "sla_policy": _Key("str", False, '"enterprise"'), "length_days": _Key("int", True, "60"),
     "phases": _Key("strs", False, '["setup", "go-live"]'), "emails": _Key("tables", False, "[[emails]]"),
-    "meetings": _Key("tables", False, "[[meetings]]"),
+    "meetings": _Key("tables", False, "[[meetings]]"), "calendar": _Key("any", False, EXAMPLE_CALENDAR),
+    "max_customer_meetings_per_day": _Key("int", False, "2"),
 }
 _EMAIL = {
     "key": _Key("str", True, '"welcome"'), "template": _Key("str", True, '"welcome"'),
@@ -61,11 +64,13 @@ _MEETING = {
     "attendees": _Key("strs", True, '["engineer", "customer:all"]'), "optional": _Key("strs", False, '["manager"]'),
     "anchor": _Key("str", True, '"start"'), "window": _Key("window", True, "[1, 5]"),
     "preferred_time": _Key("str", False, '"10:00"'), "description": _Key("text", False, '"Agenda: …"'),
-    "repeat": _Key("table", False, "{ every_days = 5, count = 4 }"),
+    "repeat": _Key("table", False, "{ every_days = 5, count = 4 }"), "internal": _Key("bool", False, "true"),
+    "closes": _Key("bool", False, "true"),
 }
 _REPEAT = {"every_days": _Key("int", True, "5"), "count": _Key("int", True, "4")}
 _WORDS = {"str": "a non-empty string", "text": "a string", "int": "a whole number", "strs": "a list of non-empty strings",
-          "window": "a list of two whole numbers", "tables": "an array of tables", "table": "a table"}
+          "window": "a list of two whole numbers", "tables": "an array of tables", "table": "a table",
+          "bool": "true or false", "any": "a value"}
 
 Report = Callable[[str, str, str], None]  # (key, message, fix)
 
@@ -158,12 +163,18 @@ def _read_file(path: Path, report: Report, emails: list[tuple[str, str]], label:
     emails += [(f"{label}: emails[{i}].template", e.template) for i, e in email_specs if _KEY.match(e.template)]
     meeting_specs = _meetings(top.get("meetings", ()), phases, report)
     _check_anchors(meeting_specs, length, report)
+    _check_internal_and_closing(meeting_specs, report)
+    calendar = read_calendar(top["calendar"], report) if "calendar" in top else None
+    per_day = top.get("max_customer_meetings_per_day")
+    if per_day is not None and per_day < 1:
+        report("max_customer_meetings_per_day", "must be at least 1", "set max_customer_meetings_per_day = 2")
     if counter.count:
         return None, top
     return Playbook(
         name=name, title=top["title"], source=top["source"], tiers=top["tiers"], sla_policy=top.get("sla_policy"),
         length_days=length, phases=phases, emails=tuple(e for _, e in email_specs),
-        meetings=tuple(m for _, m in meeting_specs), path=path,
+        meetings=tuple(m for _, m in meeting_specs), path=path, calendar=calendar,
+        max_customer_meetings_per_day=per_day,
     ), top
 
 
@@ -203,6 +214,8 @@ def _is(kind: str, value: Any) -> bool:
         return isinstance(value, str) and (kind == "text" or bool(value.strip()))
     if kind == "int":
         return isinstance(value, int) and not isinstance(value, bool)
+    if kind in ("bool", "any"):
+        return isinstance(value, bool) or kind == "any"
     if kind == "strs":
         return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
     if kind == "window":
@@ -300,6 +313,7 @@ def _meetings(entries: tuple[dict, ...], phases: tuple[str, ...], report: Report
             key=f.get("key", ""), title=f.get("title", ""), duration=timedelta(minutes=minutes or 0), attendees=attendees,
             optional=optional, anchor=anchor or "", window=window or Window(0, 0), preferred_time=preferred,
             description=f.get("description", ""), phase=phase, repeat_every=every, repeat_count=count,
+            internal=f.get("internal", False), closes=f.get("closes", False),
         )))
     return specs
 
@@ -338,6 +352,21 @@ def _repeat(table: dict | None, where: str, report: Report) -> tuple[int | None,
         if key in f and f[key] < 1:
             report(f"{where}.repeat.{key}", "must be at least 1", f"set {key} = {_REPEAT[key].example}")
     return f.get("every_days"), f.get("count", 1)
+
+
+def _check_internal_and_closing(specs: list[tuple[int, MeetingSpec]], report: Report) -> None:
+    """An internal meeting invites no customer role; one closing meeting at most, with the customer."""
+    for index, spec in specs:
+        customers = [r for r in (*spec.attendees, *spec.optional) if r.startswith("customer:")]
+        if spec.internal and customers:
+            report(f"meetings[{index}].internal", f"an internal meeting invites {', '.join(customers)}",
+                   "remove the customer roles from attendees and optional, or set internal = false")
+        if spec.closes and spec.internal:
+            report(f"meetings[{index}].closes", "the closing meeting is the customer's: it cannot be internal",
+                   "close on a meeting with the customer")
+    closing = [index for index, spec in specs if spec.closes]
+    for index in closing[1:]:
+        report(f"meetings[{index}].closes", f"meetings[{closing[0]}] closes the engagement already", "mark one meeting closes = true")
 
 
 def _check_anchors(specs: list[tuple[int, MeetingSpec]], length: int | None, report: Report) -> None:

@@ -17,6 +17,7 @@ from ticketing.config import Config
 from ticketing.core.calendars import BusinessCalendar
 from ticketing.core.domain import Ticket
 from ticketing.core.mails import Mails
+from ticketing.core.meeting_calendars import covers
 from ticketing.core.routing import Assignment, Candidate, choose_engineer, oncall_reason
 from ticketing.services.outbox import Outbox
 from ticketing.store import SqlStore
@@ -31,8 +32,10 @@ class Assigner:
         self.mails = mails
         self.outbox = outbox
 
-    def choose(self, priority: str, account_engineer: str | None, now: datetime) -> Assignment:
-        """Choose the engineer for a new ticket (see :mod:`ticketing.core.routing`)."""
+    def choose(self, priority: str, account_engineer: str | None, now: datetime,
+               binding: BusinessCalendar | None = None) -> Assignment:
+        """Choose the engineer for a new ticket (see :mod:`ticketing.core.routing`); ``binding``, a
+        playbook's calendar, is served by the engineers whose hours cover at least half of it."""
         if not self.config.engineers:
             return choose_engineer(priority, account_engineer, ())
         emails = [e.email for e in self.config.engineers]
@@ -47,6 +50,7 @@ class Assigner:
                 email=engineer.email, open_load=loads.get(engineer.email.lower(), 0),
                 last_assigned_at=last.get(engineer.email.lower()), out_of_office=away,
                 working_now=not away and calendar.is_open(now),
+                serves=binding is None or covers(calendar, binding, today),
             ))
         return choose_engineer(priority, account_engineer, tuple(candidates))
 

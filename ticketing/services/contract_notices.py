@@ -3,7 +3,8 @@ onboarding engagement (see README, "Contract-closed notices").
 
 A trusted notice (checked by the classifier: the sender is a configured CRM address and, where
 required, authenticated) creates or updates the account with its domains and contacts, opens a
-hand-off ticket for the engineer the notice names (else the account's, else the routing rule's),
+hand-off ticket for the engineer the notice names (else the account's, else the routing rule's,
+preferring engineers whose hours cover the playbook's own calendar when it has one),
 and starts the engagement, which plans the playbook's meetings. A package no playbook matches, or a
 notice without contacts, starts no plan: the engineer's hand-off notification asks them to choose.
 The same deal sent again updates its engagement (:mod:`ticketing.services.resent_deals`).
@@ -14,6 +15,7 @@ from ticketing.config import Config
 from ticketing.core.calendars import zone
 from ticketing.core.classify import Classification
 from ticketing.core.domain import EventKind, MessageKind, TicketKind
+from ticketing.core.meeting_calendars import playbook_calendar
 from ticketing.core.notices import Notice
 from ticketing.core.routing import Assignment
 from ticketing.services.assignment import Assigner
@@ -47,7 +49,9 @@ class ContractNotices:
                            c.reasons + (f"engagement {existing.id} exists already: {what}",))
         self._save_contacts(account_id, notice)
         account = self.store.get_account(account_id)
-        assignment = self.assigner.choose(c.priority, configured or account.engineer, now)
+        playbook = self.onboarding.playbook_for(notice.tier) if self.onboarding is not None else None
+        binding = playbook_calendar(playbook.calendar, self.assigner.calendars) if playbook is not None else None
+        assignment = self.assigner.choose(c.priority, configured or account.engineer, now, binding=binding)
         if notice.engineer and not configured:
             assignment = Assignment(assignment.engineer, f"the notice names {notice.engineer}, who is not a configured "
                                     f"engineer; {assignment.reason}", assignment.candidates)
@@ -126,6 +130,8 @@ def notice_text(notice: Notice) -> str:
         lines.append(f"Domains:     {', '.join(notice.domains)}")
     if notice.golive_date:
         lines.append(f"Go-live:     {notice.golive_date.isoformat()}")
+    if notice.country:  # a field now: it used to be listed among the other values
+        lines.append(f"Country:     {notice.country}")
     for contact in notice.contacts:
         role = f" ({contact.role})" if contact.role else ""
         lines.append(f"Contact:     {contact.name} <{contact.email}>{role}")

@@ -29,9 +29,11 @@ from ticketing.core.domain import (
 )
 from ticketing.core.golive import GoLiveIntent
 from ticketing.core.mails import Draft, Mails, Support
+from ticketing.core.meeting_calendars import playbook_calendar
 from ticketing.core.planner import Plan, PlanInput, local_label, occurrence_keys, plan
 from ticketing.core.playbooks import MeetingSpec, Playbook, playbook_for_tier, role_key
 from ticketing.services.calendar_answers import CalendarAnswers
+from ticketing.services.customer_week import customer_week
 from ticketing.services.invitations import Invitations
 from ticketing.services.outbox import Outbox
 from ticketing.store import SqlStore
@@ -156,6 +158,9 @@ class Onboarding:
                 log.warning("engagement %s: %s", engagement.id, calendar_note)
         given = PlanInput(
             playbook=playbook, start=start, golive=engagement.golive_date, calendar=calendar, customer_tz=customer_tz,
+            customer=customer_week(self.config, self.store, engagement, account, customer_tz, self.customer_day),
+            binding=playbook_calendar(playbook.calendar, self.calendars),
+            max_customer_meetings_per_day=self.config.onboarding.max_customer_meetings_per_day,
             now=now, notice=timedelta(hours=self.config.onboarding.notice_hours), busy=tuple(busy),
             away=frozenset(engineer.out_of_office) if engineer else frozenset(), previous=previous,
             buffer=timedelta(minutes=self.config.onboarding.buffer_minutes), customer_day=self.customer_day,
@@ -308,6 +313,8 @@ class Onboarding:
         found: dict[str, MeetingAttendee] = {}
         for roles, required in ((spec.attendees, True), (spec.optional, False)):
             for role in roles:
+                if spec.internal and role.startswith("customer:"):
+                    continue  # an internal meeting is never sent to a customer
                 for address in self._resolve(role, engagement, account):
                     found.setdefault(address.email.lower(), MeetingAttendee(address.email.lower(), address.name, role, required))
         return list(found.values())
@@ -340,6 +347,8 @@ class Onboarding:
         customer_tz = zone(account.timezone if account else None) or ZoneInfo("UTC")
         engineer = self.config.engineer(engagement.engineer or "")
         meetings = self.store.meetings(engagement.id)
+        internal = {s.key for s in playbook.meetings if s.internal}  # ours alone: never in the customer's mail
+        meetings = [m for m in meetings if m.key.partition("#")[0] not in internal]
         planned = [m for m in meetings if m.status is MeetingStatus.PLANNED and m.start]
         context = dict(
             account=engagement.account, customer_name=self._first_contact_name(account),

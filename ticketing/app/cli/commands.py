@@ -307,12 +307,15 @@ def cmd_engagement(args) -> int:
 
 
 def cmd_playbooks_check(args) -> int:
-    from ticketing.app.bootstrap import playbooks_dir
-    from ticketing.files.playbooks import check_playbooks
+    from ticketing.app.bootstrap import playbooks_dir, unknown_calendars
+    from ticketing.files.playbooks import check_playbooks, load_playbooks
     from ticketing.files.templates import default_templates_dir
 
-    folder = playbooks_dir(load_config(args.config))  # the folder the worker reads
+    config = load_config(args.config)
+    folder = playbooks_dir(config)  # the folder the worker reads
     problems = check_playbooks(folder, default_templates_dir())
+    if not problems:
+        problems = unknown_calendars(load_playbooks(folder), config)
     for problem in problems:
         print(f"whiteglove: playbook error: {problem}", file=sys.stderr)
     if problems:
@@ -326,6 +329,12 @@ def cmd_playbooks_preview(args) -> int:
     from datetime import datetime, time, timezone
 
     from ticketing.app.bootstrap import build_calendars, build_playbooks
+    from ticketing.config import parse_spans
+    from ticketing.core.meeting_calendars import (
+        account_country,
+        customer_calendar,
+        playbook_calendar,
+    )
     from ticketing.core.planner import PlanInput, plan
 
     config = load_config(args.config)
@@ -341,9 +350,13 @@ def cmd_playbooks_preview(args) -> int:
     calendars = build_calendars(config)
     calendar = calendars[(engineer.calendar if engineer else None) or config.calendar(None).name]
     customer_tz = args.timezone or calendar.tz
+    low, high = (parse_spans(config.onboarding.customer_hours) or [(8 * 60, 18 * 60)])[0]
+    customer = customer_calendar(customer_tz, account_country(args.country, customer_tz.key), (low, high))
     now = datetime.combine(args.start, time(0), tzinfo=calendar.tz).astimezone(timezone.utc)
     result = plan(PlanInput(playbook=playbook, start=args.start, golive=args.golive, calendar=calendar,
-                            customer_tz=customer_tz, now=now,
+                            customer_tz=customer_tz, now=now, customer=customer, customer_day=(low, high),
+                            binding=playbook_calendar(playbook.calendar, calendars),
+                            max_customer_meetings_per_day=config.onboarding.max_customer_meetings_per_day,
                             away=frozenset(engineer.out_of_office) if engineer else frozenset()))
     views.plan_table(playbook, result, args.start, args.golive, engineer, calendar, customer_tz)
     return 0

@@ -198,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--golive", type=_date, metavar="DATE", help="the go-live date, to plan the go-live meetings")
     preview.add_argument("--timezone", metavar="ZONE", type=time_zone,
                          help="the customer's time zone (default: the engineer's)")
+    preview.add_argument("--country", metavar="CODE",
+                         help="the customer's country, for their public holidays (default: the time zone's)")
     preview.set_defaults(func=commands.cmd_playbooks_preview)
 
     report = sub.add_parser("report", parents=[common], help="reports")

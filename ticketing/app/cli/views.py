@@ -199,7 +199,8 @@ def plan_table(playbook, result, start, golive, engineer, calendar, customer_tz)
     for placement in result.placed:
         spec = playbook.meeting(placement.spec_key)
         print(f"  {local_label(placement.start, placement.end, customer_tz):<40} {placement.key:<24} "
-              f"{int(spec.duration.total_seconds() // 60)} min" + (f"  ! {placement.warning}" if placement.warning else ""))
+              f"{int(spec.duration.total_seconds() // 60)} min" + ("  [internal]" if spec.internal else "")
+              + (f"  ! {placement.warning}" if placement.warning else ""))
     for missing in result.unplaced:
         print(f"  {'not placed':<40} {missing.key:<24} {missing.reason}")
 
