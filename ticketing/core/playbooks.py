@@ -82,6 +82,7 @@ class MeetingSpec:
     phase: str | None
     repeat_every: int | None
     repeat_count: int  # 1 when the meeting does not repeat
+    location: str = ""  # where it is held, or its join link, unless the engineer says otherwise (#location)
 
     @property
     def anchor_meeting(self) -> str | None:

@@ -24,6 +24,9 @@ from ticketing.core.calendars import BusinessCalendar
 from ticketing.core.dates import find_dates
 from ticketing.core.domain import Meeting, MeetingAttendee
 
+#: How the note of a meeting an engineer cancelled begins: re-planning leaves such a meeting cancelled.
+CANCELLED_BY = "cancelled by "
+
 #: The commands, with the help line shown to an engineer who typed an unknown one.
 HELP = {
     "golive": "#golive DATE         set the engagement's go-live date and re-plan (2027-01-14, 14 January)",
