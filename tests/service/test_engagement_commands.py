@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,6 +28,7 @@ Contact: Jane Doe <jane@acme.example>; role=project lead
 Contact: Marcus Lee <marcus@acme.example>; role=IT
 """
 PRIYA = "priya@northwind.example"
+ROOT = Path(__file__).resolve().parents[2]
 LA = ZoneInfo("America/Los_Angeles")
 
 
@@ -262,3 +264,22 @@ def test_a_customer_cannot_steer_and_a_ticket_without_engagement_is_refused(desk
     [export] = [t for t in desk.store.list_tickets() if t.subject == "Export"]
     [(_, refused)] = [(m, p) for m, p in desk.mail("commands") if m.ticket_id == export.id]
     assert "not done, #golive 2027-01-14: this ticket belongs to no onboarding engagement" in refused.text
+
+
+def test_a_playbooks_default_location_is_in_the_invitations_and_location_overrides_it(store, tmp_path):
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    text = (ROOT / "playbooks" / "enterprise-onboarding.toml").read_text()
+    text = text.replace('key = "introduction"\n', 'key = "introduction"\nlocation = "Acme HQ, Room 4B"\n', 1)
+    (folder / "enterprise-onboarding.toml").write_text(text)
+    desk = Desk(store, {**CONFIG, "onboarding": {"playbooks": str(folder)}})
+    engagement = start(desk)
+    assert meetings(desk, engagement)["introduction"].location == "Acme HQ, Room 4B"
+    [to_jane] = [p for m, p in desk.mail("invite", to="jane@acme.example") if "Introduction" in m.subject]
+    assert str(calendar(to_jane)[1]["LOCATION"]) == "Acme HQ, Room 4B"
+
+    sent = steer(desk, "#location intro https://meet.example/acme\n#golive 2027-01-14")
+    assert meetings(desk, engagement)["introduction"].location == "https://meet.example/acme"  # re-planning keeps it
+    [update] = [p for m, p in sent if m.purpose == "invite" and m.recipients == ("jane@acme.example",)
+                and "Introduction" in m.subject]
+    assert str(calendar(update)[1]["LOCATION"]) == "https://meet.example/acme"
