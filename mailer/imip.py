@@ -49,6 +49,7 @@ DEFAULT_PRODID = "-//whiteglove//onboarding//EN"
 MAX_CALENDAR_CHARS = 1_000_000
 
 _UID = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._+=/:-]{0,254}")
+_URL = re.compile(r"https?://[^\s\"<>\\^`{|}\x00-\x1f\x7f]{1,2000}", re.IGNORECASE)  # RFC 3986's characters
 _MAX_SEQUENCE = 2**31 - 1  # INTEGER is a signed 32-bit value (RFC 5545 3.3.8)
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -87,6 +88,7 @@ class Invitation:
     organizer: Attendee
     attendees: tuple[Attendee, ...]
     status: str = "CONFIRMED"
+    url: str | None = None  # a join link (http or https), written as the URL property (RFC 5545 3.8.4.6)
 
 
 def request(invitation: Invitation, dtstamp: datetime, prodid: str = DEFAULT_PRODID) -> str:
@@ -148,6 +150,10 @@ def _build(method: str, invitation: Invitation, status: str, dtstamp: datetime, 
     event.add("description", _text(invitation.description))
     if invitation.location:
         event.add("location", _one_line(invitation.location, 255))
+    if invitation.url:
+        if not _URL.fullmatch(invitation.url):
+            raise ValueError(f"not an http(s) URL: {invitation.url!r:.300}")
+        event.add("url", invitation.url)
     event.add("status", status)
     organizer = _address(invitation.organizer)
     if invitation.organizer.sent_by:

@@ -165,3 +165,35 @@ def test_a_version_2_database_upgrades_to_the_same_shape_as_a_new_one_and_keeps_
     assert store.pending_refusals() == []  # the new table is there
     store.close()
     assert _fresh_shape(db_url, tmp_path) == migrated
+
+
+def test_a_version_7_database_gets_meeting_locations_and_proposed_times_and_keeps_its_meetings(db_url, tmp_path):
+    # A database as schema 7 made it: today's tables without the columns version 8 adds.
+    from datetime import datetime, timezone
+
+    from ticketing.core.domain import MeetingAttendee, MeetingStatus
+
+    store = SqlStore.open(db_url)
+    with store.transaction():
+        account = store.save_account(name="Acme", tier=None, engineer=None, timezone=None, origin="notice",
+                                     now=datetime(2026, 11, 18, tzinfo=timezone.utc))
+        engagement = store.create_engagement(account_id=account, engineer=None, tier=None, contract_id="SOW-1",
+                                             close_date=None, sales_rep="", golive_date=None, ticket_id=None, details={},
+                                             now=datetime(2026, 11, 18, tzinfo=timezone.utc))
+        start = datetime(2026, 12, 1, 15, tzinfo=timezone.utc)
+        store.save_meeting(engagement_id=engagement, key="kickoff", title="Kick-off", description="", uid="u1@x",
+                           start=start, end=start.replace(hour=16), status=MeetingStatus.PLANNED, note="",
+                           attendees=[MeetingAttendee("jane@acme.example")], now=start)
+    store.close()
+    _run_sql(db_url, *(f'ALTER TABLE "{table}" DROP COLUMN "{column}"' for table, column in (
+        ("meeting", "location"), ("meeting_attendee", "proposed_start"), ("meeting_attendee", "proposed_end"),
+        ("meeting_attendee", "proposed_at"))), "UPDATE wg_schema SET version = 7")
+    with pytest.raises(SchemaError, match="run 'whiteglove db upgrade'"):
+        SqlStore.open(db_url)
+    store = bare(db_url)
+    assert store.upgrade() == (7, SCHEMA_VERSION)
+    migrated = _shape(store.db)
+    [meeting] = store.meetings(engagement)
+    assert (meeting.title, meeting.location, meeting.attendees[0].proposed_start) == ("Kick-off", "", None)
+    store.close()
+    assert _fresh_shape(db_url, tmp_path) == migrated

@@ -200,6 +200,20 @@ def test_names_with_separators_are_quoted_by_the_library_and_read_back_alike(nam
     assert ical_attendees(event)[0].params["CN"] == expected == vevent.attendee.params["CN"][0]
 
 
+def test_a_join_link_is_the_url_property_and_the_location_both_parsers_read():
+    link = "https://meet.example/j/123?pwd=a;b,c"
+    _, event, _, vevent = both_parsers(request(invitation(location=link, url=link), STAMP))
+    assert str(event["URL"]) == vevent.url.value == link
+    assert str(event["LOCATION"]) == vevent.location.value == link
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "https://x.example/\r\nORGANIZER:mailto:m@evil.example",
+                                 "meet.example/j/1"])
+def test_a_url_that_is_not_http_is_refused(url):
+    with pytest.raises(ValueError, match="not an http"):
+        request(invitation(url=url), STAMP)
+
+
 def test_summary_location_and_description_cannot_add_properties():
     text = request(invitation(summary="Hi\r\nATTENDEE:mailto:mallory@evil.example",
                               location="Room\nORGANIZER:mailto:mallory@evil.example",

@@ -573,3 +573,16 @@ def test_the_playbook_module_opens_no_connection_and_reads_no_clock(module):
     assert not {m.split(".")[0] for m in imported} & {"peewee", "imapclient", "smtplib", "socket", "os", "exchangelib"}
     clocks = {"now", "utcnow", "today", "monotonic"}
     assert not [n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in clocks]
+
+
+def test_a_meeting_may_declare_where_it_is_held_or_its_join_link(tmp_path):
+    text = GOOD + meeting("call", "start", extra='location = "https://meet.example/j/42"\n') \
+        + meeting("visit", "start", extra='location = "Room 4B, 2nd floor"\n')
+    pb = load_playbooks(write(tmp_path, {"demo": text}))["demo"]
+    assert [m.location for m in pb.meetings] == ["", "", "https://meet.example/j/42", "Room 4B, 2nd floor"]
+
+
+@pytest.mark.parametrize("value", ['"https://meet example/j/42"', '"""Room 4B\nsecond floor"""', '"' + "x" * 256 + '"', "42"])
+def test_a_location_a_calendar_cannot_show_is_reported(tmp_path, value):
+    problems = problems_of(tmp_path, GOOD + meeting("call", "start", extra=f"location = {value}\n"))
+    assert keys(problems) == ["playbooks/demo.toml: meetings[2].location"]

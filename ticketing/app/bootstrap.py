@@ -49,6 +49,7 @@ from ticketing.files.templates import Renderer
 from ticketing.services.assignment import Assigner
 from ticketing.services.bounces import Bounces
 from ticketing.services.contract_notices import ContractNotices
+from ticketing.services.engagement_commands import EngagementCommands
 from ticketing.services.engineer_replies import EngineerReplies
 from ticketing.services.health import Health
 from ticketing.services.helpdesk import HelpDesk
@@ -190,7 +191,8 @@ def _desk(config: Config, store: SqlStore, renderer: Renderer, playbooks: dict[s
     actions = TicketActions(store, config, mails, outbox, assigner, sla)
     return HelpDesk(
         store, config, mails, outbox, assigner,
-        engineers=EngineerReplies(store, config, mails, outbox, assigner, actions),
+        engineers=EngineerReplies(store, config, mails, outbox, assigner, actions,
+                                  EngagementCommands(store, config, onboarding, calendars)),
         bounces=Bounces(store, config, mails, outbox, assigner, sla),
         notices=ContractNotices(store, config, assigner, onboarding),
         onboarding=onboarding, sla=sla,

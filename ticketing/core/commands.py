@@ -2,7 +2,8 @@
 
 Reading stops at the first line that is neither blank nor a command, so a ``#`` further down (a
 quoted hashtag, "#1 priority") is text. A reply holding ``#note`` is never relayed to the customer:
-the text after the commands joins the note.
+the text after the commands joins the note. The commands that steer an onboarding engagement
+(``#golive``, ``#move`` …) are :mod:`ticketing.core.steering`'s.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ticketing.config import PRIORITIES
+from ticketing.core import steering
 
 #: The commands, with the help line shown to an engineer who typed an unknown one.
 HELP = {
@@ -19,6 +21,7 @@ HELP = {
     "priority": "#priority P0-P3      change the priority",
     "assign": "#assign name@domain  hand the ticket to another engineer",
     "note": "#note text           an internal note; the reply is not sent to the customer",
+    **steering.HELP,
 }
 _COMMAND = re.compile(r"^#([a-z][a-z-]*)\b[ \t]*(.*)$", re.IGNORECASE)
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -80,6 +83,8 @@ def parse_commands(text: str) -> Commands:
 
 
 def _check(name: str, argument: str) -> str | None:
+    if name in steering.HELP:
+        return steering.check(name, argument)
     if name == "priority" and argument.upper() not in PRIORITIES:
         return f"#priority needs one of {', '.join(PRIORITIES)}, not {argument!r}"
     if name == "assign" and not _ADDRESS.match(argument):

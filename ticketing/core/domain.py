@@ -54,6 +54,7 @@ class EventKind(str, Enum):
     COMMAND_REJECTED = "command_rejected"
     BOUNCED = "bounced"
     REFERRED = "referred"  # a stranger's reply to this ticket opened another
+    ENGAGEMENT_CHANGED = "engagement_changed"  # an engineer's #golive, #move, #cancel … changed the engagement
 
 
 class MessageStatus(str, Enum):
@@ -195,6 +196,9 @@ class MeetingAttendee:
     partstat: str = "NEEDS-ACTION"
     answered_at: datetime | None = None
     comment: str = ""
+    proposed_start: datetime | None = None  # the time they proposed last (COUNTER), until it is taken or moot
+    proposed_end: datetime | None = None
+    proposed_at: datetime | None = None  # when that proposal arrived
 
 
 @dataclass(frozen=True)
@@ -211,12 +215,13 @@ class Meeting:
     status: MeetingStatus
     note: str
     attendees: tuple[MeetingAttendee, ...] = ()
+    location: str = ""  # a room, an address or a join link; "" when none is known
 
     def as_json(self) -> dict:
         return {
             "id": self.id, "key": self.key, "title": self.title, "uid": self.uid, "sequence": self.sequence,
             "start": self.start.isoformat() if self.start else None, "end": self.end.isoformat() if self.end else None,
-            "status": self.status.value, "note": self.note,
+            "status": self.status.value, "note": self.note, "location": self.location,
             "attendees": [{"email": a.email, "name": a.name, "role": a.role, "required": a.required,
                            "partstat": a.partstat, "answered_at": a.answered_at.isoformat() if a.answered_at else None,
                            "comment": a.comment} for a in self.attendees],

@@ -95,6 +95,7 @@ class MeetingSpec:
     internal: bool = False
     #: The engagement's closing meeting with the customer: no customer meeting is placed after it.
     closes: bool = False
+    location: str = ""  # where it is held, or its join link, unless the engineer says otherwise (#location)
 
     @property
     def with_customer(self) -> bool:

@@ -29,6 +29,7 @@ from ticketing.core.playbooks import (
     canonical_role,
     tier_key,
 )
+from ticketing.core.steering import is_link
 from ticketing.errors import PlaybookError, Problem
 from ticketing.files.playbook_calendar import EXAMPLE as EXAMPLE_CALENDAR
 from ticketing.files.playbook_calendar import read_calendar
@@ -66,6 +67,7 @@ _MEETING = {
     "preferred_time": _Key("str", False, '"10:00"'), "description": _Key("text", False, '"Agenda: …"'),
     "repeat": _Key("table", False, "{ every_days = 5, count = 4 }"), "internal": _Key("bool", False, "true"),
     "closes": _Key("bool", False, "true"),
+    "location": _Key("str", False, '"https://meet.example/j/123" or "Room 4B"'),
 }
 _REPEAT = {"every_days": _Key("int", True, "5"), "count": _Key("int", True, "4")}
 _WORDS = {"str": "a non-empty string", "text": "a string", "int": "a whole number", "strs": "a list of non-empty strings",
@@ -309,10 +311,15 @@ def _meetings(entries: tuple[dict, ...], phases: tuple[str, ...], report: Report
         if phase is not None and phase not in phases:
             report(f"{where}.phase", f"phase {phase!r} is not declared", f"add it to phases = [...] or use one of: {', '.join(phases) or '(none declared)'}")
         every, count = _repeat(f.get("repeat"), where, report)
+        location = f.get("location", "").strip()
+        if "\n" in location or "\r" in location or len(location) > 255:
+            report(f"{where}.location", "must be one line of at most 255 characters", 'write e.g. location = "Room 4B"')
+        elif location.lower().startswith(("http:", "https:")) and not is_link(location):
+            report(f"{where}.location", f"{location!r} is not a link a calendar can open", "write the whole https:// URL, without spaces")
         specs.append((index, MeetingSpec(
             key=f.get("key", ""), title=f.get("title", ""), duration=timedelta(minutes=minutes or 0), attendees=attendees,
             optional=optional, anchor=anchor or "", window=window or Window(0, 0), preferred_time=preferred,
-            description=f.get("description", ""), phase=phase, repeat_every=every, repeat_count=count,
+            description=f.get("description", ""), phase=phase, repeat_every=every, repeat_count=count, location=location,
             internal=f.get("internal", False), closes=f.get("closes", False),
         )))
     return specs

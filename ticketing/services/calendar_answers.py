@@ -3,7 +3,7 @@ from a calendar client, recorded on the meeting when they count, passed on to th
 they need a person (a required customer declined, someone proposes another time)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from mailer import Address, CalendarAnswer
@@ -53,7 +53,11 @@ class CalendarAnswers:
                 notes.append(f"{sender} proposes another time for {meeting.title!r}")
                 if answer.proposed_start:
                     proposal = f"proposed {answer.proposed_start:%Y-%m-%d %H:%M} UTC"
-                    self.store.note_attendee(meeting.id, sender, f"{proposal}: {answer.comment}".rstrip(": "))
+                    # kept as data too: the engineer takes it with #accept (ticketing.services.engagement_commands)
+                    end = answer.proposed_end or answer.proposed_start + ((meeting.end - meeting.start) if meeting.start
+                                                                          else timedelta(hours=1))
+                    self.store.note_attendee(meeting.id, sender, f"{proposal}: {answer.comment}".rstrip(": "),
+                                             proposed=(answer.proposed_start, end), at=now)
                 self._pass_on(meeting, engagement, attendee, answer, now, f"{token}.{index}")
                 continue
             if answer.method != "REPLY" or answer.partstat is None:

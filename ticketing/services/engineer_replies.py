@@ -3,7 +3,9 @@ carried out (see README, "Engineers work by replying").
 
 An answer written above the marker goes to the customer from the support address, threaded with
 the customer's mail; ``#resolve``, ``#pending``, ``#open``, ``#priority``, ``#assign`` and ``#note``
-change the ticket, each an event in its log. A reply that also went to the customer straight (To or
+change the ticket, each an event in its log; ``#golive``, ``#playbook``, ``#contact``, ``#accept``,
+``#move``, ``#cancel`` and ``#location`` steer the ticket's onboarding engagement
+(:mod:`ticketing.services.engagement_commands`), and are always answered with what they did. A reply that also went to the customer straight (To or
 Cc) counts as the answer and is not relayed again. Whatever could not be done is reported back to
 the engineer in one mail.
 """
@@ -14,7 +16,7 @@ from datetime import datetime
 from mailer import Address, ParsedMessage, file_attachments
 from ticketing.config import Config
 from ticketing.core.classify import Classification
-from ticketing.core.commands import parse_commands
+from ticketing.core.commands import Command, parse_commands
 from ticketing.core.domain import (
     EventKind,
     MessageKind,
@@ -23,6 +25,8 @@ from ticketing.core.domain import (
 )
 from ticketing.core.mails import Mails
 from ticketing.services.assignment import Assigner
+from ticketing.services.engagement_commands import NAMES as STEERING
+from ticketing.services.engagement_commands import EngagementCommands, Steered
 from ticketing.services.inbound import Handled, Inbound
 from ticketing.services.outbox import Outbox, deliverable
 from ticketing.services.ticket_actions import TicketActions
@@ -32,9 +36,11 @@ from ticketing.store import SqlStore
 
 class EngineerReplies:
     def __init__(self, store: SqlStore, config: Config, mails: Mails, outbox: Outbox, assigner: Assigner,
-                 actions: TicketActions):
+                 actions: TicketActions, steering: EngagementCommands | None = None):
         self.store = store
         self.actions = actions
+        #: Carries out the commands that steer an onboarding engagement (#golive, #move …).
+        self.steering = steering
         self.config = config
         self.mails = mails
         self.outbox = outbox
@@ -48,8 +54,8 @@ class EngineerReplies:
         ticket = self.store.get_ticket(c.ticket_id)
         engineer = parsed.from_.email
         commands = parse_commands(text)
-        problems = commands.problems
-        results = [self.actions.carry_out(ticket, cmd, engineer, now, log) for cmd in commands.commands]
+        results, steered = self._carry_out(ticket, commands.commands, engineer, now, log)
+        problems = (*commands.problems, *steered.problems)
         relayed = False
         customer_facing = ticket.kind is not TicketKind.CONTRACT_CLOSED
         if self._is_copy_to_customer(parsed):
@@ -67,13 +73,29 @@ class EngineerReplies:
             self._answered(ticket, engineer, now, log, copy=False)
             if left_out:
                 problems = (*problems, f"not sent, too large: {', '.join(left_out)}")
-        if problems:
+        if problems or any(cmd.name in STEERING for cmd in commands.commands):  # an engagement's changes are reported
             self.outbox.queue(self.mails.command_results(
                 ticket, self.assigner.address(engineer), inbound_pk=inbound.row_id, results=[r for r in results if r],
                 problems=problems, relayed=relayed, thread=self.store.engineer_thread(ticket.id),
             ), now)
         self.store.touch_ticket(ticket.id, now)
         return Handled(MessageKind.ENGINEER_REPLY, ticket.id, c.reasons)
+
+    def _carry_out(self, ticket: Ticket, commands: tuple[Command, ...], engineer: str, now: datetime,
+                   log: TicketLog) -> tuple[list[str], Steered]:
+        """Run the commands in order; return what they did and the engagement's refusals."""
+        results: list[str] = []
+        steered = Steered()
+        for cmd in commands:
+            if cmd.name not in STEERING:
+                results.append(self.actions.carry_out(ticket, cmd, engineer, now, log))
+            elif self.steering is None:
+                steered.problems.append(f"not done, #{cmd.name}: this desk has no onboarding engagements")
+            else:
+                before = len(steered.done)
+                self.steering.carry_out(ticket, cmd, engineer, now, log, steered)
+                results += steered.done[before:]
+        return results, steered
 
     def _is_copy_to_customer(self, parsed: ParsedMessage) -> bool:
         """The customer got this straight from the engineer (To or Cc), support only a copy: do not relay it."""

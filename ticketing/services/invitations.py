@@ -2,6 +2,7 @@
 
 :class:`Invitations` queues one message per attendee for a meeting (a REQUEST when it is new or
 moved, a CANCEL when it is cancelled), each listing every attendee, inside the caller's unit of work.
+A meeting's location is its LOCATION; a join link is also its URL and the last line of its description.
 
 Who organizes (``[onboarding] organizer``):
 
@@ -27,6 +28,7 @@ from ticketing.core.calendars import zone
 from ticketing.core.domain import Account, Engagement, Meeting, MeetingAttendee
 from ticketing.core.mails import Draft, Mails, Support, slug
 from ticketing.core.planner import local_label
+from ticketing.core.steering import is_link
 from ticketing.services.outbox import Outbox
 from ticketing.store import SqlStore
 
@@ -66,10 +68,15 @@ class Invitations:
         recipients = attendees if to is None else listed(to)
         if not recipients or meeting.start is None:
             return
+        location = meeting.location or None
+        link = location if location and is_link(location) else None
+        description = meeting.description
+        if link and link not in description:  # clients that show no URL property still show the link
+            description = f"{description}\n\nJoin: {link}".strip()
         invitation = Invitation(
             uid=meeting.uid, sequence=meeting.sequence if sequence is None else sequence, summary=meeting.title,
-            description=meeting.description, location=None, start=meeting.start, end=meeting.end, organizer=organizer,
-            attendees=recipients if cancelled and to is not None else attendees,
+            description=description, location=location, url=link, start=meeting.start, end=meeting.end,
+            organizer=organizer, attendees=recipients if cancelled and to is not None else attendees,
         )
         stamp = "" if to is None else f".{'leave' if cancelled else 'join'}.{now:%Y%m%dT%H%M%S}"
         method, ics = ("CANCEL", cancel(invitation, now)) if cancelled else ("REQUEST", request(invitation, now))
@@ -82,7 +89,7 @@ class Invitations:
             tz = self._zone_of(person.email, account)
             body = self.mails.render(
                 "invite", title=meeting.title, when=local_label(meeting.start, meeting.end, tz),
-                attendees=[a.name or a.email for a in meeting.attendees], description=meeting.description,
+                attendees=[a.name or a.email for a in meeting.attendees], description=description,
                 engineer_name=engineer.name if engineer else self.support.name, updated=updated, cancelled=cancelled,
                 reason=reason,
             )

@@ -32,6 +32,7 @@ from ticketing.core.mails import Draft, Mails, Support
 from ticketing.core.meeting_calendars import playbook_calendar
 from ticketing.core.planner import Plan, PlanInput, local_label, occurrence_keys, plan
 from ticketing.core.playbooks import MeetingSpec, Playbook, playbook_for_tier, role_key
+from ticketing.core.steering import CANCELLED_BY
 from ticketing.services.calendar_answers import CalendarAnswers
 from ticketing.services.customer_week import customer_week
 from ticketing.services.invitations import Invitations
@@ -79,7 +80,8 @@ class Onboarding:
     def start(self, engagement_id: int, now: datetime) -> Replanned:
         """Choose the playbook, plan the meetings, queue the welcome email and the invitations."""
         engagement = self.store.get_engagement(engagement_id)
-        playbook = self.playbook_for(engagement.tier)
+        # the playbook the engineer chose (#playbook), else the one that serves the tier
+        playbook = self.playbooks.get(engagement.playbook or "") or self.playbook_for(engagement.tier)
         if playbook is None:
             note = f"no playbook serves the tier {engagement.tier or '(none)'}: no meetings planned"
             self._tell_engineer(engagement, None, Replanned(warnings=(note,)), now, headline="No playbook for this engagement")
@@ -181,8 +183,11 @@ class Onboarding:
             for number, key in enumerate(occurrence_keys(spec), start=1):
                 placement = result.get(key)
                 old = existing.get(key)
+                if old is not None and old.status is MeetingStatus.CANCELLED and old.note.startswith(CANCELLED_BY):
+                    continue  # an engineer cancelled it (#cancel): planning never brings it back
                 title = self._text(spec.title, context) + (f" ({number})" if spec.repeat_count > 1 else "")
                 description = self._text(spec.description, context)
+                location = old.location if old is not None and old.location else spec.location  # #location wins
                 attendees = self._attendees(spec, engagement, account)
                 uid = old.uid if old else f"{uuid.uuid4().hex}.{engagement.id}@{self.outbox.domain}"
                 if placement is not None:
@@ -195,7 +200,7 @@ class Onboarding:
                     meeting_id = self.store.save_meeting(
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
                         start=placement.start, end=placement.end, status=MeetingStatus.PLANNED, note=note, attendees=attendees,
-                        now=now, sequence=sequence, reset_answers=moved)
+                        now=now, sequence=sequence, reset_answers=moved, location=location)
                     self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, updated=moved)
                     if moved:
                         changes.append(f"{title}: moved to {local_label(placement.start, placement.end, customer_tz)}")
@@ -210,7 +215,7 @@ class Onboarding:
                     meeting_id = self.store.save_meeting(
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
                         start=old.start, end=old.end, status=MeetingStatus.CANCELLED, note=reason, attendees=attendees, now=now,
-                        sequence=sequence)
+                        sequence=sequence, location=location)
                     self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, cancelled=True,
                                           reason=reason)
                     changes.append(f"{title}: cancelled ({reason})")
@@ -218,7 +223,7 @@ class Onboarding:
                     self.store.save_meeting(
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid, start=None,
                         end=None, status=MeetingStatus.UNPLACED, note=reason, attendees=attendees, now=now,
-                        sequence=old.sequence if old else 0)
+                        sequence=old.sequence if old else 0, location=location)
                 if reason != "waiting for the go-live date" and (old is None or old.note != reason):
                     unplaced.append(f"{title}: {reason}")
         return Replanned(tuple(changes), tuple(warnings), tuple(unplaced))

@@ -49,8 +49,11 @@ class AccountsMixin:
         for domain in domains:
             m.AccountDomain.insert(account=account_id, domain=domain.lower()).on_conflict_ignore().execute()
 
-    def save_contact(self, account_id: int | None, email: str, name: str = "", role: str = "") -> None:
-        """Add a contact, or fill in the name and role of a known one (and tie it to the account)."""
+    def save_contact(self, account_id: int | None, email: str, name: str = "", role: str = "",
+                     replace: bool = False) -> None:
+        """Add a contact, or fill in the name and role of a known one (and tie it to the account);
+        ``replace``: the name and role given replace the known ones, and the contact moves to the
+        account (an engineer's ``#contact add`` says so)."""
         m = self.m
         email = _normal(email)
         row = m.Contact.get_or_none(m.Contact.email == email)
@@ -58,11 +61,11 @@ class AccountsMixin:
             m.Contact.insert(account=account_id, email=email, name=name, role=role).execute()
             return
         changes = {}
-        if name and not row.name:
+        if name and (replace or not row.name):
             changes["name"] = name
-        if role and not row.role:
+        if role and (replace or not row.role):
             changes["role"] = role
-        if account_id and row.account_id is None:
+        if account_id and (row.account_id is None or replace):
             changes["account"] = account_id
         if changes:
             m.Contact.update(**changes).where(m.Contact.id == row.id).execute()
@@ -147,6 +150,16 @@ class AccountsMixin:
             sales_rep=sales_rep, golive_date=golive_date, status=EngagementStatus.ACTIVE.value, ticket=ticket_id,
             details=json.dumps(details), created_at=now,
         ))
+
+    def engagement_of_ticket(self, ticket_id: int) -> Engagement | None:
+        """The engagement whose hand-off ticket is ``ticket_id``, else the active engagement of the
+        ticket's account (an engineer steers it from either)."""
+        m = self.m
+        row = m.Engagement.get_or_none(m.Engagement.ticket == ticket_id)
+        if row is not None:
+            return _engagement(row)
+        account_id = self.ticket_account_id(ticket_id)
+        return self.active_engagement(account_id) if account_id else None
 
     def active_engagement(self, account_id: int) -> Engagement | None:
         """The account's newest active engagement."""

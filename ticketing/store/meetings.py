@@ -15,18 +15,20 @@ class MeetingsMixin:
     def save_meeting(self, *, engagement_id: int, key: str, title: str, description: str, uid: str,
                      start: datetime | None, end: datetime | None, status: MeetingStatus, note: str,
                      attendees: Sequence[MeetingAttendee], now: datetime, sequence: int | None = None,
-                     reset_answers: bool = False) -> int:
+                     reset_answers: bool = False, location: str | None = None) -> int:
         """Create the meeting ``key`` of an engagement, or update it (its UID never changes).
 
         Attendees are replaced by ``attendees``, keeping the answers of those who stay, unless
-        ``reset_answers`` (the meeting moved: everyone is asked again).
+        ``reset_answers`` (the meeting moved: everyone is asked again, and times proposed for it
+        are moot). ``location`` None leaves the meeting's as it is.
         """
         m = self.m
         row = m.Meeting.get_or_none((m.Meeting.engagement == engagement_id) & (m.Meeting.key == key))
         if row is None:
             meeting_id = self._insert(m.Meeting, dict(
                 engagement=engagement_id, key=key, title=title, description=description, uid=uid,
-                sequence=sequence or 0, start=start, end=end, status=status, note=note, created_at=now, updated_at=now,
+                sequence=sequence or 0, start=start, end=end, status=status, note=note, location=location or "",
+                created_at=now, updated_at=now,
             ))
         else:
             meeting_id = row.id
@@ -34,9 +36,12 @@ class MeetingsMixin:
                            updated_at=now)
             if sequence is not None:
                 changes["sequence"] = sequence
+            if location is not None:
+                changes["location"] = location
             m.Meeting.update(**changes).where(m.Meeting.id == meeting_id).execute()
         if reset_answers:
-            m.MeetingAttendee.update(partstat="NEEDS-ACTION", answered_at=None, comment="").where(
+            m.MeetingAttendee.update(partstat="NEEDS-ACTION", answered_at=None, comment="", proposed_start=None,
+                                     proposed_end=None, proposed_at=None).where(
                 m.MeetingAttendee.meeting == meeting_id).execute()
         kept = {a.email: a for a in m.MeetingAttendee.select().where(m.MeetingAttendee.meeting == meeting_id)}
         wanted = {a.email.lower(): a for a in attendees}
@@ -81,11 +86,12 @@ class MeetingsMixin:
     def _meeting(self, row) -> Meeting:
         m = self.m
         attendees = tuple(
-            MeetingAttendee(a.email, a.name, a.role, a.required, a.partstat, a.answered_at, a.comment)
+            MeetingAttendee(a.email, a.name, a.role, a.required, a.partstat, a.answered_at, a.comment,
+                            a.proposed_start, a.proposed_end, a.proposed_at)
             for a in m.MeetingAttendee.select().where(m.MeetingAttendee.meeting == row.id).order_by(m.MeetingAttendee.id)
         )
         return Meeting(row.id, row.engagement_id, row.key, row.title, row.description, row.uid, row.sequence,
-                       row.start, row.end, MeetingStatus(row.status), row.note, attendees)
+                       row.start, row.end, MeetingStatus(row.status), row.note, attendees, row.location or "")
 
     def busy(self, engineer: str, excluding_engagement: int | None = None) -> list[tuple[datetime, datetime]]:
         """The planned meetings of an engineer's engagements (other than ``excluding_engagement``)."""
@@ -111,8 +117,13 @@ class MeetingsMixin:
             m.MeetingAttendee.id == row.id).execute()
         return True
 
-    def note_attendee(self, meeting_id: int, email: str, comment: str) -> None:
-        """Keep a remark on an attendee (a proposed new time) without changing their answer."""
+    def note_attendee(self, meeting_id: int, email: str, comment: str,
+                      proposed: tuple[datetime, datetime] | None = None, at: datetime | None = None) -> None:
+        """Keep a remark on an attendee without changing their answer; with ``proposed``, the
+        (start, end) they proposed (iMIP COUNTER), received ``at``."""
         m = self.m
-        m.MeetingAttendee.update(comment=comment).where(
+        changes: dict = dict(comment=comment)
+        if proposed is not None:
+            changes.update(proposed_start=proposed[0], proposed_end=proposed[1], proposed_at=at)
+        m.MeetingAttendee.update(**changes).where(
             (m.MeetingAttendee.meeting == meeting_id) & (m.MeetingAttendee.email == email.lower())).execute()

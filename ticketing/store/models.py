@@ -259,6 +259,8 @@ def create_models(db: pw.Database) -> Models:
         end = UTCDateTimeField(null=True)
         status = CharField(max_length=20)  # MeetingStatus
         note = TextField(default="")  # why it is unplaced, or a warning about its time
+        # where it is held (a room, an address or a join link): the playbook's, or the engineer's #location
+        location = TextField(default="", limit=1000)
         created_at = UTCDateTimeField()
         updated_at = UTCDateTimeField()
 
@@ -275,6 +277,10 @@ def create_models(db: pw.Database) -> Models:
         partstat = CharField(max_length=20, default="NEEDS-ACTION")
         answered_at = UTCDateTimeField(null=True)  # the DTSTAMP of the answer applied last
         comment = TextField(default="", limit=2000)
+        # the time the attendee proposed last (iMIP COUNTER), and when we heard it; #accept takes it
+        proposed_start = UTCDateTimeField(null=True)
+        proposed_end = UTCDateTimeField(null=True)
+        proposed_at = UTCDateTimeField(null=True)
 
         class Meta:
             indexes = ((("meeting", "email"), True),)
