@@ -62,6 +62,12 @@ SAMPLES: dict[str, dict] = {
         "meetings": [{"title": "Kick-off: Globex", "start_local": "Tue 1 Dec 2026, 10:00-10:30 EST",
                       "attendees": ["Priya Raman", "Jane Doe"]}],
         "unplanned": ["Go-live debrief: Globex"],
+        "greeting": "Jane Doe, Marcus Lee and Helen Park", "customer_zone": "New York time (EST)",
+        "project_lead": {"name": "Jane Doe", "email": "jane@globex.example", "role": "project lead"},
+        "our_project_manager": {"name": "Sam Carter", "email": "sam@northwind.example"},
+        "support_hours": ["Monday to Friday, 08:00-17:00 Los Angeles time (PST); 11:00-20:00 New York time (EST) for you"],
+        "sla": ["urgent (P1): an answer within 2 hours and a resolution within 8 hours, round the clock"],
+        "escalation": {"name": "Dana Whitfield", "email": "dana@northwind.example"},
     },
     "planning": {
         "support": SUPPORT, "headline": "Onboarding of Globex planned", "engagement_id": 7, "account": "Globex",

@@ -34,6 +34,8 @@ from ticketing.core.playbooks import MeetingSpec, Playbook, playbook_for_tier, r
 from ticketing.services.calendar_answers import CalendarAnswers
 from ticketing.services.invitations import Invitations
 from ticketing.services.outbox import Outbox
+from ticketing.services.sla_watch import build_policies
+from ticketing.services.welcome import greeting, welcome_facts
 from ticketing.store import SqlStore
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ class Onboarding:
         self.answers = CalendarAnswers(store, config, mails, outbox)
         low, high = (parse_spans(config.onboarding.customer_hours) or [(8 * 60, 18 * 60)])[0]
         self.customer_day = (low, high)
+        self.policies = build_policies(config)  # what the welcome promises
 
     # -- starting ---------------------------------------------------------------------------------
 
@@ -349,6 +352,8 @@ class Onboarding:
             meetings=[{"title": m.title, "start_local": local_label(m.start, m.end, customer_tz),
                        "attendees": [a.name or a.email for a in m.attendees]} for m in planned],
             unplanned=[m.title for m in meetings if m.status is MeetingStatus.UNPLACED],
+            **welcome_facts(self.config, self.calendars, self.policies, engagement.engineer, playbook, account,
+                            customer_tz, now),
         )
         for spec in playbook.emails:
             if spec.anchor != "start":
@@ -359,7 +364,7 @@ class Onboarding:
                   if a.email.lower() not in {t.email.lower() for t in to}]
             if not to:
                 continue
-            body = self.mails.render(spec.template, **context)
+            body = self.mails.render(spec.template, greeting=greeting(to), **context)
             token = f"{spec.key}.{engagement.id}" + ("" if only is None else f".join.{now:%Y%m%dT%H%M%S}")
             draft = Draft(spec.key, token, tuple(to),
                           f"Welcome to {self.support.name}: the onboarding of {engagement.account}", body,

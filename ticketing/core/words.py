@@ -1,0 +1,145 @@
+"""What a customer or manager is told in plain words (pure): names, support hours, SLA targets, zones.
+
+The welcome says who is greeted, when support works (in our zone and the reader's), and what the
+SLA promises per priority; the other mails say times in the reader's own zone with the zone named.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from ticketing.core.calendars import BusinessCalendar, Span
+from ticketing.core.playbooks import role_key
+from ticketing.core.sla import ALWAYS, Policy, Target
+
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+#: How a customer calls each priority.
+PRIORITY_WORDS = {"P0": "critical", "P1": "urgent", "P2": "high", "P3": "normal"}
+#: Contact roles that lead the project on the customer's side ("project lead", "Project Manager", "PM").
+PROJECT_ROLES = frozenset({"project-manager", "project-lead", "pm", "project-owner", "program-manager"})
+
+
+def names_in_words(names: Sequence[str]) -> str:
+    """ "Jane", "Jane and Marcus", "Jane, Marcus and Helen" (empty names left out)."""
+    names = [n for n in names if n]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+
+
+def is_project_lead(role: str | None) -> bool:
+    """Whether a contact's role makes them the customer's project manager."""
+    return role_key(role or "") in PROJECT_ROLES
+
+
+def zone_label(tz: ZoneInfo, at: datetime) -> str:
+    """e.g. "New York time (EST)": the zone's city and its abbreviation at ``at``."""
+    city = str(tz.key).rsplit("/", 1)[-1].replace("_", " ") if getattr(tz, "key", None) else "UTC"
+    abbreviation = at.astimezone(tz).tzname() or ""
+    return "UTC" if city == "UTC" else f"{city} time ({abbreviation})"
+
+
+def moment_label(moment: datetime, tz: ZoneInfo) -> str:
+    """e.g. "Wed 18 Nov 2026, 13:00 CET": ``moment`` in ``tz``, with the zone."""
+    local = moment.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M} {local:%Z}"
+
+
+def hours_in_words(calendar: BusinessCalendar, reader: ZoneInfo, on: date) -> list[str]:
+    """The calendar's weekly hours, one line per run of weekdays with the same hours, in its zone
+    and, when the reader's differs, in theirs as well (as on the week of ``on``):
+    "Monday to Friday, 08:00-17:00 Los Angeles time (PST); 11:00-20:00 New York time (EST) for you"."""
+    monday = on - timedelta(days=on.weekday())
+    lines = []
+    for first, last in _runs(calendar.hours):
+        spans = calendar.hours[first]
+        day = monday + timedelta(days=first)
+        noon = datetime.combine(day, datetime.min.time(), tzinfo=calendar.tz) + timedelta(hours=12)
+        days = DAYS[first] if first == last else f"{DAYS[first]} to {DAYS[last]}"
+        line = f"{days}, {_spans(spans)} {zone_label(calendar.tz, noon)}"
+        if reader.key != calendar.tz.key and noon.astimezone(reader).utcoffset() != noon.utcoffset():
+            theirs = [(_at(calendar, day, a, reader), _at(calendar, day, b, reader)) for a, b in spans]
+            line += "; " + " and ".join(f"{_clock(s, day)}-{_clock(e, day)}" for s, e in theirs) + \
+                f" {zone_label(reader, noon)} for you"
+        lines.append(line)
+    if calendar.country:
+        lines.append(f"closed on public holidays ({calendar.country})")
+    return lines
+
+
+def sla_in_words(policy: Policy, calendars: Mapping[str, BusinessCalendar], support: str | None = None) -> list[str]:
+    """One line per priority: "urgent (P1): an answer within 2 hours and a resolution within 8
+    hours, round the clock". ``support`` is the calendar whose hours the welcome calls "support hours"."""
+    priorities = sorted(set(policy.first_response) | set(policy.resolution))
+    lines = []
+    for priority in priorities:
+        parts = []
+        clocks = set()
+        for what, table in (("an answer", policy.first_response), ("a resolution", policy.resolution)):
+            target = table.get(priority)
+            if target is not None:
+                parts.append(f"{what} within {_target(target)}")
+                clocks.add(target.clock)
+        if not parts:
+            continue
+        if clocks == {ALWAYS}:
+            how = "round the clock"
+        elif clocks & {ALWAYS}:
+            how = "business hours counted on the business clock, the rest round the clock"
+        else:
+            names = sorted(clocks)
+            how = "counted in our support hours" if names == [support] else \
+                f"counted in the business hours of {names_in_words(names)}"
+        word = PRIORITY_WORDS.get(priority)
+        lines.append(f"{word} ({priority})" if word else priority)
+        lines[-1] += f": {' and '.join(parts)}, {how}"
+    return lines
+
+
+def duration_in_words(duration: timedelta) -> str:
+    """ "2 hours", "30 minutes", "1 hour 30 minutes", "2 days" (whole days only past 48 hours)."""
+    minutes = int(duration.total_seconds() // 60)
+    if minutes >= 48 * 60 and minutes % (24 * 60) == 0:
+        return _plural(minutes // (24 * 60), "day")
+    hours, minutes = divmod(minutes, 60)
+    parts = ([_plural(hours, "hour")] if hours else []) + ([_plural(minutes, "minute")] if minutes else [])
+    return " ".join(parts) or "under a minute"
+
+
+def _target(target: Target) -> str:
+    words = duration_in_words(target.duration)
+    if target.clock == ALWAYS:
+        return words
+    number, _, unit = words.partition(" ")
+    return f"{number} business {unit}" if unit.startswith(("hour", "minute", "day")) and " " not in unit else \
+        f"{words} of business time"
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}" + ("" if n == 1 else "s")
+
+
+def _runs(hours: tuple[tuple[Span, ...], ...]) -> list[tuple[int, int]]:
+    """Runs of consecutive open weekdays with the same spans: [(first, last), ...]."""
+    runs: list[tuple[int, int]] = []
+    for day, spans in enumerate(hours):
+        if not spans:
+            continue
+        if runs and runs[-1][1] == day - 1 and hours[runs[-1][0]] == spans:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _spans(spans: tuple[Span, ...]) -> str:
+    return " and ".join(f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in spans)
+
+
+def _at(calendar: BusinessCalendar, day: date, minute: int, reader: ZoneInfo) -> datetime:
+    midnight = datetime.combine(day, datetime.min.time(), tzinfo=calendar.tz)
+    return (midnight + timedelta(minutes=minute)).astimezone(reader)
+
+
+def _clock(moment: datetime, day: date) -> str:
+    shift = (moment.date() - day).days
+    return f"{moment:%H:%M}" + ("" if shift == 0 else " the next day" if shift == 1 else " the day before" if shift == -1 else "")
