@@ -53,13 +53,11 @@ def hours_in_words(calendar: BusinessCalendar, reader: ZoneInfo, on: date) -> li
     for first, last in _runs(calendar.hours):
         spans = calendar.hours[first]
         day = monday + timedelta(days=first)
-        noon = datetime.combine(day, datetime.min.time(), tzinfo=calendar.tz) + timedelta(hours=12)
+        noon = calendar.local_moment(day, 12 * 60)
         days = DAYS[first] if first == last else f"{DAYS[first]} to {DAYS[last]}"
         line = f"{days}, {_spans(spans)} {zone_label(calendar.tz, noon)}"
-        if reader.key != calendar.tz.key and noon.astimezone(reader).utcoffset() != noon.utcoffset():
-            theirs = [(_at(calendar, day, a, reader), _at(calendar, day, b, reader)) for a, b in spans]
-            line += "; " + " and ".join(f"{_clock(s, day)}-{_clock(e, day)}" for s, e in theirs) + \
-                f" {zone_label(reader, noon)} for you"
+        if noon.astimezone(reader).utcoffset() != noon.astimezone(calendar.tz).utcoffset():
+            line += "; " + _theirs(calendar, day, first, last, spans, reader) + f" {zone_label(reader, noon)} for you"
         lines.append(line)
     if calendar.country:
         lines.append(f"closed on public holidays ({calendar.country})")
@@ -84,14 +82,14 @@ def sla_in_words(policy: Policy, calendars: Mapping[str, BusinessCalendar], supp
         if clocks == {ALWAYS}:
             how = "round the clock"
         elif clocks & {ALWAYS}:
-            how = "business hours counted on the business clock, the rest round the clock"
+            how = ""  # each target says whether it counts business time
         else:
             names = sorted(clocks)
             how = "counted in our support hours" if names == [support] else \
                 f"counted in the business hours of {names_in_words(names)}"
         word = PRIORITY_WORDS.get(priority)
         lines.append(f"{word} ({priority})" if word else priority)
-        lines[-1] += f": {' and '.join(parts)}, {how}"
+        lines[-1] += f": {' and '.join(parts)}" + (f", {how}" if how else "")
     return lines
 
 
@@ -135,11 +133,20 @@ def _spans(spans: tuple[Span, ...]) -> str:
     return " and ".join(f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in spans)
 
 
-def _at(calendar: BusinessCalendar, day: date, minute: int, reader: ZoneInfo) -> datetime:
-    midnight = datetime.combine(day, datetime.min.time(), tzinfo=calendar.tz)
-    return (midnight + timedelta(minutes=minute)).astimezone(reader)
+def _theirs(calendar: BusinessCalendar, day: date, first: int, last: int, spans: tuple[Span, ...],
+            reader: ZoneInfo) -> str:
+    """The spans in the reader's zone: "11:00-20:00"; "Sunday to Monday, 13:00-22:00" when the whole
+    run falls on other days there; "17:00-02:00 the next day" when a span crosses their midnight."""
+    times = [(calendar.local_moment(day, a).astimezone(reader), calendar.local_moment(day, b).astimezone(reader))
+             for a, b in spans]
+    shifts = {(m.date() - day).days for pair in times for m in pair}
+    if len(shifts) == 1 and shifts != {0}:
+        shift = shifts.pop()
+        a, b = DAYS[(first + shift) % 7], DAYS[(last + shift) % 7]
+        return f"{a if first == last else f'{a} to {b}'}, " + " and ".join(f"{s:%H:%M}-{e:%H:%M}" for s, e in times)
+    return " and ".join(f"{_clock(s, day)}-{_clock(e, day)}" for s, e in times)
 
 
 def _clock(moment: datetime, day: date) -> str:
     shift = (moment.date() - day).days
-    return f"{moment:%H:%M}" + ("" if shift == 0 else " the next day" if shift == 1 else " the day before" if shift == -1 else "")
+    return f"{moment:%H:%M}" + {0: "", 1: " the next day", -1: " the day before"}.get(shift, "")
