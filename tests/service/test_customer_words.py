@@ -3,6 +3,8 @@ and says who leads, when support works, what the SLA promises and whom to escala
 cancellation says why and what next; each reader sees times in their own zone, with the zone."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from support.desk import CONFIG, SLA, Desk
 from support.mail import make_message
@@ -46,6 +48,11 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def read(html: str) -> str:
+    """What a reader sees of an HTML part: its words, without the tags."""
+    return flat(re.sub(r"<[^>]+>", " ", html)).replace(" .", ".").replace(" ,", ",")
+
+
 def test_a_welcome_to_three_contacts_greets_them_all_and_says_who_leads_when_we_work_what_we_promise_and_whom_to_escalate_to(desk):
     start(desk)
     [(_, welcome)] = desk.mail("welcome")
@@ -74,3 +81,32 @@ def test_without_a_manager_the_welcome_names_the_first_step_of_the_escalation_pa
     start(desk)
     [(_, welcome)] = desk.mail("welcome")
     assert "or you cannot reach Priya Raman, write to product@northwind.example, who will step in" in flat(welcome.text)
+
+
+def golive(desk: Desk, text: str, message_id: str):
+    desk.receive(make_message(sender="jane@acme.example", subject="Go-live", message_id=message_id, body=text))
+
+
+def test_a_meeting_cancelled_by_a_go_live_moved_too_close_says_why_and_what_next_in_each_readers_time(desk):
+    start(desk)
+    golive(desk, "We plan to go live on 14 January 2027.", "<g1@acme.example>")
+    golive(desk, "We are moving the go-live to 19 November 2026.", "<g2@acme.example>")
+    cancels = {p.to[0].email: p for _, p in desk.mail("invite") if p.subject.startswith("Cancelled: Pre-launch review")}
+    jane, priya = cancels["jane@acme.example"], cancels["priya@northwind.example"]
+    why = ("Pre-launch review: Acme Corporation, Thu 7 Jan 2027, {}, is cancelled because the go-live moved to "
+           "Thursday 19 November 2026, too soon for it. It will not be planned again, as there is no time left for "
+           "it; Priya Raman will go through what it was to cover with you.")
+    assert why.format("11:00-12:00 EST") in flat(jane.text) and why.format("11:00-12:00 EST") in read(jane.html)
+    assert why.format("08:00-09:00 PST") in flat(priya.text)  # the engineer reads Los Angeles time
+
+
+def test_a_contact_taken_off_the_engagement_is_told_the_meeting_is_no_longer_needed_for_them(desk):
+    start(desk)
+    desk.receive(make_message(sender="CRM <crm@northwind.example>", subject="Closed Won: Acme", message_id="<n2@crm>",
+                              body=NOTICE.format(engineer=PRIYA).replace("Contact: Helen Park <helen@acme.example>; role=finance\n", "")))
+    [(_, helen)] = [(o, p) for o, p in desk.mail("invite", to="helen@acme.example")
+                    if p.subject == "Cancelled: Introduction: Acme Corporation onboarding"]
+    words = ("Introduction: Acme Corporation onboarding, Thu 19 Nov 2026, 13:00-13:30 EST, is cancelled because you are no longer "
+             "listed as a contact of this onboarding. It is no longer needed for you: there is nothing to do, and it goes "
+             "ahead for the others.")
+    assert words in flat(helen.text) and words in read(helen.html)

@@ -54,6 +54,7 @@ SAMPLES: dict[str, dict] = {
         "support": SUPPORT, "title": "Kick-off: Globex", "when": "Tue 1 Dec 2026, 10:00-10:30 EST",
         "attendees": ["Priya Raman", "Jane Doe"], "description": "We agree the plan.", "engineer_name": "Priya Raman",
         "updated": False, "cancelled": False, "reason": None,
+        "next_step": "It will be planned again once the go-live date is set, and you will get a new invitation.",
     },
     "welcome": {
         "support": SUPPORT, "account": "Globex", "customer_name": "Jane Doe", "engineer_name": "Priya Raman",

@@ -35,7 +35,12 @@ from ticketing.services.calendar_answers import CalendarAnswers
 from ticketing.services.invitations import Invitations
 from ticketing.services.outbox import Outbox
 from ticketing.services.sla_watch import build_policies
-from ticketing.services.welcome import greeting, welcome_facts
+from ticketing.services.welcome import (
+    NO_LONGER_NEEDED,
+    greeting,
+    replanned_cancellation,
+    welcome_facts,
+)
 from ticketing.store import SqlStore
 
 log = logging.getLogger(__name__)
@@ -210,7 +215,7 @@ class Onboarding:
                         start=old.start, end=old.end, status=MeetingStatus.CANCELLED, note=reason, attendees=attendees, now=now,
                         sequence=sequence)
                     self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, cancelled=True,
-                                          reason=reason)
+                                          **replanned_cancellation(reason, engagement, context["engineer_name"]))
                     changes.append(f"{title}: cancelled ({reason})")
                 elif old is None or old.note != reason or old.status is not MeetingStatus.UNPLACED:
                     self.store.save_meeting(
@@ -241,7 +246,8 @@ class Onboarding:
             if meeting.status is MeetingStatus.PLANNED:
                 # raised for them only: the others keep their copy and their answers count
                 self.invitations.send(meeting, engagement, now, cancelled=True, to=leaving, sequence=meeting.sequence + 1,
-                             reason="you are no longer listed on this engagement")
+                                      reason="you are no longer listed as a contact of this onboarding",
+                                      next_step=NO_LONGER_NEEDED)
                 titles.append(meeting.title)
             self._save_attendees(meeting, [a for a in meeting.attendees if a.email not in emails], now)
         return titles
@@ -294,7 +300,8 @@ class Onboarding:
             moved = self.store.get_meeting(meeting.id)
             self.invitations.send(moved, engagement, now, updated=True)
             if leaving:
-                self.invitations.send(moved, engagement, now, cancelled=True, to=leaving, reason="another engineer takes it over")
+                self.invitations.send(moved, engagement, now, cancelled=True, to=leaving, next_step=NO_LONGER_NEEDED,
+                                      reason=f"{self._name_of(engagement.engineer or '') or 'another engineer'} takes it over")
             titles.append(meeting.title)
         return titles
 

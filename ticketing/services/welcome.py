@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from mailer import Address
 from ticketing.config import Config
 from ticketing.core.calendars import BusinessCalendar
-from ticketing.core.domain import Account
+from ticketing.core.domain import Account, Engagement
 from ticketing.core.playbooks import Playbook
 from ticketing.core.sla import Policy
 from ticketing.core.words import (
@@ -49,6 +49,29 @@ def welcome_facts(config: Config, calendars: Mapping[str, BusinessCalendar], pol
         sla=sla_in_words(policy, calendars, calendar.name if calendar else None) if policy else [],
         escalation=_escalation(config, engineer.manager if engineer else None),
     )
+
+
+#: What next, for someone taken off a meeting that goes ahead without them.
+NO_LONGER_NEEDED = "It is no longer needed for you: there is nothing to do, and it goes ahead for the others."
+
+
+def replanned_cancellation(reason: str, engagement: Engagement, engineer_name: str) -> dict:
+    """Why a re-planning cancelled a meeting and what happens next, in the attendees' words
+    (``reason`` is the planner's, for the engineer): ``{"reason": …, "next_step": …}``."""
+    if reason.startswith("waiting for the go-live"):
+        return {"reason": "the go-live date is not known any more",
+                "next_step": "It will be planned again once the go-live date is set, and you will get a new invitation."}
+    golive = engagement.golive_date
+    if golive is None:
+        return {"reason": "the onboarding's dates changed and it no longer fits",
+                "next_step": f"{engineer_name} will plan it again with you, and you will get a new invitation."}
+    moved = f"the go-live moved to {golive:%A} {golive.day} {golive:%B %Y}"
+    if "has passed" in reason:  # its window before the go-live is behind us
+        return {"reason": f"{moved}, too soon for it",
+                "next_step": f"It will not be planned again, as there is no time left for it; {engineer_name} will go "
+                             "through what it was to cover with you."}
+    return {"reason": f"{moved} and it no longer fits",
+            "next_step": f"{engineer_name} will plan it again with you, and you will get a new invitation."}
 
 
 def _policy_name(config: Config, playbook: Playbook, account: Account | None) -> str | None:
