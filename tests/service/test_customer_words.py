@@ -4,9 +4,11 @@ cancellation says why and what next; each reader sees times in their own zone, w
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from support.desk import CONFIG, SLA, Desk
+from support.desk import CONFIG, NOW, SLA, Desk
 from support.mail import make_message
 
 NOTICE = """Closed Won.
@@ -110,3 +112,54 @@ def test_a_contact_taken_off_the_engagement_is_told_the_meeting_is_no_longer_nee
              "listed as a contact of this onboarding. It is no longer needed for you: there is nothing to do, and it goes "
              "ahead for the others.")
     assert words in flat(helen.text) and words in read(helen.html)
+
+
+def test_the_hand_off_lists_the_plan_in_the_berlin_engineers_time_while_the_new_york_customer_reads_new_york_time(store):
+    desk = desk_with(store)
+    engagement = start(desk, TOM)
+    intro = next(m for m in desk.store.meetings(engagement.id) if m.key == "introduction")
+    [(_, handoff)] = desk.mail("notification")
+    assert handoff.to[0].email == "tom@northwind.example"
+    text = flat(handoff.text)
+    # Tom's calendar is Berlin's; the customer's zone is New York
+    assert f"{intro.start:%Y-%m-%d %H:%M}" == "2026-11-20 13:00"
+    assert ("Planned (the invitations are sent), in Berlin time (CET): - Introduction: Acme Corporation onboarding: "
+            "Fri 20 Nov 2026, 14:00-14:30 CET (08:00-08:30 EST for the customer)") in text
+    assert ("Not placed yet, and why: - Pre-launch review: Acme Corporation: waiting for the go-live date "
+            "- Go-live debrief: Acme Corporation: waiting for the go-live date") in text
+    assert "Fri 20 Nov 2026, 14:00-14:30 CET (08:00-08:30 EST for the customer)" in read(handoff.html)
+    assert desk.mail("planning") == []  # the hand-off says it all
+
+    [(_, welcome)] = desk.mail("welcome")
+    assert "Introduction: Acme Corporation onboarding Fri 20 Nov 2026, 08:00-08:30 EST" in flat(welcome.text)
+    invites = {p.to[0].email: p for _, p in desk.mail("invite") if p.subject == "Invitation: " + intro.title}
+    assert "When: Fri 20 Nov 2026, 14:00-14:30 CET" in flat(invites["tom@northwind.example"].text)
+    assert "When: Fri 20 Nov 2026, 08:00-08:30 EST" in flat(invites["jane@acme.example"].text)
+
+
+def test_a_re_planning_tells_the_berlin_engineer_each_new_time_in_berlin_time_and_the_customers(store):
+    desk = desk_with(store)
+    engagement = start(desk, TOM)
+    golive(desk, "We plan to go live on 14 January 2027.", "<g1@acme.example>")
+    pre = next(m for m in desk.store.meetings(engagement.id) if m.key == "pre-launch")
+    [(_, told)] = [(o, p) for o, p in desk.mail("planning") if "re-planned" in p.subject]
+    assert told.to[0].email == "tom@northwind.example"
+    local = pre.start.astimezone(ZoneInfo("Europe/Berlin"))
+    assert local.tzname() == "CET" and f"{local:%H:%M}" in flat(told.text)
+    ny = pre.start.astimezone(ZoneInfo("America/New_York"))
+    assert (f"Pre-launch review: Acme Corporation: planned for {local:%a} {local.day} {local:%b %Y}, {local:%H:%M}-"
+            f"{pre.end.astimezone(local.tzinfo):%H:%M} CET ({ny:%H:%M}-{pre.end.astimezone(ny.tzinfo):%H:%M} EST for the customer)"
+            ) in flat(told.text)
+
+
+def test_sla_warnings_and_breaches_say_the_due_time_in_each_readers_zone(store):
+    managers = [{**CONFIG["managers"][0], "timezone": "Europe/Berlin"}]
+    desk = desk_with(store, managers=managers)
+    desk.receive(make_message(sender="bob@globex.example", subject="Outage of the API"), after=timedelta(0))
+    for hours in (1, 2):  # 50 % of the 2 h first response, to Priya; the breach, to her manager Dana
+        desk.now = NOW + timedelta(hours=hours)
+        desk.intake.desk.sla.sweep(desk.now)
+    warning = next(p for _, p in desk.mail("sla", to="priya@northwind.example"))
+    breach = next(p for _, p in desk.mail("sla", to="dana@northwind.example"))
+    assert "Due: Wed 18 Nov 2026, 10:00 PST" in flat(warning.text)  # 18:00 UTC, in Los Angeles
+    assert "Due: Wed 18 Nov 2026, 19:00 CET" in flat(breach.text)  # and in Berlin

@@ -10,6 +10,7 @@ from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from ticketing.core.calendars import BusinessCalendar, Span
+from ticketing.core.domain import Meeting, MeetingStatus
 from ticketing.core.playbooks import role_key
 from ticketing.core.sla import ALWAYS, Policy, Target
 
@@ -42,6 +43,33 @@ def moment_label(moment: datetime, tz: ZoneInfo) -> str:
     """e.g. "Wed 18 Nov 2026, 13:00 CET": ``moment`` in ``tz``, with the zone."""
     local = moment.astimezone(tz)
     return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M} {local:%Z}"
+
+
+def span_label(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    """e.g. "Thu 19 Nov 2026, 19:00-19:30 CET": a meeting's time in ``tz``, with the zone."""
+    a, b = start.astimezone(tz), end.astimezone(tz)
+    return f"{a:%a} {a.day} {a:%b %Y}, {a:%H:%M}-{b:%H:%M} {b:%Z}"
+
+
+def both_zones(start: datetime, end: datetime, ours: ZoneInfo, theirs: ZoneInfo) -> str:
+    """A meeting's time for an engineer: in their zone, and the customer's when that reads otherwise,
+    e.g. "Thu 19 Nov 2026, 19:00-19:30 CET (13:00-13:30 EST for the customer)"."""
+    label = span_label(start, end, ours)
+    other = span_label(start, end, theirs)
+    if other == label:
+        return label
+    same_day = start.astimezone(ours).date() == start.astimezone(theirs).date()
+    return f"{label} ({other.partition(', ')[2] if same_day else other} for the customer)"
+
+
+def plan_in_words(meetings: Sequence[Meeting], ours: ZoneInfo, theirs: ZoneInfo) -> tuple[list[str], list[str]]:
+    """An engagement's meetings for its engineer: ``(planned, not placed)``, e.g.
+    "Introduction: Acme: Thu 19 Nov 2026, 19:00-19:30 CET (13:00-13:30 EST for the customer)" and
+    "Pre-launch review: Acme: waiting for the go-live date"."""
+    planned = [f"{m.title}: {both_zones(m.start, m.end, ours, theirs)}" for m in sorted(
+        (m for m in meetings if m.status is MeetingStatus.PLANNED and m.start), key=lambda m: m.start)]
+    unplaced = [f"{m.title}: {m.note or 'not planned'}" for m in meetings if m.status is MeetingStatus.UNPLACED]
+    return planned, unplaced
 
 
 def hours_in_words(calendar: BusinessCalendar, reader: ZoneInfo, on: date) -> list[str]:

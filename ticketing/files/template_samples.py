@@ -9,7 +9,7 @@ SUPPORT = {"name": "Northwind Support", "address": "support@northwind.example"}
 TICKET = {
     "id": 42, "tag": "[WG-42]", "subject": "SSO login loops", "priority": "P2", "status": "open",
     "kind_label": "support request", "review": False, "golive_date": "2026-12-01", "golive_text": "go live on 1 December",
-    "sla": "first response due 2026-11-18 18:00 UTC (enterprise)",
+    "sla": "first response due Wed 18 Nov 2026, 18:00 UTC (enterprise)",
 }
 ATTACHMENT = {"filename": "trace.har", "content_type": "application/json", "size": 48213}
 TEXT = "Since this morning every login ends back on the sign-in page.\n\nJane"
@@ -30,6 +30,9 @@ SAMPLES: dict[str, dict] = {
         "ticket": TICKET, "customer": "Jane Doe <jane@globex.example>", "text": TEXT, "attachments": [ATTACHMENT],
         "account": "Globex", "assignment": "Priya Raman (account engineer)", "reasons": ["a new question"],
         "refers_to": "[WG-41]",
+        "plan": {"planned": ["Kick-off: Globex: Tue 1 Dec 2026, 16:00-16:30 CET (10:00-10:30 EST for the customer)"],
+                 "unplaced": ["Pre-launch review: Globex: waiting for the go-live date"], "zone": "Berlin time (CET)",
+                 "warnings": ["Pre-launch review: Globex: the go-live is too close for its window"]},
     },
     "update": {
         "support": SUPPORT, "marker": "-- Reply above this line --", "headline": "Jane Doe wrote on [WG-42]",

@@ -31,6 +31,7 @@ from ticketing.core.golive import GoLiveIntent
 from ticketing.core.mails import Draft, Mails, Support
 from ticketing.core.planner import Plan, PlanInput, local_label, occurrence_keys, plan
 from ticketing.core.playbooks import MeetingSpec, Playbook, playbook_for_tier, role_key
+from ticketing.core.words import both_zones
 from ticketing.services.calendar_answers import CalendarAnswers
 from ticketing.services.invitations import Invitations
 from ticketing.services.outbox import Outbox
@@ -82,8 +83,9 @@ class Onboarding:
 
     # -- starting ---------------------------------------------------------------------------------
 
-    def start(self, engagement_id: int, now: datetime) -> Replanned:
-        """Choose the playbook, plan the meetings, queue the welcome email and the invitations."""
+    def start(self, engagement_id: int, now: datetime, tell: bool = True) -> Replanned:
+        """Choose the playbook, plan the meetings, queue the welcome email and the invitations;
+        ``tell=False`` when the caller tells the engineer (the hand-off lists the plan)."""
         engagement = self.store.get_engagement(engagement_id)
         playbook = self.playbook_for(engagement.tier)
         if playbook is None:
@@ -94,7 +96,7 @@ class Onboarding:
         engagement = self.store.get_engagement(engagement_id)
         result = self._replan(engagement, playbook, now)
         self._welcome(engagement, playbook, now)
-        if result.warnings or result.unplaced:
+        if tell and (result.warnings or result.unplaced):
             self._tell_engineer(engagement, playbook, result, now, headline=f"Onboarding of {engagement.account} planned")
         return result
 
@@ -180,6 +182,7 @@ class Onboarding:
         warnings: list[str] = []
         unplaced: list[str] = []
         context = self._text_context(engagement, account)
+        ours = ZoneInfo(self.config.timezone_of(engagement.engineer or "") or customer_tz.key)  # the engineer reads it
         for spec in playbook.order():
             for number, key in enumerate(occurrence_keys(spec), start=1):
                 placement = result.get(key)
@@ -201,9 +204,9 @@ class Onboarding:
                         now=now, sequence=sequence, reset_answers=moved)
                     self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, updated=moved)
                     if moved:
-                        changes.append(f"{title}: moved to {local_label(placement.start, placement.end, customer_tz)}")
+                        changes.append(f"{title}: moved to {both_zones(placement.start, placement.end, ours, customer_tz)}")
                     elif old is not None:
-                        changes.append(f"{title}: planned for {local_label(placement.start, placement.end, customer_tz)}")
+                        changes.append(f"{title}: planned for {both_zones(placement.start, placement.end, ours, customer_tz)}")
                     if note:
                         warnings.append(f"{title}: {note}")
                     continue
