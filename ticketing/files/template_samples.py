@@ -92,7 +92,7 @@ SAMPLES: dict[str, dict] = {
         "remaining": "24 min", "overrun": None, "due": "2026-11-18 18:00 UTC", "explanation": ["1 h 36 min on 24x7"],
     },
     "weekly": {  # the weekly summary's own context (ticketing.core.report_mail), without "support"
-        "label": "2026-W47", "period": "16–22 November 2026", "timezone": "America/Los_Angeles",
+        "label": "2026-W47", "period": "16–22 November 2026", "timezone": "America/Los_Angeles", "zone": "Los Angeles time (PST)",
         "manager_name": "Dana Whitfield", "manager_email": "dana@northwind.example", "team": "Priya Raman and Tom Becker",
         "lead": "1 target missed this week and no open ticket past its target.",
         "glance": [{"label": "Tickets opened", "value": "4", "big": "4", "detail": "tickets", "before": "3",
