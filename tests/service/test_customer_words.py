@@ -163,3 +163,20 @@ def test_sla_warnings_and_breaches_say_the_due_time_in_each_readers_zone(store):
     breach = next(p for _, p in desk.mail("sla", to="dana@northwind.example"))
     assert "Due: Wed 18 Nov 2026, 10:00 PST" in flat(warning.text)  # 18:00 UTC, in Los Angeles
     assert "Due: Wed 18 Nov 2026, 19:00 CET" in flat(breach.text)  # and in Berlin
+
+
+def test_a_customers_decline_reaches_the_berlin_engineer_with_the_meeting_in_berlin_time(store):
+    desk = desk_with(store)
+    engagement = start(desk, TOM)
+    intro = next(m for m in desk.store.meetings(engagement.id) if m.key == "introduction")
+    ics = "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Test//EN", "METHOD:REPLY", "BEGIN:VEVENT", f"UID:{intro.uid}",
+        f"SEQUENCE:{intro.sequence}", "DTSTAMP:20261118T180000Z", f"DTSTART:{intro.start:%Y%m%dT%H%M%SZ}",
+        f"DTEND:{intro.end:%Y%m%dT%H%M%SZ}", "ORGANIZER:mailto:support@northwind.example",
+        "ATTENDEE;PARTSTAT=DECLINED:mailto:marcus@acme.example", "END:VEVENT", "END:VCALENDAR", ""])
+    desk.receive((f"From: marcus@acme.example\r\nTo: support@northwind.example\r\nSubject: Declined: {intro.title}\r\n"
+                  "Message-ID: <d1@acme.example>\r\nMIME-Version: 1.0\r\n"
+                  f"Content-Type: text/calendar; charset=utf-8; method=REPLY\r\n\r\n{ics}").encode())
+    [(_, told)] = desk.mail("calendar_answer")
+    assert told.to[0].email == "tom@northwind.example"
+    assert "Fri 20 Nov 2026, 14:00-14:30 CET" in flat(told.text)

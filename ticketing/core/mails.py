@@ -215,14 +215,15 @@ class Mails:
                      first, auto_submitted="auto-generated")
 
     def connection(self, manager: Address, *, component: str, failing_since: datetime, now: datetime,
-                   error: str, recovered: bool) -> Draft:
-        """A connection of the worker has failed for a while (or works again): tell a manager."""
+                   error: str, recovered: bool, tz: ZoneInfo | None = None) -> Draft:
+        """A connection of the worker has failed for a while (or works again): tell a manager, with
+        the times in ``tz``, their zone (UTC when None)."""
         what = WHAT.get(component, component)
         minutes = int((now - failing_since).total_seconds() // 60)
         duration = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
         headline = f"whiteglove reaches the {what} again" if recovered else f"whiteglove cannot use the {what}"
         body = self.render("connection", headline=headline, component=component, what=what, error=error,
-                           failing_since=f"{failing_since:%Y-%m-%d %H:%M} UTC", since=f"{now:%Y-%m-%d %H:%M} UTC",
+                           failing_since=moment_label(failing_since, tz or UTC), since=moment_label(now, tz or UTC),
                            duration=duration, recovered=recovered)
         stamp = f"{failing_since:%Y%m%dT%H%M%S}"
         token = f"connection.{component}.{stamp}.{'recovered' if recovered else 'failing'}.{slug(manager.email)}"

@@ -50,8 +50,8 @@ SAMPLES: dict[str, dict] = {
     },
     "connection": {
         "support": SUPPORT, "headline": "The support mailbox has failed for 30 min", "component": "mailbox",
-        "what": "support mailbox", "error": "LOGIN failed", "failing_since": "2026-11-18 08:00 UTC",
-        "since": "2026-11-18 08:30 UTC", "duration": "30 min", "recovered": False,
+        "what": "support mailbox", "error": "LOGIN failed", "failing_since": "Wed 18 Nov 2026, 08:00 PST",
+        "since": "Wed 18 Nov 2026, 08:30 PST", "duration": "30 min", "recovered": False,
     },
     "invite": {
         "support": SUPPORT, "title": "Kick-off: Globex", "when": "Tue 1 Dec 2026, 10:00-10:30 EST",
