@@ -141,8 +141,8 @@ def test_when_the_calendars_cannot_be_read_the_plan_goes_on_and_the_engineer_is_
     finally:
         fake_graph.schedule_fails = False
     assert [m for m in desk.engagement(engagement)["meetings"] if m["status"] == "planned"]
-    [planning] = [s for s in desk.sent() if PRIYA in s.recipients and "planned" in s.mail.subject]
-    assert "calendars could not be read" in planning.mail.text
+    [handoff] = [s for s in desk.sent() if PRIYA in s.recipients and "onboarding hand-off" in s.mail.subject]
+    assert "Please check:" in handoff.mail.text and "calendars could not be read" in handoff.mail.text
 
 
 def test_config_check_connect_tries_the_graph_calls(desk, fake_graph):

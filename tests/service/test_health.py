@@ -16,7 +16,7 @@ MIN = timedelta(minutes=1)
 
 @pytest.fixture
 def health(store):
-    desk = Desk(store, CONFIG)
+    desk = Desk(store, {**CONFIG, "managers": [{**CONFIG["managers"][0], "timezone": "Europe/Berlin"}]})
     bare = desk.intake.desk
     return desk, Health(store, desk.config, bare.mails, bare.outbox, alert_after=30 * MIN)
 
@@ -33,6 +33,7 @@ def test_a_failing_mailbox_is_told_to_the_managers_once_after_the_alert_time_and
     assert alert.to[0].email == "dana@northwind.example" and "cannot use the support mailbox" in alert.subject
     assert "still refused" in alert.text and "31 min" in alert.text and "config check --connect" in alert.text
     assert store.component("mailbox").alerted_at == T0 + 31 * MIN
+    assert "Wed 18 Nov 2026, 17:00 CET" in alert.text  # when it began, in Dana's zone (16:00 UTC)
 
     watch.observe("mailbox", T0 + 50 * MIN, worked=True)
     watch.observe("mailbox", T0 + 51 * MIN, worked=True)

@@ -41,7 +41,9 @@ def test_a_new_ticket_carries_its_due_times_and_the_notification_says_them(desk)
     data = ticket.as_json()
     assert data["first_response_due"] == "2026-11-18T18:00:00+00:00" and data["first_response"] == "running"
     [(_, note)] = desk.mail("notification")
-    assert "first response due 2026-11-18 18:00 UTC, resolution due 2026-11-19 00:00 UTC (enterprise)" in note.text
+    # in Priya's time (her calendar is Los Angeles'), with the zone
+    assert ("first response due Wed 18 Nov 2026, 10:00 PST, resolution due Wed 18 Nov 2026, 16:00 PST (enterprise)"
+            in note.text)
 
 
 def test_warnings_a_breach_and_escalations_are_sent_once_each_at_their_time(desk):

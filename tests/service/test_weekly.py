@@ -57,6 +57,7 @@ def test_the_summary_goes_once_when_its_weekday_and_time_come_in_the_managers_zo
     assert parsed.subject == "Weekly SLA summary, 2026-W47: 1 opened, 0 resolved, 2 breaches"
     assert [a.filename for a in parsed.attachments] == ["tickets-2026-W47.csv"]
     assert "Outage of the API" in parsed.text
+    assert "All times are Los Angeles time (PST)." in parsed.text and "All times are Los Angeles time (PST)." in parsed.html
 
 
 def test_the_figures_cover_the_managers_engineers_tickets(desk):

@@ -108,7 +108,7 @@ WEEK = WeekInput(
 
 # The figures a reader must find in both parts (and in the page the browser renders).
 FIGURES = [
-    "2026-W47", "16–22 November 2026", "Dana Whitfield", "Ana Ruiz and Li Chen", "America/Los_Angeles",
+    "2026-W47", "16–22 November 2026", "Dana Whitfield", "Ana Ruiz and Li Chen", "All times are Los Angeles time (PST).",
     "3 targets missed this week, 2 tickets past their target now, 1 go-live in the next two weeks and "
     "1 engagement past its planned length.",
     "67% (2/3)", "+8 pp", "100% (2/2)", "-67 pp", "+2", "no change",  # last week and the changes

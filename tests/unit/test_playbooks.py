@@ -177,6 +177,10 @@ WELCOME = {
         {"title": "Hand-off: Acme", "start_local": "Fri 4 Dec 2026, 10:00-11:00 EST", "attendees": ["Priya Raman"]},
     ],
     "unplanned": ["Pre-launch review: Acme", "Go-live debrief: Acme"],
+    "greeting": "Jane <script>alert(1)</script> and Marcus Lee", "customer_zone": "New York time (EST)",
+    "project_lead": {"name": "Jane <script>", "email": "jane@acme.example", "role": "project lead"},
+    "our_project_manager": None, "support_hours": ["Monday to Friday, 08:00-17:00 Los Angeles time (PST)"],
+    "sla": ["urgent (P1): an answer within 2 hours"], "escalation": {"name": "", "email": "dana@northwind.example"},
 }
 
 
@@ -196,7 +200,8 @@ def test_the_welcome_html_escapes_every_value():
 
 
 def test_the_welcome_reads_well_with_nothing_planned_and_no_names():
-    context = WELCOME | {"meetings": [], "unplanned": [], "customer_name": None, "sales_rep_name": None}
+    context = WELCOME | {"meetings": [], "unplanned": [], "customer_name": None, "sales_rep_name": None, "greeting": "",
+                         "project_lead": None, "support_hours": [], "sla": [], "escalation": None}
     text, html = Renderer(TEMPLATES).render("welcome", **context)
     assert text.startswith("Hello,\n") and "planned" not in text and "scheduled" not in text
     assert "None" not in text and "None" not in html

@@ -345,3 +345,13 @@ class Config:
     def person(self, email: str) -> EngineerConfig | ManagerConfig | None:
         """The engineer or else the manager with address ``email`` (case-insensitive), or None."""
         return self.engineer(email) or self.manager(email)
+
+    def timezone_of(self, email: str) -> str | None:
+        """The zone a configured person reads times in: their ``timezone``; for an engineer who
+        left it at UTC, their calendar's. None for anyone not configured."""
+        person = self.person(email)
+        if person is None:
+            return None
+        if person.timezone == "UTC" and isinstance(person, EngineerConfig) and self.calendars:
+            return self.calendar(person.calendar).timezone
+        return person.timezone

@@ -12,11 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, Sequence
+from zoneinfo import ZoneInfo
 
 from mailer import Address
 from ticketing.core.commands import HELP
 from ticketing.core.domain import Ticket, TicketKind
 from ticketing.core.threads import ticket_tag
+from ticketing.core.words import moment_label
+
+UTC = ZoneInfo("UTC")
 
 #: Put at the top of mail to engineers; what they write above it is their answer. Replies are cut
 #: at :data:`MARKER_PREFIX`, which every marker starts with.
@@ -84,23 +88,23 @@ class Support:
         return Address(self.name, self.address)
 
 
-def ticket_view(ticket: Ticket) -> dict:
-    """What the templates know of a ticket."""
+def ticket_view(ticket: Ticket, tz: ZoneInfo | None = None) -> dict:
+    """What the templates know of a ticket; its due times in ``tz`` (UTC when None)."""
     return {
         "id": ticket.id, "tag": ticket_tag(ticket.id), "subject": ticket.subject, "priority": ticket.priority,
         "status": ticket.status.value, "kind_label": KIND_LABELS[ticket.kind], "review": ticket.review,
         "golive_date": ticket.golive_date.isoformat() if ticket.golive_date else None,
         "golive_text": ticket.golive_text,
-        "sla": _sla_line(ticket),
+        "sla": _sla_line(ticket, tz or UTC),
     }
 
 
-def _sla_line(ticket: Ticket) -> str | None:
-    """e.g. "first response due 2026-11-18 18:00 UTC, resolution due 2026-11-19 00:00 UTC (enterprise)"."""
+def _sla_line(ticket: Ticket, tz: ZoneInfo) -> str | None:
+    """e.g. "first response due Wed 18 Nov 2026, 19:00 CET, resolution due … (enterprise)", in ``tz``."""
     parts = []
     for label, due in (("first response", ticket.first_response_due), ("resolution", ticket.resolution_due)):
         if due is not None:
-            parts.append(f"{label} due {due:%Y-%m-%d %H:%M} UTC")
+            parts.append(f"{label} due {moment_label(due, tz)}")
     if not parts:
         return None
     return ", ".join(parts) + (f" ({ticket.sla_policy})" if ticket.sla_policy else "")
@@ -129,14 +133,19 @@ class Mails:
 
     def notification(self, ticket: Ticket, engineer: Address, *, customer: str, text: str, attachments: Sequence[dict],
                      account: str | None, assignment: str, reasons: Sequence[str], refers_to: str | None,
-                     headline: str | None = None, files: Sequence[tuple[str, str, bytes]] = ()) -> Draft:
-        """A new ticket, to its engineer; their reply comes back to support and threads to the ticket."""
-        view = ticket_view(ticket)
+                     headline: str | None = None, files: Sequence[tuple[str, str, bytes]] = (),
+                     plan: dict | None = None, tz: ZoneInfo | None = None) -> Draft:
+        """A new ticket, to its engineer; their reply comes back to support and threads to the ticket.
+
+        ``plan`` (an onboarding hand-off): ``{"planned": [...], "unplaced": [...], "zone": ...}``, the
+        meetings in the engineer's words; ``tz`` is where the engineer reads times."""
+        view = ticket_view(ticket, tz)
         headline = headline or f"New {view['kind_label']} from {customer}"
         marker = INTERNAL_MARKER if ticket.kind is TicketKind.CONTRACT_CLOSED else MARKER
         body = self.render(
             "notification", marker=marker, internal=marker == INTERNAL_MARKER, headline=headline, ticket=view, customer=customer, text=text,
             attachments=attachments, account=account, assignment=assignment, reasons=list(reasons), refers_to=refers_to,
+            plan=plan,
         )
         subject = f"{view['tag']} {ticket.priority} {view['kind_label']}: {ticket.subject}"
         return Draft("notification", f"notify.{ticket.id}.{slug(engineer.email)}", (engineer,), subject, body,
@@ -206,14 +215,15 @@ class Mails:
                      first, auto_submitted="auto-generated")
 
     def connection(self, manager: Address, *, component: str, failing_since: datetime, now: datetime,
-                   error: str, recovered: bool) -> Draft:
-        """A connection of the worker has failed for a while (or works again): tell a manager."""
+                   error: str, recovered: bool, tz: ZoneInfo | None = None) -> Draft:
+        """A connection of the worker has failed for a while (or works again): tell a manager, with
+        the times in ``tz``, their zone (UTC when None)."""
         what = WHAT.get(component, component)
         minutes = int((now - failing_since).total_seconds() // 60)
         duration = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
         headline = f"whiteglove reaches the {what} again" if recovered else f"whiteglove cannot use the {what}"
         body = self.render("connection", headline=headline, component=component, what=what, error=error,
-                           failing_since=f"{failing_since:%Y-%m-%d %H:%M} UTC", since=f"{now:%Y-%m-%d %H:%M} UTC",
+                           failing_since=moment_label(failing_since, tz or UTC), since=moment_label(now, tz or UTC),
                            duration=duration, recovered=recovered)
         stamp = f"{failing_since:%Y%m%dT%H%M%S}"
         token = f"connection.{component}.{stamp}.{'recovered' if recovered else 'failing'}.{slug(manager.email)}"

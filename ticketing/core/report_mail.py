@@ -21,6 +21,7 @@ from ticketing.core.report import (
     Summary,
     whole_minutes,
 )
+from ticketing.core.words import zone_label
 
 # -- words ----------------------------------------------------------------------------------------
 
@@ -95,7 +96,7 @@ def _context(s: Summary) -> dict:
     engineers = [e for e, _ in this.first_response.by_engineer]
     fr, res = dict(this.first_response.by_engineer), dict(this.resolution.by_engineer)
     return {
-        "label": s.label, "period": _period(s.week_start), "timezone": tz.key,
+        "label": s.label, "period": _period(s.week_start), "timezone": tz.key, "zone": zone_label(tz, s.now),
         "manager_name": s.manager_name, "manager_email": s.manager_email,
         "team": _and([name for _, name in s.engineers]) or "no engineers",
         "lead": _lead(s),

@@ -9,7 +9,7 @@ SUPPORT = {"name": "Northwind Support", "address": "support@northwind.example"}
 TICKET = {
     "id": 42, "tag": "[WG-42]", "subject": "SSO login loops", "priority": "P2", "status": "open",
     "kind_label": "support request", "review": False, "golive_date": "2026-12-01", "golive_text": "go live on 1 December",
-    "sla": "first response due 2026-11-18 18:00 UTC (enterprise)",
+    "sla": "first response due Wed 18 Nov 2026, 18:00 UTC (enterprise)",
 }
 ATTACHMENT = {"filename": "trace.har", "content_type": "application/json", "size": 48213}
 TEXT = "Since this morning every login ends back on the sign-in page.\n\nJane"
@@ -30,6 +30,9 @@ SAMPLES: dict[str, dict] = {
         "ticket": TICKET, "customer": "Jane Doe <jane@globex.example>", "text": TEXT, "attachments": [ATTACHMENT],
         "account": "Globex", "assignment": "Priya Raman (account engineer)", "reasons": ["a new question"],
         "refers_to": "[WG-41]",
+        "plan": {"planned": ["Kick-off: Globex: Tue 1 Dec 2026, 16:00-16:30 CET (10:00-10:30 EST for the customer)"],
+                 "unplaced": ["Pre-launch review: Globex: waiting for the go-live date"], "zone": "Berlin time (CET)",
+                 "warnings": ["Pre-launch review: Globex: the go-live is too close for its window"]},
     },
     "update": {
         "support": SUPPORT, "marker": "-- Reply above this line --", "headline": "Jane Doe wrote on [WG-42]",
@@ -47,13 +50,14 @@ SAMPLES: dict[str, dict] = {
     },
     "connection": {
         "support": SUPPORT, "headline": "The support mailbox has failed for 30 min", "component": "mailbox",
-        "what": "support mailbox", "error": "LOGIN failed", "failing_since": "2026-11-18 08:00 UTC",
-        "since": "2026-11-18 08:30 UTC", "duration": "30 min", "recovered": False,
+        "what": "support mailbox", "error": "LOGIN failed", "failing_since": "Wed 18 Nov 2026, 08:00 PST",
+        "since": "Wed 18 Nov 2026, 08:30 PST", "duration": "30 min", "recovered": False,
     },
     "invite": {
         "support": SUPPORT, "title": "Kick-off: Globex", "when": "Tue 1 Dec 2026, 10:00-10:30 EST",
         "attendees": ["Priya Raman", "Jane Doe"], "description": "We agree the plan.", "engineer_name": "Priya Raman",
         "updated": False, "cancelled": False, "reason": None,
+        "next_step": "It will be planned again once the go-live date is set, and you will get a new invitation.",
     },
     "welcome": {
         "support": SUPPORT, "account": "Globex", "customer_name": "Jane Doe", "engineer_name": "Priya Raman",
@@ -62,6 +66,12 @@ SAMPLES: dict[str, dict] = {
         "meetings": [{"title": "Kick-off: Globex", "start_local": "Tue 1 Dec 2026, 10:00-10:30 EST",
                       "attendees": ["Priya Raman", "Jane Doe"]}],
         "unplanned": ["Go-live debrief: Globex"],
+        "greeting": "Jane Doe, Marcus Lee and Helen Park", "customer_zone": "New York time (EST)",
+        "project_lead": {"name": "Jane Doe", "email": "jane@globex.example", "role": "project lead"},
+        "our_project_manager": {"name": "Sam Carter", "email": "sam@northwind.example"},
+        "support_hours": ["Monday to Friday, 08:00-17:00 Los Angeles time (PST); 11:00-20:00 New York time (EST) for you"],
+        "sla": ["urgent (P1): an answer within 2 hours and a resolution within 8 hours, round the clock"],
+        "escalation": {"name": "Dana Whitfield", "email": "dana@northwind.example"},
     },
     "planning": {
         "support": SUPPORT, "headline": "Onboarding of Globex planned", "engagement_id": 7, "account": "Globex",
@@ -82,7 +92,7 @@ SAMPLES: dict[str, dict] = {
         "remaining": "24 min", "overrun": None, "due": "2026-11-18 18:00 UTC", "explanation": ["1 h 36 min on 24x7"],
     },
     "weekly": {  # the weekly summary's own context (ticketing.core.report_mail), without "support"
-        "label": "2026-W47", "period": "16–22 November 2026", "timezone": "America/Los_Angeles",
+        "label": "2026-W47", "period": "16–22 November 2026", "timezone": "America/Los_Angeles", "zone": "Los Angeles time (PST)",
         "manager_name": "Dana Whitfield", "manager_email": "dana@northwind.example", "team": "Priya Raman and Tom Becker",
         "lead": "1 target missed this week and no open ticket past its target.",
         "glance": [{"label": "Tickets opened", "value": "4", "big": "4", "detail": "tickets", "before": "3",

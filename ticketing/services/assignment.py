@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from typing import Sequence
+from zoneinfo import ZoneInfo
 
 from mailer import Address, Attachment
 from ticketing.config import Config
@@ -56,8 +57,10 @@ class Assigner:
 
     def notify(self, ticket: Ticket, sender: Address | None, text: str, assignment: Assignment, now: datetime,
                headline: str | None = None, attachments: Sequence[Attachment] = (),
-               files: Sequence[tuple[str, str, bytes]] = ()) -> None:
-        """Hand ``ticket`` to the chosen engineer, or to every manager when nobody was chosen."""
+               files: Sequence[tuple[str, str, bytes]] = (), plan: dict | None = None) -> None:
+        """Hand ``ticket`` to the chosen engineer, or to every manager when nobody was chosen;
+        ``plan`` is an engagement's meetings (see :meth:`Mails.notification`). Times read in each
+        recipient's zone."""
         recipients = [assignment.engineer] if assignment.engineer else [m.email for m in self.config.managers]
         for email in recipients:
             self.outbox.queue(self.mails.notification(
@@ -65,6 +68,7 @@ class Assigner:
                 attachments=[a.listing() for a in attachments], account=ticket.account,
                 assignment=f"{assignment.engineer or 'nobody'}: {assignment.reason}", reasons=ticket.reasons,
                 refers_to=f"ticket {ticket.refers_to}" if ticket.refers_to else None, headline=headline, files=files,
+                plan=plan, tz=ZoneInfo(self.config.timezone_of(email) or "UTC"),
             ), now)
 
     def page_oncall(self, ticket: Ticket, sender: Address | None, text: str, assignment: Assignment,

@@ -89,7 +89,7 @@ class CalendarAnswers:
         if not email:
             return
         person = self.config.person(email)
-        tz = ZoneInfo(person.timezone) if person else ZoneInfo("UTC")
+        tz = ZoneInfo(self.config.timezone_of(person.email) if person else "UTC")
         proposed = (local_label(answer.proposed_start, answer.proposed_end or answer.proposed_start, tz)
                     if answer.proposed_start else None)
         verb = "proposes another time for" if answer.method == "COUNTER" else "declined"

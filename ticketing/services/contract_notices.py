@@ -11,6 +11,8 @@ The same deal sent again updates its engagement (:mod:`ticketing.services.resent
 """
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from ticketing.config import Config
 from ticketing.core.calendars import zone
 from ticketing.core.classify import Classification
@@ -18,6 +20,7 @@ from ticketing.core.domain import EventKind, MessageKind, TicketKind
 from ticketing.core.meeting_calendars import playbook_calendar
 from ticketing.core.notices import Notice
 from ticketing.core.routing import Assignment
+from ticketing.core.words import plan_in_words, zone_label
 from ticketing.services.assignment import Assigner
 from ticketing.services.inbound import Handled, Inbound
 from ticketing.services.onboarding import Onboarding
@@ -79,12 +82,28 @@ class ContractNotices:
             log.event(ticket_id, EventKind.NOTE, now, parsed.from_.email,
                       text="From the notice: " + "; ".join(f"{k}: {v}" for k, v in notice.other))
         ask = self._ask(notice, self.store.get_account(account_id))
+        warnings: tuple[str, ...] = ()
+        if self.onboarding is not None and not ask:
+            warnings = self.onboarding.start(engagement_id, now, tell=False).warnings  # the hand-off lists the plan
         self.assigner.notify(self.store.get_ticket(ticket_id), parsed.from_, "\n\n".join([*ask, notice_text(notice)]),
                              assignment, now, headline=f"New onboarding engagement {engagement_id}: {notice.account}",
-                             attachments=parsed.attachments)
-        if self.onboarding is not None and not ask:
-            self.onboarding.start(engagement_id, now)
+                             attachments=parsed.attachments, plan=self._plan(engagement_id, assignment.engineer, warnings))
         return Handled(MessageKind.NOTICE, ticket_id, c.reasons, tickets_created=1)
+
+    def _plan(self, engagement_id: int, engineer: str | None, warnings: tuple[str, ...]) -> dict | None:
+        """What was planned, for the hand-off: each meeting in the engineer's zone (and the
+        customer's), what could not be placed and why, and the planner's ``warnings``; None when
+        nothing was planned."""
+        meetings = self.store.meetings(engagement_id)
+        if not meetings:
+            return None
+        engagement = self.store.get_engagement(engagement_id)
+        account = self.store.get_account(engagement.account_id)
+        theirs = zone(account.timezone if account else None) or ZoneInfo("UTC")
+        ours = ZoneInfo(self.config.timezone_of(engineer or "") or theirs.key)
+        planned, unplaced = plan_in_words(meetings, ours, theirs)
+        return {"planned": planned, "unplaced": unplaced, "warnings": list(warnings),
+                "zone": zone_label(ours, meetings[0].start or engagement.created_at)}
 
     def _save_account(self, notice: Notice, now) -> int:
         account_id = self.store.save_account(name=notice.account, tier=notice.tier, engineer=None,

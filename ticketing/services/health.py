@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from mailer import Address
 from ticketing.config import Config
@@ -63,7 +64,7 @@ class Health:
         for manager in self.config.managers:
             self.outbox.queue(self.mails.connection(Address(manager.name, manager.email), component=component,
                                                     failing_since=failing_since, now=now, error=error,
-                                                    recovered=recovered), now)
+                                                    recovered=recovered, tz=ZoneInfo(manager.timezone)), now)
 
 
 def _minutes(span: timedelta) -> str:

@@ -49,14 +49,15 @@ class Invitations:
         return Attendee(self.support.address, self.support.name, "CHAIR")
 
     def send(self, meeting: Meeting, engagement: Engagement, now: datetime, *, updated: bool = False,
-             cancelled: bool = False, reason: str = "", to: Sequence[MeetingAttendee] | None = None,
-             sequence: int | None = None) -> None:
+             cancelled: bool = False, reason: str = "", next_step: str = "",
+             to: Sequence[MeetingAttendee] | None = None, sequence: int | None = None) -> None:
         """One message per attendee: REQUEST (new or moved) or CANCEL, all attendees listed in each;
         and, when an engineer organizes, the organizer's copy to them.
 
         ``to`` sends to those people only, who join or leave the meeting; a CANCEL to them lists
         only them, which takes them off it and no one else (RFC 5546 section 3.2.5). ``sequence``
         overrides the meeting's (such a CANCEL is raised above the invitation they hold).
+        A cancellation says why (``reason``, read after "because") and what happens next (``next_step``).
         """
         organizer = self.organizer(engagement)
 
@@ -91,7 +92,7 @@ class Invitations:
                 "invite", title=meeting.title, when=local_label(meeting.start, meeting.end, tz),
                 attendees=[a.name or a.email for a in meeting.attendees], description=description,
                 engineer_name=engineer.name if engineer else self.support.name, updated=updated, cancelled=cancelled,
-                reason=reason,
+                reason=reason, next_step=next_step,
             )
             subject = ("Cancelled: " if cancelled else "Updated invitation: " if updated else "Invitation: ") + meeting.title
             draft = Draft("invite", f"invite.{meeting.id}.{meeting.sequence}.{slug(person.email)}{stamp}",
@@ -103,7 +104,7 @@ class Invitations:
 
     def _zone_of(self, email: str, account: Account | None) -> ZoneInfo:
         """Where a recipient reads the time: an engineer's or manager's zone, else the customer's."""
-        person = self.config.person(email)
-        if person:
-            return ZoneInfo(person.timezone)
+        own = self.config.timezone_of(email)
+        if own:
+            return ZoneInfo(own)
         return zone(account.timezone if account else None) or ZoneInfo("UTC")

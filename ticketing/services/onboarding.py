@@ -33,10 +33,18 @@ from ticketing.core.meeting_calendars import playbook_calendar
 from ticketing.core.planner import Plan, PlanInput, local_label, occurrence_keys, plan
 from ticketing.core.playbooks import MeetingSpec, Playbook, playbook_for_tier, role_key
 from ticketing.core.steering import CANCELLED_BY
+from ticketing.core.words import both_zones
 from ticketing.services.calendar_answers import CalendarAnswers
 from ticketing.services.customer_week import customer_week
 from ticketing.services.invitations import Invitations
 from ticketing.services.outbox import Outbox
+from ticketing.services.sla_watch import build_policies
+from ticketing.services.welcome import (
+    NO_LONGER_NEEDED,
+    greeting,
+    replanned_cancellation,
+    welcome_facts,
+)
 from ticketing.store import SqlStore
 
 log = logging.getLogger(__name__)
@@ -74,11 +82,13 @@ class Onboarding:
         self.answers = CalendarAnswers(store, config, mails, outbox)
         low, high = (parse_spans(config.onboarding.customer_hours) or [(8 * 60, 18 * 60)])[0]
         self.customer_day = (low, high)
+        self.policies = build_policies(config)  # what the welcome promises
 
     # -- starting ---------------------------------------------------------------------------------
 
-    def start(self, engagement_id: int, now: datetime) -> Replanned:
-        """Choose the playbook, plan the meetings, queue the welcome email and the invitations."""
+    def start(self, engagement_id: int, now: datetime, tell: bool = True) -> Replanned:
+        """Choose the playbook, plan the meetings, queue the welcome email and the invitations;
+        ``tell=False`` when the caller tells the engineer (the hand-off lists the plan)."""
         engagement = self.store.get_engagement(engagement_id)
         # the playbook the engineer chose (#playbook), else the one that serves the tier
         playbook = self.playbooks.get(engagement.playbook or "") or self.playbook_for(engagement.tier)
@@ -90,7 +100,7 @@ class Onboarding:
         engagement = self.store.get_engagement(engagement_id)
         result = self._replan(engagement, playbook, now)
         self._welcome(engagement, playbook, now)
-        if result.warnings or result.unplaced:
+        if tell and (result.warnings or result.unplaced):
             self._tell_engineer(engagement, playbook, result, now, headline=f"Onboarding of {engagement.account} planned")
         return result
 
@@ -179,6 +189,7 @@ class Onboarding:
         warnings: list[str] = []
         unplaced: list[str] = []
         context = self._text_context(engagement, account)
+        ours = ZoneInfo(self.config.timezone_of(engagement.engineer or "") or customer_tz.key)  # the engineer reads it
         for spec in playbook.order():
             for number, key in enumerate(occurrence_keys(spec), start=1):
                 placement = result.get(key)
@@ -203,9 +214,9 @@ class Onboarding:
                         now=now, sequence=sequence, reset_answers=moved, location=location)
                     self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, updated=moved)
                     if moved:
-                        changes.append(f"{title}: moved to {local_label(placement.start, placement.end, customer_tz)}")
+                        changes.append(f"{title}: moved to {both_zones(placement.start, placement.end, ours, customer_tz)}")
                     elif old is not None:
-                        changes.append(f"{title}: planned for {local_label(placement.start, placement.end, customer_tz)}")
+                        changes.append(f"{title}: planned for {both_zones(placement.start, placement.end, ours, customer_tz)}")
                     if note:
                         warnings.append(f"{title}: {note}")
                     continue
@@ -217,7 +228,7 @@ class Onboarding:
                         start=old.start, end=old.end, status=MeetingStatus.CANCELLED, note=reason, attendees=attendees, now=now,
                         sequence=sequence, location=location)
                     self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, cancelled=True,
-                                          reason=reason)
+                                          **replanned_cancellation(reason, engagement, context["engineer_name"]))
                     changes.append(f"{title}: cancelled ({reason})")
                 elif old is None or old.note != reason or old.status is not MeetingStatus.UNPLACED:
                     self.store.save_meeting(
@@ -248,7 +259,8 @@ class Onboarding:
             if meeting.status is MeetingStatus.PLANNED:
                 # raised for them only: the others keep their copy and their answers count
                 self.invitations.send(meeting, engagement, now, cancelled=True, to=leaving, sequence=meeting.sequence + 1,
-                             reason="you are no longer listed on this engagement")
+                                      reason="you are no longer listed as a contact of this onboarding",
+                                      next_step=NO_LONGER_NEEDED)
                 titles.append(meeting.title)
             self._save_attendees(meeting, [a for a in meeting.attendees if a.email not in emails], now)
         return titles
@@ -301,7 +313,8 @@ class Onboarding:
             moved = self.store.get_meeting(meeting.id)
             self.invitations.send(moved, engagement, now, updated=True)
             if leaving:
-                self.invitations.send(moved, engagement, now, cancelled=True, to=leaving, reason="another engineer takes it over")
+                self.invitations.send(moved, engagement, now, cancelled=True, to=leaving, next_step=NO_LONGER_NEEDED,
+                                      reason=f"{self._name_of(engagement.engineer or '') or 'another engineer'} takes it over")
             titles.append(meeting.title)
         return titles
 
@@ -363,6 +376,8 @@ class Onboarding:
             meetings=[{"title": m.title, "start_local": local_label(m.start, m.end, customer_tz),
                        "attendees": [a.name or a.email for a in m.attendees]} for m in planned],
             unplanned=[m.title for m in meetings if m.status is MeetingStatus.UNPLACED],
+            **welcome_facts(self.config, self.calendars, self.policies, engagement.engineer, playbook, account,
+                            customer_tz, now),
         )
         for spec in playbook.emails:
             if spec.anchor != "start":
@@ -373,7 +388,7 @@ class Onboarding:
                   if a.email.lower() not in {t.email.lower() for t in to}]
             if not to:
                 continue
-            body = self.mails.render(spec.template, **context)
+            body = self.mails.render(spec.template, greeting=greeting(to), **context)
             token = f"{spec.key}.{engagement.id}" + ("" if only is None else f".join.{now:%Y%m%dT%H%M%S}")
             draft = Draft(spec.key, token, tuple(to),
                           f"Welcome to {self.support.name}: the onboarding of {engagement.account}", body,

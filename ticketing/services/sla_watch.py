@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from mailer import Address
 from ticketing.config import Config, parse_duration
@@ -41,6 +42,7 @@ from ticketing.core.sla import (
     humanize,
     moment_at,
 )
+from ticketing.core.words import moment_label
 from ticketing.services.outbox import Outbox
 from ticketing.store import SqlStore
 
@@ -238,7 +240,8 @@ class SlaWatch:
             target=humanize(clock.target.duration), target_clock=clock.target.clock,
             used=humanize(clock.used), remaining=humanize(clock.remaining) if clock.remaining else None,
             overrun=humanize(clock.overrun) if clock.overrun else None,
-            due=f"{clock.due:%Y-%m-%d %H:%M} UTC" if clock.due else None, explanation=list(clock.explanation),
+            due=moment_label(clock.due, ZoneInfo(self.config.timezone_of(notice.recipient) or "UTC")) if clock.due else None,
+            explanation=list(clock.explanation),
         )
         person = self.config.person(notice.recipient)
         draft = Draft("sla", f"sla.{ticket.id}.{clock.name}.{notice.kind}", (Address(person.name if person else "", notice.recipient),),
