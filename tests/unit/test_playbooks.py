@@ -184,7 +184,8 @@ WELCOME = {
         {"title": "Introduction: Acme", "start_local": "Tue 1 Dec 2026, 10:00-10:30 EST", "attendees": ["Priya Raman", "Jane Doe"]},
         {"title": "Hand-off: Acme", "start_local": "Fri 4 Dec 2026, 10:00-11:00 EST", "attendees": ["Priya Raman"]},
     ],
-    "unplanned": ["Pre-launch review: Acme", "Go-live debrief: Acme"],
+    "unplanned": ["Developer workflow consultation: Acme"],
+    "golive_waiting": ["Pre-launch review: Acme", "Go-live debrief: Acme"],
 }
 
 
@@ -197,6 +198,14 @@ def test_the_welcome_lists_the_planned_meetings_and_names_the_engineer_as_single
     assert "Priya Raman, Jane Doe" in text
 
 
+def test_the_welcome_says_the_go_live_meetings_are_planned_once_the_date_is_known():
+    text, html = Renderer(TEMPLATES).render("welcome", **WELCOME)
+    waiting, others = text.split("Planned once we know your go-live date", 1)[1].split("Still to be scheduled", 1)
+    assert "Pre-launch review: Acme" in waiting and "Go-live debrief: Acme" in waiting and "tell us when" in waiting
+    assert "Developer workflow consultation: Acme" in others and "Pre-launch" not in others
+    assert "Planned once we know your go-live date" in html
+
+
 def test_the_welcome_html_escapes_every_value():
     _, html = Renderer(TEMPLATES).render("welcome", **WELCOME)
     assert "<script>" not in html and "&lt;script&gt;" in html and "<b>Corp" not in html
@@ -204,7 +213,7 @@ def test_the_welcome_html_escapes_every_value():
 
 
 def test_the_welcome_reads_well_with_nothing_planned_and_no_names():
-    context = WELCOME | {"meetings": [], "unplanned": [], "customer_name": None, "sales_rep_name": None}
+    context = WELCOME | {"meetings": [], "unplanned": [], "golive_waiting": [], "customer_name": None, "sales_rep_name": None}
     text, html = Renderer(TEMPLATES).render("welcome", **context)
     assert text.startswith("Hello,\n") and "planned" not in text and "scheduled" not in text
     assert "None" not in text and "None" not in html

@@ -61,7 +61,7 @@ SAMPLES: dict[str, dict] = {
         "playbook_title": "Three-phase enterprise onboarding",
         "meetings": [{"title": "Kick-off: Globex", "start_local": "Tue 1 Dec 2026, 10:00-10:30 EST",
                       "attendees": ["Priya Raman", "Jane Doe"]}],
-        "unplanned": ["Go-live debrief: Globex"],
+        "unplanned": ["Hand-off: Globex resources and workflow"], "golive_waiting": ["Go-live debrief: Globex"],
     },
     "planning": {
         "support": SUPPORT, "headline": "Onboarding of Globex planned", "engagement_id": 7, "account": "Globex",

@@ -79,7 +79,8 @@ class ContractNotices:
             log.event(ticket_id, EventKind.NOTE, now, parsed.from_.email,
                       text="From the notice: " + "; ".join(f"{k}: {v}" for k, v in notice.other))
         ask = self._ask(notice, self.store.get_account(account_id))
-        self.assigner.notify(self.store.get_ticket(ticket_id), parsed.from_, "\n\n".join([*ask, notice_text(notice)]),
+        self.assigner.notify(self.store.get_ticket(ticket_id), parsed.from_,
+                             "\n\n".join([*(ask or self._golive_note(engagement_id, notice)), notice_text(notice)]),
                              assignment, now, headline=f"New onboarding engagement {engagement_id}: {notice.account}",
                              attachments=parsed.attachments)
         if self.onboarding is not None and not ask:
@@ -113,6 +114,15 @@ class ContractNotices:
             return [f"The notice names no customer contacts: nobody was welcomed or invited. Add the contacts, then "
                     f"reply #playbook {playbook.name} (one of {choices}) to start; {playbook.name} matches the package."]
         return []
+
+
+    def _golive_note(self, engagement_id: int, notice: Notice) -> list[str]:
+        """Which meetings wait for the go-live date, when the notice gives none."""
+        waiting = self.onboarding.golive_meetings(engagement_id) if self.onboarding and not notice.golive_date else []
+        if not waiting:
+            return []
+        return [f"The go-live date is not known yet: {', '.join(waiting)} will be planned when it is (a customer's "
+                "go-live message on a ticket, or the CRM sending the date), and their invitations sent then."]
 
 
 def notice_text(notice: Notice) -> str:
