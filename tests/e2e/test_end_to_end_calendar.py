@@ -536,7 +536,7 @@ def test_a_contract_closed_notice_sends_the_welcome_and_an_invitation_per_meetin
         assert invite.title in welcome.mail.text
         assert label(invite.start, invite.end, EASTERN) in welcome.mail.text
     assert "Priya Raman" in welcome.mail.text and PRIYA in welcome.mail.text
-    still = welcome.mail.text.split("Still to be scheduled", 1)[1]
+    still = welcome.mail.text.split("Planned once we know your go-live date", 1)[1]
     assert PRE_LAUNCH in still and DEBRIEF in still
 
     # Priya hears of the hand-off ticket; nobody gets anything else.

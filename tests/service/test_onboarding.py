@@ -59,7 +59,7 @@ def test_a_notice_plans_the_playbook_and_sends_the_welcome_and_one_invitation_pe
     assert {a.email for a in welcome.cc} == {"priya@northwind.example", "sam@northwind.example"}
     assert "Priya Raman" in welcome.text and "single point" in welcome.text
     assert "EST" in welcome.text  # meeting times in the customer's zone
-    assert "Pre-launch review" in welcome.text.split("Still to be scheduled", 1)[1]
+    assert "Pre-launch review" in welcome.text.split("Planned once we know your go-live date", 1)[1]
 
     invites = desk.mail("invite")
     assert len(invites) == sum(len(m.attendees) for m in meetings.values() if m.status == "planned")

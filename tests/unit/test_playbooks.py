@@ -83,6 +83,7 @@ def test_enterprise_onboarding_has_three_phases_and_meets_around_the_golive(ship
     # "a few days before the approximate cut-over date": 3 to 5 business days; debrief 2 to 5 after.
     assert (pb.meeting("pre-launch").anchor, pb.meeting("pre-launch").window) == ("golive", Window(-5, -3))
     assert (pb.meeting("debrief").anchor, pb.meeting("debrief").window) == ("golive", Window(2, 5))
+    assert pb.meeting("debrief").after == ("developer-workflow",)  # development comes before the go-live
     assert [pb.root_anchor(m.key) for m in pb.meetings] == ["start", "start", "start", "golive", "golive"]
     assert pb.meeting("hand-off").anchor == "meeting:introduction"
     assert pb.meeting("developer-workflow").attendees == ("engineer", "customer:it")
@@ -108,13 +109,19 @@ def test_white_glove_follows_the_twelve_week_plan(shipped):
     durations = {m.key: minutes(m) for m in pb.meetings}
     assert durations == {
         "kickoff": 90, "discovery-workshop": 180, "admin-training": 240, "user-training": 120,
-        "executive-briefing": 30, "soft-launch": 30, "first-month-review": 60,
+        "executive-briefing": 30, "soft-launch": 30, "full-launch": 30, "daily-check-in": 15, "first-month-review": 60,
     }
     assert pb.meeting("executive-briefing").attendees == ("engineer", "customer:exec")
     assert {"customer:it", "customer:finance"} <= set(pb.meeting("admin-training").attendees)
     week = lambda n: Window(5 * n - 4, 5 * n)  # noqa: E731  week N: business days 5N-4 to 5N
-    assert pb.meeting("soft-launch").window == week(8) and pb.meeting("soft-launch").anchor == "start"
-    assert pb.meeting("first-month-review").window == week(12)
+    # The go-live date is the full launch (week 10): the soft launch two weeks before it (week 8), daily
+    # check-ins the days after, the first month review a month of use later; all follow the date.
+    assert [(k, pb.meeting(k).anchor, pb.meeting(k).window) for k in
+            ("soft-launch", "full-launch", "daily-check-in", "first-month-review")] == [
+        ("soft-launch", "golive", Window(-10, -6)), ("full-launch", "golive", Window(0, 0)),
+        ("daily-check-in", "golive", Window(1, 1)), ("first-month-review", "golive", Window(19, 23))]
+    assert (pb.meeting("daily-check-in").repeat_every, pb.meeting("daily-check-in").repeat_count) == (1, 5)
+    assert pb.meeting("first-month-review").after == ("user-training", "executive-briefing")
     assert pb.meeting("admin-training").window == week(6)
     assert pb.meeting("executive-briefing").window == week(7)
     # Kickoff and discovery both in week 1.
@@ -125,7 +132,8 @@ def test_white_glove_follows_the_twelve_week_plan(shipped):
 def test_professional_services_welcomes_then_calls_weekly_and_ends_with_a_blameless_post_mortem(shipped):
     pb = shipped["professional-services"]
     assert "manager" in pb.emails[0].cc
-    assert [m.key for m in pb.meetings] == ["kick-off", "intake", "project-call", "project-summary", "post-mortem"]
+    assert [m.key for m in pb.meetings] == ["kick-off", "intake", "project-call", "cut-over", "project-summary", "post-mortem"]
+    assert (pb.meeting("cut-over").anchor, pb.meeting("cut-over").window) == ("golive", Window(0, 0))
     call = pb.meeting("project-call")
     assert (call.anchor, call.repeat_every, call.repeat_count) == ("meeting:kick-off", 5, 5)
     post_mortem = pb.meeting("post-mortem")
@@ -176,7 +184,8 @@ WELCOME = {
         {"title": "Introduction: Acme", "start_local": "Tue 1 Dec 2026, 10:00-10:30 EST", "attendees": ["Priya Raman", "Jane Doe"]},
         {"title": "Hand-off: Acme", "start_local": "Fri 4 Dec 2026, 10:00-11:00 EST", "attendees": ["Priya Raman"]},
     ],
-    "unplanned": ["Pre-launch review: Acme", "Go-live debrief: Acme"],
+    "unplanned": ["Developer workflow consultation: Acme"],
+    "golive_waiting": ["Pre-launch review: Acme", "Go-live debrief: Acme"],
     "greeting": "Jane <script>alert(1)</script> and Marcus Lee", "customer_zone": "New York time (EST)",
     "project_lead": {"name": "Jane <script>", "email": "jane@acme.example", "role": "project lead"},
     "our_project_manager": None, "support_hours": ["Monday to Friday, 08:00-17:00 Los Angeles time (PST)"],
@@ -193,6 +202,14 @@ def test_the_welcome_lists_the_planned_meetings_and_names_the_engineer_as_single
     assert "Priya Raman, Jane Doe" in text
 
 
+def test_the_welcome_says_the_go_live_meetings_are_planned_once_the_date_is_known():
+    text, html = Renderer(TEMPLATES).render("welcome", **WELCOME)
+    waiting, others = text.split("Planned once we know your go-live date", 1)[1].split("Still to be scheduled", 1)
+    assert "Pre-launch review: Acme" in waiting and "Go-live debrief: Acme" in waiting and "tell us when" in waiting
+    assert "Developer workflow consultation: Acme" in others and "Pre-launch" not in others
+    assert "Planned once we know your go-live date" in html
+
+
 def test_the_welcome_html_escapes_every_value():
     _, html = Renderer(TEMPLATES).render("welcome", **WELCOME)
     assert "<script>" not in html and "&lt;script&gt;" in html and "<b>Corp" not in html
@@ -200,8 +217,8 @@ def test_the_welcome_html_escapes_every_value():
 
 
 def test_the_welcome_reads_well_with_nothing_planned_and_no_names():
-    context = WELCOME | {"meetings": [], "unplanned": [], "customer_name": None, "sales_rep_name": None, "greeting": "",
-                         "project_lead": None, "support_hours": [], "sla": [], "escalation": None}
+    context = WELCOME | {"meetings": [], "unplanned": [], "golive_waiting": [], "customer_name": None, "sales_rep_name": None,
+                         "greeting": "", "project_lead": None, "support_hours": [], "sla": [], "escalation": None}
     text, html = Renderer(TEMPLATES).render("welcome", **context)
     assert text.startswith("Hello,\n") and "planned" not in text and "scheduled" not in text
     assert "None" not in text and "None" not in html

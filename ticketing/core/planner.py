@@ -18,6 +18,13 @@ Both sides' calendars
     no time for a meeting, the playbook's calendar wins: the meeting is placed in its hours (the
     engineer's days away and other meetings still count) with a warning telling the engineer.
 
+Meetings that follow others
+    A meeting starts after the meetings of its ``after`` as well as its anchor; when its window
+    leaves no time after them, a window after its anchor gives way (it is placed at the first time
+    after them) and one before it (a pre-launch review) holds. Either way, and when a meeting rooted
+    at the go-live falls before a meeting of an earlier phase, it carries a warning naming both
+    meetings and their dates (:mod:`ticketing.core.plan_order`).
+
 The closing meeting
     A meeting marked ``closes`` ends the engagement for the customer: a customer meeting that lands
     after it (a weekly check point's last repeat) is dropped, reported as unplaced with the reason.
@@ -35,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 from ticketing.core.calendars import BusinessCalendar
 from ticketing.core.meeting_calendars import customer_calendar
+from ticketing.core.plan_order import after_it, before_predecessors, last_of
 from ticketing.core.playbooks import MeetingSpec, Playbook
 
 UTC = ZoneInfo("UTC")
@@ -99,6 +107,8 @@ class PlanInput:
     #: The playbook's own business calendar, binding as well as the engineer's; None: the engineer's alone.
     binding: BusinessCalendar | None = None
     max_customer_meetings_per_day: int = MAX_CUSTOMER_MEETINGS_PER_DAY
+    #: What warnings call each meeting, by key (e.g. its rendered title); a meeting not in it, its key.
+    names: dict[str, str] = field(default_factory=dict)
 
     @cached_property
     def customer_calendar(self) -> BusinessCalendar:
@@ -142,12 +152,17 @@ def plan(given: PlanInput) -> Plan:
                     break
                 anchor_day, not_before = anchor
                 earliest, latest = spec.window.earliest, spec.window.latest
+                follows = _follows(spec, given, placed, unplaced)
+                if isinstance(follows, str):
+                    unplaced.append(Unplaced(key, spec.key, follows))
+                    break
             else:
                 # A repeat follows the one before by ``repeat_every`` business days (a day or two
                 # later when that day is full).
                 anchor_day, not_before = previous_day, previous_end
                 earliest, latest = spec.repeat_every, spec.repeat_every + 2
-            result = _place(spec, key, number, anchor_day, earliest, latest, not_before, given, booked)
+            result = _place(spec, key, number, anchor_day, earliest, latest, not_before, given, booked,
+                            follows if number == 1 else None)
             if isinstance(result, Unplaced):
                 unplaced.append(result)
                 break
@@ -159,6 +174,8 @@ def plan(given: PlanInput) -> Plan:
             previous_day = result.start.astimezone(given.counting.tz).date()
             previous_end = result.end
     unplaced += _after_closing(given, placed)
+    for key, warning in before_predecessors(given.playbook, placed, given.golive, given.counting.tz, given.names).items():
+        placed[key] = replace(placed[key], warning="; ".join(filter(None, (placed[key].warning, warning))))
     ordered = sorted(placed.values(), key=lambda p: (p.start, p.key))
     return Plan(tuple(ordered), tuple(unplaced))
 
@@ -194,9 +211,26 @@ def _anchor(spec: MeetingSpec, given: PlanInput, placed: dict[str, Placement]) -
     return anchor.start.astimezone(given.counting.tz).date(), anchor.end
 
 
+def _follows(spec: MeetingSpec, given: PlanInput, placed: dict[str, Placement],
+             unplaced: list[Unplaced]) -> Placement | None | str:
+    """The placed occurrence ending last among the meetings of ``spec.after``; or why it must wait."""
+    ends = []
+    for other in spec.after:
+        last = last_of(other, placed)
+        if last is None:
+            waiting = any(u.spec_key == other and u.reason == "waiting for the go-live date" for u in unplaced)
+            return "waiting for the go-live date" if waiting else f"the meeting it follows, '{other}', could not be placed"
+        ends.append(last)
+    return max(ends, key=lambda p: p.end, default=None)
+
+
 def _place(spec: MeetingSpec, key: str, number: int, anchor_day: date, earliest: int, latest: int,
-           not_before: datetime | None, given: PlanInput, booked: _Booked) -> Placement | Unplaced:
+           not_before: datetime | None, given: PlanInput, booked: _Booked,
+           follows: Placement | None = None) -> Placement | Unplaced:
     counting = given.counting
+    free_of_it = not_before  # the lower bound without the meetings of ``after``
+    if follows is not None:
+        not_before = max(filter(None, (not_before, follows.end)))
     first_day = counting.add_days(anchor_day, earliest)
     last_day = counting.add_days(anchor_day, latest)
     old = given.previous.get(key)
@@ -216,9 +250,29 @@ def _place(spec: MeetingSpec, key: str, number: int, anchor_day: date, earliest:
         if start is not None:
             warning = "; ".join(filter(None, (
                 f"outside your working hours: the playbook's calendar ({given.binding.name}) binds it", warning)))
+    if start is None and follows is not None:
+        start, warning = _beside(spec, first_day, last_day, latest, free_of_it, follows, given, booked)
     if start is None:
         return Unplaced(key, spec.key, _why_not(spec, first_day, last_day, lower, given, booked))
     return Placement(key, spec.key, number, start, start + spec.duration, warning)
+
+
+def _beside(spec: MeetingSpec, first_day: date, last_day: date, latest: int, free_of_it: datetime | None,
+            follows: Placement, given: PlanInput, booked: _Booked) -> tuple[datetime | None, str]:
+    """No time in the window after the meetings of ``after``: a window before its anchor holds (the
+    warning comes with the others that fall before a meeting they follow); one after it gives way to
+    the first time after them, up to ten business days beyond the window."""
+    if latest < 0:
+        lower = max(filter(None, (free_of_it, given.now + given.notice)))
+        return _first_slot(spec, first_day, last_day, lower, given, booked), ""
+    lower = max(follows.end, given.now + given.notice)
+    day = max(first_day, lower.astimezone(given.counting.tz).date())
+    start = _first_slot(spec, day, given.counting.add_days(max(day, last_day), 10), lower, given, booked)
+    if start is None:
+        return None, ""
+    moved = Placement(spec.key, spec.key, 1, start, start + spec.duration)
+    return start, after_it(spec, moved, follows, given.playbook.root_anchor(spec.key), given.golive,
+                           given.counting.tz, given.names)
 
 
 def _search(spec: MeetingSpec, first_day: date, last_day: date, lower: datetime, window: tuple[date, int, int, int],

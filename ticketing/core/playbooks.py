@@ -32,6 +32,7 @@ One TOML file per playbook; ``playbooks/README.md`` has a full example. The sche
     phase = "setup"
     internal = false                 # true: ours alone (no customer roles), never in the customer's mail
     closes = false                   # true: the closing meeting; no customer meeting is placed after it
+    after = ["developer-workflow"]   # meetings it must follow (each one's every occurrence), besides its anchor
 
 Top level, also optional: ``calendar`` (a table ``{ timezone = "America/Los_Angeles", hours =
 "08:00-17:00", days = "mon-fri", holidays = "US" }`` or the name of a ``[[calendars]]`` entry) binds
@@ -96,6 +97,9 @@ class MeetingSpec:
     #: The engagement's closing meeting with the customer: no customer meeting is placed after it.
     closes: bool = False
     location: str = ""  # where it is held, or its join link, unless the engineer says otherwise (#location)
+    #: Meetings it must start after (every occurrence of each), whatever its window says: a debrief
+    #: after the developer consultation. The planner keeps to it or tells the engineer why not.
+    after: tuple[str, ...] = ()
 
     @property
     def with_customer(self) -> bool:
@@ -106,6 +110,11 @@ class MeetingSpec:
     def anchor_meeting(self) -> str | None:
         """The key of the meeting this one is anchored on, or None for "start" and "golive"."""
         return self.anchor.removeprefix("meeting:") if self.anchor.startswith("meeting:") else None
+
+    @property
+    def follows(self) -> tuple[str, ...]:
+        """The meetings planned before this one: its anchor meeting, then those of ``after``."""
+        return tuple(dict.fromkeys(filter(None, (self.anchor_meeting, *self.after))))
 
 
 @dataclass(frozen=True)
@@ -144,15 +153,15 @@ class Playbook:
         raise KeyError(f"playbook {self.name} has no meeting {key!r}")
 
     def order(self) -> list[MeetingSpec]:
-        """The meetings, each after the meeting it is anchored on, otherwise in file order.
+        """The meetings, each after the meetings it follows (its anchor, its ``after``), otherwise in file order.
 
-        Raises ValueError for anchors in a cycle or on unknown meetings (never for a loaded playbook).
+        Raises ValueError for anchors or ``after`` in a cycle or on unknown meetings (never for a loaded playbook).
         """
         done: set[str] = set()
         ordered: list[MeetingSpec] = []
         pending = list(self.meetings)
         while pending:
-            ready = next((s for s in pending if s.anchor_meeting is None or s.anchor_meeting in done), None)
+            ready = next((s for s in pending if all(k in done for k in s.follows)), None)
             if ready is None:
                 raise ValueError(f"playbook {self.name}: the anchors of {', '.join(s.key for s in pending)} never resolve")
             pending.remove(ready)

@@ -33,6 +33,7 @@ from ticketing.core.steering import is_link
 from ticketing.errors import PlaybookError, Problem
 from ticketing.files.playbook_calendar import EXAMPLE as EXAMPLE_CALENDAR
 from ticketing.files.playbook_calendar import read_calendar
+from ticketing.files.playbook_order import check_after
 from ticketing.files.templates import Renderer
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -66,7 +67,7 @@ _MEETING = {
     "anchor": _Key("str", True, '"start"'), "window": _Key("window", True, "[1, 5]"),
     "preferred_time": _Key("str", False, '"10:00"'), "description": _Key("text", False, '"Agenda: …"'),
     "repeat": _Key("table", False, "{ every_days = 5, count = 4 }"), "internal": _Key("bool", False, "true"),
-    "closes": _Key("bool", False, "true"),
+    "closes": _Key("bool", False, "true"), "after": _Key("strs", False, '["developer-workflow"]'),
     "location": _Key("str", False, '"https://meet.example/j/123" or "Room 4B"'),
 }
 _REPEAT = {"every_days": _Key("int", True, "5"), "count": _Key("int", True, "4")}
@@ -165,6 +166,7 @@ def _read_file(path: Path, report: Report, emails: list[tuple[str, str]], label:
     emails += [(f"{label}: emails[{i}].template", e.template) for i, e in email_specs if _KEY.match(e.template)]
     meeting_specs = _meetings(top.get("meetings", ()), phases, report)
     _check_anchors(meeting_specs, length, report)
+    check_after(meeting_specs, report)
     _check_internal_and_closing(meeting_specs, report)
     calendar = read_calendar(top["calendar"], report) if "calendar" in top else None
     per_day = top.get("max_customer_meetings_per_day")
@@ -320,7 +322,7 @@ def _meetings(entries: tuple[dict, ...], phases: tuple[str, ...], report: Report
             key=f.get("key", ""), title=f.get("title", ""), duration=timedelta(minutes=minutes or 0), attendees=attendees,
             optional=optional, anchor=anchor or "", window=window or Window(0, 0), preferred_time=preferred,
             description=f.get("description", ""), phase=phase, repeat_every=every, repeat_count=count, location=location,
-            internal=f.get("internal", False), closes=f.get("closes", False),
+            internal=f.get("internal", False), closes=f.get("closes", False), after=f.get("after", ()),
         )))
     return specs
 

@@ -65,7 +65,7 @@ SAMPLES: dict[str, dict] = {
         "playbook_title": "Three-phase enterprise onboarding",
         "meetings": [{"title": "Kick-off: Globex", "start_local": "Tue 1 Dec 2026, 10:00-10:30 EST",
                       "attendees": ["Priya Raman", "Jane Doe"]}],
-        "unplanned": ["Go-live debrief: Globex"],
+        "unplanned": ["Hand-off: Globex resources and workflow"], "golive_waiting": ["Go-live debrief: Globex"],
         "greeting": "Jane Doe, Marcus Lee and Helen Park", "customer_zone": "New York time (EST)",
         "project_lead": {"name": "Jane Doe", "email": "jane@globex.example", "role": "project lead"},
         "our_project_manager": {"name": "Sam Carter", "email": "sam@northwind.example"},

@@ -85,7 +85,8 @@ class ContractNotices:
         warnings: tuple[str, ...] = ()
         if self.onboarding is not None and not ask:
             warnings = self.onboarding.start(engagement_id, now, tell=False).warnings  # the hand-off lists the plan
-        self.assigner.notify(self.store.get_ticket(ticket_id), parsed.from_, "\n\n".join([*ask, notice_text(notice)]),
+        self.assigner.notify(self.store.get_ticket(ticket_id), parsed.from_,
+                             "\n\n".join([*(ask or self._golive_note(engagement_id, notice)), notice_text(notice)]),
                              assignment, now, headline=f"New onboarding engagement {engagement_id}: {notice.account}",
                              attachments=parsed.attachments, plan=self._plan(engagement_id, assignment.engineer, warnings))
         return Handled(MessageKind.NOTICE, ticket_id, c.reasons, tickets_created=1)
@@ -132,6 +133,15 @@ class ContractNotices:
             return [f"The notice names no customer contacts: nobody was welcomed or invited. Add the contacts, then "
                     f"reply #playbook {playbook.name} (one of {choices}) to start; {playbook.name} matches the package."]
         return []
+
+
+    def _golive_note(self, engagement_id: int, notice: Notice) -> list[str]:
+        """Which meetings wait for the go-live date, when the notice gives none."""
+        waiting = self.onboarding.golive_meetings(engagement_id) if self.onboarding and not notice.golive_date else []
+        if not waiting:
+            return []
+        return [f"The go-live date is not known yet: {', '.join(waiting)} will be planned when it is (a customer's "
+                "go-live message on a ticket, or the CRM sending the date), and their invitations sent then."]
 
 
 def notice_text(notice: Notice) -> str:

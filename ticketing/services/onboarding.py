@@ -48,6 +48,7 @@ from ticketing.services.welcome import (
 from ticketing.store import SqlStore
 
 log = logging.getLogger(__name__)
+WAITING = "waiting for the go-live date"  # the planner's reason for a go-live meeting without a date
 
 
 #: People's busy times between two moments: ``(emails, start, end) -> {email: [(start, end), ...]}``.
@@ -134,6 +135,15 @@ class Onboarding:
             self.store.set_golive(engagement.id, golive.golive_date)
             self.golive_changed(engagement.id, now)
 
+    def golive_meetings(self, engagement_id: int) -> list[str]:
+        """The titles of the meetings its playbook anchors on the go-live date (planned once it is known)."""
+        engagement = self.store.get_engagement(engagement_id)
+        playbook = self.playbooks.get(engagement.playbook or "") or self.playbook_for(engagement.tier)
+        if playbook is None:
+            return []
+        context = self._text_context(engagement, self.store.get_account(engagement.account_id))
+        return [self._text(s.title, context) for s in playbook.meetings if playbook.root_anchor(s.key) == "golive"]
+
     def ask_for_golive(self, engagement_id: int, now: datetime) -> None:
         """A go-live intent without a date: ask the engineer to confirm one with the customer."""
         engagement = self.store.get_engagement(engagement_id)
@@ -176,6 +186,7 @@ class Onboarding:
             now=now, notice=timedelta(hours=self.config.onboarding.notice_hours), busy=tuple(busy),
             away=frozenset(engineer.out_of_office) if engineer else frozenset(), previous=previous,
             buffer=timedelta(minutes=self.config.onboarding.buffer_minutes), customer_day=self.customer_day,
+            names={s.key: self._text(s.title, self._text_context(engagement, account)) for s in playbook.meetings},
         )
         result = plan(given)
         stored = self._store_plan(engagement, playbook, account, result, existing, customer_tz, now)
@@ -235,7 +246,7 @@ class Onboarding:
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid, start=None,
                         end=None, status=MeetingStatus.UNPLACED, note=reason, attendees=attendees, now=now,
                         sequence=old.sequence if old else 0, location=location)
-                if reason != "waiting for the go-live date" and (old is None or old.note != reason):
+                if reason != WAITING and (old is None or old.note != reason):
                     unplaced.append(f"{title}: {reason}")
         return Replanned(tuple(changes), tuple(warnings), tuple(unplaced))
 
@@ -375,7 +386,8 @@ class Onboarding:
             sales_rep_name=self._name_of(engagement.sales_rep) or engagement.sales_rep, playbook_title=playbook.title,
             meetings=[{"title": m.title, "start_local": local_label(m.start, m.end, customer_tz),
                        "attendees": [a.name or a.email for a in m.attendees]} for m in planned],
-            unplanned=[m.title for m in meetings if m.status is MeetingStatus.UNPLACED],
+            unplanned=[m.title for m in meetings if m.status is MeetingStatus.UNPLACED and m.note != WAITING],
+            golive_waiting=[m.title for m in meetings if m.status is MeetingStatus.UNPLACED and m.note == WAITING],
             **welcome_facts(self.config, self.calendars, self.policies, engagement.engineer, playbook, account,
                             customer_tz, now),
         )
