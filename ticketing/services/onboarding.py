@@ -35,6 +35,7 @@ from ticketing.core.playbooks import MeetingSpec, Playbook, playbook_for_tier, r
 from ticketing.services.calendar_answers import CalendarAnswers
 from ticketing.services.customer_week import customer_week
 from ticketing.services.invitations import Invitations
+from ticketing.services.meeting_series import MeetingSeries
 from ticketing.services.outbox import Outbox
 from ticketing.store import SqlStore
 
@@ -69,6 +70,8 @@ class Onboarding:
         self.support = Support(config.support.address, config.support.name)
         #: The meetings' invitations and who organizes them.
         self.invitations = Invitations(store, config, mails, outbox)
+        #: A repeated meeting's occurrences sent as one weekly series.
+        self.series = MeetingSeries(store, self.invitations, outbox.domain)
         #: Attendees' answers to them.
         self.answers = CalendarAnswers(store, config, mails, outbox)
         low, high = (parse_spans(config.onboarding.customer_hours) or [(8 * 60, 18 * 60)])[0]
@@ -166,18 +169,25 @@ class Onboarding:
             buffer=timedelta(minutes=self.config.onboarding.buffer_minutes), customer_day=self.customer_day,
         )
         result = plan(given)
-        stored = self._store_plan(engagement, playbook, account, result, existing, customer_tz, now)
+        stored = self._store_plan(engagement, playbook, account, result, existing, customer_tz, now, given.counting.tz)
         if calendar_note:
             stored = Replanned(stored.changes, (*stored.warnings, calendar_note), stored.unplaced)
         return stored
 
     def _store_plan(self, engagement: Engagement, playbook: Playbook, account: Account | None, result: Plan,
-                    existing: dict[str, Meeting], customer_tz: ZoneInfo, now: datetime) -> Replanned:
+                    existing: dict[str, Meeting], customer_tz: ZoneInfo, now: datetime,
+                    series_zone: ZoneInfo) -> Replanned:
+        """Save the plan's meetings and send what changed; a repeated meeting's occurrences go out
+        together (:class:`MeetingSeries`), in ``series_zone``, the zone of the plan's business days."""
         changes: list[str] = []
         warnings: list[str] = []
         unplaced: list[str] = []
         context = self._text_context(engagement, account)
         for spec in playbook.order():
+            # A repeated meeting's invitations go out once its occurrences are saved: as one series when they are weekly.
+            repeated = spec.repeat_count > 1
+            changed: dict[str, str] = {}
+            reasons: dict[str, str] = {}
             for number, key in enumerate(occurrence_keys(spec), start=1):
                 placement = result.get(key)
                 old = existing.get(key)
@@ -190,13 +200,17 @@ class Onboarding:
                     sent_before = old is not None and old.status in (MeetingStatus.PLANNED, MeetingStatus.CANCELLED) and old.start is not None
                     if old is not None and not moved and old.status is MeetingStatus.PLANNED:
                         continue  # nothing changed: nothing to send
-                    sequence = (old.sequence + 1) if sent_before else 0
+                    # A repeat's SEQUENCE is raised by what is sent of it (MeetingSeries), not here.
+                    sequence = (old.sequence + (0 if repeated else 1)) if sent_before else 0
                     note = placement.warning
                     meeting_id = self.store.save_meeting(
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
                         start=placement.start, end=placement.end, status=MeetingStatus.PLANNED, note=note, attendees=attendees,
                         now=now, sequence=sequence, reset_answers=moved)
-                    self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, updated=moved)
+                    if repeated:
+                        changed[key] = "moved" if moved else "new"
+                    else:
+                        self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, updated=moved)
                     if moved:
                         changes.append(f"{title}: moved to {local_label(placement.start, placement.end, customer_tz)}")
                     elif old is not None:
@@ -206,13 +220,16 @@ class Onboarding:
                     continue
                 reason = next((u.reason for u in result.unplaced if u.key == key), "not planned")
                 if old is not None and old.status is MeetingStatus.PLANNED:
-                    sequence = old.sequence + 1
+                    sequence = old.sequence + (0 if repeated else 1)
                     meeting_id = self.store.save_meeting(
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
                         start=old.start, end=old.end, status=MeetingStatus.CANCELLED, note=reason, attendees=attendees, now=now,
                         sequence=sequence)
-                    self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, cancelled=True,
-                                          reason=reason)
+                    if repeated:
+                        changed[key], reasons[key] = "cancelled", reason
+                    else:
+                        self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, cancelled=True,
+                                              reason=reason)
                     changes.append(f"{title}: cancelled ({reason})")
                 elif old is None or old.note != reason or old.status is not MeetingStatus.UNPLACED:
                     self.store.save_meeting(
@@ -221,6 +238,8 @@ class Onboarding:
                         sequence=old.sequence if old else 0)
                 if reason != "waiting for the go-live date" and (old is None or old.note != reason):
                     unplaced.append(f"{title}: {reason}")
+            if repeated:
+                self.series.send(engagement, spec.key, changed, series_zone, now, reasons)
         return Replanned(tuple(changes), tuple(warnings), tuple(unplaced))
 
     # -- people who join or leave an engagement (a deal the CRM sent again) ----------------------
