@@ -103,3 +103,20 @@ def test_the_engagement_command_shows_the_series_with_its_occurrences(desk, caps
     out = capsys.readouterr().out
     assert "Weekly check point: Acme Corporation: weekly series, 3 occurrences" in out
     assert out.count("occurrence ") == 3
+
+
+def test_a_contact_who_joins_gets_the_series_once_and_one_who_leaves_one_cancellation_of_it(desk):
+    engagement = start(desk)
+    uid = check_points(desk, engagement)[0].series_uid
+    again = NOTICE.replace("Contact: Marcus Lee <marcus@acme.example>; role=IT",
+                           "Contact: Kim Park <kim@acme.example>; role=project lead")
+    desk.receive(make_message(sender="CRM <crm@northwind.example>", subject="Closed Won: Acme", message_id="<n2@crm>",
+                              body=again))
+    [joined] = series_invites(desk, "kim@acme.example")
+    [part] = {c.text: c for c in joined.calendars}.values()
+    assert part.method == "REQUEST" and f"UID:{uid}" in part.text and "RRULE:FREQ=WEEKLY" in part.text
+    cancels = [p for p in series_invites(desk, "marcus@acme.example") if p.subject.startswith("Cancelled")]
+    [cancel] = cancels
+    [part] = {c.text: c for c in cancel.calendars}.values()
+    assert part.method == "CANCEL" and f"UID:{uid}" in part.text and "RECURRENCE-ID" not in part.text
+    assert all("marcus@acme.example" not in {a.email for a in p.attendees} for p in check_points(desk, engagement))

@@ -22,7 +22,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Sequence
 
-from ticketing.core.domain import Engagement, Meeting, MeetingStatus
+from ticketing.core.domain import Engagement, Meeting, MeetingAttendee, MeetingStatus
 from ticketing.core.series import Occurrence, WeeklySeries, weekly_series
 from ticketing.services.invitations import Invitations
 from ticketing.store import SqlStore
@@ -92,6 +92,30 @@ class MeetingSeries:
         planned = [self.store.get_meeting(m.id) for m in planned]
         self.invitations.send_series(planned, series, engagement, now, uid=uid, sequence=sequence,
                                      title=series_title(planned[0]), updated=sequence > 0)
+
+    def resend(self, engagement: Engagement, uid: str, tz, now: datetime, *, to: Sequence[MeetingAttendee] | None = None,
+               cancelled: bool = False, reason: str = "", updated: bool = False) -> str | None:
+        """Send the series ``uid`` as it stands: to people who join (``to``), a CANCEL to people
+        who leave (``to`` and ``cancelled``: raised for them only), or to everyone after a change
+        of its attendees (``updated``: the occurrences' raised SEQUENCE). Return its title, or None
+        when nothing of it is planned."""
+        rows = self.store.meetings_in_series(uid)
+        planned = [m for m in rows if m.status is MeetingStatus.PLANNED and m.start]
+        series = series_of(rows, tz)
+        if not planned or series is None:
+            return None
+        if cancelled:
+            sequence = max(m.sequence for m in rows) + 1
+        elif to is not None:
+            sequence = min(m.sequence for m in rows)
+        else:
+            sequence = max(m.sequence for m in rows)
+            for meeting in planned:
+                self.store.link_series(meeting.id, uid, meeting.recurrence_id, sequence)
+        title = series_title(planned[0])
+        self.invitations.send_series(planned, series, engagement, now, uid=uid, sequence=sequence, title=title,
+                                     updated=updated, cancelled=cancelled, reason=reason, to=to)
+        return title
 
     def _send_one_by_one(self, rows: Sequence[Meeting], changed: dict[str, str], engagement: Engagement,
                          now: datetime, reasons: dict[str, str]) -> None:

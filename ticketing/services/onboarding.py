@@ -255,16 +255,23 @@ class Onboarding:
         titles of the meetings they were cancelled from."""
         engagement = self.store.get_engagement(engagement_id)
         titles = []
+        series: dict[str, list[MeetingAttendee]] = {}  # a series' leavers get one CANCEL of it, after the loop
         for meeting in self.store.meetings(engagement_id):
             leaving = [a for a in meeting.attendees if a.email in emails]
             if not leaving or _held(meeting, now) or meeting.status is MeetingStatus.CANCELLED:
                 continue
-            if meeting.status is MeetingStatus.PLANNED:
+            if meeting.status is MeetingStatus.PLANNED and meeting.series_uid:
+                series.setdefault(meeting.series_uid, leaving)
+            elif meeting.status is MeetingStatus.PLANNED:
                 # raised for them only: the others keep their copy and their answers count
                 self.invitations.send(meeting, engagement, now, cancelled=True, to=leaving, sequence=meeting.sequence + 1,
                              reason="you are no longer listed on this engagement")
                 titles.append(meeting.title)
             self._save_attendees(meeting, [a for a in meeting.attendees if a.email not in emails], now)
+        for uid, leaving in series.items():
+            title = self.series.resend(engagement, uid, self._series_zone(engagement), now, to=leaving, cancelled=True,
+                                       reason="you are no longer listed on this engagement")
+            titles += [title] if title else []
         return titles
 
     def invite_newcomers(self, engagement_id: int, emails: set[str], now: datetime) -> list[str]:
@@ -276,6 +283,7 @@ class Onboarding:
             return []
         account = self.store.get_account(engagement.account_id)
         titles = []
+        series: dict[str, list[MeetingAttendee]] = {}  # a series goes once to those joining it, after the loop
         for meeting in self.store.meetings(engagement_id):
             if _held(meeting, now) or meeting.status is MeetingStatus.CANCELLED:
                 continue
@@ -285,9 +293,14 @@ class Onboarding:
             if not joining:
                 continue
             self._save_attendees(meeting, [*meeting.attendees, *joining], now)
-            if meeting.status is MeetingStatus.PLANNED:
+            if meeting.status is MeetingStatus.PLANNED and meeting.series_uid:
+                series.setdefault(meeting.series_uid, joining)
+            elif meeting.status is MeetingStatus.PLANNED:
                 self.invitations.send(self.store.get_meeting(meeting.id), engagement, now, to=joining)
                 titles.append(meeting.title)
+        for uid, joining in series.items():
+            title = self.series.resend(engagement, uid, self._series_zone(engagement), now, to=joining)
+            titles += [title] if title else []
         self._welcome(engagement, playbook, now, only=frozenset(emails))
         return titles
 
@@ -301,6 +314,7 @@ class Onboarding:
             return []
         account = self.store.get_account(engagement.account_id)
         titles = []
+        series: dict[str, list[MeetingAttendee]] = {}  # each series is sent once, after the loop
         for meeting in self.store.meetings(engagement_id):
             if _held(meeting, now) or meeting.status is MeetingStatus.CANCELLED:
                 continue
@@ -312,12 +326,28 @@ class Onboarding:
                 self._save_attendees(meeting, attendees, now)
                 continue
             self._save_attendees(meeting, attendees, now, sequence=meeting.sequence + 1)
+            if meeting.series_uid:
+                series.setdefault(meeting.series_uid, leaving)
+                continue
             moved = self.store.get_meeting(meeting.id)
             self.invitations.send(moved, engagement, now, updated=True)
             if leaving:
                 self.invitations.send(moved, engagement, now, cancelled=True, to=leaving, reason="another engineer takes it over")
             titles.append(meeting.title)
+        for uid, leaving in series.items():  # one update of each series, one CANCEL of it to the engineer leaving
+            title = self.series.resend(engagement, uid, self._series_zone(engagement), now, updated=True)
+            if leaving:
+                self.series.resend(engagement, uid, self._series_zone(engagement), now, to=leaving, cancelled=True,
+                                   reason="another engineer takes it over")
+            titles += [title] if title else []
         return titles
+
+    def _series_zone(self, engagement: Engagement) -> ZoneInfo:
+        """The zone a series' weekly rule is kept in: the playbook's calendar's, else the engineer's."""
+        playbook = self.playbooks.get(engagement.playbook or "")
+        binding = playbook_calendar(playbook.calendar, self.calendars) if playbook else None
+        engineer = self.config.engineer(engagement.engineer or "")
+        return (binding or self.calendars[(engineer.calendar if engineer else None) or self.config.calendar(None).name]).tz
 
     def _save_attendees(self, meeting: Meeting, attendees: list[MeetingAttendee], now: datetime,
                         sequence: int | None = None) -> None:
