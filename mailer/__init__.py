@@ -60,6 +60,7 @@ from mailer.imip import (
     read_answers,
     request,
 )
+from mailer.imip_series import Override, Weekly, request_instance, request_series
 from mailer.maildir import MaildirSource
 from mailer.message import (
     Address,
@@ -79,11 +80,11 @@ __all__ = [
     "EwsSender", "EwsSource", "GRAPH_SCOPE", "GoogleTokens", "GraphClient", "GraphError", "GraphSender",
     "GraphSource", "ImapSource", "Invitation", "MailSender", "MailboxAuthError", "MailboxConnectError",
     "MailboxError", "MailboxSource", "MaildirSource", "MailerError", "MicrosoftTokens", "OUTLOOK_SCOPE",
-    "Origin", "ParsedMessage", "PartiallySentError", "PermanentSendError", "SendError", "SenderAuthError",
+    "Origin", "Override", "ParsedMessage", "PartiallySentError", "PermanentSendError", "SendError", "SenderAuthError",
     "SenderTLSError", "ServerUnavailableError", "SmtpSender", "SourceMessage", "TokenError", "TokenProvider",
-    "TransientSendError", "Verdict", "busy_times", "cancel", "compose", "count_messages", "ews_busy_times",
+    "TransientSendError", "Verdict", "Weekly", "busy_times", "cancel", "compose", "count_messages", "ews_busy_times",
     "file_attachments", "is_data_file", "is_loopback", "iter_messages", "make_message_id", "new_text",
-    "parse_message", "read_answers", "recognise", "request", "safe_address", "safe_header", "sender_verified",
+    "parse_message", "read_answers", "recognise", "request", "request_instance", "request_series", "safe_address", "safe_header", "sender_verified",
     "text_attachments",
 ]
 

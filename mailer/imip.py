@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from urllib.parse import unquote
 
 from icalendar import Calendar, Event, vCalAddress
@@ -123,6 +123,25 @@ def cancel(invitation: Invitation, dtstamp: datetime, prodid: str = DEFAULT_PROD
 
 
 def _build(method: str, invitation: Invitation, status: str, dtstamp: datetime, prodid: str) -> str:
+    cal = _calendar(method, prodid)
+    cal.add_component(_event(method, invitation, status, dtstamp))
+    return cal.to_ical().decode("utf-8")
+
+
+def _calendar(method: str, prodid: str) -> Calendar:
+    """An empty VCALENDAR of ``method`` (the caller adds its components)."""
+    if not isinstance(prodid, str) or not prodid or _one_line(prodid, 200) != prodid:
+        raise ValueError(f"not a PRODID: {prodid!r:.200}")
+    cal = Calendar()
+    cal.add("prodid", prodid)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+    return cal
+
+
+def _event(method: str, invitation: Invitation, status: str, dtstamp: datetime, tz: tzinfo | None = None) -> Event:
+    """The VEVENT of ``invitation``, checked; times in UTC, or local to ``tz`` with its TZID when given."""
     if not isinstance(invitation.uid, str) or not _UID.fullmatch(invitation.uid):
         raise ValueError(f"not a UID to send: {invitation.uid!r:.300}")
     sequence = invitation.sequence
@@ -131,21 +150,14 @@ def _build(method: str, invitation: Invitation, status: str, dtstamp: datetime, 
     start, end = _utc(invitation.start, "start"), _utc(invitation.end, "end")
     if end <= start:
         raise ValueError(f"the meeting ends ({end}) before it starts ({start})")
-    if not isinstance(prodid, str) or not prodid or _one_line(prodid, 200) != prodid:
-        raise ValueError(f"not a PRODID: {prodid!r:.200}")
     if not invitation.attendees:
         raise ValueError("an invitation needs at least one attendee")
-    cal = Calendar()
-    cal.add("prodid", prodid)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", method)
     event = Event()
     event.add("uid", invitation.uid)
     event.add("sequence", sequence)
     event.add("dtstamp", _utc(dtstamp, "dtstamp"))
-    event.add("dtstart", start)
-    event.add("dtend", end)
+    event.add("dtstart", start if tz is None else start.astimezone(tz))
+    event.add("dtend", end if tz is None else end.astimezone(tz))
     event.add("summary", _one_line(invitation.summary, 255))
     event.add("description", _text(invitation.description))
     if invitation.location:
@@ -167,8 +179,7 @@ def _build(method: str, invitation: Invitation, status: str, dtstamp: datetime, 
             raise ValueError(f"attendee listed twice: {attendee.email!r:.300}")
         seen.add(address.lower())
         event.add("attendee", address)
-    cal.add_component(event)
-    return cal.to_ical().decode("utf-8")
+    return event
 
 
 def _utc(value: datetime, what: str) -> datetime:

@@ -216,12 +216,16 @@ class Meeting:
     note: str
     attendees: tuple[MeetingAttendee, ...] = ()
     location: str = ""  # a room, an address or a join link; "" when none is known
+    #: The UID of the weekly series this occurrence is sent in, and its RECURRENCE-ID (aware, UTC).
+    series_uid: str | None = None
+    recurrence_id: datetime | None = None
 
     def as_json(self) -> dict:
         return {
             "id": self.id, "key": self.key, "title": self.title, "uid": self.uid, "sequence": self.sequence,
             "start": self.start.isoformat() if self.start else None, "end": self.end.isoformat() if self.end else None,
-            "status": self.status.value, "note": self.note, "location": self.location,
+            "status": self.status.value, "note": self.note, "location": self.location, "series_uid": self.series_uid,
+            "recurrence_id": self.recurrence_id.isoformat() if self.recurrence_id else None,
             "attendees": [{"email": a.email, "name": a.name, "role": a.role, "required": a.required,
                            "partstat": a.partstat, "answered_at": a.answered_at.isoformat() if a.answered_at else None,
                            "comment": a.comment} for a in self.attendees],

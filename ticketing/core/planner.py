@@ -36,7 +36,7 @@ changes, and meetings anchored on a moved meeting move with it when they must.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -142,9 +142,11 @@ def plan(given: PlanInput) -> Plan:
     unplaced: list[Unplaced] = []
     booked = _Booked(list(given.busy))
     for spec in given.playbook.order():
+        first: Placement | None = None
         previous_day: date | None = None
         previous_end: datetime | None = None
         for number, key in enumerate(occurrence_keys(spec), start=1):
+            preferred = None
             if number == 1:
                 anchor = _anchor(spec, given, placed)
                 if isinstance(anchor, str):
@@ -157,12 +159,12 @@ def plan(given: PlanInput) -> Plan:
                     unplaced.append(Unplaced(key, spec.key, follows))
                     break
             else:
-                # A repeat follows the one before by ``repeat_every`` business days (a day or two
-                # later when that day is full).
-                anchor_day, not_before = previous_day, previous_end
-                earliest, latest = spec.repeat_every, spec.repeat_every + 2
+                anchor_day, earliest, latest = _repeat_window(spec, number, first, previous_day, given)
+                not_before = previous_end
+                local = first.start.astimezone(given.calendar.tz)
+                preferred = time(local.hour, local.minute)  # the first one's local time
             result = _place(spec, key, number, anchor_day, earliest, latest, not_before, given, booked,
-                            follows if number == 1 else None)
+                            follows if number == 1 else None, preferred)
             if isinstance(result, Unplaced):
                 unplaced.append(result)
                 break
@@ -171,6 +173,7 @@ def plan(given: PlanInput) -> Plan:
             if spec.with_customer:
                 day = result.start.astimezone(given.customer_calendar.tz).date()
                 booked.customer_days[day] = booked.customer_days.get(day, 0) + 1
+            first = first or result
             previous_day = result.start.astimezone(given.counting.tz).date()
             previous_end = result.end
     unplaced += _after_closing(given, placed)
@@ -178,6 +181,26 @@ def plan(given: PlanInput) -> Plan:
         placed[key] = replace(placed[key], warning="; ".join(filter(None, (placed[key].warning, warning))))
     ordered = sorted(placed.values(), key=lambda p: (p.start, p.key))
     return Plan(tuple(ordered), tuple(unplaced))
+
+
+def _repeat_window(spec: MeetingSpec, number: int, first: Placement, previous_day: date,
+                   given: PlanInput) -> tuple[date, int, int]:
+    """The day a repeat's window counts from, and the window: (day, earliest, latest).
+
+    When ``repeat_every`` is a whole number of the counting calendar's working weeks, occurrence
+    ``number`` aims at the first one's weekday that many weeks on (its local time is preferred
+    too), and may go up to two business days later when that day is a holiday or full: the
+    repeats stay a weekly series (:mod:`ticketing.core.series`) and one shifted occurrence does
+    not drag the ones after it. Otherwise it follows the one before by ``repeat_every`` business
+    days (a day or two later when that day is full).
+    """
+    counting = given.counting
+    per_week = sum(1 for hours in counting.hours if hours)
+    if per_week and spec.repeat_every % per_week == 0:
+        first_day = first.start.astimezone(counting.tz).date()
+        weeks = spec.repeat_every // per_week * (number - 1)
+        return first_day + timedelta(weeks=weeks), 0, 2
+    return previous_day, spec.repeat_every, spec.repeat_every + 2
 
 
 def _after_closing(given: PlanInput, placed: dict[str, Placement]) -> list[Unplaced]:
@@ -226,7 +249,9 @@ def _follows(spec: MeetingSpec, given: PlanInput, placed: dict[str, Placement],
 
 def _place(spec: MeetingSpec, key: str, number: int, anchor_day: date, earliest: int, latest: int,
            not_before: datetime | None, given: PlanInput, booked: _Booked,
-           follows: Placement | None = None) -> Placement | Unplaced:
+           follows: Placement | None = None, preferred: time | None = None) -> Placement | Unplaced:
+    if preferred is not None:
+        spec = replace(spec, preferred_time=preferred)  # a repeat keeps the first occurrence's time
     counting = given.counting
     free_of_it = not_before  # the lower bound without the meetings of ``after``
     if follows is not None:

@@ -19,15 +19,26 @@ Who organizes (``[onboarding] organizer``):
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Sequence
+from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
 
-from mailer import Address, Attendee, Invitation, cancel, request
+from mailer import (
+    Address,
+    Attendee,
+    Invitation,
+    Override,
+    Weekly,
+    cancel,
+    request,
+    request_instance,
+    request_series,
+)
 from ticketing.config import Config
 from ticketing.core.calendars import zone
 from ticketing.core.domain import Account, Engagement, Meeting, MeetingAttendee
 from ticketing.core.mails import Draft, Mails, Support, slug
 from ticketing.core.planner import local_label
+from ticketing.core.series import WeeklySeries
 from ticketing.core.steering import is_link
 from ticketing.services.outbox import Outbox
 from ticketing.store import SqlStore
@@ -60,20 +71,11 @@ class Invitations:
         A cancellation says why (``reason``, read after "because") and what happens next (``next_step``).
         """
         organizer = self.organizer(engagement)
-
-        def listed(people: Sequence[MeetingAttendee]) -> tuple[Attendee, ...]:
-            return tuple(Attendee(a.email, a.name, "REQ-PARTICIPANT" if a.required else "OPT-PARTICIPANT")
-                         for a in people if a.email != organizer.email.lower())
-
-        attendees = listed(meeting.attendees)
-        recipients = attendees if to is None else listed(to)
+        attendees = _listed(meeting.attendees, organizer)
+        recipients = attendees if to is None else _listed(to, organizer)
         if not recipients or meeting.start is None:
             return
-        location = meeting.location or None
-        link = location if location and is_link(location) else None
-        description = meeting.description
-        if link and link not in description:  # clients that show no URL property still show the link
-            description = f"{description}\n\nJoin: {link}".strip()
+        location, link, description = _place(meeting)
         invitation = Invitation(
             uid=meeting.uid, sequence=meeting.sequence if sequence is None else sequence, summary=meeting.title,
             description=description, location=location, url=link, start=meeting.start, end=meeting.end,
@@ -81,21 +83,74 @@ class Invitations:
         )
         stamp = "" if to is None else f".{'leave' if cancelled else 'join'}.{now:%Y%m%dT%H%M%S}"
         method, ics = ("CANCEL", cancel(invitation, now)) if cancelled else ("REQUEST", request(invitation, now))
+        self._queue(engagement, meeting.title, meeting.attendees, description, method, ics, recipients,
+                    organizer, f"invite.{meeting.id}.{meeting.sequence}", stamp, now,
+                    lambda tz: local_label(meeting.start, meeting.end, tz), updated=updated, cancelled=cancelled,
+                    reason=reason, whole=to is None, next_step=next_step)
+
+    def send_series(self, meetings: Sequence[Meeting], series: WeeklySeries | None, engagement: Engagement, now: datetime, *,
+                    uid: str, sequence: int, title: str, updated: bool = False, instance: str | None = None,
+                    cancelled: bool = False, reason: str = "", to: Sequence[MeetingAttendee] | None = None) -> None:
+        """One message per attendee for a weekly series (``meetings``: its occurrences, planned):
+        the whole series (RRULE, EXDATEs and overrides, RFC 5545 3.8.5), or with ``instance`` (a
+        key) that occurrence alone, moved, under its RECURRENCE-ID (RFC 5546 3.2.2), or with
+        ``cancelled`` a CANCEL of the whole series (to ``to`` only, when given; ``series`` may
+        then be None)."""
+        organizer = self.organizer(engagement)
+        first = next(m for m in meetings if m.start)
+        listed = _listed(first.attendees, organizer)
+        recipients = listed if to is None else _listed(to, organizer)
+        if not recipients:
+            return
+        location, link, description = _place(first)
+        invitation = Invitation(
+            uid=uid, sequence=sequence, summary=title, description=description, location=location, url=link,
+            start=series.start if series else first.start, end=series.end if series else first.end, organizer=organizer,
+            attendees=recipients if cancelled and to is not None else listed)
+        if cancelled or series is None:
+            method, ics = "CANCEL", cancel(invitation, now)
+            self._queue(engagement, title, first.attendees, description, method, ics, recipients, organizer,
+                        f"series.{slug(uid)}.{sequence}.cancel", "" if to is None else f".leave.{now:%Y%m%dT%H%M%S}",
+                        now, lambda tz: "", updated=False, cancelled=True, reason=reason, whole=to is None)
+            return
+        overrides = tuple(Override(i.recurrence_id, i.start, i.end) for i in series.overrides)
+        moved = series.instance(instance) if instance else None
+        if moved is not None:
+            method, ics = "REQUEST", request_instance(invitation, Override(moved.recurrence_id, moved.start, moved.end),
+                                                      series.tz.key, now)
+        else:
+            method, ics = "REQUEST", request_series(invitation, Weekly(series.tz.key, series.count, series.exdates), now,
+                                                    overrides)
+        times = [(i.start, i.end) for i in series.instances] if moved is None else [(moved.start, moved.end)]
+
+        def when(tz: ZoneInfo) -> str:
+            weekly = f"weekly, {len(series.instances)} times: " if moved is None else ""
+            return weekly + "; ".join(local_label(start, end, tz) for start, end in times)
+
+        stamp = "" if to is None else f".join.{now:%Y%m%dT%H%M%S}"
+        what = f".{moved.key}" if moved is not None else ""
+        self._queue(engagement, title, first.attendees, description, method, ics, recipients, organizer,
+                    f"series.{slug(uid)}.{sequence}{what}", stamp, now, when, updated=updated or moved is not None,
+                    cancelled=False, reason=reason, whole=to is None)
+
+    def _queue(self, engagement: Engagement, title: str, attendees: Sequence[MeetingAttendee], description: str,
+               method: str, ics: str, recipients: Sequence[Attendee], organizer: Attendee, token: str, stamp: str,
+               now: datetime, when: Callable[[ZoneInfo], str], *, updated: bool, cancelled: bool, reason: str,
+               whole: bool, next_step: str = "") -> None:
         engineer = self.config.engineer(engagement.engineer or "")
         account = self.store.get_account(engagement.account_id)
         by_engineer = organizer.sent_by is not None
         # The organizer's copy goes with every change of the whole meeting, not with one person's joining or leaving.
-        copies = list(recipients) + ([organizer] if by_engineer and to is None else [])
+        copies = list(recipients) + ([organizer] if by_engineer and whole else [])
         for person in copies:
             tz = self._zone_of(person.email, account)
             body = self.mails.render(
-                "invite", title=meeting.title, when=local_label(meeting.start, meeting.end, tz),
-                attendees=[a.name or a.email for a in meeting.attendees], description=description,
-                engineer_name=engineer.name if engineer else self.support.name, updated=updated, cancelled=cancelled,
-                reason=reason, next_step=next_step,
+                "invite", title=title, when=when(tz), attendees=[a.name or a.email for a in attendees],
+                description=description, engineer_name=engineer.name if engineer else self.support.name,
+                updated=updated, cancelled=cancelled, reason=reason, next_step=next_step,
             )
-            subject = ("Cancelled: " if cancelled else "Updated invitation: " if updated else "Invitation: ") + meeting.title
-            draft = Draft("invite", f"invite.{meeting.id}.{meeting.sequence}.{slug(person.email)}{stamp}",
+            subject = ("Cancelled: " if cancelled else "Updated invitation: " if updated else "Invitation: ") + title
+            draft = Draft("invite", f"{token}.{slug(person.email)}{stamp}",
                           (Address(person.name, person.email),), subject, body, engagement.ticket_id,
                           calendar=(method, ics),
                           from_address=Address(organizer.name, organizer.email) if by_engineer else None,
@@ -108,3 +163,20 @@ class Invitations:
         if own:
             return ZoneInfo(own)
         return zone(account.timezone if account else None) or ZoneInfo("UTC")
+
+
+def _listed(people: Sequence[MeetingAttendee], organizer: Attendee) -> tuple[Attendee, ...]:
+    """The ATTENDEEs of ``people``, the organizer left out."""
+    return tuple(Attendee(a.email, a.name, "REQ-PARTICIPANT" if a.required else "OPT-PARTICIPANT")
+                 for a in people if a.email != organizer.email.lower())
+
+
+def _place(meeting: Meeting) -> tuple[str | None, str | None, str]:
+    """The meeting's LOCATION, its URL when the location is a join link, and its description (with
+    the link as its last line: clients that show no URL property still show the link)."""
+    location = meeting.location or None
+    link = location if location and is_link(location) else None
+    description = meeting.description
+    if link and link not in description:
+        description = f"{description}\n\nJoin: {link}".strip()
+    return location, link, description

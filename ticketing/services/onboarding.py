@@ -37,6 +37,7 @@ from ticketing.core.words import both_zones
 from ticketing.services.calendar_answers import CalendarAnswers
 from ticketing.services.customer_week import customer_week
 from ticketing.services.invitations import Invitations
+from ticketing.services.meeting_series import MeetingSeries
 from ticketing.services.outbox import Outbox
 from ticketing.services.sla_watch import build_policies
 from ticketing.services.welcome import (
@@ -79,6 +80,8 @@ class Onboarding:
         self.support = Support(config.support.address, config.support.name)
         #: The meetings' invitations and who organizes them.
         self.invitations = Invitations(store, config, mails, outbox)
+        #: A repeated meeting's occurrences sent as one weekly series.
+        self.series = MeetingSeries(store, self.invitations, outbox.domain)
         #: Attendees' answers to them.
         self.answers = CalendarAnswers(store, config, mails, outbox)
         low, high = (parse_spans(config.onboarding.customer_hours) or [(8 * 60, 18 * 60)])[0]
@@ -189,19 +192,26 @@ class Onboarding:
             names={s.key: self._text(s.title, self._text_context(engagement, account)) for s in playbook.meetings},
         )
         result = plan(given)
-        stored = self._store_plan(engagement, playbook, account, result, existing, customer_tz, now)
+        stored = self._store_plan(engagement, playbook, account, result, existing, customer_tz, now, given.counting.tz)
         if calendar_note:
             stored = Replanned(stored.changes, (*stored.warnings, calendar_note), stored.unplaced)
         return stored
 
     def _store_plan(self, engagement: Engagement, playbook: Playbook, account: Account | None, result: Plan,
-                    existing: dict[str, Meeting], customer_tz: ZoneInfo, now: datetime) -> Replanned:
+                    existing: dict[str, Meeting], customer_tz: ZoneInfo, now: datetime,
+                    series_zone: ZoneInfo) -> Replanned:
+        """Save the plan's meetings and send what changed; a repeated meeting's occurrences go out
+        together (:class:`MeetingSeries`), in ``series_zone``, the zone of the plan's business days."""
         changes: list[str] = []
         warnings: list[str] = []
         unplaced: list[str] = []
         context = self._text_context(engagement, account)
         ours = ZoneInfo(self.config.timezone_of(engagement.engineer or "") or customer_tz.key)  # the engineer reads it
         for spec in playbook.order():
+            # A repeated meeting's invitations go out once its occurrences are saved: as one series when they are weekly.
+            repeated = spec.repeat_count > 1
+            changed: dict[str, str] = {}
+            reasons: dict[str, str] = {}
             for number, key in enumerate(occurrence_keys(spec), start=1):
                 placement = result.get(key)
                 old = existing.get(key)
@@ -217,13 +227,17 @@ class Onboarding:
                     sent_before = old is not None and old.status in (MeetingStatus.PLANNED, MeetingStatus.CANCELLED) and old.start is not None
                     if old is not None and not moved and old.status is MeetingStatus.PLANNED:
                         continue  # nothing changed: nothing to send
-                    sequence = (old.sequence + 1) if sent_before else 0
+                    # A repeat's SEQUENCE is raised by what is sent of it (MeetingSeries), not here.
+                    sequence = (old.sequence + (0 if repeated else 1)) if sent_before else 0
                     note = placement.warning
                     meeting_id = self.store.save_meeting(
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
                         start=placement.start, end=placement.end, status=MeetingStatus.PLANNED, note=note, attendees=attendees,
                         now=now, sequence=sequence, reset_answers=moved, location=location)
-                    self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, updated=moved)
+                    if repeated:
+                        changed[key] = "moved" if moved else "new"
+                    else:
+                        self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, updated=moved)
                     if moved:
                         changes.append(f"{title}: moved to {both_zones(placement.start, placement.end, ours, customer_tz)}")
                     elif old is not None:
@@ -233,13 +247,16 @@ class Onboarding:
                     continue
                 reason = next((u.reason for u in result.unplaced if u.key == key), "not planned")
                 if old is not None and old.status is MeetingStatus.PLANNED:
-                    sequence = old.sequence + 1
+                    sequence = old.sequence + (0 if repeated else 1)
                     meeting_id = self.store.save_meeting(
                         engagement_id=engagement.id, key=key, title=title, description=description, uid=uid,
                         start=old.start, end=old.end, status=MeetingStatus.CANCELLED, note=reason, attendees=attendees, now=now,
                         sequence=sequence, location=location)
-                    self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, cancelled=True,
-                                          **replanned_cancellation(reason, engagement, context["engineer_name"]))
+                    if repeated:
+                        changed[key], reasons[key] = "cancelled", reason
+                    else:
+                        self.invitations.send(self.store.get_meeting(meeting_id), engagement, now, cancelled=True,
+                                              **replanned_cancellation(reason, engagement, context["engineer_name"]))
                     changes.append(f"{title}: cancelled ({reason})")
                 elif old is None or old.note != reason or old.status is not MeetingStatus.UNPLACED:
                     self.store.save_meeting(
@@ -248,6 +265,8 @@ class Onboarding:
                         sequence=old.sequence if old else 0, location=location)
                 if reason != WAITING and (old is None or old.note != reason):
                     unplaced.append(f"{title}: {reason}")
+            if repeated:
+                self.series.send(engagement, spec.key, changed, series_zone, now, reasons)
         return Replanned(tuple(changes), tuple(warnings), tuple(unplaced))
 
     # -- people who join or leave an engagement (a deal the CRM sent again) ----------------------
@@ -263,17 +282,24 @@ class Onboarding:
         titles of the meetings they were cancelled from."""
         engagement = self.store.get_engagement(engagement_id)
         titles = []
+        series: dict[str, list[MeetingAttendee]] = {}  # a series' leavers get one CANCEL of it, after the loop
         for meeting in self.store.meetings(engagement_id):
             leaving = [a for a in meeting.attendees if a.email in emails]
             if not leaving or _held(meeting, now) or meeting.status is MeetingStatus.CANCELLED:
                 continue
-            if meeting.status is MeetingStatus.PLANNED:
+            if meeting.status is MeetingStatus.PLANNED and meeting.series_uid:
+                series.setdefault(meeting.series_uid, leaving)
+            elif meeting.status is MeetingStatus.PLANNED:
                 # raised for them only: the others keep their copy and their answers count
                 self.invitations.send(meeting, engagement, now, cancelled=True, to=leaving, sequence=meeting.sequence + 1,
                                       reason="you are no longer listed as a contact of this onboarding",
                                       next_step=NO_LONGER_NEEDED)
                 titles.append(meeting.title)
             self._save_attendees(meeting, [a for a in meeting.attendees if a.email not in emails], now)
+        for uid, leaving in series.items():
+            title = self.series.resend(engagement, uid, self._series_zone(engagement), now, to=leaving, cancelled=True,
+                                       reason="you are no longer listed on this engagement")
+            titles += [title] if title else []
         return titles
 
     def invite_newcomers(self, engagement_id: int, emails: set[str], now: datetime) -> list[str]:
@@ -285,6 +311,7 @@ class Onboarding:
             return []
         account = self.store.get_account(engagement.account_id)
         titles = []
+        series: dict[str, list[MeetingAttendee]] = {}  # a series goes once to those joining it, after the loop
         for meeting in self.store.meetings(engagement_id):
             if _held(meeting, now) or meeting.status is MeetingStatus.CANCELLED:
                 continue
@@ -294,9 +321,14 @@ class Onboarding:
             if not joining:
                 continue
             self._save_attendees(meeting, [*meeting.attendees, *joining], now)
-            if meeting.status is MeetingStatus.PLANNED:
+            if meeting.status is MeetingStatus.PLANNED and meeting.series_uid:
+                series.setdefault(meeting.series_uid, joining)
+            elif meeting.status is MeetingStatus.PLANNED:
                 self.invitations.send(self.store.get_meeting(meeting.id), engagement, now, to=joining)
                 titles.append(meeting.title)
+        for uid, joining in series.items():
+            title = self.series.resend(engagement, uid, self._series_zone(engagement), now, to=joining)
+            titles += [title] if title else []
         self._welcome(engagement, playbook, now, only=frozenset(emails))
         return titles
 
@@ -310,6 +342,7 @@ class Onboarding:
             return []
         account = self.store.get_account(engagement.account_id)
         titles = []
+        series: dict[str, list[MeetingAttendee]] = {}  # each series is sent once, after the loop
         for meeting in self.store.meetings(engagement_id):
             if _held(meeting, now) or meeting.status is MeetingStatus.CANCELLED:
                 continue
@@ -321,13 +354,29 @@ class Onboarding:
                 self._save_attendees(meeting, attendees, now)
                 continue
             self._save_attendees(meeting, attendees, now, sequence=meeting.sequence + 1)
+            if meeting.series_uid:
+                series.setdefault(meeting.series_uid, leaving)
+                continue
             moved = self.store.get_meeting(meeting.id)
             self.invitations.send(moved, engagement, now, updated=True)
             if leaving:
                 self.invitations.send(moved, engagement, now, cancelled=True, to=leaving, next_step=NO_LONGER_NEEDED,
                                       reason=f"{self._name_of(engagement.engineer or '') or 'another engineer'} takes it over")
             titles.append(meeting.title)
+        for uid, leaving in series.items():  # one update of each series, one CANCEL of it to the engineer leaving
+            title = self.series.resend(engagement, uid, self._series_zone(engagement), now, updated=True)
+            if leaving:
+                self.series.resend(engagement, uid, self._series_zone(engagement), now, to=leaving, cancelled=True,
+                                   reason="another engineer takes it over")
+            titles += [title] if title else []
         return titles
+
+    def _series_zone(self, engagement: Engagement) -> ZoneInfo:
+        """The zone a series' weekly rule is kept in: the playbook's calendar's, else the engineer's."""
+        playbook = self.playbooks.get(engagement.playbook or "")
+        binding = playbook_calendar(playbook.calendar, self.calendars) if playbook else None
+        engineer = self.config.engineer(engagement.engineer or "")
+        return (binding or self.calendars[(engineer.calendar if engineer else None) or self.config.calendar(None).name]).tz
 
     def _save_attendees(self, meeting: Meeting, attendees: list[MeetingAttendee], now: datetime,
                         sequence: int | None = None) -> None:

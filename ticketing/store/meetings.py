@@ -91,7 +91,24 @@ class MeetingsMixin:
             for a in m.MeetingAttendee.select().where(m.MeetingAttendee.meeting == row.id).order_by(m.MeetingAttendee.id)
         )
         return Meeting(row.id, row.engagement_id, row.key, row.title, row.description, row.uid, row.sequence,
-                       row.start, row.end, MeetingStatus(row.status), row.note, attendees, row.location or "")
+                       row.start, row.end, MeetingStatus(row.status), row.note, attendees, row.location or "",
+                       row.series_uid, row.recurrence_id)
+
+    def meetings_in_series(self, series_uid: str) -> list[Meeting]:
+        """The occurrences sent in the weekly series ``series_uid``, in time order."""
+        m = self.m
+        rows = m.Meeting.select().where(m.Meeting.series_uid == series_uid).order_by(m.Meeting.start, m.Meeting.id)
+        return [self._meeting(row) for row in rows]
+
+    def link_series(self, meeting_id: int, series_uid: str | None, recurrence_id: datetime | None,
+                    sequence: int | None = None) -> None:
+        """Put an occurrence in a weekly series (``series_uid`` None: take it out), with the
+        SEQUENCE of what was last sent of it."""
+        m = self.m
+        changes = dict(series_uid=series_uid, recurrence_id=recurrence_id)
+        if sequence is not None:
+            changes["sequence"] = sequence
+        m.Meeting.update(**changes).where(m.Meeting.id == meeting_id).execute()
 
     def busy(self, engineer: str, excluding_engagement: int | None = None) -> list[tuple[datetime, datetime]]:
         """The planned meetings of an engineer's engagements (other than ``excluding_engagement``)."""

@@ -261,6 +261,10 @@ def create_models(db: pw.Database) -> Models:
         note = TextField(default="")  # why it is unplaced, or a warning about its time
         # where it is held (a room, an address or a join link): the playbook's, or the engineer's #location
         location = TextField(default="", limit=1000)
+        # A repeat sent as one weekly series: the series' UID (shared by its occurrences) and this
+        # occurrence's RECURRENCE-ID (its week's time in the rule); None when sent on its own.
+        series_uid = CharField(max_length=255, null=True, index=True)
+        recurrence_id = UTCDateTimeField(null=True)
         created_at = UTCDateTimeField()
         updated_at = UTCDateTimeField()
 

@@ -21,7 +21,7 @@ from ticketing.store.models import Models
 log = logging.getLogger(__name__)
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 _PG_LOCK_ID = 0x5767
 _OPEN_PATIENCE = 30.0  # seconds to keep trying to open a database another process is setting up  # advisory lock taken while migrating, so two workers never migrate at once
@@ -167,6 +167,13 @@ def _migrate_to_8(models: Models) -> None:
     _add_missing_columns(models.database, models.MeetingAttendee, ["proposed_start", "proposed_end", "proposed_at"])
 
 
+def _migrate_to_9(models: Models) -> None:
+    """Recurring meetings: the occurrences of a repeat sent as one weekly series share its UID and
+    each keeps its RECURRENCE-ID."""
+    _add_missing_columns(models.database, models.Meeting, ["series_uid", "recurrence_id"])
+    models.database.execute_sql(_create_index_sql("meeting_series_uid", "meeting", ["series_uid"]))
+
+
 def _add_missing_columns(db: pw.Database, model: type[pw.Model], names: list[str]) -> None:
     table = model._meta.table_name
     present = {column.name for column in db.get_columns(table)}
@@ -187,7 +194,7 @@ def _create_index_sql(name: str, table: str, columns: list[str]) -> str:
 
 #: The step that brings a database from the version before to the key's version (1 is the first release).
 MIGRATIONS: dict[int, Callable[[Models], None]] = {2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5, 6: _migrate_to_6,
-                                                     7: _migrate_to_7, 8: _migrate_to_8}
+                                                     7: _migrate_to_7, 8: _migrate_to_8, 9: _migrate_to_9}
 
 
 def upgrade(models: Models) -> tuple[int, int]:

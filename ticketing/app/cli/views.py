@@ -4,6 +4,8 @@ Plain functions of plain values (the store's domain objects); nothing here reads
 """
 from __future__ import annotations
 
+import re
+
 from ticketing.core.domain import MeetingStatus, OutboxStatus
 from ticketing.core.planner import local_label
 from ticketing.core.sla import humanize
@@ -126,15 +128,32 @@ def engagement_detail(engagement, meetings) -> None:
     print(f"  playbook {engagement.playbook or '(none)'}, tier {engagement.tier or '-'}, engineer {engagement.engineer or '-'}")
     print(f"  contract {engagement.contract_id or '-'}, closed {engagement.close_date or '-'}, "
           f"go-live {engagement.golive_date or 'not known'}, hand-off ticket {engagement.ticket_id or '-'}")
+    shown: set[str] = set()
     for m in meetings:
+        indent = "  "
+        if m.series_uid:
+            # A weekly series: one invitation, its occurrences under it (answers may differ per occurrence).
+            members = [o for o in meetings if o.series_uid == m.series_uid]
+            if m.series_uid not in shown:
+                shown.add(m.series_uid)
+                print()
+                title = re.sub(r" \(\d+\)$", "", m.title)
+                print(f"  {title}: weekly series, {len(members)} occurrences (one invitation, UID {m.series_uid})")
+            indent = "    "
+            number = members.index(m) + 1
         print()
         when = f"{m.start:%a %Y-%m-%d %H:%M}-{m.end:%H:%M} UTC" if m.start else "not planned"
-        print(f"  {m.title}  [{m.status}]  {when}")
+        if m.series_uid:
+            moved = "" if m.recurrence_id == m.start else f" (moved from {m.recurrence_id:%a %Y-%m-%d %H:%M} UTC)"
+            print(f"{indent}occurrence {number}  [{m.status}]  {when}{moved}")
+        else:
+            print(f"{indent}{m.title}  [{m.status}]  {when}")
         if m.note:
-            print(f"    note: {m.note}")
+            print(f"{indent}  note: {m.note}")
         for a in m.attendees:
             remark = f"  {a.comment}" if a.comment else ""
-            print(f"    {a.partstat:<12} {a.name + ' ' if a.name else ''}<{a.email}> ({a.role}{'' if a.required else ', optional'}){remark}")
+            print(f"{indent}  {a.partstat:<12} {a.name + ' ' if a.name else ''}<{a.email}> "
+                  f"({a.role}{'' if a.required else ', optional'}){remark}")
 
 
 def outbox_table(mails, failed_only: bool) -> None:
