@@ -310,13 +310,17 @@ _replies = itertools.count(1)
 
 
 def answer(received: bytes, attendee: str, partstat: str, stamp: datetime, *, sender: str | None = None,
-           comment: str | None = None) -> bytes:
+           comment: str | None = None, proposed: tuple[datetime, datetime] | None = None) -> bytes:
     """The iMIP REPLY (RFC 6047 section 2.3) ``attendee``'s calendar client mails to the organizer.
 
     Built with icalendar from the invitation as the attendee received it (``received``, read from
     their mailbox): same UID and SEQUENCE, the attendee alone with their PARTSTAT, a new DTSTAMP.
     ``sender`` is who the mail comes from (the attendee, unless someone answers for another).
+    With ``proposed`` (a new start and end) it is a COUNTER instead (RFC 5546 section 3.2.7, a
+    calendar's "propose new time"): the same object with METHOD:COUNTER and the proposed DTSTART
+    and DTEND.
     """
+    method = "COUNTER" if proposed else "REPLY"
     invitation = icalendar.Calendar.from_ical(calendar_part(message_from_bytes(received, policy=default))
                                               .get_payload(decode=True))
     [event] = invitation.walk("VEVENT")
@@ -324,10 +328,14 @@ def answer(received: bytes, attendee: str, partstat: str, stamp: datetime, *, se
     reply = icalendar.Calendar()
     reply.add("prodid", "-//Acme Corporation//Calendar 16.0//EN")
     reply.add("version", "2.0")
-    reply.add("method", "REPLY")
+    reply.add("method", method)
     event_reply = icalendar.Event()
     for name in ("UID", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "ORGANIZER"):
         event_reply[name] = event[name]
+    if proposed:
+        del event_reply["DTSTART"], event_reply["DTEND"]
+        event_reply.add("dtstart", proposed[0])
+        event_reply.add("dtend", proposed[1])
     event_reply.add("dtstamp", stamp)
     replying = icalendar.vCalAddress(str(me))
     replying.params["CN"] = me.params["CN"]
@@ -340,14 +348,18 @@ def answer(received: bytes, attendee: str, partstat: str, stamp: datetime, *, se
     organizer = event["ORGANIZER"]
     sender = sender or attendee
     verb = {"ACCEPTED": "Accepted", "DECLINED": "Declined", "TENTATIVE": "Tentative"}[partstat]
+    # the sender's name: as this module knows it, else as the invitation names the attendee
+    name = NAMES.get(sender) or (str(me.params["CN"]) if sender == attendee else sender.split("@")[0].title())
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = f"{NAMES.get(sender, sender.split('@')[0].title())} <{sender}>"
+    msg["From"] = f"{name} <{sender}>"
     msg["To"] = f"{organizer.params['CN']} <{str(organizer)[len('mailto:'):]}>"
-    msg["Subject"] = f"{verb}: {event['SUMMARY']}"
+    # Outlook's wording for a proposal; the other clients' differ as little
+    msg["Subject"] = f"New Time Proposed: {event['SUMMARY']}" if proposed else f"{verb}: {event['SUMMARY']}"
     msg["Date"] = format_datetime(stamp)
     msg["Message-ID"] = f"<reply.{next(_replies)}@{sender.split('@')[1]}>"
-    msg.set_content(f"{NAMES.get(sender, sender)} has {verb.lower()} this invitation.\n")
-    msg.add_alternative(reply.to_ical().decode("utf-8"), subtype="calendar", params={"method": "REPLY"})
+    msg.set_content(f"{name} has proposed a new time for this meeting.\n" if proposed
+                    else f"{name} has {verb.lower()} this invitation.\n")
+    msg.add_alternative(reply.to_ical().decode("utf-8"), subtype="calendar", params={"method": method})
     return msg.as_bytes()
 
 
@@ -421,8 +433,15 @@ def assert_in_business_hours(start: datetime, end: datetime) -> None:
     assert time(8) <= customer_start.time() and customer_end.time() <= time(18), start
 
 
-def assert_is_an_invitation(invite: Invite, desk: CalendarDesk, *, sequence: int, stamp: datetime) -> None:
-    """The message and the calendar object of one REQUEST, as RFC 5545, 5546 and 6047 and mail clients want them."""
+def assert_is_an_invitation(invite: Invite, desk: CalendarDesk, *, sequence: int, stamp: datetime,
+                            invited: dict[str, str] | None = None, names: dict[str, str] | None = None) -> None:
+    """The message and the calendar object of one REQUEST, as RFC 5545, 5546 and 6047 and mail clients want them.
+
+    ``invited`` is ``{attendee: ROLE}`` of the meeting (default: this module's ``INVITED`` for its
+    title), ``names`` each attendee's CN (default: ``NAMES``).
+    """
+    invited = INVITED[invite.title] if invited is None else invited
+    names = NAMES if names is None else names
     raw = invite.raw
     # The whole message: CR LF line endings only.
     assert b"\n" not in raw.replace(b"\r\n", b"") and b"\r" not in raw.replace(b"\r\n", b"")
@@ -461,9 +480,9 @@ def assert_is_an_invitation(invite: Invite, desk: CalendarDesk, *, sequence: int
     assert email_of(event["ORGANIZER"]) == desk.address and event["ORGANIZER"].params["CN"] == SUPPORT_NAME
     listed = {email_of(a): a.params for a in attendees_of(event)}
     assert invite.recipient in listed
-    assert {email: params["ROLE"] for email, params in listed.items()} == INVITED[invite.title]
+    assert {email: params["ROLE"] for email, params in listed.items()} == invited
     for email, params in listed.items():
-        assert params["CN"] == NAMES[email], email
+        assert params["CN"] == names[email], email
         assert (params["PARTSTAT"], params["RSVP"]) == ("NEEDS-ACTION", "TRUE"), email
 
     # As vobject (another parser, the one of many CalDAV tools) reads it: the same facts.

@@ -163,6 +163,19 @@ def test_the_same_deal_sent_again_carries_its_changes_to_the_right_people(desk):
         assert words in " ".join(told.text.split())
 
 
+def test_a_deal_without_an_id_sent_again_updates_its_engagement(desk):
+    # Pipedrive's "deal won" mail, for one, names no deal id: the account's deal without one is the
+    # same deal. It used to fail on the engagement's unique reference and be quarantined.
+    body = NOTICE.replace("Opportunity ID: 0068d00000AcMe1\n", "")
+    send(desk, body=body)
+    [engagement] = desk.store.engagements()
+    assert engagement.contract_id == ""
+    send(desk, body=body.replace("Target Go-Live: 2027-01-14", "Target Go-Live: 2027-02-01"), mid="<n2@crm>")
+    assert [e.id for e in desk.store.engagements()] == [engagement.id]
+    assert desk.store.get_engagement(engagement.id).golive_date == date(2027, 2, 1)
+    assert desk.store.list_quarantine() == []
+
+
 def test_a_new_engineer_takes_over_the_meetings_ahead(desk):
     send(desk)
     [engagement] = desk.store.engagements()

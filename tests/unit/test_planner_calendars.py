@@ -122,6 +122,21 @@ def test_the_quickstart_calendar_binds_a_berlin_engineer_and_the_engineer_is_tol
     assert not covers(GERMANY, QUICKSTART, start)
 
 
+def test_re_planning_keeps_the_meetings_the_playbook_calendar_placed_outside_the_engineers_hours():
+    # A go-live date on the morning of the kick-off re-plans with the current placements: QuickStart
+    # has no go-live meeting, so nothing moves. It used to move every meeting the playbook's calendar
+    # had placed (they never fit the Berlin engineer's own hours), the kick-off to a day with a day's notice.
+    start, now = date(2026, 11, 13), datetime(2026, 11, 13, 7, 0, tzinfo=timezone.utc)
+    new_york = customer_calendar(NEW_YORK, "US")
+    notice = timedelta(hours=24)
+    first = plan(given("quickstart", start, now, GERMANY, new_york, binding=QUICKSTART, notice=notice))
+    previous = {p.key: (p.start, p.end) for p in first.placed}
+    later = min(start for start, _ in previous.values()) - timedelta(hours=2)
+    again = plan(dataclasses.replace(given("quickstart", start, later, GERMANY, new_york, binding=QUICKSTART,
+                                           notice=notice, previous=previous), golive=date(2026, 12, 14)))
+    assert {p.key: (p.start, p.end) for p in again.placed} == previous
+
+
 def test_an_engineer_whose_hours_overlap_the_playbook_calendar_meets_inside_both_without_a_warning():
     start, now = date(2026, 11, 13), datetime(2026, 11, 13, 7, 0, tzinfo=timezone.utc)
     result = plan(given("quickstart", start, now, EASTERN, customer_calendar(NEW_YORK, "US"), binding=QUICKSTART))

@@ -263,7 +263,10 @@ def _place(spec: MeetingSpec, key: str, number: int, anchor_day: date, earliest:
         if old[0] <= given.now:
             return Placement(key, spec.key, number, old[0], old[1])  # begun or held: history
         keep_lower = max(filter(None, (not_before, given.now)))
-        if _fits(spec, old[0], first_day, last_day, keep_lower, given, booked, ignore=old):
+        if _fits(spec, old[0], first_day, last_day, keep_lower, given, booked, ignore=old) or (
+                # placed in the playbook's calendar because the engineer's hours left no room: it stays there
+                given.binding is not None and _fits(spec, old[0], first_day, last_day, keep_lower,
+                                                    replace(given, calendar=given.binding, binding=None), booked, ignore=old)):
             return Placement(key, spec.key, number, old[0], old[1])
     lower = max(filter(None, (not_before, given.now + given.notice)))
     window = (anchor_day, earliest, latest, number)

@@ -44,7 +44,9 @@ class ContractNotices:
         notice = c.notice
         configured = notice.engineer if notice.engineer and self.config.engineer(notice.engineer) else None
         account_id = self._save_account(notice, now)
-        existing = self.store.find_engagement(account_id, notice.reference) if notice.reference else None
+        # A notice naming no contract or opportunity is the account's deal without one (an engagement's
+        # reference is unique per account, "" included): sent again, it changes that engagement.
+        existing = self.store.find_engagement(account_id, notice.reference)
         if existing is not None:  # the CRM sent the same deal again: what changed, changes
             changed = self.resent.received(existing, notice, parsed.from_.email if parsed.from_ else "", log, now)
             what = "; ".join(changed) if changed else "nothing changed"
