@@ -3,6 +3,7 @@ attendee, not one per occurrence, and answers to the series or to one occurrence
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import vobject
@@ -21,6 +22,8 @@ Engineer: Priya Raman <priya@northwind.example>
 Contact: Jane Doe <jane@acme.example>; role=project lead
 Contact: Marcus Lee <marcus@acme.example>; role=IT
 """
+
+LA = ZoneInfo("America/Los_Angeles")
 
 
 @pytest.fixture
@@ -120,3 +123,43 @@ def test_a_contact_who_joins_gets_the_series_once_and_one_who_leaves_one_cancell
     [part] = {c.text: c for c in cancel.calendars}.values()
     assert part.method == "CANCEL" and f"UID:{uid}" in part.text and "RECURRENCE-ID" not in part.text
     assert all("marcus@acme.example" not in {a.email for a in p.attendees} for p in check_points(desk, engagement))
+
+
+def steer(desk: Desk, commands: str, n: int):
+    """Priya replies to the hand-off notification with ``commands``; return the invitations it queued."""
+    [(_, handoff)] = desk.mail("notification")
+    before = len(desk.store.outbox())
+    desk.receive(make_message(sender="priya@northwind.example", to=SUPPORT, subject=f"Re: {handoff.subject}",
+                              message_id=f"<s{n}@northwind.example>", in_reply_to=f"<{handoff.message_id}>",
+                              body=f"{commands}\n\nThanks"))
+    return [p for m, p in desk.mail("invite") if m.id in {o.id for o in desk.store.outbox()[before:]}]
+
+
+def test_an_engineer_moving_one_occurrence_sends_its_override_never_the_occurrences_own_uid(desk):
+    engagement = start(desk)
+    points = check_points(desk, engagement)
+    uid = points[0].series_uid
+    second = points[1]
+    day = (second.start + timedelta(days=1)).astimezone(LA)
+    sent = steer(desk, f"#move {second.key} {day:%Y-%m-%d} 10:00", 1)
+    assert sent and all(f"UID:{uid}" in c.text and "RECURRENCE-ID" in c.text for p in sent for c in p.calendars)
+    assert all(second.uid not in c.text for p in sent for c in p.calendars)
+    moved = next(p for p in check_points(desk, engagement) if p.key == second.key)
+    assert moved.start == datetime.combine(day.date(), datetime.min.time().replace(hour=10), LA).astimezone(timezone.utc)
+
+
+
+def test_an_engineer_cancelling_one_occurrence_sends_the_series_without_it(desk):
+    engagement = start(desk)
+    points = check_points(desk, engagement)
+    uid, third = points[0].series_uid, points[2]
+    sent = steer(desk, f"#cancel {third.key}", 2)
+    assert sent and all(third.uid not in c.text for p in sent for c in p.calendars)
+    # The series again, with the cancelled week left out: it expands to the two that are left.
+    part = next(c for c in sent[0].calendars)
+    vcal = vobject.readOne(part.text)
+    master = next(e for e in vcal.vevent_list if not hasattr(e, "recurrence_id"))
+    overrides = {e.recurrence_id.value: e.dtstart.value for e in vcal.vevent_list if hasattr(e, "recurrence_id")}
+    expanded = sorted(overrides.get(t, t).astimezone(timezone.utc) for t in master.getrruleset())
+    left = sorted(p.start for p in check_points(desk, engagement) if p.status == "planned")
+    assert master.uid.value == uid and expanded == left and len(left) == 2

@@ -182,9 +182,15 @@ class EngagementCommands:
         if isinstance(meeting, str):
             return meeting
         sent = meeting.status is MeetingStatus.PLANNED
-        self._save(meeting, now, location=place, sequence=meeting.sequence + 1 if sent else None)
-        if sent:
-            self.onboarding.invitations.send(self.store.get_meeting(meeting.id), engagement, now, updated=True)
+        if meeting.series_uid:  # a weekly series is in one place: every occurrence, one updated series
+            for occurrence in self.store.meetings_in_series(meeting.series_uid):
+                self._save(occurrence, now, location=place, sequence=occurrence.sequence + 1)
+            self.onboarding.series.resend(engagement, meeting.series_uid, self.onboarding.series_zone(engagement), now,
+                                          updated=True)
+        else:
+            self._save(meeting, now, location=place, sequence=meeting.sequence + 1 if sent else None)
+            if sent:
+                self.onboarding.invitations.send(self.store.get_meeting(meeting.id), engagement, now, updated=True)
         what = "join link" if steering.is_link(place) else "location"
         return [f"{meeting.title}: {what} {place}" + (", updated invitation sent to every attendee" if sent else "")]
 
@@ -198,7 +204,7 @@ class EngagementCommands:
         sent_before = meeting.start is not None or meeting.sequence > 0
         self._save(meeting, now, start=start, end=end, status=MeetingStatus.PLANNED, note="; ".join(warnings),
                    sequence=meeting.sequence + 1 if sent_before else 0, reset_answers=True)
-        self.onboarding.invitations.send(self.store.get_meeting(meeting.id), engagement, now, updated=sent_before)
+        self._send(meeting, engagement, now, "moved" if sent_before else "new")
         tz = self._zone(actor)
         lines = [f"{meeting.title} moved to {local_label(start, end, tz)} ({why}); updated invitation sent to every attendee"]
         return lines + [f"warning: {meeting.title} is {w}; moved all the same" for w in warnings]
@@ -207,11 +213,21 @@ class EngagementCommands:
         """Cancel ``meeting`` (a CANCEL to every attendee when it was sent); return its title if it was."""
         if meeting.status is MeetingStatus.PLANNED:
             self._save(meeting, now, status=MeetingStatus.CANCELLED, note=note, sequence=meeting.sequence + 1)
-            self.onboarding.invitations.send(self.store.get_meeting(meeting.id), engagement, now, cancelled=True,
-                                             reason=reason)
+            self._send(meeting, engagement, now, "cancelled", reason)
             return meeting.title
         self._save(meeting, now, status=MeetingStatus.CANCELLED, note=note)
         return ""
+
+    def _send(self, meeting: Meeting, engagement: Engagement, now: datetime, what: str, reason: str = "") -> None:
+        """Tell the attendees that ``meeting`` (saved already) is ``new``, ``moved`` or ``cancelled``:
+        an occurrence of a weekly series through the series (its RECURRENCE-ID override, or the
+        series again with an EXDATE), never under the occurrence's own UID, which they never got."""
+        if meeting.series_uid:
+            self.onboarding.series.send(engagement, meeting.key.partition("#")[0], {meeting.key: what},
+                                        self.onboarding.series_zone(engagement), now, {meeting.key: reason})
+            return
+        self.onboarding.invitations.send(self.store.get_meeting(meeting.id), engagement, now,
+                                         updated=what == "moved", cancelled=what == "cancelled", reason=reason)
 
     def _save(self, meeting: Meeting, now: datetime, **changes) -> None:
         values = dict(engagement_id=meeting.engagement_id, key=meeting.key, title=meeting.title,

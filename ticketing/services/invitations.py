@@ -128,7 +128,7 @@ class Invitations:
             return weekly + "; ".join(local_label(start, end, tz) for start, end in times)
 
         stamp = "" if to is None else f".join.{now:%Y%m%dT%H%M%S}"
-        what = f".{moved.key}" if moved is not None else ""
+        what = f".{slug(moved.key)}" if moved is not None else ""  # a key holds "#": not for a Message-ID
         self._queue(engagement, title, first.attendees, description, method, ics, recipients, organizer,
                     f"series.{slug(uid)}.{sequence}{what}", stamp, now, when, updated=updated or moved is not None,
                     cancelled=False, reason=reason, whole=to is None)

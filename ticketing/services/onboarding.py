@@ -297,7 +297,7 @@ class Onboarding:
                 titles.append(meeting.title)
             self._save_attendees(meeting, [a for a in meeting.attendees if a.email not in emails], now)
         for uid, leaving in series.items():
-            title = self.series.resend(engagement, uid, self._series_zone(engagement), now, to=leaving, cancelled=True,
+            title = self.series.resend(engagement, uid, self.series_zone(engagement), now, to=leaving, cancelled=True,
                                        reason="you are no longer listed on this engagement")
             titles += [title] if title else []
         return titles
@@ -327,7 +327,7 @@ class Onboarding:
                 self.invitations.send(self.store.get_meeting(meeting.id), engagement, now, to=joining)
                 titles.append(meeting.title)
         for uid, joining in series.items():
-            title = self.series.resend(engagement, uid, self._series_zone(engagement), now, to=joining)
+            title = self.series.resend(engagement, uid, self.series_zone(engagement), now, to=joining)
             titles += [title] if title else []
         self._welcome(engagement, playbook, now, only=frozenset(emails))
         return titles
@@ -364,14 +364,14 @@ class Onboarding:
                                       reason=f"{self._name_of(engagement.engineer or '') or 'another engineer'} takes it over")
             titles.append(meeting.title)
         for uid, leaving in series.items():  # one update of each series, one CANCEL of it to the engineer leaving
-            title = self.series.resend(engagement, uid, self._series_zone(engagement), now, updated=True)
+            title = self.series.resend(engagement, uid, self.series_zone(engagement), now, updated=True)
             if leaving:
-                self.series.resend(engagement, uid, self._series_zone(engagement), now, to=leaving, cancelled=True,
+                self.series.resend(engagement, uid, self.series_zone(engagement), now, to=leaving, cancelled=True,
                                    reason="another engineer takes it over")
             titles += [title] if title else []
         return titles
 
-    def _series_zone(self, engagement: Engagement) -> ZoneInfo:
+    def series_zone(self, engagement: Engagement) -> ZoneInfo:
         """The zone a series' weekly rule is kept in: the playbook's calendar's, else the engineer's."""
         playbook = self.playbooks.get(engagement.playbook or "")
         binding = playbook_calendar(playbook.calendar, self.calendars) if playbook else None
