@@ -103,7 +103,7 @@ def test_a_go_live_before_the_trainings_is_planned_and_the_engineer_told_what_an
     assert "Please check:" in text
     for key, title in (("soft-launch", "Soft launch check-in: Acme Corporation"), ("full-launch", "Full launch: Acme Corporation")):
         assert (f'{title}: the go-live 2026-12-08 is before "Executive briefing: Acme Corporation" (planned {day(briefing)}): '
-                f'"{title}" is on {day(planned[key])}, before it; consider moving the go-live date') in text
+                f'"{title}" is on {day(planned[key])}, before it; consider moving the go-live date (reply #golive YYYY-MM-DD)') in text
     # the first month review still follows the trainings it reviews, and none of them is dropped
     assert planned["first-month-review"].start > briefing.end
     assert {k for k, m in planned.items() if m.status != "planned"} == set()  # nothing dropped

@@ -108,7 +108,7 @@ def test_a_go_live_before_the_development_phase_keeps_the_pre_launch_before_it_a
     assert day(consultation) == date(2026, 11, 25)
     assert day(pre) < golive and -5 <= business_days(golive, pre) <= -3  # still a few days before the go-live
     assert pre.warning == (f'the go-live 2026-11-24 is before "Developer consultation" (planned 2026-11-25): '
-                           f'"Pre-launch review" is on {day(pre)}, before it; consider moving the go-live date')
+                           f'"Pre-launch review" is on {day(pre)}, before it; consider moving the go-live date (reply #golive YYYY-MM-DD)')
 
 
 def test_a_debrief_follows_the_developer_consultation_even_when_the_go_live_comes_first():
@@ -119,7 +119,7 @@ def test_a_debrief_follows_the_developer_consultation_even_when_the_go_live_come
     assert day(debrief) == date(2026, 11, 25)  # the first time after it
     assert debrief.warning == ('the go-live 2026-11-17 is before "developer-workflow" (planned 2026-11-25), which '
                                '"debrief" must follow: it is on 2026-11-25, after it, not 2 to 5 business days after '
-                               'the go-live; consider moving the go-live date')
+                               'the go-live; consider moving the go-live date (reply #golive YYYY-MM-DD)')
     # the pre-launch review cannot be 3-5 business days before a go-live two business days away: both reasons
     pre = result.get("pre-launch")
     assert "leaves no room" in pre.warning and 'before "developer-workflow" (planned 2026-11-25)' in pre.warning

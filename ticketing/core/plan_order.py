@@ -8,7 +8,7 @@ meeting as well as it can; either way a meeting that ends up before one it follo
 window because of one, gets a warning that says what, when and why, for the engineer's planning mail:
 
     the go-live 2027-01-05 is before "Developer consultation" (planned 2027-01-12): "Pre-launch
-    review" is on 2027-01-04, before it; consider moving the go-live date
+    review" is on 2027-01-04, before it; consider moving the go-live date (reply #golive YYYY-MM-DD)
 """
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def before_it(spec: MeetingSpec, placement: Placed, other: Placed, root: str, go
     if root == "golive" and golive is not None:
         clash = "is before" if golive <= other.start.astimezone(tz).date() else "leaves no time for it after"
         return (f"the go-live {golive.isoformat()} {clash} {_name(other.spec_key, names)} (planned {other_day}): "
-                f"{_name(spec.key, names)} is on {day}, before it; consider moving the go-live date")
+                f"{_name(spec.key, names)} is on {day}, before it; consider moving the go-live date (reply #golive YYYY-MM-DD)")
     return (f"{_name(spec.key, names)} is on {day}, before {_name(other.spec_key, names)} (planned {other_day}), "
             "which it must follow: its window leaves no time after it")
 
@@ -78,7 +78,7 @@ def after_it(spec: MeetingSpec, placement: Placed, other: Placed, root: str, gol
     if root == "golive" and golive is not None and spec.anchor == "golive":
         return (f"the go-live {golive.isoformat()} is before {_name(other.spec_key, names)} (planned {other_day}), "
                 f"which {_name(spec.key, names)} must follow: it is on {day}, after it, not {window} the go-live; "
-                "consider moving the go-live date")
+                "consider moving the go-live date (reply #golive YYYY-MM-DD)")
     return (f"{_name(spec.key, names)} must follow {_name(other.spec_key, names)} (planned {other_day}): it is on "
             f"{day}, after it, not {window} its anchor")
 
