@@ -17,7 +17,8 @@ moves one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from enum import Enum
 
 from ticketing.core.calendars import BusinessCalendar
 
@@ -67,6 +68,28 @@ class PlannedTask:
     key: str
     due: date | None
     reason: str = ""
+
+
+class TaskStatus(str, Enum):
+    OPEN = "open"
+    DONE = "done"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task of an engagement as stored: its playbook's spec planned, and how far it got."""
+
+    id: int
+    engagement_id: int
+    key: str
+    name: str
+    owner: str  # a canonical role
+    due: date | None  # None while it waits (``note`` says for what)
+    status: TaskStatus
+    customer_visible: bool
+    note: str = ""
+    done_at: datetime | None = None
 
 
 def task_order(specs: tuple[TaskSpec, ...] | list[TaskSpec]) -> list[TaskSpec]:
