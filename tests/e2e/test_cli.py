@@ -336,7 +336,8 @@ def test_run_once_logs_in_to_smtp_with_a_password_file_from_the_credentials_dire
 def test_playbooks_preview_marks_internal_meetings_and_check_refuses_an_unknown_calendar(capsys, example, tmp_path):
     code, out, _ = run(capsys, "playbooks", "preview", "professional-services", "--start", "2026-11-23",
                        "--timezone", "America/New_York", "--config", str(example))
-    [post_mortem] = [line for line in out.splitlines() if "post-mortem" in line]
+    meetings = out.partition("\ntasks:\n")[0].splitlines()  # the tasks follow the meetings
+    [post_mortem] = [line for line in meetings if "post-mortem" in line]
     assert code == 0 and "[internal]" in post_mortem
     assert not [line for line in out.splitlines() if "[internal]" in line and "post-mortem" not in line]
     folder = tmp_path / "own-playbooks"

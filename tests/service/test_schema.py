@@ -197,3 +197,32 @@ def test_a_version_7_database_gets_meeting_locations_and_proposed_times_and_keep
     assert (meeting.title, meeting.location, meeting.attendees[0].proposed_start) == ("Kick-off", "", None)
     store.close()
     assert _fresh_shape(db_url, tmp_path) == migrated
+
+
+def test_a_version_9_database_gets_the_task_table_and_keeps_its_engagements(db_url, tmp_path):
+    # A database as schema 9 made it: today's tables without the task table version 10 adds.
+    from datetime import datetime, timezone
+
+    from ticketing.core.tasks import TaskStatus
+
+    now = datetime(2026, 11, 18, tzinfo=timezone.utc)
+    store = SqlStore.open(db_url)
+    with store.transaction():
+        account = store.save_account(name="Acme", tier=None, engineer=None, timezone=None, origin="notice", now=now)
+        engagement = store.create_engagement(account_id=account, engineer=None, tier=None, contract_id="SOW-1",
+                                             close_date=None, sales_rep="", golive_date=None, ticket_id=None, details={},
+                                             now=now)
+    store.close()
+    _run_sql(db_url, 'DROP TABLE "task"', "UPDATE wg_schema SET version = 9")
+    with pytest.raises(SchemaError, match="run 'whiteglove db upgrade'"):
+        SqlStore.open(db_url)
+    store = bare(db_url)
+    assert store.upgrade() == (9, SCHEMA_VERSION)
+    migrated = _shape(store.db)
+    assert store.get_engagement(engagement).contract_id == "SOW-1"
+    with store.transaction():
+        store.save_tasks(engagement, [("tools", "Tools access", "customer:it", date(2026, 12, 1), True, "")], now)
+    [task] = store.tasks(engagement)
+    assert (task.key, task.owner, task.due, task.status) == ("tools", "customer:it", date(2026, 12, 1), TaskStatus.OPEN)
+    store.close()
+    assert _fresh_shape(db_url, tmp_path) == migrated

@@ -186,6 +186,7 @@ WELCOME = {
     ],
     "unplanned": ["Developer workflow consultation: Acme"],
     "golive_waiting": ["Pre-launch review: Acme", "Go-live debrief: Acme"],
+    "tasks": [{"name": "Your application live on <script>staging</script>", "owner": "Marcus Lee", "due": "Tue 8 Dec 2026"}],
     "greeting": "Jane <script>alert(1)</script> and Marcus Lee", "customer_zone": "New York time (EST)",
     "project_lead": {"name": "Jane <script>", "email": "jane@acme.example", "role": "project lead"},
     "our_project_manager": None, "support_hours": ["Monday to Friday, 08:00-17:00 Los Angeles time (PST)"],
@@ -200,6 +201,7 @@ def test_the_welcome_lists_the_planned_meetings_and_names_the_engineer_as_single
         assert "Pre-launch review: Acme" in part and "single point" in part
         assert "priya.raman@northwind.example" in part and "Dana Whitfield" in part
     assert "Priya Raman, Jane Doe" in text
+    assert "Marcus Lee, due Tue 8 Dec 2026" in text.split("The onboarding checklist", 1)[1]
 
 
 def test_the_welcome_says_the_go_live_meetings_are_planned_once_the_date_is_known():
@@ -217,10 +219,11 @@ def test_the_welcome_html_escapes_every_value():
 
 
 def test_the_welcome_reads_well_with_nothing_planned_and_no_names():
-    context = WELCOME | {"meetings": [], "unplanned": [], "golive_waiting": [], "customer_name": None, "sales_rep_name": None,
+    context = WELCOME | {"meetings": [], "unplanned": [], "golive_waiting": [], "tasks": [], "customer_name": None,
+                         "sales_rep_name": None,
                          "greeting": "", "project_lead": None, "support_hours": [], "sla": [], "escalation": None}
     text, html = Renderer(TEMPLATES).render("welcome", **context)
-    assert text.startswith("Hello,\n") and "planned" not in text and "scheduled" not in text
+    assert text.startswith("Hello,\n") and "planned" not in text and "scheduled" not in text and "checklist" not in text
     assert "None" not in text and "None" not in html
 
 

@@ -34,6 +34,9 @@ One TOML file per playbook; ``playbooks/README.md`` has a full example. The sche
     closes = false                   # true: the closing meeting; no customer meeting is placed after it
     after = ["developer-workflow"]   # meetings it must follow (each one's every occurrence), besides its anchor
 
+Tasks (``[[tasks]]``: key, name, owner, anchor, offset_days; phase, depends_on, customer_visible
+optional) are documented and checked in :mod:`ticketing.files.playbook_tasks`.
+
 Top level, also optional: ``calendar`` (a table ``{ timezone = "America/Los_Angeles", hours =
 "08:00-17:00", days = "mon-fri", holidays = "US" }`` or the name of a ``[[calendars]]`` entry) binds
 every meeting inside it as well as the engineer's hours, and business days are counted on it;
@@ -61,6 +64,7 @@ from datetime import time, timedelta
 from pathlib import Path
 
 from ticketing.config import CalendarConfig
+from ticketing.core.tasks import TaskSpec
 
 INTERNAL_ROLES = ("engineer", "manager", "project_manager", "sales_rep")
 ANCHORS = ("start", "golive")
@@ -144,6 +148,8 @@ class Playbook:
     calendar: CalendarConfig | str | None = None
     #: At most this many meetings with the customer a day (None: ``[onboarding]``'s).
     max_customer_meetings_per_day: int | None = None
+    #: What must be done, by whom and by when (:mod:`ticketing.core.tasks`).
+    tasks: tuple[TaskSpec, ...] = ()
 
     def meeting(self, key: str) -> MeetingSpec:
         """The meeting called ``key``. Raises KeyError."""

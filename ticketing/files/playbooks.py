@@ -12,7 +12,6 @@ import re
 import tomllib
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
 
 import jinja2
 import jinja2.meta
@@ -33,7 +32,9 @@ from ticketing.core.steering import is_link
 from ticketing.errors import PlaybookError, Problem
 from ticketing.files.playbook_calendar import EXAMPLE as EXAMPLE_CALENDAR
 from ticketing.files.playbook_calendar import read_calendar
+from ticketing.files.playbook_fields import Key, Report, read_fields
 from ticketing.files.playbook_order import check_after
+from ticketing.files.playbook_tasks import read_tasks
 from ticketing.files.templates import Renderer
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -41,42 +42,30 @@ _TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 _JINJA = jinja2.Environment()  # only parses titles and descriptions; building it reads nothing
 
 
-class _Key(NamedTuple):
-    kind: str  # str, text (may be empty), int, strs, window, tables, table
-    required: bool
-    example: str
-
-
 _TOP = {
-    "name": _Key("str", True, '"enterprise-onboarding"'), "title": _Key("str", True, '"Three-phase onboarding"'),
-    "source": _Key("str", True, '"000_edea7403beb02fbf.txt"'), "tiers": _Key("strs", True, '["Enterprise"]'),
-    "sla_policy": _Key("str", False, '"enterprise"'), "length_days": _Key("int", True, "60"),
-    "phases": _Key("strs", False, '["setup", "go-live"]'), "emails": _Key("tables", False, "[[emails]]"),
-    "meetings": _Key("tables", False, "[[meetings]]"), "calendar": _Key("any", False, EXAMPLE_CALENDAR),
-    "max_customer_meetings_per_day": _Key("int", False, "2"),
+    "name": Key("str", True, '"enterprise-onboarding"'), "title": Key("str", True, '"Three-phase onboarding"'),
+    "source": Key("str", True, '"000_edea7403beb02fbf.txt"'), "tiers": Key("strs", True, '["Enterprise"]'),
+    "sla_policy": Key("str", False, '"enterprise"'), "length_days": Key("int", True, "60"),
+    "phases": Key("strs", False, '["setup", "go-live"]'), "emails": Key("tables", False, "[[emails]]"),
+    "meetings": Key("tables", False, "[[meetings]]"), "calendar": Key("any", False, EXAMPLE_CALENDAR),
+    "max_customer_meetings_per_day": Key("int", False, "2"), "tasks": Key("tables", False, "[[tasks]]"),
 }
 _EMAIL = {
-    "key": _Key("str", True, '"welcome"'), "template": _Key("str", True, '"welcome"'),
-    "to": _Key("strs", True, '["customer:all"]'), "cc": _Key("strs", False, '["engineer"]'),
-    "anchor": _Key("str", True, '"start"'), "offset_days": _Key("int", True, "0"),
+    "key": Key("str", True, '"welcome"'), "template": Key("str", True, '"welcome"'),
+    "to": Key("strs", True, '["customer:all"]'), "cc": Key("strs", False, '["engineer"]'),
+    "anchor": Key("str", True, '"start"'), "offset_days": Key("int", True, "0"),
 }
 _MEETING = {
-    "key": _Key("str", True, '"kickoff"'), "title": _Key("str", True, '"Kick-off: {{ account }}"'),
-    "phase": _Key("str", False, '"setup"'), "duration_minutes": _Key("int", True, "30"),
-    "attendees": _Key("strs", True, '["engineer", "customer:all"]'), "optional": _Key("strs", False, '["manager"]'),
-    "anchor": _Key("str", True, '"start"'), "window": _Key("window", True, "[1, 5]"),
-    "preferred_time": _Key("str", False, '"10:00"'), "description": _Key("text", False, '"Agenda: …"'),
-    "repeat": _Key("table", False, "{ every_days = 5, count = 4 }"), "internal": _Key("bool", False, "true"),
-    "closes": _Key("bool", False, "true"), "after": _Key("strs", False, '["developer-workflow"]'),
-    "location": _Key("str", False, '"https://meet.example/j/123" or "Room 4B"'),
+    "key": Key("str", True, '"kickoff"'), "title": Key("str", True, '"Kick-off: {{ account }}"'),
+    "phase": Key("str", False, '"setup"'), "duration_minutes": Key("int", True, "30"),
+    "attendees": Key("strs", True, '["engineer", "customer:all"]'), "optional": Key("strs", False, '["manager"]'),
+    "anchor": Key("str", True, '"start"'), "window": Key("window", True, "[1, 5]"),
+    "preferred_time": Key("str", False, '"10:00"'), "description": Key("text", False, '"Agenda: …"'),
+    "repeat": Key("table", False, "{ every_days = 5, count = 4 }"), "internal": Key("bool", False, "true"),
+    "closes": Key("bool", False, "true"), "after": Key("strs", False, '["developer-workflow"]'),
+    "location": Key("str", False, '"https://meet.example/j/123" or "Room 4B"'),
 }
-_REPEAT = {"every_days": _Key("int", True, "5"), "count": _Key("int", True, "4")}
-_WORDS = {"str": "a non-empty string", "text": "a string", "int": "a whole number", "strs": "a list of non-empty strings",
-          "window": "a list of two whole numbers", "tables": "an array of tables", "table": "a table",
-          "bool": "true or false", "any": "a value"}
-
-Report = Callable[[str, str, str], None]  # (key, message, fix)
-
+_REPEAT = {"every_days": Key("int", True, "5"), "count": Key("int", True, "4")}
 CHECKOUT_PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
 
 
@@ -149,7 +138,7 @@ def _read_file(path: Path, report: Report, emails: list[tuple[str, str]], label:
         return None, {}
     counter = _Counter(report)
     report = counter.report
-    top = _fields(data, _TOP, "", report)
+    top = read_fields(data, _TOP, "", report)
     name, length = top.get("name"), top.get("length_days")
     if name is not None and not _KEY.match(name):
         report("name", f"{name!r} is not a plain name", "use lower-case letters, digits, - and _")
@@ -168,6 +157,7 @@ def _read_file(path: Path, report: Report, emails: list[tuple[str, str]], label:
     _check_anchors(meeting_specs, length, report)
     check_after(meeting_specs, report)
     _check_internal_and_closing(meeting_specs, report)
+    task_specs = read_tasks(top.get("tasks", ()), phases, {m.key for _, m in meeting_specs if m.key}, length, report)
     calendar = read_calendar(top["calendar"], report) if "calendar" in top else None
     per_day = top.get("max_customer_meetings_per_day")
     if per_day is not None and per_day < 1:
@@ -178,7 +168,7 @@ def _read_file(path: Path, report: Report, emails: list[tuple[str, str]], label:
         name=name, title=top["title"], source=top["source"], tiers=top["tiers"], sla_policy=top.get("sla_policy"),
         length_days=length, phases=phases, emails=tuple(e for _, e in email_specs),
         meetings=tuple(m for _, m in meeting_specs), path=path, calendar=calendar,
-        max_customer_meetings_per_day=per_day,
+        max_customer_meetings_per_day=per_day, tasks=tuple(t for _, t in task_specs),
     ), top
 
 
@@ -189,44 +179,6 @@ class _Counter:
     def report(self, key: str, message: str, fix: str) -> None:
         self.count += 1
         self._report(key, message, fix)
-
-
-def _fields(data: dict[str, Any], schema: dict[str, _Key], prefix: str, report: Report) -> dict[str, Any]:
-    """The well-typed values of ``data``; unknown, missing and mistyped keys are reported."""
-    values: dict[str, Any] = {}
-    for key in data:
-        if key not in schema:
-            report(f"{prefix}{key}", "unknown key", f"remove it or correct its spelling; known keys: {', '.join(schema)}")
-    for key, spec in schema.items():
-        where = f"{prefix}{key}"
-        if key not in data:
-            if spec.required:
-                report(where, "required", f"add {key} = {spec.example}")
-            continue
-        value = data[key]
-        if not _is(spec.kind, value):
-            got = {dict: "a table", list: "a list"}.get(type(value), type(value).__name__)
-            report(where, f"must be {_WORDS[spec.kind]}, not {got}" + (f" {value!r}" if not isinstance(value, (dict, list)) else ""),
-                   f"write e.g. {key} = {spec.example}")
-            continue
-        values[key] = tuple(value) if spec.kind in ("strs", "tables") else value
-    return values
-
-
-def _is(kind: str, value: Any) -> bool:
-    if kind in ("str", "text"):
-        return isinstance(value, str) and (kind == "text" or bool(value.strip()))
-    if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind in ("bool", "any"):
-        return isinstance(value, bool) or kind == "any"
-    if kind == "strs":
-        return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
-    if kind == "window":
-        return isinstance(value, list) and len(value) == 2 and all(_is("int", v) for v in value)
-    if kind == "tables":
-        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
-    return isinstance(value, dict)
 
 
 def _no_repeats(items, where: str, key, report: Report) -> None:
@@ -257,7 +209,7 @@ def _keys(entries: tuple[dict, ...], kind: str, report: Report):
     schema = _EMAIL if kind == "emails" else _MEETING
     for index, entry in enumerate(entries):
         where = f"{kind}[{index}]"
-        fields = _fields(entry, schema, f"{where}.", report)
+        fields = read_fields(entry, schema, f"{where}.", report)
         key = fields.get("key")
         if key is not None and not _KEY.match(key):
             report(f"{where}.key", f"{key!r} is not a plain name", "use lower-case letters, digits, - and _")
@@ -356,7 +308,7 @@ def _preferred_time(text: str | None, minutes: int | None, where: str, report: R
 def _repeat(table: dict | None, where: str, report: Report) -> tuple[int | None, int]:
     if table is None:
         return None, 1
-    f = _fields(table, _REPEAT, f"{where}.repeat.", report)
+    f = read_fields(table, _REPEAT, f"{where}.repeat.", report)
     for key in ("every_days", "count"):
         if key in f and f[key] < 1:
             report(f"{where}.repeat.{key}", "must be at least 1", f"set {key} = {_REPEAT[key].example}")

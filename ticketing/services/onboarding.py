@@ -36,6 +36,7 @@ from ticketing.core.steering import CANCELLED_BY
 from ticketing.core.words import both_zones
 from ticketing.services.calendar_answers import CalendarAnswers
 from ticketing.services.customer_week import customer_week
+from ticketing.services.engagement_tasks import task_rows, welcome_tasks
 from ticketing.services.invitations import Invitations
 from ticketing.services.meeting_series import MeetingSeries
 from ticketing.services.outbox import Outbox
@@ -193,6 +194,7 @@ class Onboarding:
         )
         result = plan(given)
         stored = self._store_plan(engagement, playbook, account, result, existing, customer_tz, now, given.counting.tz)
+        self.store.save_tasks(engagement.id, task_rows(playbook, start, engagement.golive_date, result, given.counting), now)
         if calendar_note:
             stored = Replanned(stored.changes, (*stored.warnings, calendar_note), stored.unplaced)
         return stored
@@ -437,6 +439,7 @@ class Onboarding:
                        "attendees": [a.name or a.email for a in m.attendees]} for m in planned],
             unplanned=[m.title for m in meetings if m.status is MeetingStatus.UNPLACED and m.note != WAITING],
             golive_waiting=[m.title for m in meetings if m.status is MeetingStatus.UNPLACED and m.note == WAITING],
+            tasks=welcome_tasks(self.store.tasks(engagement.id), lambda role: self._resolve(role, engagement, account)),
             **welcome_facts(self.config, self.calendars, self.policies, engagement.engineer, playbook, account,
                             customer_tz, now),
         )

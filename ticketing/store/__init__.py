@@ -22,14 +22,15 @@ from ticketing.store.schema import (
     upgrade,
 )
 from ticketing.store.status import StatusMixin
+from ticketing.store.tasks import TasksMixin
 from ticketing.store.tickets import TicketsMixin
 
 __all__ = ["SqlStore"]
 
 
 @translating_errors
-class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, MeetingsMixin, OutboxMixin, HealthMixin, StatusMixin,
-               StoreBase):
+class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, MeetingsMixin, TasksMixin, OutboxMixin, HealthMixin,
+               StatusMixin, StoreBase):
     """The store on SQLite or PostgreSQL."""
 
     @classmethod

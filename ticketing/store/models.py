@@ -94,6 +94,7 @@ class Models:
     OutboundMessage: type[pw.Model]
     Refusal: type[pw.Model]
     ComponentHealth: type[pw.Model]
+    Task: type[pw.Model]
 
     @property
     def all(self) -> list[type[pw.Model]]:
@@ -103,7 +104,7 @@ class Models:
             self.AccountDomain, self.Contact, self.Ticket, self.SlaNotice, self.Engagement,
             self.Meeting, self.MeetingAttendee, self.TicketEvent, self.InboundMessage,
             self.Quarantine, self.OutboundMessage, self.Refusal,
-            self.ComponentHealth,
+            self.ComponentHealth, self.Task,
         ]
 
 
@@ -272,6 +273,25 @@ def create_models(db: pw.Database) -> Models:
             indexes = ((("engagement", "key"), True),)
 
 
+    class Task(BaseModel):
+        """One task of a playbook in an engagement: who owns it, when it is due, whether it is done."""
+
+        engagement = pw.ForeignKeyField(Engagement, backref="tasks", on_delete="CASCADE")
+        key = CharField(max_length=100)  # the playbook's task key
+        name = TextField(default="", limit=1000)
+        owner = CharField(max_length=100)  # a playbook role: engineer, customer:it ...
+        due = pw.DateField(null=True)  # None while it waits for the go-live date or a meeting
+        status = CharField(max_length=20, default="open")  # TaskStatus
+        customer_visible = pw.BooleanField(default=False)
+        note = TextField(default="", limit=1000)  # why it waits or moved
+        done_at = UTCDateTimeField(null=True)
+        created_at = UTCDateTimeField()
+        updated_at = UTCDateTimeField()
+
+        class Meta:
+            indexes = ((("engagement", "key"), True),)
+
+
     class MeetingAttendee(BaseModel):
         meeting = pw.ForeignKeyField(Meeting, backref="attendees", on_delete="CASCADE")
         email = CharField(max_length=320)  # lower-case
@@ -389,5 +409,5 @@ def create_models(db: pw.Database) -> Models:
     return Models(
         db, SchemaVersion, MailboxState, IntakeRecord, Account, AccountDomain, Contact, Ticket,
         SlaNotice, Engagement, Meeting, MeetingAttendee, TicketEvent, InboundMessage, Quarantine,
-        OutboundMessage, Refusal, ComponentHealth
+        OutboundMessage, Refusal, ComponentHealth, Task
     )

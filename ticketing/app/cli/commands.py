@@ -336,6 +336,7 @@ def cmd_playbooks_preview(args) -> int:
         playbook_calendar,
     )
     from ticketing.core.planner import PlanInput, plan
+    from ticketing.core.tasks import plan_tasks
 
     config = load_config(args.config)
     playbooks = build_playbooks(config)
@@ -359,6 +360,9 @@ def cmd_playbooks_preview(args) -> int:
                             max_customer_meetings_per_day=config.onboarding.max_customer_meetings_per_day,
                             away=frozenset(engineer.out_of_office) if engineer else frozenset()))
     views.plan_table(playbook, result, args.start, args.golive, engineer, calendar, customer_tz)
+    counting = playbook_calendar(playbook.calendar, calendars) or calendar
+    meetings = {p.spec_key: p.start.astimezone(counting.tz).date() for p in result.placed if p.occurrence == 1}
+    views.task_table(playbook, plan_tasks(playbook.tasks, args.start, args.golive, meetings, counting))
     return 0
 
 

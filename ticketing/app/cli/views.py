@@ -5,6 +5,7 @@ Plain functions of plain values (the store's domain objects); nothing here reads
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from ticketing.core.domain import MeetingStatus, OutboxStatus
 from ticketing.core.planner import local_label
@@ -222,6 +223,20 @@ def plan_table(playbook, result, start, golive, engineer, calendar, customer_tz)
               + (f"  ! {placement.warning}" if placement.warning else ""))
     for missing in result.unplaced:
         print(f"  {'not placed':<40} {missing.key:<24} {missing.reason}")
+
+
+def task_table(playbook, planned) -> None:
+    """The tasks of ``playbook`` after its meetings: due date (or "waiting"), key, owner, name; a
+    task the customer sees is marked [customer], and why one waits or moved follows "!"."""
+    if not playbook.tasks:
+        return
+    print("tasks:")
+    specs = {spec.key: spec for spec in playbook.tasks}
+    for task in sorted(planned, key=lambda t: (t.due is None, t.due or date.min, t.key)):
+        spec = specs[task.key]
+        due = task.due.isoformat() if task.due else "waiting"
+        print(f"  {due:<12} {task.key:<28} {spec.owner:<24} {spec.name}"
+              + ("  [customer]" if spec.customer_visible else "") + (f"  ! {task.reason}" if task.reason else ""))
 
 
 def iso(value):

@@ -1,0 +1,73 @@
+"""An engagement carries its playbook's tasks from its start: stored with owners and due dates,
+dated once the go-live is known, and the customer's checklist is in the welcome."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from support.desk import CONFIG, Desk
+from support.mail import make_message
+
+from ticketing.core.tasks import TaskStatus
+
+NOTICE = """Closed Won.
+
+Account: Acme Corporation
+Domains: acme.example
+Contract ID: SOW-7781
+Close Date: 2026-11-17
+Package: Enterprise
+Timezone: America/New_York
+Sales Rep: Sam Carter <sam@northwind.example>
+Engineer: Priya Raman <priya@northwind.example>
+Contact: Jane Doe <jane@acme.example>; role=project lead
+Contact: Marcus Lee <marcus@acme.example>; role=IT
+"""
+
+
+@pytest.fixture
+def desk(store):
+    return Desk(store, CONFIG)
+
+
+def start(desk: Desk):
+    desk.receive(make_message(sender="CRM <crm@northwind.example>", subject="Closed Won: Acme", message_id="<n1@crm>",
+                              body=NOTICE))
+    [engagement] = desk.store.engagements()
+    return engagement
+
+
+def test_a_started_engagement_stores_its_playbook_tasks_with_owners_and_due_dates(desk):
+    engagement = start(desk)
+    tasks = {t.key: t for t in desk.store.tasks(engagement.id)}
+    assert set(tasks) == {"staging-live", "staging-cdn", "cut-over-date", "pre-launch-review", "production-cdn"}
+    assert all(t.status is TaskStatus.OPEN and t.done_at is None for t in tasks.values())
+    developer = {m.key: m for m in desk.store.meetings(engagement.id)}["developer-workflow"]
+    # five business days after the developer consultation, then the staging CDN two after that
+    assert tasks["staging-live"].owner == "customer:it" and tasks["staging-live"].due > developer.start.date()
+    assert tasks["staging-cdn"].due > tasks["staging-live"].due
+    assert tasks["production-cdn"].due is None and "go-live" in tasks["production-cdn"].note
+    assert tasks["pre-launch-review"].due is None and "go-live" in tasks["pre-launch-review"].note
+
+
+def test_the_welcome_lists_the_customer_checklist_with_owners_and_due_dates(desk):
+    engagement = start(desk)
+    staging = {t.key: t for t in desk.store.tasks(engagement.id)}["staging-live"]
+    [(_, welcome)] = desk.mail("welcome")
+    checklist = welcome.text.split("The onboarding checklist", 1)[1]
+    due = f"{staging.due:%a} {staging.due.day} {staging.due:%b %Y}"
+    assert f"Your application live on the staging environment\n    Marcus Lee, due {due}" in checklist
+    assert "Production CDN configured, mirroring staging\n    Priya Raman, due once your go-live date is known" in checklist
+    assert "The onboarding checklist" in welcome.html
+
+
+def test_a_go_live_date_dates_the_tasks_that_waited_for_it_and_keeps_the_others(desk):
+    engagement = start(desk)
+    before = {t.key: t.due for t in desk.store.tasks(engagement.id)}
+    desk.receive(make_message(sender="jane@acme.example", subject="Go-live", message_id="<g1@acme.example>",
+                              body="We plan to go live on 14 January 2027."))
+    after = {t.key: t.due for t in desk.store.tasks(engagement.id)}
+    assert after["production-cdn"] == date(2027, 1, 13)  # the business day before
+    assert after["pre-launch-review"] is not None and after["pre-launch-review"] < date(2027, 1, 14)
+    assert {k: after[k] for k in ("staging-live", "staging-cdn", "cut-over-date")} == {
+        k: before[k] for k in ("staging-live", "staging-cdn", "cut-over-date")}

@@ -1,0 +1,38 @@
+"""The tasks of engagements: their playbook's tasks planned, and how far each got."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Sequence
+
+import peewee as pw
+
+from ticketing.core.tasks import Task, TaskStatus
+
+
+class TasksMixin:
+    db: pw.Database
+
+    def save_tasks(self, engagement_id: int, tasks: Sequence[tuple[str, str, str, date | None, bool, str]],
+                   now: datetime) -> None:
+        """Create or update the engagement's tasks from (key, name, owner, due, customer_visible, note).
+
+        A task already stored keeps its status and ``done_at``; its name, owner, due date and note
+        follow the plan (a new go-live date moves the tasks tied to it).
+        """
+        m = self.m
+        stored = {row.key: row for row in m.Task.select().where(m.Task.engagement == engagement_id)}
+        for key, name, owner, due, visible, note in tasks:
+            values = dict(name=name, owner=owner, due=due, customer_visible=visible, note=note, updated_at=now)
+            if key in stored:
+                m.Task.update(**values).where(m.Task.id == stored[key].id).execute()
+            else:
+                self._insert(m.Task, dict(values, engagement=engagement_id, key=key, status=TaskStatus.OPEN.value,
+                                          done_at=None, created_at=now))
+
+    def tasks(self, engagement_id: int) -> list[Task]:
+        """The engagement's tasks by due date (those waiting last), then key."""
+        m = self.m
+        rows = m.Task.select().where(m.Task.engagement == engagement_id).order_by(m.Task.due.is_null(), m.Task.due,
+                                                                                   m.Task.key)
+        return [Task(row.id, row.engagement_id, row.key, row.name, row.owner, row.due, TaskStatus(row.status),
+                     row.customer_visible, row.note, row.done_at) for row in rows]
