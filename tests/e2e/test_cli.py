@@ -1,5 +1,6 @@
 """The command line as an operator uses it, on a copy of the shipped example configuration."""
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -350,3 +351,19 @@ def test_playbooks_preview_marks_internal_meetings_and_check_refuses_an_unknown_
                        encoding="utf-8")
     code, _, err = run(capsys, "playbooks", "check", "--config", str(example))
     assert code != 0 and "quickstart.toml: calendar: no calendar named 'pst-support'" in err
+
+
+def test_engagement_shows_its_tasks_after_the_meetings_and_in_its_json(capsys, example):
+    run(capsys, "run", "--once", "--config", str(example))
+    code, out, _ = run(capsys, "engagement", "1", "--config", str(example))
+    assert code == 0 and "  Tasks:" in out
+    meetings_end, tasks_start = out.rindex("[planned]"), out.index("  Tasks:")
+    assert meetings_end < tasks_start
+    listed = out[tasks_start:]
+    assert "staging-live" in listed and "customer:it" in listed and " open " in listed
+    rows = [line for line in listed.splitlines()[1:] if not line.strip().startswith("note:")]
+    assert len(rows) == 5 and all(re.match(r"    (\d{4}-\d\d-\d\d|waiting)\s", row) for row in rows)
+    data = json.loads(run(capsys, "engagement", "1", "--json", "--config", str(example))[1])
+    tasks = {t["key"]: t for t in data["tasks"]}
+    assert tasks["staging-live"]["status"] == "open" and tasks["staging-live"]["due"]
+    assert tasks["production-cdn"]["owner"] and tasks["production-cdn"]["done_at"] is None

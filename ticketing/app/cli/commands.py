@@ -297,12 +297,14 @@ def cmd_engagement(args) -> int:
             print(f"whiteglove: no engagement {args.id}", file=sys.stderr)
             return EXIT_FAILURE
         meetings = store.meetings(args.id)
+        tasks = store.tasks(args.id)
     finally:
         store.close()
     if args.json:
-        print(json.dumps(dict(engagement.as_json(), meetings=[m.as_json() for m in meetings]), indent=2))
+        print(json.dumps(dict(engagement.as_json(), meetings=[m.as_json() for m in meetings],
+                              tasks=[views.task_json(t) for t in tasks]), indent=2))
         return 0
-    views.engagement_detail(engagement, meetings)
+    views.engagement_detail(engagement, meetings, tasks)
     return 0
 
 

@@ -124,7 +124,7 @@ def engagement_table(engagements, counts) -> None:
               f"{str(e.golive_date or '-'):<10}  {planned} planned, {len(counts[e.id]) - planned} other")
 
 
-def engagement_detail(engagement, meetings) -> None:
+def engagement_detail(engagement, meetings, tasks=()) -> None:
     print(f"Engagement {engagement.id}: {engagement.account}")
     print(f"  playbook {engagement.playbook or '(none)'}, tier {engagement.tier or '-'}, engineer {engagement.engineer or '-'}")
     print(f"  contract {engagement.contract_id or '-'}, closed {engagement.close_date or '-'}, "
@@ -155,6 +155,22 @@ def engagement_detail(engagement, meetings) -> None:
             remark = f"  {a.comment}" if a.comment else ""
             print(f"{indent}  {a.partstat:<12} {a.name + ' ' if a.name else ''}<{a.email}> "
                   f"({a.role}{'' if a.required else ', optional'}){remark}")
+    if tasks:
+        print()
+        print("  Tasks:")
+    for t in tasks:
+        due = t.due.isoformat() if t.due else "waiting"
+        print(f"    {due:<10}  {t.key:<20} {t.owner:<18} {t.status.value:<7}  {t.name}")
+        if t.note:
+            print(f"      note: {t.note}")
+
+
+def task_json(task) -> dict:
+    """One task of an engagement for ``whiteglove engagement ID --json``."""
+    return {"key": task.key, "name": task.name, "owner": task.owner,
+            "due": task.due.isoformat() if task.due else None, "status": task.status.value,
+            "customer_visible": task.customer_visible, "note": task.note,
+            "done_at": task.done_at.isoformat() if task.done_at else None}
 
 
 def outbox_table(mails, failed_only: bool) -> None:
