@@ -1,5 +1,6 @@
 """Engineers steer an engagement by replying to its hand-off ticket (or any ticket of the account):
-#golive, #playbook, #contact, #accept, #move, #cancel and #location, end to end without servers."""
+#golive, #playbook, #contact, #accept, #move, #cancel, #location, and #done, #todo and #blocked for its
+tasks, end to end without servers."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -283,3 +284,64 @@ def test_a_playbooks_default_location_is_in_the_invitations_and_location_overrid
     [update] = [p for m, p in sent if m.purpose == "invite" and m.recipients == ("jane@acme.example",)
                 and "Introduction" in m.subject]
     assert str(calendar(update)[1]["LOCATION"]) == "https://meet.example/acme"
+
+
+def tasks_of(desk: Desk, engagement) -> dict:
+    return {t.key: t for t in desk.store.tasks(engagement.id)}
+
+
+def test_done_todo_and_blocked_set_a_tasks_status_log_it_and_answer_in_one_mail(desk):
+    from ticketing.core.tasks import TaskStatus
+
+    engagement = start(desk)
+    sent = steer(desk, '#done staging-live\n#blocked "CDN distribution" waiting for the customer\'s DNS')
+    tasks = tasks_of(desk, engagement)
+    assert tasks["staging-live"].status is TaskStatus.DONE and tasks["staging-live"].done_at is not None
+    assert tasks["staging-cdn"].status is TaskStatus.BLOCKED and tasks["staging-cdn"].done_at is None
+    assert tasks["staging-cdn"].note == "waiting for the customer's DNS"
+    assert [m.purpose for m, _ in sent] == ["commands"]
+    text = results_of(sent)
+    assert "task staging-live (Your application live on the staging environment) done (was open)" in text
+    assert "task staging-cdn (Staging CDN distribution created) blocked (was open): waiting for the customer's DNS" in text
+    changed = events(desk, engagement, EventKind.ENGAGEMENT_CHANGED)
+    assert [e.detail["command"] for e in changed] == ["#done staging-live",
+                                                      '#blocked "CDN distribution" waiting for the customer\'s DNS']
+
+    sent = steer(desk, "#todo STAGING-LIVE\n#todo cdn distribution", n=2)
+    tasks = tasks_of(desk, engagement)
+    assert all(tasks[k].status is TaskStatus.OPEN and tasks[k].done_at is None for k in ("staging-live", "staging-cdn"))
+    assert tasks["staging-cdn"].note == ""
+    text = results_of(sent)
+    assert "task staging-live (Your application live on the staging environment) open (was done)" in text
+    assert "task staging-cdn (Staging CDN distribution created) open (was blocked)" in text
+    assert len(events(desk, engagement, EventKind.ENGAGEMENT_CHANGED)) == 4
+
+
+def test_an_ambiguous_or_unknown_task_changes_nothing_and_is_answered_with_the_tasks(desk):
+    engagement = start(desk)
+    before = tasks_of(desk, engagement)
+    sent = steer(desk, "#done staging\n#blocked billing no budget\n#done pre-launch-review\n#done pre-launch-review")
+    after = tasks_of(desk, engagement)
+    assert {k: t for k, t in after.items() if k != "pre-launch-review"} == \
+        {k: t for k, t in before.items() if k != "pre-launch-review"}
+    text = results_of(sent)
+    assert ("#done staging: matches 3 tasks, name one: staging-live (Your application live on the staging environment, "
+            "open); staging-cdn (Staging CDN distribution created, open); production-cdn (Production CDN configured, "
+            "mirroring staging, open)") in text
+    assert "#blocked billing: no task matches; the tasks:" in text and "production-cdn (Production CDN" in text
+    assert "is done already" in text
+    assert "#done TASK" in text  # the list of commands
+    rejected = events(desk, engagement, EventKind.COMMAND_REJECTED)
+    assert [e.detail["command"] for e in rejected] == ["#done staging", "#blocked billing no budget",
+                                                       "#done pre-launch-review"]
+
+
+def test_a_blocked_tasks_reason_outlives_a_re_plan_that_dates_it(desk):
+    from ticketing.core.tasks import TaskStatus
+
+    engagement = start(desk)
+    steer(desk, "#blocked production-cdn the customer has no production account yet")
+    steer(desk, "#golive 2027-01-14", n=2)
+    task = tasks_of(desk, engagement)["production-cdn"]
+    assert task.status is TaskStatus.BLOCKED and task.due is not None
+    assert task.note == "the customer has no production account yet"

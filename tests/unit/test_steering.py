@@ -15,6 +15,7 @@ from ticketing.core.steering import (
     ContactChange,
     MoveTo,
     find_meeting,
+    find_task,
     hours_warnings,
     is_link,
     latest_proposal,
@@ -23,6 +24,7 @@ from ticketing.core.steering import (
     read_move,
     split_reference,
 )
+from ticketing.core.tasks import Task, TaskStatus
 
 LA = ZoneInfo("America/Los_Angeles")
 NY = ZoneInfo("America/New_York")
@@ -59,6 +61,9 @@ def test_each_steering_command_is_taken_with_its_argument_and_listed_in_the_help
     ("#move intro tomorrow", "#move needs MEETING DATE HH:MM"),
     ("#cancel", "#cancel needs a meeting"),
     ("#location hand-off", "#location needs MEETING and a place or link"),
+    ("#done", "#done needs a task"),
+    ("#todo", "#todo needs a task"),
+    ("#blocked staging-live", "#blocked needs TASK and a reason"),
 ])
 def test_a_steering_command_without_the_argument_it_needs_is_a_problem_not_run(text, problem):
     result = parse_commands(text)
@@ -152,3 +157,36 @@ def test_times_outside_the_engineers_or_the_customers_hours_are_warned_about():
     assert [w.split(" (")[0] for w in at(4)] == ["outside the engineer's business hours", "outside the customer's day"]
     saturday = datetime(2026, 12, 5, 10, tzinfo=LA)
     assert len(hours_warnings(saturday, saturday + timedelta(hours=1), calendar, NY, day)) == 2
+
+
+TASKS = [Task(1, 1, "staging-live", "Your application live on staging", "customer:it", date(2026, 12, 11),
+              TaskStatus.OPEN, True),
+         Task(2, 1, "staging-cdn", "Your staging hostname on our CDN", "customer:it", date(2026, 12, 14),
+              TaskStatus.OPEN, True),
+         Task(3, 1, "pre-launch-review", "Pre-launch review of the configuration", "engineer", None, TaskStatus.OPEN,
+              False)]
+
+
+def test_the_task_commands_are_read_with_their_task_and_the_blocked_reason():
+    result = parse_commands('#done staging-live\n#todo "pre-launch review"\n#blocked staging-cdn DNS not delegated yet\n'
+                            "Thanks")
+    assert [(c.name, c.argument) for c in result.commands] == [
+        ("done", "staging-live"), ("todo", '"pre-launch review"'), ("blocked", "staging-cdn DNS not delegated yet")]
+    assert result.problems == () and all(f"#{name}" in HELP[name] for name in ("done", "todo", "blocked"))
+    assert split_reference('"staging hostname" waiting on DNS') == ("staging hostname", "waiting on DNS")
+
+
+@pytest.mark.parametrize(("reference", "key"), [
+    ("staging-live", "staging-live"), ("STAGING-CDN", "staging-cdn"), ("hostname", "staging-cdn"),
+    ('"Pre-launch review"', "pre-launch-review"), ("your application live on staging", "staging-live"),
+])
+def test_a_task_is_named_by_its_key_its_name_or_a_part_only_it_has(reference, key):
+    assert find_task(reference, TASKS, "done").key == key
+
+
+def test_a_reference_to_several_tasks_or_none_is_a_problem_that_lists_them():
+    several = find_task("staging", TASKS, "done")
+    assert several.startswith("#done staging: matches 2 tasks, name one: staging-live (Your application live on staging, "
+                              "open); staging-cdn") and "pre-launch-review" not in several
+    none = find_task("billing", TASKS, "blocked")
+    assert none.startswith("#blocked billing: no task matches; the tasks:") and "pre-launch-review (Pre-launch" in none

@@ -1,15 +1,17 @@
 """Engineers steer an onboarding engagement by replying (pure): ``#golive``, ``#playbook``,
-``#contact``, ``#accept``, ``#move``, ``#cancel`` and ``#location``.
+``#contact``, ``#accept``, ``#move``, ``#cancel``, ``#location``, and ``#done``, ``#todo`` and
+``#blocked`` for its tasks.
 
 :func:`check` tells :func:`ticketing.core.commands.parse_commands` whether an argument has the
 command's shape. What needs the day or the engagement's meetings is read when the reply is carried
 out: :func:`read_day` and :func:`read_move` resolve dates ("2027-01-14", "14 January", "next
 Friday": :mod:`ticketing.core.dates`) against today in the engineer's zone, :func:`find_meeting`
 finds the meeting a reference names (its key, its title, or a part of either that only it has,
-without regard to case), :func:`latest_proposal` the time an attendee proposed, and
+without regard to case), :func:`find_task` the task one names in the same way,
+:func:`latest_proposal` the time an attendee proposed, and
 :func:`hours_warnings` says when a time is outside the engineer's or the customer's hours.
 
-A reference that names no meeting or several is a problem, in words that list the meetings; the
+A reference that names no meeting or several is a problem, in words that list the meetings (or the tasks); the
 problem starts with the command (``#move kick: …``) so the engineer also gets the list of commands.
 """
 from __future__ import annotations
@@ -23,6 +25,7 @@ from zoneinfo import ZoneInfo
 from ticketing.core.calendars import BusinessCalendar
 from ticketing.core.dates import find_dates
 from ticketing.core.domain import Meeting, MeetingAttendee
+from ticketing.core.tasks import Task
 
 #: How the note of a meeting an engineer cancelled begins: re-planning leaves such a meeting cancelled.
 CANCELLED_BY = "cancelled by "
@@ -36,6 +39,9 @@ HELP = {
     "move": "#move MEETING DATE HH:MM   move a meeting (the time in your zone)",
     "cancel": "#cancel MEETING      cancel a meeting",
     "location": "#location MEETING TEXT-OR-URL   where it is held, or its join link",
+    "done": "#done TASK           mark a task done (its key, or a part of its name)",
+    "todo": "#todo TASK           open a task again",
+    "blocked": '#blocked TASK REASON  mark a task blocked, and why (a name with spaces in "quotes")',
 }
 
 _ADDRESS = r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+"
@@ -64,8 +70,9 @@ class MoveTo:
 
 def check(name: str, argument: str) -> str | None:
     """Whether ``argument`` has the shape command ``name`` needs: None, or the problem in words."""
-    if name in ("golive", "playbook", "cancel") and not argument:
-        what = {"golive": "a date", "playbook": "a playbook's name", "cancel": "a meeting"}[name]
+    if name in ("golive", "playbook", "cancel", "done", "todo") and not argument:
+        what = {"golive": "a date", "playbook": "a playbook's name", "cancel": "a meeting", "done": "a task",
+                "todo": "a task"}[name]
         return f"#{name} needs {what}"
     if name == "playbook" and len(argument.split()) > 1:
         return f"#playbook needs one playbook's name, not {argument!r}"
@@ -79,6 +86,10 @@ def check(name: str, argument: str) -> str | None:
         reference, text = split_reference(argument)
         if not reference or not text:
             return f"#location needs MEETING and a place or link, not {argument!r}"
+    if name == "blocked":
+        reference, text = split_reference(argument)
+        if not reference or not text:
+            return f"#blocked needs TASK and a reason, not {argument!r}"
     return None
 
 
@@ -151,6 +162,20 @@ def find_meeting(reference: str, meetings: Sequence[Meeting], command: str) -> M
     if not found:
         return f"#{command} {reference}: no meeting matches; the meetings: {listed}"
     return f"#{command} {reference}: matches {len(found)} meetings, name one: {listed}"
+
+
+def find_task(reference: str, tasks: Sequence[Task], command: str) -> Task | str:
+    """The one task ``reference`` names: its key or name, else a part of the key or name only it
+    has (case-insensitive); else the problem, listing the tasks."""
+    wanted = reference.strip().strip('"').casefold()
+    exact = [t for t in tasks if wanted in (t.key.casefold(), t.name.casefold())]
+    found = exact or [t for t in tasks if wanted and (wanted in t.key.casefold() or wanted in t.name.casefold())]
+    if len(found) == 1:
+        return found[0]
+    listed = "; ".join(f"{t.key} ({t.name}, {t.status.value})" for t in (found or tasks)) or "none"
+    if not found:
+        return f"#{command} {reference}: no task matches; the tasks: {listed}"
+    return f"#{command} {reference}: matches {len(found)} tasks, name one: {listed}"
 
 
 def latest_proposal(meetings: Sequence[Meeting]) -> tuple[Meeting, MeetingAttendee] | None:

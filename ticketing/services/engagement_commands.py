@@ -1,13 +1,14 @@
 """Engineers steer an onboarding engagement by replying (see README, "Engineers work by replying").
 
 A reply to the engagement's hand-off ticket, or to any ticket of an account with an active
-engagement, may carry ``#golive``, ``#playbook``, ``#contact``, ``#accept``, ``#move``, ``#cancel``
-and ``#location`` (read by :mod:`ticketing.core.steering`). Each runs inside the reply's unit of
+engagement, may carry ``#golive``, ``#playbook``, ``#contact``, ``#accept``, ``#move``, ``#cancel``,
+``#location``, and ``#done``, ``#todo`` and ``#blocked`` for its tasks (read by
+:mod:`ticketing.core.steering`). Each runs inside the reply's unit of
 work through :class:`~ticketing.services.onboarding.Onboarding` and its
 :class:`~ticketing.services.invitations.Invitations`: a go-live date or a playbook re-plans as a
 notice does, a contact joins or leaves as a deal sent again does, and a meeting that moves, is
 cancelled or changes place gets an updated REQUEST (same UID, higher SEQUENCE) or a CANCEL to all
-its attendees. Every change is an event in the ticket's log (and the hand-off ticket's); what was
+its attendees, and a task's status is set (done records when). Every change is an event in the ticket's log (and the hand-off ticket's); what was
 done and what could not be is returned in words for the engineer's one results mail.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ticketing.core.calendars import BusinessCalendar, zone
 from ticketing.core.commands import Command
 from ticketing.core.domain import Engagement, EventKind, Meeting, MeetingStatus, Ticket
 from ticketing.core.planner import local_label
+from ticketing.core.tasks import TaskStatus
 from ticketing.services.onboarding import Onboarding, Replanned
 from ticketing.services.ticket_log import TicketLog
 from ticketing.store import SqlStore
@@ -193,6 +195,31 @@ class EngagementCommands:
                 self.onboarding.invitations.send(self.store.get_meeting(meeting.id), engagement, now, updated=True)
         what = "join link" if steering.is_link(place) else "location"
         return [f"{meeting.title}: {what} {place}" + (", updated invitation sent to every attendee" if sent else "")]
+
+    # -- the tasks -----------------------------------------------------------------------------------
+
+    def _done(self, engagement: Engagement, argument: str, actor: str, now: datetime) -> list[str] | str:
+        return self._set_task(engagement, argument, "done", TaskStatus.DONE, now)
+
+    def _todo(self, engagement: Engagement, argument: str, actor: str, now: datetime) -> list[str] | str:
+        return self._set_task(engagement, argument, "todo", TaskStatus.OPEN, now)
+
+    def _blocked(self, engagement: Engagement, argument: str, actor: str, now: datetime) -> list[str] | str:
+        reference, reason = steering.split_reference(argument)
+        return self._set_task(engagement, reference, "blocked", TaskStatus.BLOCKED, now, reason)
+
+    def _set_task(self, engagement: Engagement, reference: str, command: str, status: TaskStatus, now: datetime,
+                  reason: str = "") -> list[str] | str:
+        task = steering.find_task(reference, self.store.tasks(engagement.id), command)
+        if isinstance(task, str):
+            return task
+        if task.status is status and (status is not TaskStatus.BLOCKED or task.note == reason):
+            return f"the task {task.key} ({task.name}) is {status.value} already"
+        # a blocked task's note is its reason; opened again or done, the plan's note comes back on the next re-plan
+        note = reason if status is TaskStatus.BLOCKED else ("" if task.status is TaskStatus.BLOCKED else None)
+        self.store.set_task_status(task.id, status, now, note)
+        return [f"task {task.key} ({task.name}) {status.value} (was {task.status.value})"
+                + (f": {reason}" if reason else "")]
 
     # -- helpers --------------------------------------------------------------------------------------
 

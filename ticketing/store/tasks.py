@@ -17,13 +17,16 @@ class TasksMixin:
         """Create or update the engagement's tasks from (key, name, owner, due, customer_visible, note).
 
         A task already stored keeps its status and ``done_at``; its name, owner, due date and note
-        follow the plan (a new go-live date moves the tasks tied to it).
+        follow the plan (a new go-live date moves the tasks tied to it), except that a blocked task
+        keeps its note: the reason an engineer gave (``#blocked``).
         """
         m = self.m
         stored = {row.key: row for row in m.Task.select().where(m.Task.engagement == engagement_id)}
         for key, name, owner, due, visible, note in tasks:
             values = dict(name=name, owner=owner, due=due, customer_visible=visible, note=note, updated_at=now)
             if key in stored:
+                if stored[key].status == TaskStatus.BLOCKED.value:
+                    del values["note"]
                 m.Task.update(**values).where(m.Task.id == stored[key].id).execute()
             else:
                 self._insert(m.Task, dict(values, engagement=engagement_id, key=key, status=TaskStatus.OPEN.value,
@@ -36,3 +39,12 @@ class TasksMixin:
                                                                                    m.Task.key)
         return [Task(row.id, row.engagement_id, row.key, row.name, row.owner, row.due, TaskStatus(row.status),
                      row.customer_visible, row.note, row.done_at) for row in rows]
+
+    def set_task_status(self, task_id: int, status: TaskStatus, now: datetime, note: str | None = None) -> None:
+        """Set a task's status: done records ``done_at`` (now), open or blocked clears it; ``note``,
+        when given, replaces the task's note (a blocked task's reason)."""
+        m = self.m
+        values = {"status": status.value, "done_at": now if status is TaskStatus.DONE else None, "updated_at": now}
+        if note is not None:
+            values["note"] = note
+        m.Task.update(**values).where(m.Task.id == task_id).execute()
