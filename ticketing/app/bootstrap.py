@@ -105,8 +105,8 @@ def build_store(config: Config, create: bool = True, must_exist: bool = False) -
     """The store of ``[database] url``. ``must_exist``: a command that only reads refuses to create
     an empty SQLite database where there was none (a wrong --config or url, not an empty help desk)."""
     url = config.database_url()
-    if must_exist and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        path = Path(url[len("sqlite:///"):])
+    path = config.database_file()
+    if must_exist and path is not None:
         if not path.exists():
             raise StorageError(f"no database at {path}: check --config and [database] url, "
                                "or start with 'whiteglove run'")

@@ -10,7 +10,6 @@ reads the environment and the file system.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ticketing.config import Config, secret_path, secret_problems
 from ticketing.config.checks import uncovered_priorities
@@ -38,9 +37,9 @@ def _database(config: Config) -> list[Problem]:
             return [Problem("database.url", "PostgreSQL needs the psycopg2 driver, which is not installed",
                             "pip install 'whiteglove[postgresql]' in whiteglove's environment")]
         return []
-    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+    path = config.database_file()
+    if path is None:
         return []
-    path = Path(url[len("sqlite:///"):])
     folder = path.parent
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"

@@ -326,6 +326,13 @@ class Config:
             return prefix + str(self.resolve(url[len(prefix):]))
         return url
 
+    def database_file(self) -> Path | None:
+        """The SQLite database's file (resolved as :meth:`database_url`), or None for PostgreSQL or ``:memory:``."""
+        url = self.database_url()
+        if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+            return None
+        return Path(url[len("sqlite:///"):])
+
     def engineer(self, email: str) -> EngineerConfig | None:
         """The engineer with address ``email`` (case-insensitive), or None."""
         email = email.lower()

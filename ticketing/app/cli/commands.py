@@ -96,11 +96,8 @@ def cmd_run(args) -> int:
 
 def _new_database_file(config):
     """The SQLite file ``build_app`` is about to create, or None (it exists, or it is no file)."""
-    url = config.database_url()
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        path = Path(url[len("sqlite:///"):])
-        return None if path.exists() else path
-    return None
+    path = config.database_file()
+    return None if path is None or path.exists() else path
 
 
 def _remove(new_file) -> None:
