@@ -71,3 +71,21 @@ def test_a_go_live_date_dates_the_tasks_that_waited_for_it_and_keeps_the_others(
     assert after["pre-launch-review"] is not None and after["pre-launch-review"] < date(2027, 1, 14)
     assert {k: after[k] for k in ("staging-live", "staging-cdn", "cut-over-date")} == {
         k: before[k] for k in ("staging-live", "staging-cdn", "cut-over-date")}
+
+
+def test_milestones_and_survey_answers_are_kept_with_the_engagement(desk):
+    engagement = start(desk)
+    store = desk.store
+    now = desk.now
+    with store.transaction():
+        store.set_live(engagement.id, date(2027, 2, 1))
+        store.set_signoff(engagement.id, date(2027, 2, 3), "Jane Doe")
+        store.save_survey_answer(engagement.id, "Jane@acme.example", 7, "slow start", now)
+        store.save_survey_answer(engagement.id, "jane@acme.example", 9, "", now)  # she changed her mind
+        store.close_engagement(engagement.id, now)
+    got = store.get_engagement(engagement.id)
+    assert (got.live_on, got.signed_off_on, got.signed_off_by) == (date(2027, 2, 1), date(2027, 2, 3), "Jane Doe")
+    assert not got.active and got.closed_at == now
+    assert got.as_json()["milestones"]["live_on"] == "2027-02-01" and got.as_json()["status"] == "closed"
+    assert [(a.email, a.score) for a in store.survey_answers(engagement.id)] == [("jane@acme.example", 9)]
+    assert store.active_engagement(engagement.account_id) is None  # a closed engagement is steered no more

@@ -55,6 +55,7 @@ class EventKind(str, Enum):
     BOUNCED = "bounced"
     REFERRED = "referred"  # a stranger's reply to this ticket opened another
     ENGAGEMENT_CHANGED = "engagement_changed"  # an engineer's #golive, #move, #cancel … changed the engagement
+    MILESTONE = "milestone"  # an engagement went live, was signed off or closed: detail {"milestone", "on"}
 
 
 class MessageStatus(str, Enum):
@@ -70,6 +71,7 @@ class MeetingStatus(StrEnum):
 
 class EngagementStatus(StrEnum):
     ACTIVE = "active"
+    CLOSED = "closed"  # ended by an engineer's #close: no more reminders, check-points or steering
 
 
 class OutboxStatus(StrEnum):
@@ -176,6 +178,16 @@ class Engagement:
     created_at: datetime
     playbook: str | None = None
     account_id: int | None = None
+    status: EngagementStatus = EngagementStatus.ACTIVE
+    #: Milestones, recorded when they happen: the day it went live, the sign-off and who gave it, the end.
+    live_on: date | None = None
+    signed_off_on: date | None = None
+    signed_off_by: str = ""
+    closed_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status is EngagementStatus.ACTIVE
 
     def as_json(self) -> dict:
         return {
@@ -183,7 +195,13 @@ class Engagement:
             "playbook": self.playbook, "contract_id": self.contract_id,
             "close_date": self.close_date.isoformat() if self.close_date else None, "sales_rep": self.sales_rep,
             "golive_date": self.golive_date.isoformat() if self.golive_date else None, "ticket_id": self.ticket_id,
-            "created_at": self.created_at.isoformat(),
+            "created_at": self.created_at.isoformat(), "status": str(self.status),
+            "milestones": {
+                "live_on": self.live_on.isoformat() if self.live_on else None,
+                "signed_off_on": self.signed_off_on.isoformat() if self.signed_off_on else None,
+                "signed_off_by": self.signed_off_by or None,
+                "closed_at": self.closed_at.isoformat() if self.closed_at else None,
+            },
         }
 
 

@@ -13,6 +13,7 @@ from ticketing.store.base import StoreBase, storage_error, translating_errors
 from ticketing.store.health import HealthMixin
 from ticketing.store.meetings import MeetingsMixin
 from ticketing.store.messages import MessagesMixin
+from ticketing.store.milestones import MilestonesMixin
 from ticketing.store.models import create_models
 from ticketing.store.outbox import OutboxMixin
 from ticketing.store.schema import (
@@ -29,8 +30,8 @@ __all__ = ["SqlStore"]
 
 
 @translating_errors
-class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, MeetingsMixin, TasksMixin, OutboxMixin, HealthMixin,
-               StatusMixin, StoreBase):
+class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, MeetingsMixin, TasksMixin, MilestonesMixin, OutboxMixin,
+               HealthMixin, StatusMixin, StoreBase):
     """The store on SQLite or PostgreSQL."""
 
     @classmethod

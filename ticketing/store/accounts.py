@@ -211,4 +211,6 @@ def _engagement(row) -> Engagement:
         id=row.id, account=row.account.name, engineer=row.engineer, tier=row.tier, contract_id=row.contract_id,
         close_date=row.close_date, sales_rep=row.sales_rep, golive_date=row.golive_date, ticket_id=row.ticket_id,
         created_at=row.created_at, playbook=row.playbook, account_id=row.account_id,
+        status=EngagementStatus(row.status), live_on=row.live_on, signed_off_on=row.signed_off_on,
+        signed_off_by=row.signed_off_by, closed_at=row.closed_at,
     )

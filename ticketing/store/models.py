@@ -95,6 +95,7 @@ class Models:
     Refusal: type[pw.Model]
     ComponentHealth: type[pw.Model]
     Task: type[pw.Model]
+    SurveyAnswer: type[pw.Model]
 
     @property
     def all(self) -> list[type[pw.Model]]:
@@ -104,7 +105,7 @@ class Models:
             self.AccountDomain, self.Contact, self.Ticket, self.SlaNotice, self.Engagement,
             self.Meeting, self.MeetingAttendee, self.TicketEvent, self.InboundMessage,
             self.Quarantine, self.OutboundMessage, self.Refusal,
-            self.ComponentHealth, self.Task,
+            self.ComponentHealth, self.Task, self.SurveyAnswer,
         ]
 
 
@@ -242,6 +243,11 @@ def create_models(db: pw.Database) -> Models:
         details = TextField(default="{}")  # JSON: everything the notice said
         created_at = UTCDateTimeField()
         playbook = CharField(max_length=100, null=True)
+        # schema 11: the milestones, each recorded when it happens (its event is in the hand-off ticket's log)
+        live_on = pw.DateField(null=True)  # the day it actually went live (#live, or a customer's mail confirmed)
+        signed_off_on = pw.DateField(null=True)  # the customer's sign-off (#signoff NAME)
+        signed_off_by = CharField(max_length=200, default="")
+        closed_at = UTCDateTimeField(null=True)  # the end of the engagement (#close); its status is then closed
 
         class Meta:
             indexes = ((("account", "contract_id"), True),)
@@ -290,6 +296,20 @@ def create_models(db: pw.Database) -> Models:
 
         class Meta:
             indexes = ((("engagement", "key"), True),)
+
+
+    class SurveyAnswer(BaseModel):
+        """A customer contact's answer (0-10) to an engagement's one-question survey; a later answer
+        from the same contact replaces the earlier one."""
+
+        engagement = pw.ForeignKeyField(Engagement, backref="survey_answers", on_delete="CASCADE")
+        email = CharField(max_length=320)  # lower-case
+        score = pw.IntegerField()
+        comment = TextField(default="", limit=2000)
+        answered_at = UTCDateTimeField()
+
+        class Meta:
+            indexes = ((("engagement", "email"), True),)
 
 
     class MeetingAttendee(BaseModel):
@@ -409,5 +429,5 @@ def create_models(db: pw.Database) -> Models:
     return Models(
         db, SchemaVersion, MailboxState, IntakeRecord, Account, AccountDomain, Contact, Ticket,
         SlaNotice, Engagement, Meeting, MeetingAttendee, TicketEvent, InboundMessage, Quarantine,
-        OutboundMessage, Refusal, ComponentHealth, Task
+        OutboundMessage, Refusal, ComponentHealth, Task, SurveyAnswer
     )
