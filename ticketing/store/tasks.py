@@ -48,3 +48,19 @@ class TasksMixin:
         if note is not None:
             values["note"] = note
         m.Task.update(**values).where(m.Task.id == task_id).execute()
+
+    def add_task(self, engagement_id: int, name: str, owner: str, due: date, customer_visible: bool, note: str,
+                 now: datetime) -> str:
+        """Add a task of the engagement's own (an engineer's ``#task add``); a re-plan leaves it as it is.
+        Returns its key: its name as a slug, numbered when another task has it."""
+        m = self.m
+        base = "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())[:60] or "task"
+        taken = {row.key for row in m.Task.select(m.Task.key).where(m.Task.engagement == engagement_id)}
+        key, n = base, 1
+        while key in taken:
+            n += 1
+            key = f"{base}-{n}"
+        self._insert(m.Task, dict(engagement=engagement_id, key=key, name=name, owner=owner, due=due,
+                                  status=TaskStatus.OPEN.value, customer_visible=customer_visible, note=note,
+                                  done_at=None, created_at=now, updated_at=now))
+        return key
