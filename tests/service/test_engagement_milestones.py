@@ -2,12 +2,21 @@
 "we are live" that the engineer is asked to confirm."""
 from __future__ import annotations
 
+import tomllib
 from datetime import date, timedelta
 
 import pytest
 from support.desk import CONFIG, SUPPORT, Desk
 from support.mail import make_message
-from test_engagement_commands import PRIYA, events, meetings, results_of, start, steer
+from test_engagement_commands import (
+    PRIYA,
+    ROOT,
+    events,
+    meetings,
+    results_of,
+    start,
+    steer,
+)
 
 from ticketing.core.domain import EventKind, MeetingStatus
 
@@ -115,3 +124,17 @@ def test_a_stranger_or_an_account_without_an_engagement_asks_nobody(desk):
     desk.receive(make_message(sender="eve@elsewhere.example", to=SUPPORT, subject="We are live",
                               message_id="<x1@elsewhere.example>", body="We are live!"))
     assert not [m for m in desk.store.outbox() if m.purpose == "planning" and "are live" in m.subject]
+
+
+def test_a_playbook_switch_replaces_the_open_tasks_and_keeps_done_and_own_ones(desk):
+    engagement = start(desk)
+    before = {t.key: t for t in desk.store.tasks(engagement.id)}
+    first = sorted(before)[0]
+    steer(desk, f"#done {first}")
+    steer(desk, '#task add "Export the legacy tickets" 2026-12-10', n=2)
+    steer(desk, "#playbook white-glove", n=3)
+    after = {t.key: t for t in desk.store.tasks(engagement.id)}
+    with open(ROOT / "playbooks" / "white-glove.toml", "rb") as file:
+        wanted = {t["key"] for t in tomllib.load(file)["tasks"]}
+    assert set(after) == wanted | {first, "export-the-legacy-tickets"}
+    assert after[first].status.value == "done"
