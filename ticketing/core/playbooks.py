@@ -64,6 +64,7 @@ from datetime import time, timedelta
 from pathlib import Path
 
 from ticketing.config import CalendarConfig
+from ticketing.core.success import SuccessTargets
 from ticketing.core.tasks import TaskSpec
 
 INTERNAL_ROLES = ("engineer", "manager", "project_manager", "sales_rep")
@@ -150,6 +151,8 @@ class Playbook:
     max_customer_meetings_per_day: int | None = None
     #: What must be done, by whom and by when (:mod:`ticketing.core.tasks`).
     tasks: tuple[TaskSpec, ...] = ()
+    #: What counts as a success (``[success]``, measured by :mod:`ticketing.core.metrics`); no targets by default.
+    success: SuccessTargets = SuccessTargets()
 
     def meeting(self, key: str) -> MeetingSpec:
         """The meeting called ``key``. Raises KeyError."""
