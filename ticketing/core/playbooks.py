@@ -36,6 +36,8 @@ One TOML file per playbook; ``playbooks/README.md`` has a full example. The sche
 
 Tasks (``[[tasks]]``: key, name, owner, anchor, offset_days; phase, depends_on, customer_visible
 optional) are documented and checked in :mod:`ticketing.files.playbook_tasks`.
+Success targets (``[success]``: max_weeks, min_survey, tasks_on_time_percent, required_meetings, all
+optional) are checked in :mod:`ticketing.files.playbook_success` and measured by :mod:`ticketing.core.metrics`.
 
 Top level, also optional: ``calendar`` (a table ``{ timezone = "America/Los_Angeles", hours =
 "08:00-17:00", days = "mon-fri", holidays = "US" }`` or the name of a ``[[calendars]]`` entry) binds
