@@ -196,3 +196,9 @@ def test_as_json_carries_the_metrics_and_the_health():
 def test_a_naive_now_is_refused():
     with pytest.raises(ValueError):
         measure(engagement(), playbook(), [], [], [], datetime(2027, 3, 1), US)
+
+
+def test_tasks_missed_only_by_being_overdue_are_said_once_as_overdue():
+    m = measure(engagement(), playbook(), [task("tech-spec", date(2027, 1, 15), owner="customer:it")], [], [],
+                at(date(2027, 1, 25)), US)
+    assert m.tasks_on_time.percent == 0 and m.health.reasons == ("1 task overdue (customer:it)",)

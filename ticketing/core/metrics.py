@@ -27,7 +27,8 @@ The verdict (:class:`Verdict`), with every reason in words:
 - **at risk**: nothing late, but a task is overdue; the go-live is within
   :data:`GOLIVE_NEAR_DAYS` days with a task blocked; the go-live is planned more than ``max_weeks``
   after the start; the engagement has run past ``length_days`` (an active one); fewer tasks done on
-  time than ``tasks_on_time_percent``; a survey average below ``min_survey``; or a required meeting
+  time than ``tasks_on_time_percent`` with one done late (misses that are only overdue tasks are
+  said once, as overdue); a survey average below ``min_survey``; or a required meeting
   cancelled, not placed, or not held by the go-live.
 - **on track**: none of these.
 """
@@ -218,7 +219,8 @@ def _risk_reasons(m: EngagementMetrics, engagement: Engagement, meetings: Sequen
     if engagement.active and m.planned_days is not None and m.business_days > m.planned_days:
         reasons.append(f"business day {m.business_days} of a planned {m.planned_days}")
     percent = m.tasks_on_time.percent
-    if t.tasks_on_time_percent is not None and percent is not None and percent < t.tasks_on_time_percent:
+    done_late = m.tasks_on_time.total - m.tasks_on_time.met - len(m.overdue_tasks)  # overdue ones are said above
+    if t.tasks_on_time_percent is not None and percent is not None and percent < t.tasks_on_time_percent and done_late:
         reasons.append(f"{percent}% of tasks done on time ({m.tasks_on_time.met}/{m.tasks_on_time.total}), "
                        f"target {t.tasks_on_time_percent}%")
     if t.min_survey is not None and m.survey_average is not None and m.survey_average < t.min_survey:
