@@ -34,7 +34,7 @@ The verdict (:class:`Verdict`), with every reason in words:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Sequence
@@ -81,6 +81,7 @@ class EngagementMetrics:
 
     engagement_id: int
     as_of: datetime  # now, or the close of a closed engagement
+    today: date  # as_of's date on the calendar: the day every figure is counted to
     started_on: date
     planned_golive: date | None
     live_on: date | None
@@ -99,7 +100,6 @@ class EngagementMetrics:
     survey_count: int
     targets: SuccessTargets
     health: Health
-    today: date = field(repr=False, default=date.min)
 
     @property
     def on_time(self) -> bool | None:
@@ -166,7 +166,7 @@ def measure(engagement: Engagement, playbook: Playbook | None, tasks: Sequence[T
     required = [key for key in targets.required_meetings if any(m.key == key for m in meetings)]
     scores = list(survey_scores)
     metrics = EngagementMetrics(
-        engagement_id=engagement.id, as_of=as_of, started_on=start, planned_golive=planned, live_on=live,
+        engagement_id=engagement.id, as_of=as_of, today=today, started_on=start, planned_golive=planned, live_on=live,
         golive_days_late=days_late, weeks_to_golive=weeks if (live or engagement.active) else None,
         business_days=max(0, calendar.working_days_between(start, today)),
         planned_days=playbook.length_days if playbook is not None else None,
@@ -176,15 +176,15 @@ def measure(engagement: Engagement, playbook: Playbook | None, tasks: Sequence[T
         meetings_cancelled=sum(1 for m in meetings if m.status is MeetingStatus.CANCELLED),
         required_meetings_held=Ratio(sum(1 for key in required if any(m.key == key for m in held)), len(required)),
         survey_average=round(sum(scores) / len(scores), 1) if scores else None, survey_count=len(scores),
-        targets=targets, health=Health(Verdict.ON_TRACK), today=today,
+        targets=targets, health=Health(Verdict.ON_TRACK),  # judged below, from these figures
     )
-    late = _late_reasons(metrics, engagement)
+    late = _late_reasons(metrics)
     risks = _risk_reasons(metrics, engagement, meetings, required)
     verdict = Verdict.LATE if late else Verdict.AT_RISK if risks else Verdict.ON_TRACK
     return replace(metrics, health=Health(verdict, tuple(late + risks)))
 
 
-def _late_reasons(m: EngagementMetrics, engagement: Engagement) -> list[str]:
+def _late_reasons(m: EngagementMetrics) -> list[str]:
     reasons = []
     if m.golive_days_late is not None and m.golive_days_late > 0:
         if m.live_on is not None:
