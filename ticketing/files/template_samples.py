@@ -108,6 +108,15 @@ SAMPLES: dict[str, dict] = {
         "priorities": [{"priority": "P1", "first_response": "75% (3 of 4)", "resolution": "n/a"}],
         "times": [{"clock": "First response", "count": 4, "median": "40 min", "p90": "2 h 10 min"}],
         "meetings_held": [MEETING], "meetings_next": [MEETING], "golives": [ENGAGEMENT], "overruns": [ENGAGEMENT],
+        "portfolio": {
+            "summary": "1 engagement: 1 at risk", "golive_days": 30,
+            "rows": [{"account": "Acme", "health": "at risk", "colour": "#bc4c00", "why": "1 task overdue (customer:it)",
+                      "closed": "", "engineer": "Priya Raman", "playbook": "enterprise-onboarding"}],
+            "golives": [{"when": "Thu 3 Dec (in 10 days)", "account": "Acme", "engineer": "Priya Raman",
+                         "health": "at risk", "colour": "#bc4c00"}],
+            "owners": [{"owner": "Marcus Lee (Acme)", "count": 1, "tasks": [
+                {"account": "Acme", "name": "Staging live", "due": "Thu 19 Nov", "late": "4 days overdue"}]}],
+        },
         "generated": "Mon 23 Nov 11:00",
     },
 }
