@@ -3,7 +3,7 @@ welcome and the engineer's hand-off say so), a go-live intent plans them around 
 contradicts the plan is planned as well as it can be with the engineer told what and why."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -107,3 +107,14 @@ def test_a_go_live_before_the_trainings_is_planned_and_the_engineer_told_what_an
     # the first month review still follows the trainings it reviews, and none of them is dropped
     assert planned["first-month-review"].start > briefing.end
     assert {k for k, m in planned.items() if m.status != "planned"} == set()  # nothing dropped
+
+
+def test_two_go_live_changes_in_one_second_each_tell_the_engineer(desk):
+    # The notice's Message-ID once came from the clock's second: the later, correct one was dropped.
+    engagement = start(desk)
+    go_live(desk, "10 February 2027")
+    desk.receive(make_message(sender="jane@acme.example", subject="Go-live", message_id="<g2@acme.example>",
+                              body="Sorry, we plan to go live on 3 March 2027 instead."), after=timedelta(0))
+    assert desk.store.get_engagement(engagement.id).golive_date == date(2027, 3, 3)
+    told = [p.text for _, p in desk.mail("planning") if "re-planned" in p.subject]
+    assert len(told) == 2 and "2027-03-03" in told[-1]

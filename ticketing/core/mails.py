@@ -9,6 +9,7 @@ HTML) and headers only through :func:`mailer.compose.safe_header`.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, Sequence
@@ -234,3 +235,11 @@ class Mails:
 def slug(email: str) -> str:
     """An address as it may stand in a Message-ID's token: lower-case letters, digits and hyphens."""
     return "".join(c if c.isalnum() else "-" for c in email.lower())[:60]
+
+
+def cause(*parts: object) -> str:
+    """A short digest of what caused a mail (its facts in words), for a Message-ID token that is the
+    same for the same cause and never depends on the clock: two changes in one second are two mails,
+    the same change told twice is one."""
+    text = "\x1f".join(str(p) for p in parts)
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]

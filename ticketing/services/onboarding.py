@@ -28,7 +28,7 @@ from ticketing.core.domain import (
     MeetingStatus,
 )
 from ticketing.core.golive import GoLiveIntent
-from ticketing.core.mails import Draft, Mails, Support
+from ticketing.core.mails import Draft, Mails, Support, cause
 from ticketing.core.meeting_calendars import playbook_calendar
 from ticketing.core.planner import Plan, PlanInput, local_label, occurrence_keys, plan
 from ticketing.core.playbooks import MeetingSpec, Playbook, playbook_for_tier, role_key
@@ -470,7 +470,10 @@ class Onboarding:
             playbook_title=playbook.title if playbook else "no playbook", changes=list(result.changes),
             warnings=list(result.warnings), unplaced=list(result.unplaced), ask_golive=ask_golive, ask=ask,
         )
-        stamp = token or f"planning.{engagement.id}.{now:%Y%m%dT%H%M%S}"
+        # Its cause: the engagement's n-th planning notice, saying this (two in one second are two mails).
+        version = self.store.count_engagement_mail(engagement.id, "planning") + 1
+        stamp = token or f"planning.{engagement.id}.{version}." + cause(
+            headline, *result.changes, "|", *result.warnings, "|", *result.unplaced)
         draft = Draft("planning", stamp, (Address(person.name if person else "", email),), headline, body,
                       engagement.ticket_id, auto_submitted="auto-generated")
         self.outbox.queue(draft, now, engagement_id=engagement.id)

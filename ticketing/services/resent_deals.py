@@ -16,7 +16,7 @@ from mailer import Address
 from ticketing.config import Config
 from ticketing.core.deal_changes import DealChanges, DealSoFar, deal_changes
 from ticketing.core.domain import Engagement, EventKind
-from ticketing.core.mails import Draft, Mails
+from ticketing.core.mails import Draft, Mails, cause
 from ticketing.core.notices import Notice
 from ticketing.services.onboarding import Onboarding
 from ticketing.services.outbox import Outbox
@@ -116,7 +116,7 @@ class ResentDeals:
             playbook_title=engagement.playbook or "no playbook", changes=lines, warnings=[], unplaced=[],
             ask_golive=False, ask="",
         )
-        draft = Draft("planning", f"deal-update.{engagement.id}.{now:%Y%m%dT%H%M%S}",
+        draft = Draft("planning", f"deal-update.{engagement.id}.{self.store.count_engagement_mail(engagement.id, 'planning') + 1}.{cause(*lines)}",
                       (Address(person.name if person else "", email),), headline, body, engagement.ticket_id,
                       auto_submitted="auto-generated")
         self.outbox.queue(draft, now, engagement_id=engagement.id)

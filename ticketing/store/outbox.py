@@ -88,6 +88,12 @@ class OutboxMixin:
         m.OutboundMessage.update(status=FAILED, attempts=m.OutboundMessage.attempts + 1, last_error=error).where(
             m.OutboundMessage.id == mail_id).execute()
 
+    def count_engagement_mail(self, engagement_id: int, purpose: str) -> int:
+        """How many mails of ``purpose`` were queued for the engagement: a notice's version number."""
+        m = self.m
+        return m.OutboundMessage.select().where((m.OutboundMessage.engagement == engagement_id)
+                                                & (m.OutboundMessage.purpose == purpose)).count()
+
     def outbox(self, status: OutboxStatus | None = None, ticket_id: int | None = None,
                after: int | None = None) -> list[OutgoingMail]:
         """Outgoing mail by number; ``after``: only what was queued after that number."""
