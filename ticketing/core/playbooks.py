@@ -64,6 +64,7 @@ from datetime import time, timedelta
 from pathlib import Path
 
 from ticketing.config import CalendarConfig
+from ticketing.core.surveys import SurveySpec
 from ticketing.core.tasks import TaskSpec
 
 INTERNAL_ROLES = ("engineer", "manager", "project_manager", "sales_rep")
@@ -150,6 +151,10 @@ class Playbook:
     max_customer_meetings_per_day: int | None = None
     #: What must be done, by whom and by when (:mod:`ticketing.core.tasks`).
     tasks: tuple[TaskSpec, ...] = ()
+    #: The 0-10 survey and when it goes (:mod:`ticketing.core.surveys`); None: no survey.
+    survey: SurveySpec | None = None
+    #: Whether the customer gets a summary when the engagement closes (the engineer and managers always do).
+    customer_summary: bool = False
 
     def meeting(self, key: str) -> MeetingSpec:
         """The meeting called ``key``. Raises KeyError."""

@@ -34,6 +34,8 @@ from ticketing.files.playbook_calendar import EXAMPLE as EXAMPLE_CALENDAR
 from ticketing.files.playbook_calendar import read_calendar
 from ticketing.files.playbook_fields import Key, Report, read_fields
 from ticketing.files.playbook_order import check_after
+from ticketing.files.playbook_survey import TOP_KEYS as SURVEY_KEYS
+from ticketing.files.playbook_survey import read_summary, read_survey
 from ticketing.files.playbook_tasks import read_tasks
 from ticketing.files.templates import Renderer
 
@@ -49,6 +51,7 @@ _TOP = {
     "phases": Key("strs", False, '["setup", "go-live"]'), "emails": Key("tables", False, "[[emails]]"),
     "meetings": Key("tables", False, "[[meetings]]"), "calendar": Key("any", False, EXAMPLE_CALENDAR),
     "max_customer_meetings_per_day": Key("int", False, "2"), "tasks": Key("tables", False, "[[tasks]]"),
+    **SURVEY_KEYS,
 }
 _EMAIL = {
     "key": Key("str", True, '"welcome"'), "template": Key("str", True, '"welcome"'),
@@ -159,6 +162,8 @@ def _read_file(path: Path, report: Report, emails: list[tuple[str, str]], label:
     _check_internal_and_closing(meeting_specs, report)
     task_specs = read_tasks(top.get("tasks", ()), phases, {m.key for _, m in meeting_specs if m.key}, length, report)
     calendar = read_calendar(top["calendar"], report) if "calendar" in top else None
+    survey = read_survey(top.get("survey"), {m.key for _, m in meeting_specs if m.key}, report)
+    customer_summary = read_summary(top.get("summary"), report)
     per_day = top.get("max_customer_meetings_per_day")
     if per_day is not None and per_day < 1:
         report("max_customer_meetings_per_day", "must be at least 1", "set max_customer_meetings_per_day = 2")
@@ -169,6 +174,7 @@ def _read_file(path: Path, report: Report, emails: list[tuple[str, str]], label:
         length_days=length, phases=phases, emails=tuple(e for _, e in email_specs),
         meetings=tuple(m for _, m in meeting_specs), path=path, calendar=calendar,
         max_customer_meetings_per_day=per_day, tasks=tuple(t for _, t in task_specs),
+        survey=survey, customer_summary=customer_summary,
     ), top
 
 
