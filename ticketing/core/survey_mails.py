@@ -12,6 +12,7 @@ from typing import Sequence
 from mailer import Address
 from ticketing.core.domain import Engagement, Ticket
 from ticketing.core.mails import INTERNAL_MARKER, Draft, Mails, ticket_view
+from ticketing.core.words import names_in_words
 
 
 def survey_token(engagement_id: int) -> str:
@@ -23,7 +24,7 @@ def survey(mails: Mails, engagement: Engagement, contacts: Sequence[Address], *,
     """The one-question survey, to the customer's contacts, threaded to the engagement's hand-off
     ticket so that an answer comes back to it."""
     body = mails.render("survey", account=engagement.account, question=question, engineer_name=engineer_name,
-                        greeting=", ".join(a.name or a.email for a in contacts))
+                        greeting=names_in_words([a.name or a.email for a in contacts]))
     return Draft("survey", survey_token(engagement.id), tuple(contacts),
                  f"One question about your onboarding with {mails.support.name}", body, engagement.ticket_id,
                  cc=tuple(cc), reply_to=mails.support.mailbox)

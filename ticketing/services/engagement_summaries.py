@@ -28,7 +28,7 @@ from ticketing.core.engagement_summary import (
 from ticketing.core.mails import Mails
 from ticketing.core.playbooks import Playbook
 from ticketing.core.survey_mails import customer_summary, engagement_summary
-from ticketing.core.words import hours_in_words
+from ticketing.core.words import hours_in_words, names_in_words
 from ticketing.services.outbox import Outbox, deliverable
 from ticketing.services.surveys import is_history
 from ticketing.store import SqlStore
@@ -105,7 +105,7 @@ class EngagementSummaries:
         calendar = self._calendar(engagement)
         hours = hours_in_words(calendar, customer_tz, now.astimezone(calendar.tz).date())
         context = customer_context(facts, {s.key for s in playbook.meetings if s.internal}, engineer_name,
-                                   ", ".join(a.name or a.email for a in contacts), hours, customer_tz)
+                                   names_in_words([a.name or a.email for a in contacts]), hours, customer_tz)
         draft = customer_summary(self.mails, engagement, contacts, context, cc=ours)
         return int(self.outbox.queue(draft, now, engagement_id=engagement.id) is not None)
 
