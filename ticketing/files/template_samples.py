@@ -80,6 +80,7 @@ SAMPLES: dict[str, dict] = {
         "support": SUPPORT, "headline": "Onboarding of Globex planned", "engagement_id": 7, "account": "Globex",
         "playbook_title": "Three-phase enterprise onboarding", "changes": ["Kick-off: Tue 1 Dec 10:00"],
         "warnings": ["no go-live date yet"], "unplaced": ["Hand-off: no free time in its window"], "ask_golive": True,
+        "ask": "Reply #live to record the go-live on 2027-03-04, or #live DATE for another day.",
     },
     "calendar_answer": {
         "support": SUPPORT, "headline": "Jane Doe proposed a new time", "title": "Kick-off: Globex",
