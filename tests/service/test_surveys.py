@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from support.desk import CONFIG, Desk
+from support.desk import CONFIG, SUPPORT, Desk
 from support.mail import make_message
 
 from ticketing.core.domain import EventKind
@@ -153,3 +153,16 @@ def test_an_engagement_learnt_from_history_is_never_surveyed(desk):
     meeting = review(desk, engagement)
     assert surveyed(desk, engagement, meeting.end + timedelta(minutes=5)) is None
     assert surveyed(desk, engagement, meeting.end + timedelta(days=3, hours=2)) is None
+
+
+def test_an_engagement_closed_before_its_review_is_surveyed_after_the_close(desk, store):
+    engagement = start(desk)
+    [(_, handoff)] = desk.mail("notification")
+    desk.now = datetime(2026, 12, 1, 15, 0, tzinfo=NY)  # a Tuesday afternoon in New York, long before the review
+    desk.receive(make_message(sender=f"Priya Raman <{PRIYA}>", to=SUPPORT, subject=f"Re: {handoff.subject}",
+                              message_id="<c1@northwind.example>", in_reply_to=f"<{handoff.message_id}>",
+                              body="#close\n\nPriya"))
+    closed = store.get_engagement(engagement.id)
+    assert not closed.active and review(desk, closed).status.value == "cancelled"
+    mail, parsed = surveyed(desk, closed, desk.now + timedelta(minutes=15))
+    assert set(mail.recipients) == {"jane@acme.example", "marcus@acme.example"}
