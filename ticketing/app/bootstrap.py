@@ -90,7 +90,8 @@ class App:
 
     def jobs(self) -> list[Job]:
         """The worker's periodic jobs: alerts about recipients our SMTP server refused (every pass),
-        the SLA sweep every minute, the weekly summaries' check every five minutes."""
+        the SLA sweep every minute, the weekly summaries' check every five minutes, and with
+        playbooks the engagements' surveys and end-of-engagement summaries every fifteen."""
         jobs = [Job("refused recipients", 0, self.desk.bounces.alert_refusals)]
         if self.desk.sla is not None:
             jobs.append(Job("go-live urgency", 3600, self.desk.urgency.sweep))

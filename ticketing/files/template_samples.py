@@ -110,7 +110,7 @@ SAMPLES: dict[str, dict] = {
         "meetings_held": [MEETING], "meetings_next": [MEETING], "golives": [ENGAGEMENT], "overruns": [ENGAGEMENT],
         "generated": "Mon 23 Nov 11:00",
     },
-    "survey": {"support": SUPPORT, "account": "Globex", "greeting": "Jane Doe, Marcus Lee",
+    "survey": {"support": SUPPORT, "account": "Globex", "greeting": "Jane Doe and Marcus Lee",
                "question": "How likely are you to recommend us to a colleague? Reply with a number from 0 to 10.",
                "engineer_name": "Priya Raman"},
     "survey_answer": {"support": SUPPORT, "marker": "-- Reply above this line --",
@@ -133,7 +133,7 @@ SAMPLES: dict[str, dict] = {
         "average": "9.0",
     },
     "customer_summary": {
-        "support": SUPPORT, "account": "Globex", "engineer_name": "Priya Raman", "greeting": "Jane Doe, Marcus Lee",
+        "support": SUPPORT, "account": "Globex", "engineer_name": "Priya Raman", "greeting": "Jane Doe and Marcus Lee",
         "meetings": ["Kick-off: Globex: Thu 19 Nov 2026, 13:00 EST"], "tasks": ["Project summary delivered"],
         "golive": "Mon 18 Jan 2027",
         "support_hours": ["Monday to Friday, 08:00-17:00 Los Angeles time (PST); 11:00-20:00 New York time (EST) for you"],
