@@ -103,6 +103,12 @@ def test_the_survey_waits_for_the_customers_working_day(desk):
     assert surveyed(desk, engagement, next_weekday_at(saturday, 1, 9)) is not None
 
 
+def test_a_survey_whose_moment_is_weeks_past_is_not_sent(desk):
+    engagement = start(desk)
+    meeting = review(desk, engagement)
+    assert surveyed(desk, engagement, next_weekday_at(meeting.end + timedelta(days=14), 2, 10)) is None
+
+
 def test_a_contacts_number_is_recorded_and_the_engineer_told_once(desk, store):
     engagement = start(desk)
     survey_mail = surveyed(desk, engagement, review(desk, engagement).end + timedelta(minutes=5))

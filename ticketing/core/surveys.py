@@ -11,7 +11,8 @@ A playbook's ``[survey]`` (read by :mod:`ticketing.files.playbook_survey`) says 
 :func:`survey_trigger` gives that moment, :func:`survey_due` whether the survey goes now: the moment
 has come, it came after whiteglove knew the engagement (an engagement learnt from history is
 never surveyed), and the customer is at work (their business hours, the planner's customer week),
-so that the question does not land on a Saturday night.
+so that the question does not land on a Saturday night; two weeks after its moment it is stale
+and no longer goes.
 """
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from typing import Sequence
 from ticketing.core.calendars import BusinessCalendar
 from ticketing.core.domain import Engagement, Meeting, MeetingStatus
 
+#: How long after its moment a survey still goes (a worker stopped for a weekend loses nothing; one
+#: upgraded long after a review does not ask about it months later).
+SEND_WINDOW = timedelta(days=14)
 DEFAULT_QUESTION = "How likely are you to recommend us to a colleague? Reply with a number from 0 to 10."
 SURVEY_AFTER = ("golive", "close")
 
@@ -57,6 +61,7 @@ def survey_trigger(spec: SurveySpec, engagement: Engagement, meetings: Sequence[
 
 
 def survey_due(trigger: datetime | None, known_since: datetime, now: datetime, customer: BusinessCalendar) -> bool:
-    """Whether to send the survey now: ``trigger`` has passed, it came after ``known_since`` (when
-    whiteglove first knew the engagement), and ``customer`` is open."""
-    return trigger is not None and known_since <= trigger <= now and customer.is_open(now)
+    """Whether to send the survey now: ``trigger`` has passed (less than :data:`SEND_WINDOW` ago), it
+    came after ``known_since`` (when whiteglove first knew the engagement), and ``customer`` is open."""
+    return (trigger is not None and known_since <= trigger <= now < trigger + SEND_WINDOW
+            and customer.is_open(now))
