@@ -50,6 +50,7 @@ from ticketing.services.assignment import Assigner
 from ticketing.services.bounces import Bounces
 from ticketing.services.contract_notices import ContractNotices
 from ticketing.services.engagement_commands import EngagementCommands
+from ticketing.services.engagement_summaries import EngagementSummaries
 from ticketing.services.engineer_replies import EngineerReplies
 from ticketing.services.health import Health
 from ticketing.services.helpdesk import HelpDesk
@@ -57,6 +58,7 @@ from ticketing.services.intake import Intake
 from ticketing.services.onboarding import Onboarding
 from ticketing.services.outbox import Outbox, OutboxSender, RetryPolicy
 from ticketing.services.sla_watch import SlaWatch, build_policies
+from ticketing.services.surveys import Surveys
 from ticketing.services.ticket_actions import TicketActions
 from ticketing.services.weekly import WeeklySummaries
 from ticketing.store import SqlStore
@@ -81,15 +83,24 @@ class App:
         return WeeklySummaries(self.store, self.config, desk.sla, desk.outbox, desk.mails.renderer, desk.calendars,
                                desk.onboarding.playbooks if desk.onboarding else {})
 
+    def summaries(self) -> EngagementSummaries:
+        desk = self.desk
+        return EngagementSummaries(self.store, self.config, desk.mails, desk.outbox, desk.calendars,
+                                   desk.onboarding.playbooks if desk.onboarding else {})
+
     def jobs(self) -> list[Job]:
         """The worker's periodic jobs: alerts about recipients our SMTP server refused (every pass),
-        the SLA sweep every minute, the weekly summaries' check every five minutes."""
+        the SLA sweep every minute, the weekly summaries' check every five minutes, and with
+        playbooks the engagements' surveys and end-of-engagement summaries every fifteen."""
         jobs = [Job("refused recipients", 0, self.desk.bounces.alert_refusals)]
         if self.desk.sla is not None:
             jobs.append(Job("go-live urgency", 3600, self.desk.urgency.sweep))
             jobs.append(Job("SLA sweep", 60, self.desk.sla.sweep))
             if self.config.managers:
                 jobs.append(Job("weekly summaries", 300, self.weekly().run))
+        if self.desk.surveys is not None:
+            jobs.append(Job("surveys", 900, self.desk.surveys.sweep))
+            jobs.append(Job("engagement summaries", 900, self.summaries().sweep))
         return jobs
 
     def health(self) -> Health:
@@ -196,6 +207,7 @@ def _desk(config: Config, store: SqlStore, renderer: Renderer, playbooks: dict[s
         bounces=Bounces(store, config, mails, outbox, assigner, sla),
         notices=ContractNotices(store, config, assigner, onboarding),
         onboarding=onboarding, sla=sla,
+        surveys=Surveys(store, config, mails, outbox, playbooks) if playbooks is not None else None,
     )
 
 

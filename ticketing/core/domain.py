@@ -56,6 +56,7 @@ class EventKind(str, Enum):
     REFERRED = "referred"  # a stranger's reply to this ticket opened another
     ENGAGEMENT_CHANGED = "engagement_changed"  # an engineer's #golive, #move, #cancel … changed the engagement
     MILESTONE = "milestone"  # an engagement went live, was signed off or closed: detail {"milestone", "on"}
+    SURVEY_ANSWERED = "survey_answered"  # a contact's 0-10 answer: detail {"engagement", "score", "comment"}
 
 
 class MessageStatus(str, Enum):

@@ -67,6 +67,7 @@ from pathlib import Path
 
 from ticketing.config import CalendarConfig
 from ticketing.core.success import SuccessTargets
+from ticketing.core.surveys import SurveySpec
 from ticketing.core.tasks import TaskSpec
 
 INTERNAL_ROLES = ("engineer", "manager", "project_manager", "sales_rep")
@@ -155,6 +156,10 @@ class Playbook:
     tasks: tuple[TaskSpec, ...] = ()
     #: What counts as a success (``[success]``, measured by :mod:`ticketing.core.metrics`); no targets by default.
     success: SuccessTargets = SuccessTargets()
+    #: The 0-10 survey and when it goes (:mod:`ticketing.core.surveys`); None: no survey.
+    survey: SurveySpec | None = None
+    #: Whether the customer gets a summary when the engagement closes (the engineer and managers always do).
+    customer_summary: bool = False
 
     def meeting(self, key: str) -> MeetingSpec:
         """The meeting called ``key``. Raises KeyError."""

@@ -55,6 +55,7 @@ from ticketing.services.inbound import Handled, Inbound, Unhandleable
 from ticketing.services.onboarding import Onboarding
 from ticketing.services.outbox import Outbox, deliverable
 from ticketing.services.sla_watch import SlaWatch
+from ticketing.services.surveys import Surveys
 from ticketing.services.ticket_log import TicketLog
 from ticketing.store import SqlStore
 
@@ -66,7 +67,7 @@ __all__ = ["HelpDesk", "Unhandleable"]
 class HelpDesk:
     def __init__(self, store: SqlStore, config: Config, mails: Mails, outbox: Outbox, assigner: Assigner,
                  engineers: EngineerReplies, bounces: Bounces, notices: ContractNotices,
-                 onboarding: Onboarding | None = None, sla: SlaWatch | None = None):
+                 onboarding: Onboarding | None = None, sla: SlaWatch | None = None, surveys: Surveys | None = None):
         self.store = store
         self.config = config
         self.mails = mails
@@ -83,6 +84,8 @@ class HelpDesk:
         self.milestones = Milestones(store, onboarding) if onboarding is not None else None
         #: Keeps tickets' SLA clocks; None for a desk without SLA policies.
         self.sla = sla
+        #: Sends engagements' 0-10 survey and records the answers; None for a desk without playbooks.
+        self.surveys = surveys
         #: A go-live intent's priority follows its day.
         self.urgency = GoLiveUrgency(store, config, sla)
         self.own = (config.support.address.lower(),)
@@ -145,7 +148,8 @@ class HelpDesk:
         if c.kind is MessageKind.ENGINEER_REPLY:
             return self.engineers.replied(inbound, c, text, ticket_log)
         if c.kind is MessageKind.REPLY:
-            handled = self._customer_reply(inbound, c, text, ticket_log)
+            answer = self.surveys.answered(inbound, c, text, ticket_log) if self.surveys is not None else None
+            handled = answer or self._customer_reply(inbound, c, text, ticket_log)
         else:
             handled = self._new_ticket(inbound, c, text, account, ticket_log)
         if account is not None and self.milestones is not None:
