@@ -2,7 +2,7 @@
 business day, what is done, what is due next and which meetings come, in their zone."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from support.desk import CONFIG, Desk
@@ -92,4 +92,10 @@ def test_a_closed_quickstart_engagement_gets_no_check_point(desk):
     engagement = start(desk)
     with desk.store.transaction():
         desk.store.close_engagement(engagement.id, desk.now)
+    assert sweep(desk, MON_10AM_NEW_YORK) == 0
+
+
+def test_an_engagement_that_history_started_gets_no_check_point(desk):
+    desk.intake.start_at = desk.now + timedelta(days=1)  # the notice arrived before the start mark: a backfill
+    start(desk)
     assert sweep(desk, MON_10AM_NEW_YORK) == 0

@@ -3,7 +3,7 @@
 customer's "done" in reply to a reminder, and nothing for done tasks or closed engagements."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from support.desk import CONFIG, Desk
@@ -135,6 +135,13 @@ def test_history_and_closed_engagements_get_nothing(desk):
         desk.store.close_engagement(engagement.id, desk.now)
     assert sweep(desk, FRI_10AM_NEW_YORK) == 0 and sweep(desk, WED_9AM_LOS_ANGELES) == 0
     assert desk.mail("task_reminder") == [] and desk.mail("task_overdue") == []
+
+
+def test_an_engagement_that_history_started_gets_no_reminders(desk):
+    desk.intake.start_at = desk.now + timedelta(days=1)  # the notice arrived before the start mark: a backfill
+    start(desk)
+    assert [m.status.value for m, _ in desk.mail("welcome")] == ["held"]
+    assert sweep(desk, FRI_10AM_NEW_YORK) == 0 and sweep(desk, WED_9AM_LOS_ANGELES) == 0
 
 
 def test_reminders_are_off_with_zero_days(store):

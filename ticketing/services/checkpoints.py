@@ -47,7 +47,7 @@ class Checkpoints:
             if not engagement.active or playbook is None or playbook.checkpoint_mail != "weekly":
                 continue
             setting = self.settings.of(engagement)
-            if not checkpoint_due(now, setting.customer, setting.began):
+            if setting.from_history or not checkpoint_due(now, setting.customer, setting.began):
                 continue
             with self.store.transaction():
                 if self.queue(setting, now):

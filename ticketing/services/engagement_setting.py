@@ -35,6 +35,8 @@ class Setting:
     customer: BusinessCalendar
     #: The local date the engagement was seen: a task due before it is history.
     began: date
+    #: Started by history (its welcome was held, never sent): nobody is reminded of anything.
+    from_history: bool = False
 
     @property
     def customer_tz(self) -> ZoneInfo:
@@ -66,7 +68,7 @@ class Settings:
         customer = customer_week(self.config, self.store, engagement, account, tz, self.onboarding.customer_day)
         counting = (playbook_calendar(playbook.calendar, self.calendars) if playbook else None) or ours
         return Setting(engagement, account, playbook, counting, ours, customer,
-                       engagement.created_at.astimezone(counting.tz).date())
+                       engagement.created_at.astimezone(counting.tz).date(), self.store.has_held_mail(engagement.id))
 
     def people(self, role: str, setting: Setting) -> list[Address]:
         """The people ``role`` names in the engagement (contacts whose mail bounces left out)."""

@@ -8,8 +8,9 @@ falling due, a customer's in the customer's words (they may answer "done", see
 day has passed and it is not done, its engineer (with the project manager in copy, when they have
 one) is told, once. A task is in one reminder per due date and person (and one overdue notice per
 due date): what each mail listed is kept in its draft, so a second sweep, a restart or a re-plan
-that keeps the date sends nothing again, while a new date is reminded again. Closed engagements
-and tasks due before the engagement began (history) get nothing.
+that keeps the date sends nothing again, while a new date is reminded again. Closed engagements,
+tasks due before the engagement began, and engagements that history started (their welcome was
+held: a backfill, mail from before the start mark) get nothing.
 """
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ class TaskReminders:
 
     def engagement(self, setting: Setting, now: datetime) -> int:
         tasks = self.store.tasks(setting.engagement.id)
-        if not tasks:
+        if not tasks or setting.from_history:
             return 0
         listed = sent_before(self.store, setting.engagement.id)
         today = now.astimezone(setting.counting.tz).date()

@@ -57,6 +57,14 @@ class OutboxMixin:
             query = query.where(m.OutboundMessage.message_id.in_(list(message_ids)[:100] or [""]))
         return [(row.message_id, row.purpose, row.engagement_id, row.draft) for row in query]
 
+    def has_held_mail(self, engagement_id: int) -> bool:
+        """Whether mail of the engagement was held: history (a backfill, mail from before the start
+        mark) started it, and its customer never heard from us."""
+        m = self.m
+        return (m.OutboundMessage.select(m.OutboundMessage.id).where(
+            (m.OutboundMessage.engagement == engagement_id) & (m.OutboundMessage.status == OutboxStatus.HELD.value))
+            .exists())
+
     def set_raw(self, mail_id: int, raw: bytes) -> None:
         """Keep the composed bytes of a message, so that every attempt sends the same ones."""
         m = self.m
