@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pytest
+from support.configs import minimal
 
-from ticketing.config import CalendarConfig
+from ticketing.config import CalendarConfig, config_from_dict
 from ticketing.core.calendars import BusinessCalendar
 from ticketing.core.reminders import (
     checkpoint_due,
@@ -18,6 +19,7 @@ from ticketing.core.reminders import (
 )
 from ticketing.core.task_answers import says_done
 from ticketing.core.tasks import Task, TaskStatus
+from ticketing.errors import ConfigError
 
 US = BusinessCalendar.from_config(CalendarConfig(name="us", timezone="America/New_York", holidays="US"))
 BEGAN = date(2026, 11, 2)
@@ -50,6 +52,12 @@ def test_a_task_is_reminded_from_its_reminder_day_to_its_due_day_and_not_after()
 def test_no_reminder_for_a_done_task_an_undated_one_or_history(why, reminded):
     assert not needs_reminder(reminded, date(2026, 10, 29), 2, US, BEGAN), why
     assert not needs_reminder(reminded, date(2026, 11, 27), 2, US, BEGAN), why
+
+
+def test_no_reminder_on_the_day_the_engagement_began_the_welcome_lists_every_task():
+    due = date(2026, 11, 3)
+    assert not needs_reminder(task(due), BEGAN, 2, US, BEGAN)
+    assert needs_reminder(task(due), date(2026, 11, 3), 2, US, BEGAN)
 
 
 def test_reminders_are_off_with_zero_days_and_a_blocked_task_is_reminded():
@@ -98,3 +106,11 @@ def test_a_reply_that_reports_the_task_done_says_done(text):
 ])
 def test_a_reply_that_does_not_report_it_done_does_not(text):
     assert not says_done(text)
+
+
+def test_task_reminder_days_defaults_to_two_and_a_negative_value_is_refused_naming_the_key():
+    assert config_from_dict(minimal()).onboarding.task_reminder_days == 2
+    assert config_from_dict(minimal(onboarding={"task_reminder_days": 0})).onboarding.task_reminder_days == 0
+    with pytest.raises(ConfigError) as refused:
+        config_from_dict(minimal(onboarding={"task_reminder_days": -1}))
+    assert [p.key for p in refused.value.problems] == ["onboarding.task_reminder_days"]

@@ -24,9 +24,10 @@ def reminder_day(due: date, days: int, calendar: BusinessCalendar) -> date:
 
 def needs_reminder(task: Task, today: date, days: int, calendar: BusinessCalendar, began: date) -> bool:
     """Whether ``task``'s owners are to be reminded on ``today``: it is not done, it has a due date
-    on or after ``began`` (not history), reminders are on (``days`` > 0), and ``today`` is between
-    its reminder day and its due date (after that it is overdue, not reminded)."""
-    if days <= 0 or task.status is TaskStatus.DONE or task.due is None or task.due < began:
+    on or after ``began`` (not history), reminders are on (``days`` > 0), ``today`` is between its
+    reminder day and its due date (after that it is overdue, not reminded), and it is not the day
+    the engagement began (the welcome and the hand-off have just listed every task)."""
+    if days <= 0 or task.status is TaskStatus.DONE or task.due is None or task.due < began or today <= began:
         return False
     return reminder_day(task.due, days, calendar) <= today <= task.due
 
