@@ -221,3 +221,15 @@ def test_the_worker_runs_the_reminders_and_the_check_points_every_fifteen_minute
     assert jobs["task reminders"].action(FRI_10AM_NEW_YORK) == 1
     assert jobs["check-points"].action(FRI_10AM_NEW_YORK) == 0  # an enterprise engagement has none
     assert [m.recipients for m, _ in desk.mail("task_reminder")] == [(MARCUS,)]
+
+
+def test_the_engineer_answers_their_reminder_with_done_and_the_task_is_done(desk):
+    engagement = start(desk)
+    sweep(desk, datetime(2026, 12, 8, 17, 0, tzinfo=timezone.utc))
+    [(_, reminder)] = desk.mail("task_reminder", to=PRIYA)
+    desk.receive(make_message(sender="Priya Raman <priya@northwind.example>", subject=f"Re: {reminder.subject}",
+                              message_id="<p1@northwind.example>", in_reply_to=f"<{reminder.message_id}>",
+                              body=f"#done staging-cdn\n\n{reminder.text}"))
+    assert task(desk, engagement, "staging-cdn").status is TaskStatus.DONE
+    assert not [m for m, _ in desk.mail() if MARCUS in m.recipients and m.purpose != "task_reminder"
+                and m.created_at > datetime(2026, 12, 8, tzinfo=timezone.utc)]  # nothing of it reached the customer
