@@ -233,3 +233,27 @@ def test_the_engineer_answers_their_reminder_with_done_and_the_task_is_done(desk
     assert task(desk, engagement, "staging-cdn").status is TaskStatus.DONE
     assert not [m for m, _ in desk.mail() if MARCUS in m.recipients and m.purpose != "task_reminder"
                 and m.created_at > datetime(2026, 12, 8, tzinfo=timezone.utc)]  # nothing of it reached the customer
+
+
+def test_one_mail_lists_all_of_a_persons_tasks_falling_due_and_their_done_ticks_off_each(desk):
+    engagement = start(desk)
+    cut_over = task(desk, engagement, "cut-over-date")
+    with desk.store.transaction():  # re-dated to Monday 7 December: both of Marcus's tasks fall due together
+        desk.store.save_tasks(engagement.id, [(cut_over.key, cut_over.name, cut_over.owner, date(2026, 12, 7), True, "")],
+                              desk.now)
+    assert sweep(desk, FRI_10AM_NEW_YORK) == 1
+    [(_, reminder)] = desk.mail("task_reminder")
+    assert reminder.subject == "Reminder: 2 onboarding tasks due by Tue 8 Dec 2026"
+    assert "due Mon 7 Dec 2026" in reminder.text and "due Tue 8 Dec 2026" in reminder.text
+    reply(desk, "Marcus Lee <marcus@acme.example>", "All done!")
+    assert {task(desk, engagement, key).status for key in ("staging-live", "cut-over-date")} == {TaskStatus.DONE}
+    [(_, told)] = desk.mail("task_done")
+    assert told.subject == "Acme Corporation: 2 tasks marked done by the customer"
+
+
+def test_a_contact_whose_mail_bounces_is_not_reminded(desk):
+    start(desk)
+    with desk.store.transaction():
+        desk.store.mark_failing([MARCUS], "550 no such user", desk.now)
+    assert sweep(desk, FRI_10AM_NEW_YORK) == 0
+    assert desk.mail("task_reminder") == []
