@@ -59,6 +59,13 @@ def task(desk: Desk, engagement, key: str):
     return {t.key: t for t in desk.store.tasks(engagement.id)}[key]
 
 
+def redate(desk: Desk, engagement, key: str, due: date) -> None:
+    """A re-plan gives task ``key`` a new due date and keeps the others as they are."""
+    with desk.store.transaction():
+        desk.store.save_tasks(engagement.id, [(t.key, t.name, t.owner, due if t.key == key else t.due, t.customer_visible,
+                                               t.note) for t in desk.store.tasks(engagement.id)], desk.now)
+
+
 def sweep(desk: Desk, now: datetime) -> int:
     desk.now = now
     return reminders(desk).sweep(now)
@@ -97,9 +104,7 @@ def test_a_done_task_is_not_reminded_and_a_task_given_a_new_date_is_reminded_aga
     with desk.store.transaction():
         desk.store.set_task_status(cdn.id, TaskStatus.DONE, desk.now)
     sweep(desk, FRI_10AM_NEW_YORK)
-    with desk.store.transaction():  # a re-plan moves it to Thursday 10 December
-        desk.store.save_tasks(engagement.id, [(staging.key, staging.name, staging.owner, date(2026, 12, 10), True, "")],
-                              desk.now)
+    redate(desk, engagement, staging.key, date(2026, 12, 10))  # a re-plan moves it to Thursday 10 December
     assert sweep(desk, datetime(2026, 12, 8, 17, 0, tzinfo=timezone.utc)) == 1
     assert [m.recipients for m, _ in desk.mail("task_reminder")] == [(MARCUS,), (MARCUS,)]  # nothing for Priya's done task
     assert "due Thu 10 Dec 2026" in desk.mail("task_reminder")[1][1].text
@@ -127,9 +132,7 @@ def test_an_overdue_task_is_told_once_to_the_engineer_and_the_project_manager_wi
 def test_history_and_closed_engagements_get_nothing(desk):
     engagement = start(desk)
     staging = task(desk, engagement, "staging-live")
-    with desk.store.transaction():  # due before the engagement was seen: history
-        desk.store.save_tasks(engagement.id, [(staging.key, staging.name, staging.owner, date(2026, 11, 16), True, "")],
-                              desk.now)
+    redate(desk, engagement, staging.key, date(2026, 11, 16))  # due before the engagement was seen: history
     assert sweep(desk, datetime(2026, 11, 19, 17, 0, tzinfo=timezone.utc)) == 0
     with desk.store.transaction():
         desk.store.close_engagement(engagement.id, desk.now)
@@ -238,9 +241,7 @@ def test_the_engineer_answers_their_reminder_with_done_and_the_task_is_done(desk
 def test_one_mail_lists_all_of_a_persons_tasks_falling_due_and_their_done_ticks_off_each(desk):
     engagement = start(desk)
     cut_over = task(desk, engagement, "cut-over-date")
-    with desk.store.transaction():  # re-dated to Monday 7 December: both of Marcus's tasks fall due together
-        desk.store.save_tasks(engagement.id, [(cut_over.key, cut_over.name, cut_over.owner, date(2026, 12, 7), True, "")],
-                              desk.now)
+    redate(desk, engagement, cut_over.key, date(2026, 12, 7))  # both of Marcus's tasks fall due together
     assert sweep(desk, FRI_10AM_NEW_YORK) == 1
     [(_, reminder)] = desk.mail("task_reminder")
     assert reminder.subject == "Reminder: 2 onboarding tasks due by Tue 8 Dec 2026"
