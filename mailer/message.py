@@ -269,6 +269,11 @@ def _date(raw: str | None, defects: list[str]) -> datetime | None:
     if when.tzinfo is None:
         defects.append("Date without time zone: assumed UTC")
         when = when.replace(tzinfo=timezone.utc)
+    try:
+        when.astimezone(timezone.utc)  # 31 Dec 9999 -0800 is past the end of datetime's range in UTC
+    except OverflowError:
+        defects.append("Date out of range")
+        return None
     return when
 
 
@@ -682,6 +687,13 @@ def _repair_headers(raw: bytes) -> bytes | None:
     return b"".join(lines) + raw[cut:]
 
 
+def _without_nul(value, defects: list[str]):
+    if isinstance(value, str) and "\x00" in value:
+        defects.append("NUL characters dropped")
+        return value.replace("\x00", "")
+    return value
+
+
 def _parse(raw: bytes, defects: list[str]) -> ParsedMessage:
     raw = _strip_mbox_line(raw, defects)
     msg = _PARSER.parsebytes(raw)
@@ -692,7 +704,8 @@ def _parse(raw: bytes, defects: list[str]) -> ParsedMessage:
             defects.append("damaged header block mended")
     body = _read_body(msg, defects)
     hint = body.charset
-    items = [(name.strip().lower(), value) for name, value in msg.raw_items()]
+    # A NUL means nothing in a header, and no database stores one in text: dropped, and said so.
+    items = [(name.strip().lower(), _without_nul(value, defects)) for name, value in msg.raw_items()]
     first: dict[str, str] = {}
     for key, value in items:
         if key in _WANTED:
@@ -718,8 +731,8 @@ def _parse(raw: bytes, defects: list[str]) -> ParsedMessage:
         date=_date(first.get("date"), defects),
         return_path=_return_path(first.get("return-path")),
         content_type=_clean_type(msg.get_content_type()),
-        text=body.text,
-        html=body.html,
+        text=_without_nul(body.text, defects),
+        html=_without_nul(body.html, defects) if body.html is not None else None,
         attachments=tuple(body.attachments),
         calendars=tuple(body.calendars),
         delivery_status=tuple(body.delivery_status),

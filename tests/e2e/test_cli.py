@@ -367,3 +367,30 @@ def test_engagement_shows_its_tasks_after_the_meetings_and_in_its_json(capsys, e
     tasks = {t["key"]: t for t in data["tasks"]}
     assert tasks["staging-live"]["status"] == "open" and tasks["staging-live"]["due"]
     assert tasks["production-cdn"]["owner"] and tasks["production-cdn"]["done_at"] is None
+
+
+def test_engagement_shows_its_milestones_and_health_with_metrics_and_its_json_carries_them(capsys, example):
+    run(capsys, "run", "--once", "--config", str(example))
+    code, out, _ = run(capsys, "engagement", "1", "--config", str(example))
+    assert code == 0
+    head = out[:out.index("  Tasks:")]
+    assert "  active: went live not yet, signed off not yet, closed not yet" in head
+    assert "  Health: on track (as of 2026-11-20)" in head
+    assert "    go-live   planned 2027-01-14, not live yet; 0 weeks since the start; target within 12 weeks" in head
+    assert "    meetings  held 0 of 5 (5 ahead, 0 cancelled); required held 0/1" in head
+    assert "    survey    no answers yet, target 8" in head
+    # Three weeks on, the customer's staging task (due Friday 11 December) is overdue: at risk, and why.
+    with freeze_time("2026-12-14 17:00:00"):
+        out = run(capsys, "engagement", "1", "--config", str(example))[1]
+        data = json.loads(run(capsys, "engagement", "1", "--json", "--config", str(example))[1])
+    head = out[:out.index("  Tasks:")]
+    assert "  Health: at risk (as of 2026-12-14)\n    - 1 task overdue (customer:it)\n" in head
+    assert "    length    business day 14 of 60 planned" in head
+    assert "1 overdue: staging-live (customer:it, due 2026-12-11)" in head
+    assert "    meetings  held 3 of 5 (2 ahead, 0 cancelled); required held 0/1" in head
+    assert data["health"] == {"verdict": "at_risk", "label": "at risk", "reasons": ["1 task overdue (customer:it)"]}
+    assert data["metrics"]["golive"] == {"planned": "2027-01-14", "live_on": None, "on_time": None, "days_late": None,
+                                         "weeks_from_start": 3.4}
+    assert data["metrics"]["length"] == {"business_days": 14, "planned_days": 60}
+    assert [t["key"] for t in data["metrics"]["tasks"]["overdue"]] == ["staging-live"]
+    assert data["metrics"]["targets"]["max_weeks"] == 12 and data["milestones"]["live_on"] is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ticketing.core.portfolio import OverdueTask
 from ticketing.core.report import (
     ClockFacts,
     EngagementFacts,
@@ -93,11 +94,26 @@ MEETINGS = (
     MeetingFacts(7, "Globex", "Cut-over rehearsal", la(1, 9, month=12), la(1, 10, month=12), ANA),  # the week after
 )
 ENGAGEMENTS = (
-    # Today is Monday 23 November: a go-live on 3 December is 10 days away (shown), 13 December 20 (not).
-    EngagementFacts(7, "Globex", ANA, "enterprise", date(2026, 12, 3), 12, 20),
-    EngagementFacts(8, "Initech", LI, "enterprise", date(2026, 12, 13), 20, 20),  # at its length, not past it
-    EngagementFacts(9, "Umbrella Corp", ANA, "quickstart", None, 32, 25),  # 7 business days past its length
-    EngagementFacts(10, "Hooli", LI, None, None, 40, None),  # no playbook length: never past it
+    # Today is Monday 23 November: a go-live on 3 December is 10 days away (shown), 13 December 20 (not
+    # in the onboarding's two weeks; in the portfolio's 30 days). Health and reasons as the metrics gave them.
+    EngagementFacts(7, "Globex", ANA, "enterprise", date(2026, 12, 3), 12, 20, health="at_risk",
+                    reasons=("1 task overdue (customer:it)",),
+                    overdue_tasks=(OverdueTask("staging-live", "Your application live on staging", "Marcus Lee (Globex)",
+                                               date(2026, 11, 19), 4),)),
+    EngagementFacts(8, "Initech", LI, "enterprise", date(2026, 12, 13), 20, 20, health="on_track"),  # at its length
+    EngagementFacts(9, "Umbrella Corp", ANA, "quickstart", None, 32, 25, health="at_risk",  # 7 days past its length
+                    reasons=("1 task overdue (engineer)", "business day 32 of a planned 25"),
+                    overdue_tasks=(OverdueTask("checklist-complete", "Onboarding checklist complete", "Ana Ruiz",
+                                               date(2026, 11, 16), 7),)),
+    # no playbook length: never past it; its go-live came and went
+    EngagementFacts(10, "Hooli", LI, None, date(2026, 11, 13), 40, None, health="late",
+                    reasons=("go-live 2026-11-13 is 10 days past plan",),
+                    overdue_tasks=(OverdueTask("cut-over", "Cut-over plan", "Li Chen", date(2026, 11, 12), 11),
+                                   OverdueTask("dns", "DNS switched", "Li Chen", date(2026, 11, 13), 10))),
+    # closed during the week: still in its portfolio; closed the week before: gone
+    EngagementFacts(11, "Soylent", ANA, "quickstart", None, 22, 22, health="on_track", live_on=date(2026, 11, 2),
+                    closed_on=date(2026, 11, 18)),
+    EngagementFacts(12, "Vandelay", LI, "quickstart", None, 22, 22, health="on_track", closed_on=date(2026, 11, 13)),
 )
 WEEK = WeekInput(
     manager_name="Dana Whitfield", manager_email="dana.whitfield@northwind.example", timezone=LA,
@@ -121,6 +137,10 @@ FIGURES = [
     "1 h", "9 h 30 min", "23 h", "26 h",
     "Kickoff", "Tue 17 Nov 10:00", "Technical deep dive", "Wed 25 Nov 13:00",
     "Thu 3 Dec (in 10 days)", "Umbrella Corp", "day 32 of 25 (7 over)",
+    # the portfolio: each engagement's health and why, the go-lives of 30 days, the overdue tasks by owner
+    "5 engagements: 1 late, 2 at risk, 2 on track", "go-live 2026-11-13 is 10 days past plan",
+    "1 task overdue (engineer); business day 32 of a planned 25", "closed Wed 18 Nov", "Sun 13 Dec (in 20 days)",
+    "Li Chen (2)", "Marcus Lee (Globex) (1)", "Cut-over plan", "11 days overdue", "Your application live on staging",
 ]
 # This week's overall attainment: a table row in the text part, a headline figure in the HTML.
 TEXT_FIGURES = FIGURES + ["75% (3/4)", "33% (1/3)"]

@@ -524,3 +524,21 @@ def test_real_html_only_mail_gets_readable_text(corpus_dir):
     msg = corpus_message(corpus_dir, "plain/redmine__outlook_2010_html_only.eml")
     assert msg.html is not None
     assert "<" not in msg.text and msg.text.strip()
+
+
+def test_a_date_past_the_end_of_time_in_utc_is_dropped_not_raised():
+    # 31 Dec 9999 at 23:59 in California is in the year 10000 in UTC: no datetime holds it.
+    msg = parse_message(b"From: a@b.example\r\nDate: Fri, 31 Dec 9999 23:59:59 -0800\r\nSubject: x\r\n\r\nhi\r\n")
+    assert msg.date is None and "Date out of range" in msg.defects
+
+
+def test_nul_characters_are_dropped_from_every_header_and_the_text():
+    raw = (b"From: a\x00b@b.example\r\nTo: support@northwind.example, x\x00@y.example\r\nCc: z@q\x00.example\r\n"
+           b"In-Reply-To: <a\x00b@c>\r\nReferences: <r\x00s@t>\r\nSubject: n\x00ul\r\nMessage-ID: <p3\x00@b.example>\r\n"
+           b"\r\nhel\x00lo\r\n")
+    msg = parse_message(raw)
+    values = [msg.from_.email, *(a.email for a in msg.to + msg.cc), *msg.in_reply_to, *msg.references, msg.subject,
+              msg.message_id, msg.text, *(v for _, v in msg.headers)]
+    assert not [v for v in values if "\x00" in v]
+    assert (msg.from_.email, msg.message_id, msg.text) == ("ab@b.example", "p3@b.example", "hello\n")
+    assert "NUL characters dropped" in msg.defects

@@ -247,7 +247,11 @@ def test_the_text_part_has_every_figure(week_mail):
     text, _ = week_mail
     for figure in TEXT_FIGURES:
         assert figure in text, figure
-    assert "Cut-over rehearsal" not in text and "Scoping call" not in text and "13 Dec" not in text
+    assert "Cut-over rehearsal" not in text and "Scoping call" not in text and "Vandelay" not in text
+    portfolio, onboarding = text.split("\nONBOARDING\n")[0].split("\nPORTFOLIO: ")[1], text.split("\nONBOARDING\n")[1]
+    assert "13 Dec" in portfolio and "13 Dec" not in onboarding  # 30 days ahead in one, two weeks in the other
+    assert portfolio.index("Hooli: LATE") < portfolio.index("Umbrella Corp: AT RISK") < portfolio.index(
+        "Globex: AT RISK") < portfolio.index("Initech: ON TRACK")
     assert re.search(r"Tickets opened\s+5\s+3\s+\+2", text)
     assert re.search(r"First response\s+4\s+1 h\s+9 h 30 min", text)
     assert re.search(r"P3\s+0% \(0/1\)\s+50% \(1/2\)", text)

@@ -36,6 +36,8 @@ One TOML file per playbook; ``playbooks/README.md`` has a full example. The sche
 
 Tasks (``[[tasks]]``: key, name, owner, anchor, offset_days; phase, depends_on, customer_visible
 optional) are documented and checked in :mod:`ticketing.files.playbook_tasks`.
+Success targets (``[success]``: max_weeks, min_survey, tasks_on_time_percent, required_meetings, all
+optional) are checked in :mod:`ticketing.files.playbook_success` and measured by :mod:`ticketing.core.metrics`.
 
 Top level, also optional: ``calendar`` (a table ``{ timezone = "America/Los_Angeles", hours =
 "08:00-17:00", days = "mon-fri", holidays = "US" }`` or the name of a ``[[calendars]]`` entry) binds
@@ -64,6 +66,7 @@ from datetime import time, timedelta
 from pathlib import Path
 
 from ticketing.config import CalendarConfig
+from ticketing.core.success import SuccessTargets
 from ticketing.core.tasks import TaskSpec
 
 INTERNAL_ROLES = ("engineer", "manager", "project_manager", "sales_rep")
@@ -156,6 +159,8 @@ class Playbook:
     tasks: tuple[TaskSpec, ...] = ()
     #: A check-point mail to the customer: "weekly", or None (:data:`CHECKPOINT_MAILS`).
     checkpoint_mail: str | None = None
+    #: What counts as a success (``[success]``, measured by :mod:`ticketing.core.metrics`); no targets by default.
+    success: SuccessTargets = SuccessTargets()
 
     def meeting(self, key: str) -> MeetingSpec:
         """The meeting called ``key``. Raises KeyError."""

@@ -28,7 +28,9 @@ time zone, half open):
   in their order, then anyone else a settled clock belongs to ("" for unassigned).
 - *onboarding*: meetings held (starting in the week, before now) and next week's; go-live dates
   from now's local date for 14 days (today + 14 excluded); engagements whose business days
-  elapsed exceed the playbook's planned days.
+  elapsed exceed the playbook's planned days (both of engagements not closed).
+- *portfolio*: the engagements by health, the go-lives of the next 30 days and the overdue tasks
+  by owner: :mod:`ticketing.core.portfolio`.
 - *the week's tickets* (the CSV): created in the week, with a clock settled or stopped in it, or
   open past target now.
 """
@@ -38,6 +40,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+# EngagementFacts is the portfolio's, and part of this module's input: it is imported from here too.
+from ticketing.core.portfolio import EngagementFacts, Portfolio, build_portfolio
 
 UTC = ZoneInfo("UTC")
 PRIORITIES = ("P0", "P1", "P2", "P3")
@@ -99,19 +104,6 @@ class MeetingFacts:
 
 
 @dataclass(frozen=True)
-class EngagementFacts:
-    """An active onboarding engagement; ``planned_days`` is the playbook's length in business days."""
-
-    id: int
-    account: str
-    engineer: str | None
-    playbook: str | None
-    golive: date | None
-    business_days_elapsed: int
-    planned_days: int | None
-
-
-@dataclass(frozen=True)
 class WeekInput:
     """Everything one manager's summary is made of."""
 
@@ -122,7 +114,7 @@ class WeekInput:
     engineers: tuple[tuple[str, str], ...]  # (email, name) of the manager's engineers
     tickets: tuple[TicketFacts, ...]  # every ticket that matters for this week or the one before, or still open
     meetings: tuple[MeetingFacts, ...]  # the engineers' meetings of this week and the next
-    engagements: tuple[EngagementFacts, ...]  # the engineers' active engagements
+    engagements: tuple[EngagementFacts, ...]  # the engineers' engagements: active, or closed this week or since
     now: datetime
 
 
@@ -264,6 +256,7 @@ class Summary:
     golives: tuple[EngagementFacts, ...]  # go-live in the coming two weeks, soonest first
     past_planned_length: tuple[EngagementFacts, ...]
     tickets: tuple[TicketFacts, ...]  # the week's tickets: the CSV's rows
+    portfolio: Portfolio = Portfolio()  # the engagements by health, go-lives ahead, overdue tasks by owner
 
     @property
     def week_start(self) -> date:
@@ -307,6 +300,7 @@ class Summary:
                            "meetings_next_week": [meeting(m) for m in self.meetings_next_week],
                            "golives": [engagement(e) for e in self.golives],
                            "past_planned_length": [engagement(e) for e in self.past_planned_length]},
+            "portfolio": self.portfolio.as_json(),
             "tickets": [t.id for t in self.tickets],
         }
 
@@ -334,6 +328,7 @@ def weekly_summary(data: WeekInput) -> Summary:
                      key=lambda o: (o.facts.due or now, o.ticket.id))
     week_tickets = tuple(t for t in tickets if _in_week(t, start, end) or any(o.ticket is t for o in overdue))
     today = now.astimezone(tz).date()
+    active = [e for e in data.engagements if e.closed_on is None]
     return Summary(
         manager_name=data.manager_name, manager_email=data.manager_email, timezone=tz, now=now,
         engineers=data.engineers,
@@ -345,13 +340,14 @@ def weekly_summary(data: WeekInput) -> Summary:
                                    key=lambda m: m.start)),
         meetings_next_week=tuple(sorted((m for m in data.meetings if _within(m.start, end, after_next)),
                                         key=lambda m: m.start)),
-        golives=tuple(sorted((e for e in data.engagements if e.golive and
+        golives=tuple(sorted((e for e in active if e.golive and
                               today <= e.golive < today + timedelta(days=GOLIVE_HORIZON_DAYS)),
                              key=lambda e: (e.golive, e.id))),
-        past_planned_length=tuple(sorted((e for e in data.engagements if e.planned_days is not None
+        past_planned_length=tuple(sorted((e for e in active if e.planned_days is not None
                                           and e.business_days_elapsed > e.planned_days),
                                          key=lambda e: (e.planned_days - e.business_days_elapsed, e.id))),
         tickets=week_tickets,
+        portfolio=build_portfolio(data.engagements, data.week_start, today),
     )
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ticketing.core.mails import Templates
+from ticketing.core.portfolio import GOLIVE_DAYS, Portfolio
 from ticketing.core.report import (
     CLOCKS,
     EngagementFacts,
@@ -123,7 +124,43 @@ def _context(s: Summary) -> dict:
         "meetings_next": [meeting(m) for m in s.meetings_next_week],
         "golives": [engagement(e) for e in s.golives],
         "overruns": [engagement(e) for e in s.past_planned_length],
+        "portfolio": _portfolio(s.portfolio, s),
         "generated": _local(s.now, tz),
+    }
+
+
+#: The colour of each health in the HTML part, with the text part's words.
+HEALTH_COLOURS = {"late": "#cf222e", "at_risk": "#bc4c00", "on_track": "#1a7f37", "": "#656d76"}
+
+
+def _portfolio(p: Portfolio, s: Summary) -> dict:
+    """The portfolio's rows in words: each engagement with its health and why, the go-lives, the owners."""
+    today = s.now.astimezone(s.timezone).date()
+
+    def row(e) -> dict:
+        closed = f"closed {_day(e.closed_on)}" if e.closed_on else ""
+        why = "; ".join(e.reasons) or ("nothing overdue, nothing past plan" if e.health == "on_track" else "")
+        return {"account": e.account, "health": e.health_label, "colour": HEALTH_COLOURS.get(e.health, "#656d76"),
+                "why": why, "closed": closed, "engineer": s.engineer_name(e.engineer),
+                "playbook": e.playbook or "no playbook"}
+
+    def golive(e) -> dict:
+        days = (e.golive - today).days
+        when = f"{_day(e.golive)} ({ {0: 'today', 1: 'tomorrow'}.get(days, f'in {days} days') })"
+        return {"when": when, "account": e.account, "engineer": s.engineer_name(e.engineer), "health": e.health_label,
+                "colour": HEALTH_COLOURS.get(e.health, "#656d76")}
+
+    counts = [f"{p.count(h)} {h.replace('_', ' ')}" for h in ("late", "at_risk", "on_track") if p.count(h)]
+    return {
+        "rows": [row(e) for e in p.engagements],
+        "summary": f"{len(p.engagements)} engagement{'s' if len(p.engagements) != 1 else ''}"
+                   + (f": {', '.join(counts)}" if counts else ""),
+        "golive_days": GOLIVE_DAYS,
+        "golives": [golive(e) for e in p.golives],
+        "owners": [{"owner": owner, "count": len(items), "tasks": [
+            {"account": e.account, "name": t.name, "due": _day(t.due),
+             "late": f"{t.days_overdue} day{'s' if t.days_overdue != 1 else ''} overdue"} for e, t in items]}
+            for owner, items in p.overdue_by_owner],
     }
 
 

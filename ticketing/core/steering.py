@@ -42,6 +42,11 @@ HELP = {
     "done": "#done TASK           mark a task done (its key, or a part of its name)",
     "todo": "#todo TASK           open a task again",
     "blocked": '#blocked TASK REASON  mark a task blocked, and why (a name with spaces in "quotes")',
+    "task": '#task add "NAME" DATE [OWNER]   add a task (owner: engineer, project_manager, customer:ROLE ...)',
+    "live": "#live [DATE]         record that the customer went live (today, or the day they said)",
+    "signoff": "#signoff NAME        record the customer's sign-off, and who gave it",
+    "close": "#close               end the engagement: meetings ahead cancelled, no more reminders",
+    "reopen": "#reopen              open a closed engagement again",
 }
 
 _ADDRESS = r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+"
@@ -59,6 +64,13 @@ class ContactChange:
     email: str  # lower-case
     name: str = ""
     role: str = ""
+
+
+@dataclass(frozen=True)
+class NewTask:
+    name: str
+    due: date
+    owner: str  # as written: a role (engineer, project_manager, sales_rep, customer:ROLE); "" for the engineer
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,13 @@ def check(name: str, argument: str) -> str | None:
         reference, text = split_reference(argument)
         if not reference or not text:
             return f"#location needs MEETING and a place or link, not {argument!r}"
+    if name == "signoff" and not argument:
+        return "#signoff needs the name of who signed off"
+    if name in ("close", "reopen") and argument:
+        return f"#{name} takes nothing after it, not {argument!r}"
+    if name == "task":
+        found = read_task_add(argument, date(2000, 1, 1), ZoneInfo("UTC"))
+        return found if isinstance(found, str) else None
     if name == "blocked":
         reference, text = split_reference(argument)
         if not reference or not text:
@@ -107,7 +126,9 @@ def read_contact(argument: str) -> ContactChange | str:
 
 
 def read_day(text: str, today: date, tz: ZoneInfo) -> date | str:
-    """The one day ``text`` names, read against ``today`` (a local date in ``tz``)."""
+    """The one day ``text`` names, read against ``today`` (a local date in ``tz``); "yesterday" too."""
+    if text.strip(" ,.;").lower() == "yesterday":
+        return today - timedelta(days=1)
     found = [w for w in find_dates(text, today, tz) if w.day is not None and not w.vague]
     rest = text[:found[0].start] + text[found[0].end:] if len(found) == 1 else text
     if len(found) != 1 or rest.strip(" ,.;"):
@@ -135,6 +156,37 @@ def read_move(argument: str, today: date, tz: ZoneInfo) -> MoveTo | str:
     if not reference:
         return f"#move needs the meeting before the date, not {argument!r}"
     return MoveTo(reference, days[-1].day, time(hour, minute))
+
+
+_TASK_ADD = re.compile(r'^add\s+(?:"(?P<quoted>[^"]+)"|(?P<bare>.+?))\s+(?:due\s+)?(?P<rest>\S.*)$', re.IGNORECASE)
+_OWNER = re.compile(r"(?:\s+(?:owner\s*[:=]?\s*)?(?P<owner>engineer|project_manager|sales_rep|customer:[\w-]+|customer))$",
+                    re.IGNORECASE)
+
+
+def read_task_add(argument: str, today: date, tz: ZoneInfo) -> NewTask | str:
+    """``add "NAME" DATE [OWNER]``: a task of the engagement's own, not its playbook's; the date is
+    read as :func:`read_day` reads it, the owner is a playbook role (the engineer when left out)."""
+    usage = f'#task needs add "NAME" DATE [OWNER], not {argument!r}'
+    text = " ".join(argument.split())
+    owner_match = _OWNER.search(text)
+    owner = owner_match["owner"].lower() if owner_match else ""
+    if owner == "customer":
+        owner = "customer:all"
+    head = text[:owner_match.start()] if owner_match else text
+    match = _TASK_ADD.match(head)
+    if not match:
+        return usage
+    name = (match["quoted"] or "").strip()
+    rest = match["rest"]
+    if not name:  # unquoted: the name is what comes before the date
+        found = [w for w in find_dates(head[4:], today, tz) if w.day is not None and not w.vague]
+        if not found:
+            return usage
+        name, rest = head[4:4 + found[-1].start].strip().removesuffix(" due").strip(), head[4 + found[-1].start:]
+    day = read_day(rest, today, tz)
+    if isinstance(day, str) or not name:
+        return usage
+    return NewTask(name[:200], day, owner)
 
 
 def split_reference(argument: str) -> tuple[str, str]:

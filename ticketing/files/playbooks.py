@@ -36,6 +36,8 @@ from ticketing.files.playbook_checkpoint import KEY as CHECKPOINT_KEY
 from ticketing.files.playbook_checkpoint import read_checkpoint
 from ticketing.files.playbook_fields import Key, Report, read_fields
 from ticketing.files.playbook_order import check_after
+from ticketing.files.playbook_success import EXAMPLE as EXAMPLE_SUCCESS
+from ticketing.files.playbook_success import read_success
 from ticketing.files.playbook_tasks import read_tasks
 from ticketing.files.templates import Renderer
 
@@ -52,6 +54,7 @@ _TOP = {
     "meetings": Key("tables", False, "[[meetings]]"), "calendar": Key("any", False, EXAMPLE_CALENDAR),
     "max_customer_meetings_per_day": Key("int", False, "2"), "tasks": Key("tables", False, "[[tasks]]"),
     "checkpoint_mail": CHECKPOINT_KEY,
+    "success": Key("table", False, EXAMPLE_SUCCESS),
 }
 _EMAIL = {
     "key": Key("str", True, '"welcome"'), "template": Key("str", True, '"welcome"'),
@@ -162,6 +165,7 @@ def _read_file(path: Path, report: Report, emails: list[tuple[str, str]], label:
     _check_internal_and_closing(meeting_specs, report)
     task_specs = read_tasks(top.get("tasks", ()), phases, {m.key for _, m in meeting_specs if m.key}, length, report)
     calendar = read_calendar(top["calendar"], report) if "calendar" in top else None
+    success = read_success(top.get("success", {}), {m.key for _, m in meeting_specs if m.key}, report)
     per_day = top.get("max_customer_meetings_per_day")
     if per_day is not None and per_day < 1:
         report("max_customer_meetings_per_day", "must be at least 1", "set max_customer_meetings_per_day = 2")
@@ -172,7 +176,8 @@ def _read_file(path: Path, report: Report, emails: list[tuple[str, str]], label:
         name=name, title=top["title"], source=top["source"], tiers=top["tiers"], sla_policy=top.get("sla_policy"),
         length_days=length, phases=phases, emails=tuple(e for _, e in email_specs),
         meetings=tuple(m for _, m in meeting_specs), path=path, calendar=calendar,
-        max_customer_meetings_per_day=per_day, tasks=tuple(t for _, t in task_specs), checkpoint_mail=checkpoint,
+        max_customer_meetings_per_day=per_day, tasks=tuple(t for _, t in task_specs),
+        checkpoint_mail=checkpoint, success=success,
     ), top
 
 

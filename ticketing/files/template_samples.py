@@ -80,6 +80,7 @@ SAMPLES: dict[str, dict] = {
         "support": SUPPORT, "headline": "Onboarding of Globex planned", "engagement_id": 7, "account": "Globex",
         "playbook_title": "Three-phase enterprise onboarding", "changes": ["Kick-off: Tue 1 Dec 10:00"],
         "warnings": ["no go-live date yet"], "unplaced": ["Hand-off: no free time in its window"], "ask_golive": True,
+        "ask": "Reply #live to record the go-live on 2027-03-04, or #live DATE for another day.",
     },
     "calendar_answer": {
         "support": SUPPORT, "headline": "Jane Doe proposed a new time", "title": "Kick-off: Globex",
@@ -133,6 +134,15 @@ SAMPLES: dict[str, dict] = {
         "priorities": [{"priority": "P1", "first_response": "75% (3 of 4)", "resolution": "n/a"}],
         "times": [{"clock": "First response", "count": 4, "median": "40 min", "p90": "2 h 10 min"}],
         "meetings_held": [MEETING], "meetings_next": [MEETING], "golives": [ENGAGEMENT], "overruns": [ENGAGEMENT],
+        "portfolio": {
+            "summary": "1 engagement: 1 at risk", "golive_days": 30,
+            "rows": [{"account": "Acme", "health": "at risk", "colour": "#bc4c00", "why": "1 task overdue (customer:it)",
+                      "closed": "", "engineer": "Priya Raman", "playbook": "enterprise-onboarding"}],
+            "golives": [{"when": "Thu 3 Dec (in 10 days)", "account": "Acme", "engineer": "Priya Raman",
+                         "health": "at risk", "colour": "#bc4c00"}],
+            "owners": [{"owner": "Marcus Lee (Acme)", "count": 1, "tasks": [
+                {"account": "Acme", "name": "Staging live", "due": "Thu 19 Nov", "late": "4 days overdue"}]}],
+        },
         "generated": "Mon 23 Nov 11:00",
     },
 }

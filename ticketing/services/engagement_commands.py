@@ -2,8 +2,10 @@
 
 A reply to the engagement's hand-off ticket, or to any ticket of an account with an active
 engagement, may carry ``#golive``, ``#playbook``, ``#contact``, ``#accept``, ``#move``, ``#cancel``,
-``#location``, and ``#done``, ``#todo`` and ``#blocked`` for its tasks (read by
-:mod:`ticketing.core.steering`). Each runs inside the reply's unit of
+``#location``, ``#done``, ``#todo``, ``#blocked`` and ``#task add`` for its tasks, and the milestones
+``#live``, ``#signoff``, ``#close`` and ``#reopen`` (:mod:`ticketing.services.engagement_milestones`)
+(read by :mod:`ticketing.core.steering`). A closed engagement takes only the milestones and the
+tasks' status. Each runs inside the reply's unit of
 work through :class:`~ticketing.services.onboarding.Onboarding` and its
 :class:`~ticketing.services.invitations.Invitations`: a go-live date or a playbook re-plans as a
 notice does, a contact joins or leaves as a deal sent again does, and a meeting that moves, is
@@ -24,12 +26,17 @@ from ticketing.core.commands import Command
 from ticketing.core.domain import Engagement, EventKind, Meeting, MeetingStatus, Ticket
 from ticketing.core.planner import local_label
 from ticketing.core.tasks import TaskStatus
+from ticketing.services.engagement_milestones import Milestones
 from ticketing.services.onboarding import Onboarding, Replanned
 from ticketing.services.ticket_log import TicketLog
 from ticketing.store import SqlStore
 
 #: The commands this service carries out.
 NAMES = frozenset(steering.HELP)
+#: What a command did (lines for the results mail), or why it could not (one line).
+Outcome = list[str] | str
+#: What a closed engagement still takes: its milestones, and its tasks' status.
+WHEN_CLOSED = frozenset({"live", "signoff", "reopen", "close", "done", "todo", "blocked"})
 
 
 @dataclass
@@ -47,6 +54,7 @@ class EngagementCommands:
         self.config = config
         self.onboarding = onboarding
         self.calendars = calendars
+        self.milestones = Milestones(store, onboarding) if onboarding is not None else None
 
     def carry_out(self, ticket: Ticket, cmd: Command, actor: str, now: datetime, log: TicketLog, out: Steered) -> None:
         """Carry out one steering command of ``actor`` (a configured engineer) on the engagement
@@ -56,8 +64,11 @@ class EngagementCommands:
         if engagement is None or self.onboarding is None:
             why = "this ticket belongs to no onboarding engagement" if engagement is None else "no playbooks are configured"
             return self._refuse(ticket, written, why, actor, now, log, out)
+        if not engagement.active and cmd.name not in WHEN_CLOSED:
+            return self._refuse(ticket, written, f"the engagement was closed on {engagement.closed_at:%Y-%m-%d} "
+                                "(#reopen opens it again)", actor, now, log, out)
         handler = getattr(self, f"_{cmd.name}")
-        outcome = handler(engagement, cmd.argument, actor, now)
+        outcome = handler(engagement, cmd.argument, actor, now, log)
         if isinstance(outcome, str):
             return self._refuse(ticket, written, outcome, actor, now, log, out)
         lines = [line for line in outcome if line]
@@ -75,7 +86,7 @@ class EngagementCommands:
 
     # -- the engagement -----------------------------------------------------------------------------
 
-    def _golive(self, engagement: Engagement, argument: str, actor: str, now: datetime) -> list[str] | str:
+    def _golive(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
         tz = self._zone(actor)
         day = steering.read_day(argument, now.astimezone(tz).date(), tz)
         if isinstance(day, str):
@@ -87,7 +98,7 @@ class EngagementCommands:
         result = self.onboarding.replan(engagement.id, now)
         return [f"go-live {day.isoformat()} (was {engagement.golive_date or 'not known'})", *_lines(result)]
 
-    def _playbook(self, engagement: Engagement, argument: str, actor: str, now: datetime) -> list[str] | str:
+    def _playbook(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
         playbooks = self.onboarding.playbooks
         chosen = next((p for name, p in playbooks.items() if name.lower() == argument.lower()), None)
         if chosen is None:
@@ -108,7 +119,7 @@ class EngagementCommands:
         lines.append(f"{chosen.name} started: " + (", ".join(planned) if planned else "nothing planned yet"))
         return lines + _lines(result)
 
-    def _contact(self, engagement: Engagement, argument: str, actor: str, now: datetime) -> list[str] | str:
+    def _contact(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
         change = steering.read_contact(argument)
         if isinstance(change, str):
             return change
@@ -132,7 +143,7 @@ class EngagementCommands:
 
     # -- one meeting ----------------------------------------------------------------------------------
 
-    def _accept(self, engagement: Engagement, argument: str, actor: str, now: datetime) -> list[str] | str:
+    def _accept(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
         ahead = [m for m in self.store.meetings(engagement.id) if m.status is MeetingStatus.PLANNED and _ahead(m, now)]
         if argument:
             meeting = steering.find_meeting(argument, ahead, "accept")
@@ -154,7 +165,7 @@ class EngagementCommands:
             lines.append(f"also proposed, not taken: {', '.join(others)} (reply #accept MEETING to take one)")
         return lines
 
-    def _move(self, engagement: Engagement, argument: str, actor: str, now: datetime) -> list[str] | str:
+    def _move(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
         tz = self._zone(actor)
         wanted = steering.read_move(argument, now.astimezone(tz).date(), tz)
         if isinstance(wanted, str):
@@ -169,7 +180,7 @@ class EngagementCommands:
         return self._move_to(meeting, engagement, start, start + self._duration(meeting, engagement), actor, now,
                              f"moved by {actor}")
 
-    def _cancel(self, engagement: Engagement, argument: str, actor: str, now: datetime) -> list[str] | str:
+    def _cancel(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
         meeting = steering.find_meeting(argument, [m for m in self.store.meetings(engagement.id) if _ahead(m, now)],
                                         "cancel")
         if isinstance(meeting, str):
@@ -177,7 +188,7 @@ class EngagementCommands:
         self._drop(meeting, engagement, now, f"{steering.CANCELLED_BY}{actor}", "cancelled by the organizer")
         return [f"{meeting.title} cancelled" + (": every attendee was sent a cancellation" if meeting.start else "")]
 
-    def _location(self, engagement: Engagement, argument: str, actor: str, now: datetime) -> list[str] | str:
+    def _location(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
         reference, place = steering.split_reference(argument)
         meeting = steering.find_meeting(reference, [m for m in self.store.meetings(engagement.id) if _ahead(m, now)],
                                         "location")
@@ -198,13 +209,13 @@ class EngagementCommands:
 
     # -- the tasks -----------------------------------------------------------------------------------
 
-    def _done(self, engagement: Engagement, argument: str, actor: str, now: datetime) -> list[str] | str:
+    def _done(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
         return self._set_task(engagement, argument, "done", TaskStatus.DONE, now)
 
-    def _todo(self, engagement: Engagement, argument: str, actor: str, now: datetime) -> list[str] | str:
+    def _todo(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
         return self._set_task(engagement, argument, "todo", TaskStatus.OPEN, now)
 
-    def _blocked(self, engagement: Engagement, argument: str, actor: str, now: datetime) -> list[str] | str:
+    def _blocked(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
         reference, reason = steering.split_reference(argument)
         return self._set_task(engagement, reference, "blocked", TaskStatus.BLOCKED, now, reason)
 
@@ -220,6 +231,29 @@ class EngagementCommands:
         self.store.set_task_status(task.id, status, now, note)
         return [f"task {task.key} ({task.name}) {status.value} (was {task.status.value})"
                 + (f": {reason}" if reason else "")]
+
+    def _task(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
+        tz = self._zone(actor)
+        return self.milestones.add_task(engagement, argument, now.astimezone(tz).date(), tz, actor, now)
+
+    # -- the milestones ------------------------------------------------------------------------------
+
+    def _live(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
+        tz = self._zone(actor)
+        return self.milestones.live(engagement, argument, now.astimezone(tz).date(), tz, actor, now, log)
+
+    def _signoff(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
+        return self.milestones.signoff(engagement, argument, now.astimezone(self._zone(actor)).date(), actor, now,
+                                       log)
+
+    def _close(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
+        def cancel(meeting: Meeting, note: str, reason: str) -> str:
+            return self._drop(meeting, engagement, now, note, reason)
+        return self.milestones.close(engagement, now.astimezone(self._zone(actor)).date(), actor, now, log,
+                                     cancel)
+
+    def _reopen(self, engagement: Engagement, argument: str, actor: str, now: datetime, log: TicketLog) -> Outcome:
+        return self.milestones.reopen(engagement, now.astimezone(self._zone(actor)).date(), actor, now, log)
 
     # -- helpers --------------------------------------------------------------------------------------
 

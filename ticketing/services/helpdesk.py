@@ -44,9 +44,11 @@ from ticketing.core.threads import (
     tagged_ticket,
     thread_ids,
 )
+from ticketing.core.went_live import detect_went_live
 from ticketing.services.assignment import Assigner, who
 from ticketing.services.bounces import Bounces
 from ticketing.services.contract_notices import ContractNotices
+from ticketing.services.engagement_milestones import Milestones
 from ticketing.services.engineer_replies import EngineerReplies
 from ticketing.services.golive_urgency import GoLiveUrgency
 from ticketing.services.inbound import Handled, Inbound, Unhandleable
@@ -79,6 +81,8 @@ class HelpDesk:
         self.notices = notices
         #: Plans engagements' meetings; None for a desk without playbooks.
         self.onboarding = onboarding
+        #: Hears a customer's "we are live" and asks the engineer to confirm it.
+        self.milestones = Milestones(store, onboarding) if onboarding is not None else None
         #: Keeps tickets' SLA clocks; None for a desk without SLA policies.
         self.sla = sla
         #: A customer's "done" to a task reminder marks its tasks.
@@ -149,8 +153,14 @@ class HelpDesk:
             if done is not None:
                 return done
         if c.kind is MessageKind.REPLY:
-            return self._customer_reply(inbound, c, text, ticket_log)
-        return self._new_ticket(inbound, c, text, account, ticket_log)
+            handled = self._customer_reply(inbound, c, text, ticket_log)
+        else:
+            handled = self._new_ticket(inbound, c, text, account, ticket_log)
+        if account is not None and self.milestones is not None:
+            claim = detect_went_live(parsed.subject, text, inbound.received_at, context.timezone)
+            if claim is not None:
+                self.milestones.claimed(account.id, claim, sender.email, handled.ticket_id, inbound.now, ticket_log)
+        return handled
 
     def _meeting_titles(self, parsed: ParsedMessage, sender: Sender) -> frozenset[str]:
         """The titles of the meetings the sender is invited to, when the subject looks like a

@@ -264,14 +264,25 @@ class Intake:
             log.exception("cannot handle %s %s", mailbox, msg.key)
             reason, detail = f"internal error: {type(exc).__name__}", str(exc)
         log.warning("quarantined %s %s: %s", mailbox, msg.key, reason)
-        fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
+        try:
+            with self.store.savepoint():
+                self._quarantine(row_id, _message_fields(parsed, msg, mailbox, key, received_at, now), reason, detail,
+                                 retry, now)
+        except Exception as exc:  # what it said cannot be stored: keep its bytes and the reason, nothing else
+            log.exception("cannot store %s %s as read; keeping its raw bytes only", mailbox, msg.key)
+            self._quarantine(row_id, _message_fields(None, msg, mailbox, key, now, now),
+                             f"{reason}; its headers could not be stored", f"{type(exc).__name__}: {exc}; {detail}",
+                             retry, now)
+        return IntakeOutcome.QUARANTINED, 0
+
+    def _quarantine(self, row_id: int, fields: dict, reason: str, detail: str, retry: _Retry | None,
+                    now: datetime) -> None:
         fields.update(status=MessageStatus.QUARANTINED, kind=None, ticket=None)
         self._store_row(row_id, fields, retry)
         if retry is not None:
             self.store.update_quarantine(retry.quarantine_id, reason, detail)
         else:
             self.store.quarantine(row_id, reason, detail, now)
-        return IntakeOutcome.QUARANTINED, 0
 
     def _say(self, handled: Handled, parsed: ParsedMessage, mailbox: str, key: str, row_id: int, level: int) -> None:
         """One line per message handled (a quiet backfill's at DEBUG: its progress bar says enough)."""

@@ -463,7 +463,7 @@ class Onboarding:
             self.outbox.queue(draft, now, engagement_id=engagement.id)
 
     def _tell_engineer(self, engagement: Engagement, playbook: Playbook | None, result: Replanned, now: datetime, *,
-                       headline: str, ask_golive: bool = False, token: str | None = None) -> None:
+                       headline: str, ask_golive: bool = False, token: str | None = None, ask: str = "") -> None:
         email = engagement.engineer or (self.config.managers[0].email if self.config.managers else None)
         if not email:
             return
@@ -471,12 +471,19 @@ class Onboarding:
         body = self.mails.render(
             "planning", headline=headline, engagement_id=engagement.id, account=engagement.account,
             playbook_title=playbook.title if playbook else "no playbook", changes=list(result.changes),
-            warnings=list(result.warnings), unplaced=list(result.unplaced), ask_golive=ask_golive,
+            warnings=list(result.warnings), unplaced=list(result.unplaced), ask_golive=ask_golive, ask=ask,
         )
         stamp = token or f"planning.{engagement.id}.{now:%Y%m%dT%H%M%S}"
         draft = Draft("planning", stamp, (Address(person.name if person else "", email),), headline, body,
                       engagement.ticket_id, auto_submitted="auto-generated")
         self.outbox.queue(draft, now, engagement_id=engagement.id)
+
+    def tell_engineer(self, engagement: Engagement, headline: str, lines: list[str], now: datetime, *, token: str,
+                      ask: str = "") -> None:
+        """A planning mail to the engagement's engineer (else the first manager) on its hand-off
+        ticket: ``lines`` under "What changed", then ``ask`` (what to reply)."""
+        self._tell_engineer(engagement, self.playbooks.get(engagement.playbook or ""), Replanned(changes=tuple(lines)),
+                            now, headline=headline, token=token, ask=ask)
 
     # -- helpers ----------------------------------------------------------------------------------
 

@@ -114,7 +114,7 @@ class ResentDeals:
         body = self.mails.render(
             "planning", headline=headline, engagement_id=engagement.id, account=engagement.account,
             playbook_title=engagement.playbook or "no playbook", changes=lines, warnings=[], unplaced=[],
-            ask_golive=False,
+            ask_golive=False, ask="",
         )
         draft = Draft("planning", f"deal-update.{engagement.id}.{now:%Y%m%dT%H%M%S}",
                       (Address(person.name if person else "", email),), headline, body, engagement.ticket_id,

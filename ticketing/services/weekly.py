@@ -19,9 +19,10 @@ from mailer import Address
 from ticketing.config import Config, ManagerConfig
 from ticketing.config.sections import WEEKDAYS
 from ticketing.core.calendars import BusinessCalendar
-from ticketing.core.domain import MeetingStatus, Ticket, TicketKind
+from ticketing.core.domain import Engagement, MeetingStatus, Ticket, TicketKind
 from ticketing.core.mails import Draft, Templates, slug
 from ticketing.core.playbooks import Playbook
+from ticketing.core.portfolio import OverdueTask
 from ticketing.core.report import (
     ClockFacts,
     EngagementFacts,
@@ -36,6 +37,7 @@ from ticketing.core.report import (
 from ticketing.core.report_mail import render_weekly, weekly_csv
 from ticketing.core.sla import Clock, humanize
 from ticketing.services.outbox import Outbox
+from ticketing.services.scorecards import Scorecards
 from ticketing.services.sla_watch import SlaWatch
 from ticketing.store import SqlStore
 
@@ -55,6 +57,7 @@ class WeeklySummaries:
         self.renderer = renderer
         self.calendars = calendars
         self.playbooks = playbooks
+        self.scorecards = Scorecards(store, config, calendars, playbooks)
 
     # -- the facts --------------------------------------------------------------------------------
 
@@ -80,11 +83,13 @@ class WeeklySummaries:
         for engagement in self.store.engagements():
             if (engagement.engineer or "").lower() not in emails:
                 continue
+            if engagement.closed_at is not None and engagement.closed_at < week_start:
+                continue  # closed before the week: out of the portfolio (the week it closed showed it)
             for meeting in self.store.meetings(engagement.id):
                 if meeting.status is MeetingStatus.PLANNED and meeting.start and week_start <= meeting.start < week_after_next:
                     meetings.append(MeetingFacts(engagement.id, engagement.account, meeting.title, meeting.start,
                                                  meeting.end, engagement.engineer))
-            engagements.append(self._engagement(engagement, now))
+            engagements.append(self._engagement(engagement, now, tz))
         return WeekInput(
             manager_name=manager.name, manager_email=manager.email, timezone=tz, week_start=monday,
             engineers=engineers, tickets=tuple(tickets), meetings=tuple(sorted(meetings, key=lambda m: m.start)),
@@ -100,16 +105,19 @@ class WeeklySummaries:
             first_response=_clock_facts(by_name.get("first_response")), resolution=_clock_facts(by_name.get("resolution")),
         )
 
-    def _engagement(self, engagement, now: datetime) -> EngagementFacts:
-        person = self.config.engineer(engagement.engineer or "")
-        calendar = self.calendars[(person.calendar if person else None) or self.config.calendar(None).name]
-        began = max(engagement.close_date or engagement.created_at.date(), engagement.created_at.astimezone(calendar.tz).date())
-        playbook = self.playbooks.get(engagement.playbook or "")
+    def _engagement(self, engagement: Engagement, now: datetime, tz: ZoneInfo) -> EngagementFacts:
+        """The engagement's facts: its length and go-live, and its health with the reasons and the
+        overdue tasks (:class:`~ticketing.services.scorecards.Scorecards`); ``tz`` is the manager's."""
+        metrics = self.scorecards.measure(engagement, now)
+        playbook = self.scorecards.playbook(engagement)
+        overdue = tuple(OverdueTask(t.key, t.name, self.scorecards.owner_words(engagement, t), t.due,
+                                    (metrics.today - t.due).days) for t in metrics.overdue_tasks)
         return EngagementFacts(
             id=engagement.id, account=engagement.account, engineer=engagement.engineer, playbook=engagement.playbook,
-            golive=engagement.golive_date,
-            business_days_elapsed=max(0, calendar.working_days_between(began, now.astimezone(calendar.tz).date())),
-            planned_days=playbook.length_days if playbook else None,
+            golive=engagement.golive_date, business_days_elapsed=metrics.business_days,
+            planned_days=playbook.length_days if playbook else None, health=metrics.health.verdict.value,
+            reasons=metrics.health.reasons, overdue_tasks=overdue, live_on=engagement.live_on,
+            closed_on=engagement.closed_at.astimezone(tz).date() if engagement.closed_at else None,
         )
 
     # -- the mail ---------------------------------------------------------------------------------

@@ -293,6 +293,8 @@ def create_models(db: pw.Database) -> Models:
         done_at = UTCDateTimeField(null=True)
         created_at = UTCDateTimeField()
         updated_at = UTCDateTimeField()
+        # schema 11: "playbook" (planned from it, re-planned with it) or "engineer" (#task add: kept as written)
+        origin = CharField(max_length=20, default="playbook")
 
         class Meta:
             indexes = ((("engagement", "key"), True),)

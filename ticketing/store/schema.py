@@ -180,8 +180,10 @@ def _migrate_to_10(models: Models) -> None:
 
 
 def _migrate_to_11(models: Models) -> None:
-    """Engagements record their milestones (went live, signed off, closed) and survey answers."""
+    """Engagements record their milestones (went live, signed off, closed) and survey answers; a task
+    says whether it came from the playbook or an engineer added it."""
     _add_missing_columns(models.database, models.Engagement, ["live_on", "signed_off_on", "signed_off_by", "closed_at"])
+    _add_missing_columns(models.database, models.Task, ["origin"])
     models.database.create_tables([models.SurveyAnswer])
 
 

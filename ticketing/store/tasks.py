@@ -18,7 +18,9 @@ class TasksMixin:
 
         A task already stored keeps its status and ``done_at``; its name, owner, due date and note
         follow the plan (a new go-live date moves the tasks tied to it), except that a blocked task
-        keeps its note: the reason an engineer gave (``#blocked``).
+        keeps its note: the reason an engineer gave (``#blocked``). A playbook's task the plan no
+        longer has (the engagement switched playbooks) goes unless it was done; an engineer's own
+        task (``#task add``) stays.
         """
         m = self.m
         stored = {row.key: row for row in m.Task.select().where(m.Task.engagement == engagement_id)}
@@ -31,6 +33,10 @@ class TasksMixin:
             else:
                 self._insert(m.Task, dict(values, engagement=engagement_id, key=key, status=TaskStatus.OPEN.value,
                                           done_at=None, created_at=now))
+        gone = [row.id for key, row in stored.items() if row.origin == "playbook" and row.status != TaskStatus.DONE.value
+                and key not in {t[0] for t in tasks}]
+        if gone:
+            m.Task.delete().where(m.Task.id.in_(gone)).execute()
 
     def tasks(self, engagement_id: int) -> list[Task]:
         """The engagement's tasks by due date (those waiting last), then key."""
@@ -48,3 +54,19 @@ class TasksMixin:
         if note is not None:
             values["note"] = note
         m.Task.update(**values).where(m.Task.id == task_id).execute()
+
+    def add_task(self, engagement_id: int, name: str, owner: str, due: date, customer_visible: bool, note: str,
+                 now: datetime) -> str:
+        """Add a task of the engagement's own (an engineer's ``#task add``); a re-plan leaves it as it is.
+        Returns its key: its name as a slug, numbered when another task has it."""
+        m = self.m
+        base = "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())[:60] or "task"
+        taken = {row.key for row in m.Task.select(m.Task.key).where(m.Task.engagement == engagement_id)}
+        key, n = base, 1
+        while key in taken:
+            n += 1
+            key = f"{base}-{n}"
+        self._insert(m.Task, dict(engagement=engagement_id, key=key, name=name, owner=owner, due=due,
+                                  status=TaskStatus.OPEN.value, customer_visible=customer_visible, note=note,
+                                  done_at=None, created_at=now, updated_at=now, origin="engineer"))
+        return key

@@ -287,7 +287,13 @@ def cmd_engagements(args) -> int:
 
 
 def cmd_engagement(args) -> int:
-    store = build_store(load_config(args.config), must_exist=True)
+    from ticketing.app.bootstrap import build_calendars, build_playbooks
+    from ticketing.app.cli import scorecard
+    from ticketing.app.clock import utcnow
+    from ticketing.services.scorecards import Scorecards
+
+    config = load_config(args.config)
+    store = build_store(config, must_exist=True)
     try:
         engagement = store.get_engagement(args.id)
         if engagement is None:
@@ -295,13 +301,15 @@ def cmd_engagement(args) -> int:
             return EXIT_FAILURE
         meetings = store.meetings(args.id)
         tasks = store.tasks(args.id)
+        metrics = Scorecards(store, config, build_calendars(config), build_playbooks(config)).measure(engagement, utcnow())
     finally:
         store.close()
     if args.json:
         print(json.dumps(dict(engagement.as_json(), meetings=[m.as_json() for m in meetings],
-                              tasks=[views.task_json(t) for t in tasks]), indent=2))
+                              tasks=[views.task_json(t) for t in tasks], **metrics.as_json()), indent=2))
         return 0
-    views.engagement_detail(engagement, meetings, tasks)
+    views.engagement_detail(engagement, meetings, tasks,
+                            scorecard.milestones_lines(engagement) + scorecard.metrics_lines(metrics))
     return 0
 
 

@@ -124,11 +124,13 @@ def engagement_table(engagements, counts) -> None:
               f"{str(e.golive_date or '-'):<10}  {planned} planned, {len(counts[e.id]) - planned} other")
 
 
-def engagement_detail(engagement, meetings, tasks=()) -> None:
+def engagement_detail(engagement, meetings, tasks=(), scorecard=()) -> None:
     print(f"Engagement {engagement.id}: {engagement.account}")
     print(f"  playbook {engagement.playbook or '(none)'}, tier {engagement.tier or '-'}, engineer {engagement.engineer or '-'}")
     print(f"  contract {engagement.contract_id or '-'}, closed {engagement.close_date or '-'}, "
           f"go-live {engagement.golive_date or 'not known'}, hand-off ticket {engagement.ticket_id or '-'}")
+    for line in scorecard:  # milestones and metrics (:mod:`ticketing.app.cli.scorecard`)
+        print(line)
     shown: set[str] = set()
     for m in meetings:
         indent = "  "
