@@ -48,8 +48,10 @@ from ticketing.files.playbooks import default_playbooks_dir, load_playbooks
 from ticketing.files.templates import Renderer
 from ticketing.services.assignment import Assigner
 from ticketing.services.bounces import Bounces
+from ticketing.services.checkpoints import Checkpoints
 from ticketing.services.contract_notices import ContractNotices
 from ticketing.services.engagement_commands import EngagementCommands
+from ticketing.services.engagement_setting import Settings
 from ticketing.services.engagement_summaries import EngagementSummaries
 from ticketing.services.engineer_replies import EngineerReplies
 from ticketing.services.health import Health
@@ -59,6 +61,8 @@ from ticketing.services.onboarding import Onboarding
 from ticketing.services.outbox import Outbox, OutboxSender, RetryPolicy
 from ticketing.services.sla_watch import SlaWatch, build_policies
 from ticketing.services.surveys import Surveys
+from ticketing.services.task_reminders import TaskReminders
+from ticketing.services.task_replies import TaskReplies
 from ticketing.services.ticket_actions import TicketActions
 from ticketing.services.weekly import WeeklySummaries
 from ticketing.store import SqlStore
@@ -88,11 +92,25 @@ class App:
         return EngagementSummaries(self.store, self.config, desk.mails, desk.outbox, desk.calendars,
                                    desk.onboarding.playbooks if desk.onboarding else {})
 
+    def task_reminders(self) -> TaskReminders:
+        desk = self.desk
+        return TaskReminders(self.store, self.config, desk.mails, desk.outbox,
+                             Settings(self.store, self.config, desk.calendars, desk.onboarding))
+
+    def checkpoints(self) -> Checkpoints:
+        desk = self.desk
+        return Checkpoints(self.store, self.config, desk.mails, desk.outbox,
+                           Settings(self.store, self.config, desk.calendars, desk.onboarding))
+
     def jobs(self) -> list[Job]:
         """The worker's periodic jobs: alerts about recipients our SMTP server refused (every pass),
         the SLA sweep every minute, the weekly summaries' check every five minutes, and with
-        playbooks the engagements' surveys and end-of-engagement summaries every fifteen."""
+        playbooks the task reminders, weekly check-points, surveys and end-of-engagement summaries
+        every fifteen."""
         jobs = [Job("refused recipients", 0, self.desk.bounces.alert_refusals)]
+        if self.desk.onboarding is not None:
+            jobs.append(Job("task reminders", 900, self.task_reminders().sweep))
+            jobs.append(Job("check-points", 900, self.checkpoints().sweep))
         if self.desk.sla is not None:
             jobs.append(Job("go-live urgency", 3600, self.desk.urgency.sweep))
             jobs.append(Job("SLA sweep", 60, self.desk.sla.sweep))
@@ -206,7 +224,7 @@ def _desk(config: Config, store: SqlStore, renderer: Renderer, playbooks: dict[s
                                   EngagementCommands(store, config, onboarding, calendars)),
         bounces=Bounces(store, config, mails, outbox, assigner, sla),
         notices=ContractNotices(store, config, assigner, onboarding),
-        onboarding=onboarding, sla=sla,
+        onboarding=onboarding, sla=sla, task_replies=TaskReplies(store, config, mails, outbox),
         surveys=Surveys(store, config, mails, outbox, playbooks) if playbooks is not None else None,
     )
 

@@ -124,6 +124,9 @@ def _onboarding(config: Config) -> list[Problem]:
     if ob.max_customer_meetings_per_day < 1:
         problems.append(Problem("onboarding.max_customer_meetings_per_day", "must be at least 1",
                                 "set max_customer_meetings_per_day = 2"))
+    if not 0 <= ob.task_reminder_days <= 20:
+        problems.append(Problem("onboarding.task_reminder_days", "must be between 0 and 20 business days",
+                                "set task_reminder_days = 2, or 0 for no reminders"))
     spans = parse_spans(ob.customer_hours)
     if spans is None or len(spans) != 1:
         problems.append(Problem("onboarding.customer_hours", f"not one range of local times: {ob.customer_hours!r}",

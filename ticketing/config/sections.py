@@ -256,6 +256,9 @@ class OnboardingConfig:
     #: At most this many meetings with the customer on one of their days, per engagement (a
     #: playbook's own ``max_customer_meetings_per_day`` wins).
     max_customer_meetings_per_day: int = 2
+    #: Owners of a task not done are reminded this many business days (on the engagement's calendar)
+    #: before it is due; 0: no reminders.
+    task_reminder_days: int = 2
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,10 @@ TEXT_CONTEXT = ("account", "engineer_name", "customer_name", "golive_date", "sal
 _CUSTOMER_ROLE = re.compile(r"^[^\W_]+(-[^\W_]+)*$")
 
 
+#: How often a playbook may send the customer a check-point mail.
+CHECKPOINT_MAILS = ("weekly",)
+
+
 @dataclass(frozen=True)
 class Window:
     earliest: int
@@ -154,6 +158,8 @@ class Playbook:
     max_customer_meetings_per_day: int | None = None
     #: What must be done, by whom and by when (:mod:`ticketing.core.tasks`).
     tasks: tuple[TaskSpec, ...] = ()
+    #: A check-point mail to the customer: "weekly", or None (:data:`CHECKPOINT_MAILS`).
+    checkpoint_mail: str | None = None
     #: What counts as a success (``[success]``, measured by :mod:`ticketing.core.metrics`); no targets by default.
     success: SuccessTargets = SuccessTargets()
     #: The 0-10 survey and when it goes (:mod:`ticketing.core.surveys`); None: no survey.

@@ -32,6 +32,8 @@ from ticketing.core.steering import is_link
 from ticketing.errors import PlaybookError, Problem
 from ticketing.files.playbook_calendar import EXAMPLE as EXAMPLE_CALENDAR
 from ticketing.files.playbook_calendar import read_calendar
+from ticketing.files.playbook_checkpoint import KEY as CHECKPOINT_KEY
+from ticketing.files.playbook_checkpoint import read_checkpoint
 from ticketing.files.playbook_fields import Key, Report, read_fields
 from ticketing.files.playbook_order import check_after
 from ticketing.files.playbook_success import EXAMPLE as EXAMPLE_SUCCESS
@@ -53,6 +55,7 @@ _TOP = {
     "phases": Key("strs", False, '["setup", "go-live"]'), "emails": Key("tables", False, "[[emails]]"),
     "meetings": Key("tables", False, "[[meetings]]"), "calendar": Key("any", False, EXAMPLE_CALENDAR),
     "max_customer_meetings_per_day": Key("int", False, "2"), "tasks": Key("tables", False, "[[tasks]]"),
+    "checkpoint_mail": CHECKPOINT_KEY,
     "success": Key("table", False, EXAMPLE_SUCCESS),
     **SURVEY_KEYS,
 }
@@ -171,6 +174,7 @@ def _read_file(path: Path, report: Report, emails: list[tuple[str, str]], label:
     per_day = top.get("max_customer_meetings_per_day")
     if per_day is not None and per_day < 1:
         report("max_customer_meetings_per_day", "must be at least 1", "set max_customer_meetings_per_day = 2")
+    checkpoint = read_checkpoint(top.get("checkpoint_mail"), report)
     if counter.count:
         return None, top
     return Playbook(
@@ -178,7 +182,7 @@ def _read_file(path: Path, report: Report, emails: list[tuple[str, str]], label:
         length_days=length, phases=phases, emails=tuple(e for _, e in email_specs),
         meetings=tuple(m for _, m in meeting_specs), path=path, calendar=calendar,
         max_customer_meetings_per_day=per_day, tasks=tuple(t for _, t in task_specs), success=success,
-        survey=survey, customer_summary=customer_summary,
+        survey=survey, customer_summary=customer_summary, checkpoint_mail=checkpoint,
     ), top
 
 

@@ -95,6 +95,32 @@ SAMPLES: dict[str, dict] = {
         "clock": "First response", "kind": "warn", "target": "2 h", "target_clock": "24x7", "used": "1 h 36 min",
         "remaining": "24 min", "overrun": None, "due": "2026-11-18 18:00 UTC", "explanation": ["1 h 36 min on 24x7"],
     },
+    "task_reminder": {
+        "support": SUPPORT, "internal": False, "marker": "-- Reply above this line --", "greeting": "Marcus Lee",
+        "account": "Globex", "engineer_name": "Priya Raman", "reminded": [[3, "2026-12-18"]],
+        "tasks": [{"key": "staging-live", "name": "Your application live on the staging environment",
+                   "owner": "Marcus Lee", "due": "Fri 18 Dec 2026", "blocked": "waiting for the VPN"}],
+    },
+    "task_overdue": {
+        "support": SUPPORT, "marker": "-- Reply above this line --", "account": "Globex", "engagement_id": 7,
+        "reminded": [[3, "2026-12-18"]],
+        "tasks": [{"key": "staging-live", "name": "Your application live on the staging environment",
+                   "owner": "customer:it: Marcus Lee", "due": "Fri 18 Dec 2026", "late": "2 business days",
+                   "blocked": "waiting for the VPN"}],
+    },
+    "task_done": {
+        "support": SUPPORT, "marker": "-- Reply above this line --", "account": "Globex", "engagement_id": 7,
+        "customer": "Marcus Lee <marcus@globex.example>", "text": "Done, it is live.",
+        "tasks": [{"key": "staging-live", "name": "Your application live on the staging environment", "due": "Fri 18 Dec 2026"}],
+    },
+    "checkpoint": {
+        "support": SUPPORT, "greeting": "Jane Doe and Marcus Lee", "account": "Globex", "engineer_name": "Priya Raman",
+        "done_count": 1, "task_count": 4, "customer_zone": "New York time (EST)",
+        "done_this_week": [{"name": "Access to your Jira and Confluence", "owner": "Marcus Lee", "due": "Tue 1 Dec 2026"}],
+        "next_up": [{"name": "Your application live on the staging environment", "owner": "Marcus Lee",
+                     "due": "Fri 18 Dec 2026", "late": False, "blocked": "waiting for the VPN"}],
+        "meetings": [{"title": "Weekly check point: Globex", "when": "Tue 8 Dec 2026, 10:00-10:30 EST"}],
+    },
     "weekly": {  # the weekly summary's own context (ticketing.core.report_mail), without "support"
         "label": "2026-W47", "period": "16–22 November 2026", "timezone": "America/Los_Angeles", "zone": "Los Angeles time (PST)",
         "manager_name": "Dana Whitfield", "manager_email": "dana@northwind.example", "team": "Priya Raman and Tom Becker",

@@ -56,6 +56,7 @@ from ticketing.services.onboarding import Onboarding
 from ticketing.services.outbox import Outbox, deliverable
 from ticketing.services.sla_watch import SlaWatch
 from ticketing.services.surveys import Surveys
+from ticketing.services.task_replies import TaskReplies
 from ticketing.services.ticket_log import TicketLog
 from ticketing.store import SqlStore
 
@@ -67,7 +68,8 @@ __all__ = ["HelpDesk", "Unhandleable"]
 class HelpDesk:
     def __init__(self, store: SqlStore, config: Config, mails: Mails, outbox: Outbox, assigner: Assigner,
                  engineers: EngineerReplies, bounces: Bounces, notices: ContractNotices,
-                 onboarding: Onboarding | None = None, sla: SlaWatch | None = None, surveys: Surveys | None = None):
+                 onboarding: Onboarding | None = None, sla: SlaWatch | None = None, surveys: Surveys | None = None,
+                 task_replies: TaskReplies | None = None):
         self.store = store
         self.config = config
         self.mails = mails
@@ -86,6 +88,8 @@ class HelpDesk:
         self.sla = sla
         #: Sends engagements' 0-10 survey and records the answers; None for a desk without playbooks.
         self.surveys = surveys
+        #: A customer's "done" to a task reminder marks its tasks.
+        self.task_replies = task_replies
         #: A go-live intent's priority follows its day.
         self.urgency = GoLiveUrgency(store, config, sla)
         self.own = (config.support.address.lower(),)
@@ -147,6 +151,10 @@ class HelpDesk:
             return self.notices.received(inbound, c, ticket_log)
         if c.kind is MessageKind.ENGINEER_REPLY:
             return self.engineers.replied(inbound, c, text, ticket_log)
+        if c.kind in (MessageKind.REPLY, MessageKind.NEW) and not c.review and self.task_replies is not None:
+            done = self.task_replies.answered(inbound, c.reasons, text, ticket_log)  # None: not a "done"
+            if done is not None:
+                return done
         if c.kind is MessageKind.REPLY:
             answer = self.surveys.answered(inbound, c, text, ticket_log) if self.surveys is not None else None
             handled = answer or self._customer_reply(inbound, c, text, ticket_log)

@@ -399,6 +399,9 @@ class Onboarding:
                     found.setdefault(address.email.lower(), MeetingAttendee(address.email.lower(), address.name, role, required))
         return list(found.values())
 
+    def people(self, role: str, engagement: Engagement, account: Account | None) -> list[Address]:
+        return self._resolve(role, engagement, account)  # for the reminders and check-points
+
     def _resolve(self, role: str, engagement: Engagement, account: Account | None) -> list[Address]:
         """The people a playbook role names in this engagement (none when nobody fills it)."""
         engineer = self.config.engineer(engagement.engineer or "")

@@ -42,6 +42,29 @@ class OutboxMixin:
         return bool(self.rows("outbound by message id", lambda: m.OutboundMessage.select(m.OutboundMessage.id)
                               .where(m.OutboundMessage.message_id == ""), message_id))
 
+    def drafts(self, purposes: Sequence[str], *, engagement_id: int | None = None,
+               message_ids: Sequence[str] | None = None) -> list[tuple[str, str, int | None, str]]:
+        """(message id, purpose, engagement, draft) of the outgoing mail of ``purposes``, of the
+        engagement ``engagement_id`` and/or with one of ``message_ids``, oldest first (what a
+        reminder listed is in its draft)."""
+        m = self.m
+        query = m.OutboundMessage.select(m.OutboundMessage.message_id, m.OutboundMessage.purpose,
+                                         m.OutboundMessage.engagement, m.OutboundMessage.draft).where(
+            m.OutboundMessage.purpose.in_(list(purposes))).order_by(m.OutboundMessage.id)
+        if engagement_id is not None:
+            query = query.where(m.OutboundMessage.engagement == engagement_id)
+        if message_ids is not None:
+            query = query.where(m.OutboundMessage.message_id.in_(list(message_ids)[:100] or [""]))
+        return [(row.message_id, row.purpose, row.engagement_id, row.draft) for row in query]
+
+    def has_held_mail(self, engagement_id: int) -> bool:
+        """Whether mail of the engagement was held: history (a backfill, mail from before the start
+        mark) started it, and its customer never heard from us."""
+        m = self.m
+        return (m.OutboundMessage.select(m.OutboundMessage.id).where(
+            (m.OutboundMessage.engagement == engagement_id) & (m.OutboundMessage.status == OutboxStatus.HELD.value))
+            .exists())
+
     def set_raw(self, mail_id: int, raw: bytes) -> None:
         """Keep the composed bytes of a message, so that every attempt sends the same ones."""
         m = self.m
