@@ -98,8 +98,23 @@ def tasks(story: Onboarding) -> dict[str, dict]:
     return {t["key"]: t for t in story.desk.engagement(story.engagement_id)["tasks"]}
 
 
+def until(story: Onboarding, found, *, days: int = 20, hour: int = 14):
+    """Run the worker once a day at ``hour`` UTC (a working-day hour in São Paulo and in Berlin) until
+    ``found(new mail)`` gives something; return it. At most ``days`` days."""
+    desk = story.desk
+    for _ in range(days):
+        desk.at((desk.now + timedelta(days=1)).replace(hour=hour, minute=0))
+        before = len(desk.sent())
+        desk.run_once()
+        got = found(new_mail(story, before))
+        if got:
+            return got
+    raise AssertionError(f"nothing came within {days} days")
+
+
 def test_sprint_zero_checklist_reminders_and_answers_by_mail(desk):
     story = Onboarding(desk, PAULISTA)
+    ana = "ana.souza@paulistapag.example"
     desk.at(datetime(2026, 4, 20, 6, 0, tzinfo=UTC))  # Monday 20 April 2026, 08:00 in Berlin
     started(story, closed_won(PAULISTA, desk.now, "Sprint 0", "paulistapag.example"))
     [welcome] = [s for s in desk.sent() if s.mail.subject.startswith("Welcome to")]
@@ -112,6 +127,30 @@ def test_sprint_zero_checklist_reminders_and_answers_by_mail(desk):
     # Tom ticks off the governance task from the hand-off notification.
     story.engineer_replies("#done project governance")
     assert tasks(story)["project-governance"]["status"] == "done"
+
+    # Ana (IT) is reminded of her rows before they fall due, and answers the reminder "Done".
+    [reminder] = until(story, lambda new: [s for s in new if ana in s.recipients and "Reminder" in s.mail.subject])
+    hers = [t for t in tasks(story).values() if t["owner"] == "customer:it"]
+    reminded = [t for t in hers if t["name"] in reminder.mail.text]
+    assert reminded and all(date.fromisoformat(t["due"]) > desk.now.date() for t in reminded)
+    assert list(reminder.recipients) == [ana]
+    before = len(desk.sent())
+    reply(story, ana, reminder, "Done.\n\nAna")
+    assert all(tasks(story)[t["key"]]["status"] == "done" for t in reminded)
+    [told] = [s for s in new_mail(story, before, to=TOM) if "done by the customer" in s.mail.subject]
+    assert "Ana Souza" in told.mail.text or ana in told.mail.text
+
+    # João's row nobody does: the day after it fell due Tom is told, with his project manager in copy.
+    [overdue] = until(story, lambda new: [s for s in new if TOM in s.recipients and "overdue" in s.mail.subject])
+    assert PAULA in overdue.recipients
+    late = [t for t in tasks(story).values() if t["status"] != "done" and t["name"] in overdue.mail.text]
+    assert late and all(date.fromisoformat(t["due"]) < desk.now.date() for t in late)
+
+    # A restart (more passes at the same moment) sends nothing again.
+    before = len(desk.sent())
+    desk.run_once()
+    desk.run_once()
+    assert new_mail(story, before) == []
 
 
 def test_white_glove_go_live_confirmed_by_the_engineer(desk):
@@ -132,4 +171,26 @@ def test_white_glove_go_live_confirmed_by_the_engineer(desk):
 
     reply(story, TOM, asked, "#live")
     assert story.desk.engagement(story.engagement_id)["milestones"]["live_on"] == "2026-08-03"
-    assert DANA and PAULA  # (the summary's recipients, below)
+
+    # After the first-month review the contacts get the one question; Lena answers it.
+    [survey] = until(story, lambda new: [s for s in new if "One question" in s.mail.subject], days=45, hour=9)
+    [review] = [m for m in story.meetings().values() if m["key"] == "first-month-review"]
+    assert datetime.fromisoformat(review["end"]) < desk.now
+    assert set(survey.recipients) >= set(SPREE.contacts)
+    before = len(desk.sent())
+    reply(story, "lena.vogel@spree-logistik.example", survey, "9 - a very good start.\n\nLena")
+    [noted] = [s for s in new_mail(story, before, to=TOM) if "answered the survey: 9/10" in s.mail.subject]
+    assert "a very good start" in noted.mail.text
+
+    # Lena signs off and Tom closes the engagement: he and Dana get the summary, once.
+    before = len(desk.sent())
+    reply(story, TOM, noted, '#signoff "Lena Vogel"\n#close')
+    shown = story.desk.engagement(story.engagement_id)
+    assert shown["milestones"]["signed_off_by"] == "Lena Vogel" and shown["status"] == "closed"
+    [summary] = [s for s in new_mail(story, before) if s.mail.subject.startswith("Engagement summary")]
+    assert TOM in summary.recipients and DANA in summary.recipients
+    assert "Went live: Mon 3 Aug 2026 (on the planned day)" in summary.mail.text
+    assert "lena.vogel@spree-logistik.example: 9/10" in summary.mail.text
+    before = len(desk.sent())
+    desk.run_once()
+    assert [s for s in new_mail(story, before) if s.mail.subject.startswith("Engagement summary")] == []

@@ -138,3 +138,11 @@ def test_a_playbook_switch_replaces_the_open_tasks_and_keeps_done_and_own_ones(d
         wanted = {t["key"] for t in tomllib.load(file)["tasks"]}
     assert set(after) == wanted | {first, "export-the-legacy-tickets"}
     assert after[first].status.value == "done"
+
+
+def test_the_log_line_of_a_reply_with_only_commands_says_nothing_went_to_the_customer(desk, caplog):
+    start(desk)
+    with caplog.at_level("INFO", logger="ticketing.services.intake"):
+        steer(desk, "#signoff Jane")
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("answer from")]
+    assert "nothing sent to the customer" in line and "relayed" not in line

@@ -79,7 +79,11 @@ class EngineerReplies:
                 problems=problems, relayed=relayed, thread=self.store.engineer_thread(ticket.id),
             ), now)
         self.store.touch_ticket(ticket.id, now)
-        return Handled(MessageKind.ENGINEER_REPLY, ticket.id, c.reasons)
+        if self._is_copy_to_customer(parsed):
+            outcome = "the customer had it straight (a copy to support)"
+        else:
+            outcome = "relayed to the customer" if relayed else "nothing sent to the customer"
+        return Handled(MessageKind.ENGINEER_REPLY, ticket.id, (*c.reasons, outcome))
 
     def _carry_out(self, ticket: Ticket, commands: tuple[Command, ...], engineer: str, now: datetime,
                    log: TicketLog) -> tuple[list[str], Steered]:

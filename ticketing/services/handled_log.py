@@ -32,7 +32,8 @@ def describe(handled: Handled, ticket: Ticket | None, sender: str) -> tuple[str,
         if kind is MessageKind.REPLY:
             return f"reply from {sender} on {facts}, {ticket.assignee or 'unassigned'})", extra
         if kind is MessageKind.ENGINEER_REPLY:
-            return f"answer from {sender} on {facts}), relayed to the customer", extra
+            outcome = handled.reasons[-1] if handled.reasons else "handled"
+            return f"answer from {sender} on {facts}), {outcome}", extra
     extra["reason"] = why
     what = {
         MessageKind.BOUNCE: "bounce",
