@@ -87,7 +87,9 @@ def test_task_add_gives_the_engagement_a_task_of_its_own_that_a_replan_keeps(des
     assert (task.due, task.owner, task.customer_visible) == (date(2026, 12, 10), "customer:it", True)
     sent = steer(desk, "#done legacy tickets", n=3)
     assert "task export-the-legacy-tickets (Export the legacy tickets) done" in results_of(sent)
-    sent = steer(desk, "#task add nothing", n=4)
+    sent = steer(desk, '#task add "export the legacy tickets" 2026-12-11', n=4)  # the same reply twice
+    assert "has a task export-the-legacy-tickets (Export the legacy tickets) already" in results_of(sent)
+    sent = steer(desk, "#task add nothing", n=5)
     assert '#task needs add "NAME" DATE [OWNER]' in results_of(sent)
 
 

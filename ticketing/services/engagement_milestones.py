@@ -106,6 +106,9 @@ class Milestones:
         if isinstance(new, str):
             return new
         owner = new.owner or "engineer"
+        same = [t for t in self.store.tasks(engagement.id) if t.name.casefold() == new.name.casefold()]
+        if same:
+            return f"the engagement has a task {same[0].key} ({same[0].name}) already"
         key = self.store.add_task(engagement.id, new.name, owner, new.due, owner.startswith("customer:"),
                                   f"added by {actor}", now)
         warning = [f"warning: {new.due.isoformat()} has passed"] if new.due < today else []
