@@ -75,7 +75,7 @@ def test_run_once_on_the_example_mailbox_creates_tickets_and_a_second_run_create
     invites = [name for name in sent if name.startswith("wg.invite.")]
     assert [name for name in sent if not name.startswith(("wg.invite.", "wg.sla."))] == [
         "wg.ack.2", "wg.ack.3", "wg.notify.1.priya-raman-northwind-example", "wg.notify.2.priya-raman-northwind-example",
-        "wg.notify.3.tom-becker-northwind-example", "wg.planning.1.20261120T170000",
+        "wg.notify.3.tom-becker-northwind-example", "wg.planning.1.1.33ba755b6c006a99",
         "wg.update.4.tom-becker-northwind-example", "wg.welcome.1",
     ]
     assert len(invites) == 21  # 5 meetings: 5 + 4 + 3 + 4 + 5 attendees (the organizer is support)
