@@ -35,6 +35,14 @@ def test_a_database_folder_that_is_a_file_is_named(tmp_path):
         ("database.url", f"the database's folder {tmp_path / 'data'} is not a folder")]
 
 
+def test_a_file_that_is_no_sqlite_database_is_named_before_run_meets_it(tmp_path):
+    (tmp_path / "wg.db").write_text("my notes, not a database")
+    assert problems(tmp_path, database={"url": "sqlite:///wg.db"}) == [
+        ("database.url", f"{tmp_path / 'wg.db'} is not a SQLite database")]
+    (tmp_path / "empty.db").write_bytes(b"")  # an empty file is what SQLite makes a database of
+    assert problems(tmp_path, database={"url": "sqlite:///empty.db"}) == []
+
+
 def test_an_outbox_folder_that_can_be_created_is_fine(tmp_path):
     assert problems(tmp_path, outgoing={"path": "mail/out/box"}) == []
 

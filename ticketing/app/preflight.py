@@ -47,10 +47,19 @@ def _database(config: Config) -> list[Problem]:
                         f"create it (mkdir -p {folder}) or correct url: run creates the database file, not its folder")]
     if path.exists() and (not path.is_file() or not os.access(path, os.R_OK | os.W_OK)):
         return [Problem("database.url", f"{path} cannot be written", "make it a file writable by the user whiteglove runs as")]
+    if path.is_file() and path.stat().st_size and not _is_sqlite(path):
+        return [Problem("database.url", f"{path} is not a SQLite database",
+                        "point url at whiteglove's database, or move the file away and let run create a new one")]
     if not os.access(folder, os.W_OK | os.X_OK):
         return [Problem("database.url", f"cannot write in the database's folder {folder}",
                         "make it writable by the user whiteglove runs as (SQLite writes its -wal and -shm files beside the database)")]
     return []
+
+
+def _is_sqlite(path) -> bool:
+    """Whether the file begins with SQLite's header (its first 16 bytes, "SQLite format 3" and a NUL)."""
+    with open(path, "rb") as file:
+        return file.read(16) == b"SQLite format 3\x00"
 
 
 def _maildir(config: Config) -> list[Problem]:
