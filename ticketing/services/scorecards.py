@@ -14,6 +14,7 @@ from ticketing.core.domain import Engagement
 from ticketing.core.metrics import EngagementMetrics, measure
 from ticketing.core.playbooks import Playbook, role_key
 from ticketing.core.tasks import Task
+from ticketing.services.engineer_calendar import engineer_calendar
 from ticketing.store import SqlStore
 
 
@@ -27,8 +28,7 @@ class Scorecards:
 
     def calendar(self, engagement: Engagement) -> BusinessCalendar:
         """The engagement's engineer's business calendar, else the configuration's first."""
-        person = self.config.engineer(engagement.engineer or "")
-        return self.calendars[(person.calendar if person else None) or self.config.calendar(None).name]
+        return engineer_calendar(self.config, self.calendars, engagement.engineer)
 
     def playbook(self, engagement: Engagement) -> Playbook | None:
         return self.playbooks.get(engagement.playbook or "")

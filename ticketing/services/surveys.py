@@ -32,7 +32,7 @@ from ticketing.core.surveys import survey_due, survey_trigger
 from ticketing.core.threads import thread_ids
 from ticketing.services.customer_week import customer_week
 from ticketing.services.inbound import Handled, Inbound
-from ticketing.services.outbox import Outbox, deliverable
+from ticketing.services.outbox import Outbox, mailable_contacts
 from ticketing.services.ticket_log import TicketLog
 from ticketing.store import SqlStore
 
@@ -73,8 +73,7 @@ class Surveys:
         trigger = survey_trigger(playbook.survey, engagement, self.store.meetings(engagement.id), customer)
         if not survey_due(trigger, engagement.created_at, now, customer) or is_history(self.store, engagement):
             return False
-        contacts = [Address(c.name, c.email) for c in (account.contacts if account else ())
-                    if c.failing_since is None and deliverable(c.email)]
+        contacts = mailable_contacts(account)
         if not contacts:
             return False
         engineer = self.config.engineer(engagement.engineer or "")
