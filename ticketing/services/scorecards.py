@@ -12,9 +12,9 @@ from ticketing.config import Config
 from ticketing.core.calendars import BusinessCalendar
 from ticketing.core.domain import Engagement
 from ticketing.core.metrics import EngagementMetrics, measure
-from ticketing.core.playbooks import Playbook, role_key
+from ticketing.core.playbooks import Playbook, contacts_in_role
 from ticketing.core.tasks import Task
-from ticketing.services.engineer_calendar import engineer_calendar
+from ticketing.services.engineers import engineer_calendar
 from ticketing.store import SqlStore
 
 
@@ -51,8 +51,7 @@ class Scorecards:
             return engagement.sales_rep or "sales rep"
         account = self.store.get_account(engagement.account_id) if engagement.account_id else None
         wanted = task.owner.partition(":")[2]
-        names = [c.name or c.email for c in (account.contacts if account else ())
-                 if wanted == "all" or role_key(c.role) == wanted]
+        names = [c.name or c.email for c in contacts_in_role(task.owner, account.contacts if account else ())]
         if wanted != "all" and names:
             return f"{', '.join(names)} ({engagement.account})"
         role = "customer" if wanted == "all" else wanted.replace("-", " ")
