@@ -8,8 +8,11 @@ import pytest
 from support.desk import CONFIG, SLA, SUPPORT, Desk
 from support.mail import make_message
 
+from ticketing.app.bootstrap import build_calendars, build_playbooks
+from ticketing.app.cli import scorecard
 from ticketing.core.tasks import TaskStatus
 from ticketing.services.engagement_summaries import EngagementSummaries
+from ticketing.services.scorecards import Scorecards
 
 NOTICE = """Closed Won.
 
@@ -79,12 +82,13 @@ def test_a_closed_engagement_sends_both_summaries_once_with_planned_and_actual(d
 
     [(mail, internal)] = desk.mail("engagement_summary")
     assert mail.recipients == (PRIYA, "dana@northwind.example")  # the engineer, the managers in copy
-    assert internal.subject == "Engagement summary: Acme Corporation (closed late, go-live late)"
+    assert internal.subject == "Engagement summary: Acme Corporation (late)"  # the metrics' verdict
     text = internal.text
+    assert "Health: late\n  - went live 2027-01-19, 5 days after the planned 2027-01-14\n" in text
     assert "Go-live planned: Thu 14 Jan 2027" in text
-    assert "Went live: Tue 19 Jan 2027 (2 business days late)" in text  # 18 January is a US holiday
+    assert "Went live: Tue 19 Jan 2027 (5 days late)" in text  # days, as the metrics count them
     assert "Closed: Mon 1 Mar 2027" in text
-    assert f"late: {late.name}: due" in text and "1 of them late" in text
+    assert f"late: {late.name}: due" in text and "done on time 20% (1/5), target 80%; 3 overdue" in text
     assert "not done: " in text  # the sign-off and the wrap-up were never marked done
     assert f"[WG-{ticket_id}] P3 Export fails (open): first response met, resolution running" in text
     assert "jane@acme.example: 9/10: great team" in text and "average 9.0/10" in text
@@ -112,3 +116,23 @@ def test_a_playbook_without_a_customer_summary_sends_only_ours(desk, store):
     [(mail, internal)] = desk.mail("engagement_summary")
     assert "Survey: no answer yet" in internal.text and "no go-live recorded" in internal.text
     assert desk.mail("customer_summary") == []
+
+
+def test_the_summary_says_the_health_whiteglove_engagement_shows(desk, store):
+    """The summary's verdict and reasons are those of ``whiteglove engagement ID`` for the same
+    engagement, asked days after the close: both measure it as of its close."""
+    engagement = start(desk, package="White Glove")
+    with store.transaction():
+        store.close_engagement(engagement.id, CLOSED)
+    summaries(desk).sweep(CLOSED + timedelta(minutes=15))
+    [(_, internal)] = desk.mail("engagement_summary")
+
+    metrics = Scorecards(store, desk.config, build_calendars(desk.config),
+                         build_playbooks(desk.config)).measure(store.get_engagement(engagement.id), CLOSED + timedelta(days=9))
+    lines = scorecard.metrics_lines(metrics)  # what `whiteglove engagement ID` prints
+    assert lines[0] == "  Health: late (as of 2027-03-01)"
+    assert internal.subject == f"Engagement summary: Acme Corporation ({metrics.health.verdict.label})"
+    shown = [line.removeprefix("    - ") for line in lines[1:] if line.startswith("    - ")]
+    assert shown and "go-live 2027-01-14 is 46 days past plan" in shown
+    said = internal.text.split("Health: late\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert [line.removeprefix("  - ") for line in said] == shown

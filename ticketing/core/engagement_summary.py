@@ -1,25 +1,25 @@
-"""The facts of a closed engagement, planned against actual (pure).
+"""The names behind a closed engagement's figures, for its summaries (pure).
 
-:func:`summarize` takes what the store holds of an engagement (its meetings, tasks, the account's
-tickets of its time with their SLA states, the survey answers) and the engineer's business calendar,
-and returns an :class:`EngagementSummary`: the dates planned and actual (start, planned end from the
-playbook's ``length_days``, close; the go-live planned and the day it went live, with the slip in
-business days), the meetings held, not held and cancelled, the tasks done, done late and not done,
-the tickets and how their SLA clocks ended, and the survey's answers. :func:`summary_context` and
-:func:`customer_context` put it in words for the two mails.
-
-(``ticketing.core.metrics``, written alongside, will give the success metrics and the health
-verdict; until it lands, :func:`verdict` here says on time or late.)
+Every figure (the go-live against its plan, the length, meetings held, tasks on time and overdue,
+the survey's average) and the health verdict with its reasons are the engagement's metrics
+(:mod:`ticketing.core.metrics`), measured as of its close: the same ones ``whiteglove engagement ID``
+and the weekly portfolio show. :func:`summarize` adds only what the metrics do not hold: which
+meetings were held, not held and cancelled (held as the metrics count it: planned, its end past),
+which tasks were done, done late and not done, the account's tickets of the engagement's time with
+how their SLA clocks ended, the survey's answers with their comments, and the planned end (the
+start plus the playbook's ``length_days`` business days). :func:`summary_context` and
+:func:`customer_context` put them in words for the two mails.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from ticketing.core.calendars import BusinessCalendar
 from ticketing.core.domain import Engagement, Meeting, MeetingStatus, Ticket
+from ticketing.core.metrics import EngagementMetrics, done_on_time, held
 from ticketing.core.tasks import Task, TaskStatus
 from ticketing.core.words import moment_label
 
@@ -34,16 +34,10 @@ class Answer:
 @dataclass(frozen=True)
 class EngagementSummary:
     engagement: Engagement
-    started_on: date
-    planned_end: date | None  # start + length_days business days
-    closed_on: date | None
-    business_days: int | None  # start to close
-    planned_days: int | None
-    golive_planned: date | None
-    live_on: date | None
-    golive_slip: int | None  # business days the go-live came after (negative: before) its plan
+    metrics: EngagementMetrics  # the figures and the health, as of the close
+    planned_end: date | None  # the start + length_days business days
     held: tuple[Meeting, ...]
-    not_held: tuple[Meeting, ...]  # placed after the close, or never placed
+    not_held: tuple[Meeting, ...]  # ahead of the close, or never placed
     cancelled: tuple[Meeting, ...]
     done: tuple[Task, ...]
     late: tuple[Task, ...]  # done after their due date
@@ -52,92 +46,83 @@ class EngagementSummary:
     answers: tuple[Answer, ...]
 
     @property
+    def closed_on(self) -> date | None:
+        return self.metrics.today if self.engagement.closed_at else None
+
+    @property
     def sla_breaches(self) -> int:
         return sum(1 for t in self.tickets if "breached" in (t.first_response_state, t.resolution_state))
 
-    @property
-    def average_score(self) -> float | None:
-        return sum(a.score for a in self.answers) / len(self.answers) if self.answers else None
 
-
-def summarize(engagement: Engagement, length_days: int | None, meetings: Sequence[Meeting], tasks: Sequence[Task],
-              tickets: Sequence[Ticket], answers: Sequence[Answer], calendar: BusinessCalendar,
-              now: datetime) -> EngagementSummary:
-    """The engagement's facts (see the module docstring); ``now`` stands for the close while it is open."""
-    end = engagement.closed_at or now
-    started = engagement.created_at.astimezone(calendar.tz).date()
-    closed = engagement.closed_at.astimezone(calendar.tz).date() if engagement.closed_at else None
-    planned_end = calendar.add_days(started, length_days) if length_days else None
-    slip = None
-    if engagement.golive_date and engagement.live_on:
-        a, b = sorted((engagement.golive_date, engagement.live_on))
-        slip = calendar.working_days_between(a, b) * (1 if engagement.live_on >= engagement.golive_date else -1)
-    ordered = sorted(meetings, key=lambda m: (m.start is None, m.start or end, m.id))
-    held = tuple(m for m in ordered if m.status is MeetingStatus.PLANNED and m.end is not None and m.end <= end)
+def summarize(engagement: Engagement, metrics: EngagementMetrics, meetings: Sequence[Meeting], tasks: Sequence[Task],
+              tickets: Sequence[Ticket], answers: Sequence[Answer], calendar: BusinessCalendar) -> EngagementSummary:
+    """The names behind ``metrics`` (see the module docstring); ``calendar`` is the one they were measured on."""
+    as_of = metrics.as_of
+    planned_end = calendar.add_days(metrics.started_on, metrics.planned_days) if metrics.planned_days else None
+    ordered = sorted(meetings, key=lambda m: (m.start is None, m.start or as_of, m.id))
+    were_held = tuple(m for m in ordered if held(m, as_of))
     cancelled = tuple(m for m in ordered if m.status is MeetingStatus.CANCELLED)
-    not_held = tuple(m for m in ordered if m not in held and m not in cancelled)
     done = tuple(t for t in tasks if t.status is TaskStatus.DONE)
-    late = tuple(t for t in done if t.due and t.done_at and t.done_at.astimezone(calendar.tz).date() > t.due)
     return EngagementSummary(
-        engagement=engagement, started_on=started, planned_end=planned_end, closed_on=closed,
-        business_days=calendar.working_days_between(started, closed) if closed else None, planned_days=length_days,
-        golive_planned=engagement.golive_date, live_on=engagement.live_on, golive_slip=slip,
-        held=held, not_held=not_held, cancelled=cancelled, done=done, late=late,
+        engagement=engagement, metrics=metrics, planned_end=planned_end, held=were_held,
+        not_held=tuple(m for m in ordered if m not in were_held and m not in cancelled), cancelled=cancelled,
+        done=done, late=tuple(t for t in done if not done_on_time(t, calendar.tz)),
         open=tuple(t for t in tasks if t.status is not TaskStatus.DONE),
         tickets=tuple(sorted(tickets, key=lambda t: t.id)), answers=tuple(answers),
     )
-
-
-def verdict(s: EngagementSummary) -> str:
-    """"on time" or what was late, in a few words (the subject line's)."""
-    late = []
-    if s.closed_on and s.planned_end and s.closed_on > s.planned_end:
-        late.append("closed late")
-    if s.golive_slip and s.golive_slip > 0:
-        late.append("go-live late")
-    if s.sla_breaches:
-        late.append(f"{s.sla_breaches} SLA breach{'es' if s.sla_breaches > 1 else ''}")
-    return ", ".join(late) or "on time"
 
 
 def day_label(day: date | None) -> str:
     return f"{day:%a} {day.day} {day:%b %Y}" if day else "not known"
 
 
-def _days(n: int) -> str:
-    return f"{n} business day{'s' if abs(n) != 1 else ''}"
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if abs(n) == 1 else 's'}"
+
+
+def _golive(m: EngagementMetrics) -> str:
+    """The go-live against its plan, in the metrics' days."""
+    if m.live_on is None:
+        return "no go-live recorded"
+    if m.golive_days_late is None:
+        return "went live " + day_label(m.live_on)
+    if m.golive_days_late == 0:
+        return "on the planned day"
+    return f"{_count(abs(m.golive_days_late), 'day')} {'late' if m.golive_days_late > 0 else 'early'}"
+
+
+def _length(s: EngagementSummary) -> str:
+    m = s.metrics
+    if s.closed_on is None or not m.planned_days:
+        return "not known"
+    over = m.business_days - m.planned_days
+    return f"{_count(m.business_days, 'business day')} of {m.planned_days} planned" + (
+        f" ({over} over)" if over > 0 else " (within plan)")
 
 
 def summary_context(s: EngagementSummary, playbook_title: str, engineer_name: str, tz: ZoneInfo) -> dict:
     """The internal summary's values, times in ``tz`` (the engineer's)."""
-    e = s.engagement
-    if s.golive_slip is None:
-        golive = "went live " + day_label(s.live_on) if s.live_on else "no go-live recorded"
-    else:
-        golive = ("on the planned day" if s.golive_slip == 0 else
-                  f"{_days(abs(s.golive_slip))} {'late' if s.golive_slip > 0 else 'early'}")
-    length = None
-    if s.business_days is not None and s.planned_days:
-        over = s.business_days - s.planned_days
-        length = f"{_days(s.business_days)} of {s.planned_days} planned" + (
-            f" ({over} over)" if over > 0 else " (within plan)")
+    e, m = s.engagement, s.metrics
+    target = m.targets.tasks_on_time_percent
     return dict(
         account=e.account, engagement_id=e.id, playbook_title=playbook_title, engineer_name=engineer_name,
-        verdict=verdict(s),
+        verdict=m.health.verdict.label, reasons=list(m.health.reasons),
         dates=[
-            ("Started", day_label(s.started_on)),
+            ("Started", day_label(m.started_on)),
             ("Planned end", day_label(s.planned_end)),
             ("Closed", day_label(s.closed_on)),
-            ("Length", length or "not known"),
-            ("Go-live planned", day_label(s.golive_planned)),
-            ("Went live", f"{day_label(s.live_on)} ({golive})" if s.live_on else golive),
+            ("Length", _length(s)),
+            ("Go-live planned", day_label(m.planned_golive)),
+            ("Went live", f"{day_label(m.live_on)} ({_golive(m)})" if m.live_on else _golive(m)),
         ],
-        meetings={"held": [f"{m.title}: {moment_label(m.start, tz)}" for m in s.held],
-                  "not_held": [f"{m.title}" + (f": {m.note}" if m.note else "") for m in s.not_held],
-                  "cancelled": [f"{m.title}" + (f": {m.note}" if m.note else "") for m in s.cancelled]},
-        tasks={"done": len(s.done),
+        meetings={"held": m.meetings_held.met, "total": m.meetings_held.total, "cancelled": m.meetings_cancelled,
+                  "held_lines": [f"{x.title}: {moment_label(x.start, tz)}" for x in s.held],
+                  "not_held": [f"{x.title}" + (f": {x.note}" if x.note else "") for x in s.not_held],
+                  "cancelled_lines": [f"{x.title}" + (f": {x.note}" if x.note else "") for x in s.cancelled]},
+        tasks={"on_time": str(m.tasks_on_time), "target": f"{target}%" if target is not None else None,
+               "overdue": len(m.overdue_tasks), "blocked": len(m.blocked_tasks),
                "late": [f"{t.name}: due {day_label(t.due)}, done {day_label(t.done_at.astimezone(tz).date())}"
-                        for t in s.late],
+                        for t in s.late if t.done_at is not None],
                "open": [f"{t.name} ({t.status.value}{', due ' + day_label(t.due) if t.due else ''})"
                         + (f": {t.note}" if t.note else "") for t in s.open]},
         tickets=[{"tag": f"[WG-{t.id}]", "subject": t.subject, "priority": t.priority, "status": t.status.value,
@@ -145,7 +130,8 @@ def summary_context(s: EngagementSummary, playbook_title: str, engineer_name: st
                  for t in s.tickets],
         sla_breaches=s.sla_breaches,
         survey=[{"who": a.email, "score": a.score, "comment": a.comment} for a in s.answers],
-        average=f"{s.average_score:.1f}" if s.average_score is not None else None,
+        survey_count=m.survey_count,
+        average=f"{m.survey_average:.1f}" if m.survey_average is not None else None,
     )
 
 
@@ -153,11 +139,12 @@ def customer_context(s: EngagementSummary, internal: set[str], engineer_name: st
                      support_hours: list[str], tz: ZoneInfo) -> dict:
     """The customer's summary: what was delivered (their meetings held, the checklist's tasks done),
     the go-live, and who helps from now on; ``internal`` are the keys of our own meetings, left out."""
-    held = [m for m in s.held if m.key.partition("#")[0] not in internal]
+    were_held = [m for m in s.held if m.key.partition("#")[0] not in internal]
+    golive = s.metrics.live_on or s.metrics.planned_golive
     return dict(
         account=s.engagement.account, engineer_name=engineer_name, greeting=greeting,
-        meetings=[f"{m.title}: {moment_label(m.start, tz)}" for m in held],
+        meetings=[f"{m.title}: {moment_label(m.start, tz)}" for m in were_held],
         tasks=[t.name for t in s.done if t.customer_visible],
-        golive=day_label(s.live_on or s.golive_planned) if (s.live_on or s.golive_planned) else None,
+        golive=day_label(golive) if golive else None,
         support_hours=support_hours,
     )

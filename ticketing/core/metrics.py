@@ -35,7 +35,7 @@ The verdict (:class:`Verdict`), with every reason in words:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from typing import Sequence
 
@@ -46,7 +46,7 @@ from ticketing.core.report import Ratio
 from ticketing.core.success import SuccessTargets
 from ticketing.core.tasks import Task, TaskStatus
 
-__all__ = ["EngagementMetrics", "Health", "SuccessTargets", "Verdict", "measure", "started_on"]
+__all__ = ["EngagementMetrics", "Health", "SuccessTargets", "Verdict", "done_on_time", "held", "measure", "started_on"]
 
 #: A go-live this many days ahead (or fewer) with a task blocked puts the engagement at risk.
 GOLIVE_NEAR_DAYS = 14
@@ -157,12 +157,11 @@ def measure(engagement: Engagement, playbook: Playbook | None, tasks: Sequence[T
     weeks = round(((live or today) - start).days / 7, 1)
     local = calendar.tz
     dated = [t for t in tasks if t.due is not None and (t.status is TaskStatus.DONE or t.due < today)]
-    on_time = [t for t in dated if t.status is TaskStatus.DONE
-               and (t.done_at is None or t.done_at.astimezone(local).date() <= t.due)]
+    on_time = [t for t in dated if done_on_time(t, local)]
     overdue = sorted((t for t in tasks if t.status is not TaskStatus.DONE and t.due is not None and t.due < today),
                      key=lambda t: (t.due, t.id))
     blocked = tuple(t for t in tasks if t.status is TaskStatus.BLOCKED)
-    held = [m for m in meetings if _held(m, as_of)]
+    were_held = [m for m in meetings if held(m, as_of)]
     required = [key for key in targets.required_meetings if any(m.key == key for m in meetings)]
     scores = list(survey_scores)
     metrics = EngagementMetrics(
@@ -171,10 +170,10 @@ def measure(engagement: Engagement, playbook: Playbook | None, tasks: Sequence[T
         business_days=max(0, calendar.working_days_between(start, today)),
         planned_days=playbook.length_days if playbook is not None else None,
         tasks_on_time=Ratio(len(on_time), len(dated)), overdue_tasks=tuple(overdue), blocked_tasks=blocked,
-        meetings_held=Ratio(len(held), len(meetings)),
-        meetings_ahead=sum(1 for m in meetings if m.status is MeetingStatus.PLANNED and not _held(m, as_of)),
+        meetings_held=Ratio(len(were_held), len(meetings)),
+        meetings_ahead=sum(1 for m in meetings if m.status is MeetingStatus.PLANNED and not held(m, as_of)),
         meetings_cancelled=sum(1 for m in meetings if m.status is MeetingStatus.CANCELLED),
-        required_meetings_held=Ratio(sum(1 for key in required if any(m.key == key for m in held)), len(required)),
+        required_meetings_held=Ratio(sum(1 for key in required if any(m.key == key for m in were_held)), len(required)),
         survey_average=round(sum(scores) / len(scores), 1) if scores else None, survey_count=len(scores),
         targets=targets, health=Health(Verdict.ON_TRACK),  # judged below, from these figures
     )
@@ -229,7 +228,7 @@ def _risk_reasons(m: EngagementMetrics, engagement: Engagement, meetings: Sequen
     for key in required:
         occurrences = [x for x in meetings if x.key == key]
         title = occurrences[0].title
-        if any(_held(x, m.as_of) for x in occurrences):
+        if any(held(x, m.as_of) for x in occurrences):
             continue
         if all(x.status is MeetingStatus.CANCELLED for x in occurrences):
             reasons.append(f"required meeting \"{title}\" was cancelled")
@@ -240,8 +239,15 @@ def _risk_reasons(m: EngagementMetrics, engagement: Engagement, meetings: Sequen
     return reasons
 
 
-def _held(meeting: Meeting, as_of: datetime) -> bool:
+def held(meeting: Meeting, as_of: datetime) -> bool:
+    """Whether ``meeting`` was held by ``as_of``: planned, and its end has passed."""
     return meeting.status is MeetingStatus.PLANNED and meeting.end is not None and meeting.end <= as_of
+
+
+def done_on_time(task: Task, tz: tzinfo) -> bool:
+    """Whether ``task`` is done on or before its due day (in ``tz``); one done with no time counts on time."""
+    return task.status is TaskStatus.DONE and (task.done_at is None or task.due is None
+                                              or task.done_at.astimezone(tz).date() <= task.due)
 
 
 def _task_json(task: Task, today: date) -> dict:

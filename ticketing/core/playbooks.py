@@ -64,11 +64,14 @@ import re
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
+from typing import Sequence, TypeVar
 
 from ticketing.config import CalendarConfig
 from ticketing.core.success import SuccessTargets
 from ticketing.core.surveys import SurveySpec
 from ticketing.core.tasks import TaskSpec
+
+C = TypeVar("C")  # a contact: anything with a ``role``
 
 INTERNAL_ROLES = ("engineer", "manager", "project_manager", "sales_rep")
 ANCHORS = ("start", "golive")
@@ -254,6 +257,13 @@ def role_key(text: str) -> str:
     ``"customer:" + role_key(contact.role)`` is the role a contact answers to ("Project Lead" → "project-lead").
     """
     return re.sub(r"[\s_-]+", "-", text.strip().lower()).strip("-")
+
+
+def contacts_in_role(role: str, contacts: Sequence[C]) -> list[C]:
+    """The contacts a customer role names: all of them for ``customer:all``, else those whose role's
+    :func:`role_key` is the one after ``customer:``."""
+    wanted = role.partition(":")[2]
+    return [c for c in contacts if wanted == "all" or role_key(c.role) == wanted]
 
 
 def canonical_role(text: str) -> str | None:

@@ -27,6 +27,7 @@ from ticketing.core.domain import Engagement, EventKind, Meeting, MeetingStatus,
 from ticketing.core.planner import local_label
 from ticketing.core.tasks import TaskStatus
 from ticketing.services.engagement_milestones import Milestones
+from ticketing.services.engineers import engineer_calendar
 from ticketing.services.onboarding import Onboarding, Replanned
 from ticketing.services.ticket_log import TicketLog
 from ticketing.store import SqlStore
@@ -315,8 +316,7 @@ class EngagementCommands:
         return calendar.tz if person.timezone == "UTC" and calendar is not None else ZoneInfo(person.timezone)
 
     def _calendar(self, engagement: Engagement) -> BusinessCalendar:
-        engineer = self.config.engineer(engagement.engineer or "")
-        return self.calendars[(engineer.calendar if engineer else None) or self.config.calendar(None).name]
+        return engineer_calendar(self.config, self.calendars, engagement.engineer)
 
     def _customer_zone(self, engagement: Engagement) -> ZoneInfo:
         account = self.store.get_account(engagement.account_id)

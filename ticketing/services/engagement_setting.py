@@ -18,6 +18,7 @@ from ticketing.core.domain import Account, Engagement
 from ticketing.core.meeting_calendars import playbook_calendar
 from ticketing.core.playbooks import Playbook
 from ticketing.services.customer_week import customer_week
+from ticketing.services.engineers import engineer_calendar
 from ticketing.services.onboarding import Onboarding
 from ticketing.store import SqlStore
 
@@ -92,5 +93,4 @@ class Settings:
         return engineer.project_manager if engineer else None
 
     def _calendar_of(self, email: str | None) -> BusinessCalendar:
-        engineer = self.config.engineer(email or "")
-        return self.calendars[(engineer.calendar if engineer else None) or self.config.calendar(None).name]
+        return engineer_calendar(self.config, self.calendars, email)

@@ -3,10 +3,12 @@
 :meth:`EngagementSummaries.sweep` is the worker's job (every 15 minutes): for each closed
 engagement it queues, once (Message-IDs made from the engagement), the internal summary to the
 engineer and the managers (``[[managers]]``), and the customer's summary to the account's contacts
-when the playbook asks for one (``[summary] customer_summary = true``). The facts are
-:mod:`ticketing.core.engagement_summary`'s, gathered here from the store: the meetings, the tasks,
-the account's tickets opened between the start and the close with their SLA states, and the survey
-answers given so far. An engagement learnt from history gets neither.
+when the playbook asks for one (``[summary] customer_summary = true``). Its figures and health
+verdict are the engagement's metrics as of its close (:class:`~ticketing.services.scorecards.Scorecards`,
+as ``whiteglove engagement ID`` shows them); :mod:`ticketing.core.engagement_summary` adds the names
+behind them, gathered here from the store: the meetings, the tasks, the account's tickets opened
+between the start and the close with their SLA states, and the survey answers given so far. An
+engagement learnt from history gets neither.
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ from ticketing.core.mails import Mails
 from ticketing.core.playbooks import Playbook
 from ticketing.core.survey_mails import customer_summary, engagement_summary
 from ticketing.core.words import hours_in_words, names_in_words
-from ticketing.services.outbox import Outbox, deliverable
+from ticketing.services.outbox import Outbox, mailable_contacts
+from ticketing.services.scorecards import Scorecards
 from ticketing.services.surveys import is_history
 from ticketing.store import SqlStore
 
@@ -43,8 +46,8 @@ class EngagementSummaries:
         self.config = config
         self.mails = mails
         self.outbox = outbox
-        self.calendars = calendars
         self.playbooks = playbooks
+        self.scorecards = Scorecards(store, config, calendars, playbooks)
 
     def sweep(self, now: datetime) -> int:
         """The worker's job: queue the summaries of engagements closed since; return how many mails were queued."""
@@ -65,20 +68,20 @@ class EngagementSummaries:
         return queued
 
     def summary(self, engagement: Engagement, now: datetime) -> EngagementSummary:
-        """The engagement's facts, on its engineer's calendar."""
-        playbook = self.playbooks.get(engagement.playbook or "")
+        """The engagement's metrics as of its close (``now`` while it is open) and the names behind them,
+        on its engineer's calendar."""
         tickets = [t for t in self.store.list_tickets(status="all", account=engagement.account)
                    if t.kind is not TicketKind.CONTRACT_CLOSED and engagement.created_at <= t.created_at
                    and (engagement.closed_at is None or t.created_at <= engagement.closed_at)]
         answers = [Answer(a.email, a.score, a.comment) for a in self.store.survey_answers(engagement.id)]
-        return summarize(engagement, playbook.length_days if playbook else None, self.store.meetings(engagement.id),
-                         self.store.tasks(engagement.id), tickets, answers, self._calendar(engagement), now)
+        return summarize(engagement, self.scorecards.measure(engagement, now), self.store.meetings(engagement.id),
+                         self.store.tasks(engagement.id), tickets, answers, self.scorecards.calendar(engagement))
 
     def _send(self, engagement: Engagement, playbook: Playbook | None, now: datetime) -> int:
         facts = self.summary(engagement, now)
         engineer = self.config.engineer(engagement.engineer or "")
         engineer_name = engineer.name if engineer else self.mails.support.name
-        tz = ZoneInfo(engineer.timezone) if engineer and engineer.timezone != "UTC" else self._calendar(engagement).tz
+        tz = ZoneInfo(engineer.timezone) if engineer and engineer.timezone != "UTC" else self.scorecards.calendar(engagement).tz
         title = playbook.title if playbook else "no playbook"
         ours = [Address(engineer.name, engineer.email)] if engineer else []
         managers = [Address(m.name, m.email) for m in self.config.managers
@@ -97,18 +100,13 @@ class EngagementSummaries:
     def _customer(self, engagement: Engagement, playbook: Playbook, facts: EngagementSummary, engineer_name: str,
                   ours: list[Address], now: datetime) -> int:
         account = self.store.get_account(engagement.account_id) if engagement.account_id else None
-        contacts = [Address(c.name, c.email) for c in (account.contacts if account else ())
-                    if c.failing_since is None and deliverable(c.email)]
+        contacts = mailable_contacts(account)
         if not contacts:
             return 0
         customer_tz = zone(account.timezone if account else None) or ZoneInfo("UTC")
-        calendar = self._calendar(engagement)
+        calendar = self.scorecards.calendar(engagement)
         hours = hours_in_words(calendar, customer_tz, now.astimezone(calendar.tz).date())
         context = customer_context(facts, {s.key for s in playbook.meetings if s.internal}, engineer_name,
                                    names_in_words([a.name or a.email for a in contacts]), hours, customer_tz)
         draft = customer_summary(self.mails, engagement, contacts, context, cc=ours)
         return int(self.outbox.queue(draft, now, engagement_id=engagement.id) is not None)
-
-    def _calendar(self, engagement: Engagement) -> BusinessCalendar:
-        engineer = self.config.engineer(engagement.engineer or "")
-        return self.calendars[(engineer.calendar if engineer else None) or self.config.calendar(None).name]

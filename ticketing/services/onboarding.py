@@ -18,7 +18,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from mailer import Address
-from ticketing.config import Config, parse_spans
+from ticketing.config import Config
 from ticketing.core.calendars import BusinessCalendar, zone
 from ticketing.core.domain import (
     Account,
@@ -31,11 +31,16 @@ from ticketing.core.golive import GoLiveIntent
 from ticketing.core.mails import Draft, Mails, Support, cause
 from ticketing.core.meeting_calendars import playbook_calendar
 from ticketing.core.planner import Plan, PlanInput, local_label, occurrence_keys, plan
-from ticketing.core.playbooks import MeetingSpec, Playbook, playbook_for_tier, role_key
+from ticketing.core.playbooks import (
+    MeetingSpec,
+    Playbook,
+    contacts_in_role,
+    playbook_for_tier,
+)
 from ticketing.core.steering import CANCELLED_BY
 from ticketing.core.words import both_zones
 from ticketing.services.calendar_answers import CalendarAnswers
-from ticketing.services.customer_week import customer_week
+from ticketing.services.customer_week import customer_day, customer_week
 from ticketing.services.engagement_tasks import task_rows, welcome_tasks
 from ticketing.services.invitations import Invitations
 from ticketing.services.meeting_series import MeetingSeries
@@ -85,8 +90,7 @@ class Onboarding:
         self.series = MeetingSeries(store, self.invitations, outbox.domain)
         #: Attendees' answers to them.
         self.answers = CalendarAnswers(store, config, mails, outbox)
-        low, high = (parse_spans(config.onboarding.customer_hours) or [(8 * 60, 18 * 60)])[0]
-        self.customer_day = (low, high)
+        self.customer_day = customer_day(config)
         self.policies = build_policies(config)  # what the welcome promises
 
     # -- starting ---------------------------------------------------------------------------------
@@ -416,10 +420,7 @@ class Onboarding:
         if role == "sales_rep":
             return [Address(self._name_of(engagement.sales_rep), engagement.sales_rep)] if engagement.sales_rep else []
         contacts = [c for c in (account.contacts if account else ()) if c.failing_since is None]
-        if role == "customer:all":
-            return [Address(c.name, c.email) for c in contacts]
-        wanted = role.partition(":")[2]
-        return [Address(c.name, c.email) for c in contacts if role_key(c.role) == wanted]
+        return [Address(c.name, c.email) for c in contacts_in_role(role, contacts)]
 
     # -- mail -------------------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from mailer import (
     make_message_id,
     safe_address,
 )
-from ticketing.core.domain import OutgoingMail
+from ticketing.core.domain import Account, OutgoingMail
 from ticketing.core.mails import Draft, Rendering, Support, Templates
 from ticketing.store import SqlStore
 
@@ -277,3 +277,9 @@ def deliverable(email: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def mailable_contacts(account: Account | None) -> list[Address]:
+    """The account's contacts mail can go to: their mail does not bounce and their address is safe."""
+    return [Address(c.name, c.email) for c in (account.contacts if account else ())
+            if c.failing_since is None and deliverable(c.email)]

@@ -12,8 +12,9 @@ from ticketing.config import Config
 from ticketing.core.calendars import BusinessCalendar
 from ticketing.core.domain import Engagement
 from ticketing.core.metrics import EngagementMetrics, measure
-from ticketing.core.playbooks import Playbook, role_key
+from ticketing.core.playbooks import Playbook, contacts_in_role
 from ticketing.core.tasks import Task
+from ticketing.services.engineers import engineer_calendar
 from ticketing.store import SqlStore
 
 
@@ -27,8 +28,7 @@ class Scorecards:
 
     def calendar(self, engagement: Engagement) -> BusinessCalendar:
         """The engagement's engineer's business calendar, else the configuration's first."""
-        person = self.config.engineer(engagement.engineer or "")
-        return self.calendars[(person.calendar if person else None) or self.config.calendar(None).name]
+        return engineer_calendar(self.config, self.calendars, engagement.engineer)
 
     def playbook(self, engagement: Engagement) -> Playbook | None:
         return self.playbooks.get(engagement.playbook or "")
@@ -51,8 +51,7 @@ class Scorecards:
             return engagement.sales_rep or "sales rep"
         account = self.store.get_account(engagement.account_id) if engagement.account_id else None
         wanted = task.owner.partition(":")[2]
-        names = [c.name or c.email for c in (account.contacts if account else ())
-                 if wanted == "all" or role_key(c.role) == wanted]
+        names = [c.name or c.email for c in contacts_in_role(task.owner, account.contacts if account else ())]
         if wanted != "all" and names:
             return f"{', '.join(names)} ({engagement.account})"
         role = "customer" if wanted == "all" else wanted.replace("-", " ")

@@ -20,7 +20,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from mailer import Address
-from ticketing.config import Config, parse_spans
+from ticketing.config import Config
 from ticketing.core.calendars import BusinessCalendar, zone
 from ticketing.core.classify import Classification
 from ticketing.core.domain import Engagement, EventKind, MessageKind, OutboxStatus
@@ -30,9 +30,9 @@ from ticketing.core.survey_mails import survey, survey_answer, survey_token
 from ticketing.core.survey_reply import read_score
 from ticketing.core.surveys import survey_due, survey_trigger
 from ticketing.core.threads import thread_ids
-from ticketing.services.customer_week import customer_week
+from ticketing.services.customer_week import customer_day, customer_week
 from ticketing.services.inbound import Handled, Inbound
-from ticketing.services.outbox import Outbox, deliverable
+from ticketing.services.outbox import Outbox, mailable_contacts
 from ticketing.services.ticket_log import TicketLog
 from ticketing.store import SqlStore
 
@@ -47,8 +47,7 @@ class Surveys:
         self.mails = mails
         self.outbox = outbox
         self.playbooks = playbooks
-        low, high = (parse_spans(config.onboarding.customer_hours) or [(8 * 60, 18 * 60)])[0]
-        self.customer_day = (low, high)
+        self.customer_day = customer_day(config)
 
     # -- sending ----------------------------------------------------------------------------------
 
@@ -73,8 +72,7 @@ class Surveys:
         trigger = survey_trigger(playbook.survey, engagement, self.store.meetings(engagement.id), customer)
         if not survey_due(trigger, engagement.created_at, now, customer) or is_history(self.store, engagement):
             return False
-        contacts = [Address(c.name, c.email) for c in (account.contacts if account else ())
-                    if c.failing_since is None and deliverable(c.email)]
+        contacts = mailable_contacts(account)
         if not contacts:
             return False
         engineer = self.config.engineer(engagement.engineer or "")

@@ -19,7 +19,6 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from mailer import Address
 from ticketing.config import Config
 from ticketing.core.mails import INTERNAL_MARKER, Draft, Mails, slug
 from ticketing.core.reminders import (
@@ -31,6 +30,7 @@ from ticketing.core.reminders import (
 from ticketing.core.tasks import Task, TaskStatus
 from ticketing.core.words import names_in_words
 from ticketing.services.engagement_setting import Reader, Setting, Settings
+from ticketing.services.engineers import engineer_address
 from ticketing.services.outbox import Outbox
 from ticketing.store import SqlStore
 
@@ -127,11 +127,10 @@ class TaskReminders:
 
     def _overdue(self, tasks: list[Task], listed: set[Listed], setting: Setting, now: datetime) -> int:
         engagement = setting.engagement
-        email = engagement.engineer or (self.config.managers[0].email if self.config.managers else None)
-        if not email:
+        engineer = engineer_address(self.config, engagement)
+        if engineer is None:
             return 0
-        person = self.config.person(email)
-        engineer = Address(person.name if person else "", email)
+        email = engineer.email
         reader = self.settings.reader(engineer, setting)
         tasks = [t for t in tasks if Listed(OVERDUE, t.id, t.due, email.lower()) not in listed]
         if not tasks or not reader.calendar.is_open(now):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 
-from mailer import Address
 from ticketing.config import Config
 from ticketing.core.domain import EventKind, MessageKind
 from ticketing.core.mails import INTERNAL_MARKER, Draft, Mails
@@ -23,6 +22,7 @@ from ticketing.core.task_answers import says_done
 from ticketing.core.tasks import TaskStatus
 from ticketing.core.threads import thread_ids
 from ticketing.services.assignment import who
+from ticketing.services.engineers import engineer_address
 from ticketing.services.inbound import Handled, Inbound
 from ticketing.services.outbox import Outbox
 from ticketing.services.task_reminders import REMINDER, reminded_in
@@ -80,10 +80,9 @@ class TaskReplies:
                        reasons + (f"a customer's done to task reminder {answered}: " + "; ".join(changes),))
 
     def _tell_engineer(self, engagement, tasks, customer: str, text: str, inbound_pk: int, now) -> None:
-        email = engagement.engineer or (self.config.managers[0].email if self.config.managers else None)
-        if not email:
+        engineer = engineer_address(self.config, engagement)
+        if engineer is None:
             return
-        person = self.config.person(email)
         body = self.mails.render(
             "task_done", marker=INTERNAL_MARKER, account=engagement.account, engagement_id=engagement.id,
             customer=customer, text=text.strip()[:2000],
@@ -92,6 +91,6 @@ class TaskReplies:
         # the sender's words stay in the body: the subject holds only what we wrote (the account, the task names)
         subject = (f"{engagement.account}: {tasks[0].name} marked done by the customer" if len(tasks) == 1
                    else f"{engagement.account}: {len(tasks)} tasks marked done by the customer")
-        draft = Draft("task_done", f"task-done.{inbound_pk}", (Address(person.name if person else "", email),), subject,
+        draft = Draft("task_done", f"task-done.{inbound_pk}", (engineer,), subject,
                       body, engagement.ticket_id, reply_to=self.mails.support.mailbox, auto_submitted="auto-generated")
         self.outbox.queue(draft, now, engagement_id=engagement.id)

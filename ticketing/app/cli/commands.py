@@ -336,7 +336,6 @@ def cmd_playbooks_preview(args) -> int:
     from datetime import datetime, time, timezone
 
     from ticketing.app.bootstrap import build_calendars, build_playbooks
-    from ticketing.config import parse_spans
     from ticketing.core.meeting_calendars import (
         account_country,
         customer_calendar,
@@ -344,6 +343,8 @@ def cmd_playbooks_preview(args) -> int:
     )
     from ticketing.core.planner import PlanInput, plan
     from ticketing.core.tasks import plan_tasks
+    from ticketing.services.customer_week import customer_day
+    from ticketing.services.engineers import engineer_calendar
 
     config = load_config(args.config)
     playbooks = build_playbooks(config)
@@ -356,9 +357,9 @@ def cmd_playbooks_preview(args) -> int:
         print(f"whiteglove: {args.engineer} is not one of the configured engineers", file=sys.stderr)
         return EXIT_USAGE
     calendars = build_calendars(config)
-    calendar = calendars[(engineer.calendar if engineer else None) or config.calendar(None).name]
+    calendar = engineer_calendar(config, calendars, engineer.email if engineer else None)
     customer_tz = args.timezone or calendar.tz
-    low, high = (parse_spans(config.onboarding.customer_hours) or [(8 * 60, 18 * 60)])[0]
+    low, high = customer_day(config)
     customer = customer_calendar(customer_tz, account_country(args.country, customer_tz.key), (low, high))
     now = datetime.combine(args.start, time(0), tzinfo=calendar.tz).astimezone(timezone.utc)
     result = plan(PlanInput(playbook=playbook, start=args.start, golive=args.golive, calendar=calendar,
