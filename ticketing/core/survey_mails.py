@@ -1,7 +1,8 @@
 """The mail of an engagement's end: the 0-10 survey, the engineer's note of an answer, and the two
 summaries (pure but for the templates, as :mod:`ticketing.core.mails`).
 
-Tokens name their cause, so each goes once whatever restarts happen: ``survey.{engagement}``,
+Tokens name their cause, so each goes once whatever restarts happen: ``survey.{engagement}.{contact}``
+(one mail per contact, so that nobody's answer goes to their colleagues by "reply all"),
 ``survey-answer.{message}``, ``engagement-summary.{engagement}``, ``customer-summary.{engagement}``.
 The survey's Message-ID is how an answer is recognised (:func:`survey_token`).
 """
@@ -11,21 +12,22 @@ from typing import Sequence
 
 from mailer import Address
 from ticketing.core.domain import Engagement, Ticket
-from ticketing.core.mails import INTERNAL_MARKER, Draft, Mails, ticket_view
+from ticketing.core.mails import INTERNAL_MARKER, Draft, Mails, slug, ticket_view
 from ticketing.core.words import names_in_words
 
 
-def survey_token(engagement_id: int) -> str:
-    return f"survey.{engagement_id}"
+def survey_token(engagement_id: int, email: str) -> str:
+    """The token of the survey to one contact: an answer to it is recognised by its Message-ID."""
+    return f"survey.{engagement_id}.{slug(email)}"
 
 
-def survey(mails: Mails, engagement: Engagement, contacts: Sequence[Address], *, question: str, engineer_name: str,
+def survey(mails: Mails, engagement: Engagement, contact: Address, *, question: str, engineer_name: str,
            cc: Sequence[Address] = ()) -> Draft:
-    """The one-question survey, to the customer's contacts, threaded to the engagement's hand-off
-    ticket so that an answer comes back to it."""
+    """The one-question survey to one of the customer's contacts (each answers for themself), threaded
+    to the engagement's hand-off ticket so that an answer comes back to it."""
     body = mails.render("survey", account=engagement.account, question=question, engineer_name=engineer_name,
-                        greeting=names_in_words([a.name or a.email for a in contacts]))
-    return Draft("survey", survey_token(engagement.id), tuple(contacts),
+                        greeting=names_in_words([contact.name or contact.email]))
+    return Draft("survey", survey_token(engagement.id, contact.email), (contact,),
                  f"One question about your onboarding with {mails.support.name}", body, engagement.ticket_id,
                  cc=tuple(cc), reply_to=mails.support.mailbox)
 

@@ -58,8 +58,8 @@ class Surveys:
             playbook = self.playbooks.get(engagement.playbook or "")
             if playbook is None or playbook.survey is None:
                 continue
-            if self.store.outbox_has(self.outbox.message_id(survey_token(engagement.id))):
-                continue
+            if self.store.count_engagement_mail(engagement.id, "survey"):
+                continue  # asked already (contacts who joined since are not asked)
             with self.store.transaction():
                 if self._send(engagement, playbook, now):
                     queued += 1
@@ -76,9 +76,10 @@ class Surveys:
         if not contacts:
             return False
         engineer = self.config.engineer(engagement.engineer or "")
-        draft = survey(self.mails, engagement, contacts, question=playbook.survey.question,
-                       engineer_name=engineer.name if engineer else self.mails.support.name)
-        return self.outbox.queue(draft, now, engagement_id=engagement.id) is not None
+        queued = [self.outbox.queue(survey(self.mails, engagement, contact, question=playbook.survey.question,
+                                           engineer_name=engineer.name if engineer else self.mails.support.name),
+                                    now, engagement_id=engagement.id) for contact in contacts]
+        return any(q is not None for q in queued)
 
     def customer_week(self, engagement: Engagement, account) -> BusinessCalendar:
         tz = zone(account.timezone if account else None) or ZoneInfo("UTC")
@@ -93,10 +94,13 @@ class Surveys:
         if parsed.from_ is None or c.ticket_id is None:
             return None
         engagement = self.store.engagement_of_ticket(c.ticket_id)
-        if engagement is None or self.outbox.message_id(survey_token(engagement.id)) not in thread_ids(parsed):
+        if engagement is None:
             return None
         sender = parsed.from_.email.lower()
         account = self.store.get_account(engagement.account_id) if engagement.account_id else None
+        asked = {self.outbox.message_id(survey_token(engagement.id, x.email)) for x in (account.contacts if account else ())}
+        if not asked & set(thread_ids(parsed)):
+            return None
         contact = next((x for x in (account.contacts if account else ()) if x.email.lower() == sender), None)
         if contact is None:
             return None
