@@ -148,3 +148,11 @@ def test_the_log_line_of_a_reply_with_only_commands_says_nothing_went_to_the_cus
         steer(desk, "#signoff Jane")
     [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("answer from")]
     assert "nothing sent to the customer" in line and "relayed" not in line
+
+
+def test_two_contacts_added_in_one_reply_are_each_welcomed(desk):
+    # The joiners' welcome once took its Message-ID from the clock's second: the second was dropped.
+    start(desk)
+    steer(desk, '#contact add "Kim Park <kim@acme.example>" IT\n#contact add "Lee Wu <lee@acme.example>" IT')
+    welcomed = [p.to[0].email for m, p in desk.mail("welcome") if len(p.to) == 1]
+    assert sorted(welcomed) == ["kim@acme.example", "lee@acme.example"]

@@ -130,7 +130,7 @@ class Milestones:
         self.store.set_engagement_details(engagement.id, details)
         self._event(engagement, "live-claimed", claim.on, sender, now, log, ticket=ticket_id, words=claim.sentence)
         said = claim.on.isoformat() if claim.day_said else f"{claim.on.isoformat()} (the day they wrote)"
-        self.onboarding.tell_engineer(
+        self.onboarding.mail.tell_engineer(
             engagement, f"{engagement.account} says they are live", [
                 f"{sender} wrote on ticket [#{ticket_id}]: \u201c{claim.sentence}\u201d",
                 f"went live: {said}" + _against_plan(claim.on, engagement.golive_date),

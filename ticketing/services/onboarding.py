@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -28,9 +27,9 @@ from ticketing.core.domain import (
     MeetingStatus,
 )
 from ticketing.core.golive import GoLiveIntent
-from ticketing.core.mails import Draft, Mails, Support, cause
+from ticketing.core.mails import Mails, Support
 from ticketing.core.meeting_calendars import playbook_calendar
-from ticketing.core.planner import Plan, PlanInput, local_label, occurrence_keys, plan
+from ticketing.core.planner import Plan, PlanInput, occurrence_keys, plan
 from ticketing.core.playbooks import (
     MeetingSpec,
     Playbook,
@@ -41,34 +40,27 @@ from ticketing.core.steering import CANCELLED_BY
 from ticketing.core.words import both_zones
 from ticketing.services.calendar_answers import CalendarAnswers
 from ticketing.services.customer_week import customer_day, customer_week
-from ticketing.services.engagement_tasks import task_rows, welcome_tasks
+from ticketing.services.engagement_mail import (
+    WAITING,
+    EngagementMail,
+    Replanned,
+    first_contact_name,
+)
+from ticketing.services.engagement_tasks import task_rows
 from ticketing.services.invitations import Invitations
 from ticketing.services.meeting_series import MeetingSeries
 from ticketing.services.outbox import Outbox
-from ticketing.services.sla_watch import build_policies
 from ticketing.services.welcome import (
     NO_LONGER_NEEDED,
-    greeting,
     replanned_cancellation,
-    welcome_facts,
 )
 from ticketing.store import SqlStore
 
 log = logging.getLogger(__name__)
-WAITING = "waiting for the go-live date"  # the planner's reason for a go-live meeting without a date
 
 
 #: People's busy times between two moments: ``(emails, start, end) -> {email: [(start, end), ...]}``.
 FreeBusy = Callable[[list[str], datetime, datetime], dict[str, list[tuple[datetime, datetime]]]]
-
-
-@dataclass(frozen=True)
-class Replanned:
-    """What a (re)planning changed, in words for the engineer."""
-
-    changes: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-    unplaced: tuple[str, ...] = ()
 
 
 class Onboarding:
@@ -91,7 +83,8 @@ class Onboarding:
         #: Attendees' answers to them.
         self.answers = CalendarAnswers(store, config, mails, outbox)
         self.customer_day = customer_day(config)
-        self.policies = build_policies(config)  # what the welcome promises
+        #: The welcome and the engineer's planning notices.
+        self.mail = EngagementMail(store, config, mails, outbox, calendars, playbooks, self._resolve)
 
     # -- starting ---------------------------------------------------------------------------------
 
@@ -103,14 +96,14 @@ class Onboarding:
         playbook = self.playbooks.get(engagement.playbook or "") or self.playbook_for(engagement.tier)
         if playbook is None:
             note = f"no playbook serves the tier {engagement.tier or '(none)'}: no meetings planned"
-            self._tell_engineer(engagement, None, Replanned(warnings=(note,)), now, headline="No playbook for this engagement")
+            self.mail.tell(engagement, None, Replanned(warnings=(note,)), now, headline="No playbook for this engagement")
             return Replanned(warnings=(note,))
         self.store.set_playbook(engagement_id, playbook.name)
         engagement = self.store.get_engagement(engagement_id)
         result = self._replan(engagement, playbook, now)
-        self._welcome(engagement, playbook, now)
+        self.mail.welcome(engagement, playbook, now)
         if tell and (result.warnings or result.unplaced):
-            self._tell_engineer(engagement, playbook, result, now, headline=f"Onboarding of {engagement.account} planned")
+            self.mail.tell(engagement, playbook, result, now, headline=f"Onboarding of {engagement.account} planned")
         return result
 
     def playbook_for(self, tier: str | None) -> Playbook | None:
@@ -125,7 +118,7 @@ class Onboarding:
             return Replanned()
         result = self._replan(engagement, playbook, now)
         if result.changes or result.warnings or result.unplaced:
-            self._tell_engineer(engagement, playbook, result, now,
+            self.mail.tell(engagement, playbook, result, now,
                                 headline=f"Go-live {engagement.golive_date}: meetings of {engagement.account} re-planned")
         return result
 
@@ -156,7 +149,7 @@ class Onboarding:
         """A go-live intent without a date: ask the engineer to confirm one with the customer."""
         engagement = self.store.get_engagement(engagement_id)
         playbook = self.playbooks.get(engagement.playbook or "")
-        self._tell_engineer(engagement, playbook, Replanned(), now, headline=f"Go-live date of {engagement.account} needed",
+        self.mail.tell(engagement, playbook, Replanned(), now, headline=f"Go-live date of {engagement.account} needed",
                             ask_golive=True, token=f"golive-date.{engagement.id}.{now:%Y%m%d}")
 
     # -- planning ---------------------------------------------------------------------------------
@@ -335,7 +328,7 @@ class Onboarding:
         for uid, joining in series.items():
             title = self.series.resend(engagement, uid, self.series_zone(engagement), now, to=joining)
             titles += [title] if title else []
-        self._welcome(engagement, playbook, now, only=frozenset(emails))
+        self.mail.welcome(engagement, playbook, now, only=frozenset(emails))
         return titles
 
     def hand_over(self, engagement_id: int, previous: str | None, now: datetime) -> list[str]:
@@ -367,7 +360,7 @@ class Onboarding:
             self.invitations.send(moved, engagement, now, updated=True)
             if leaving:
                 self.invitations.send(moved, engagement, now, cancelled=True, to=leaving, next_step=NO_LONGER_NEEDED,
-                                      reason=f"{self._name_of(engagement.engineer or '') or 'another engineer'} takes it over")
+                                      reason=f"{self.mail.name_of(engagement.engineer or '') or 'another engineer'} takes it over")
             titles.append(meeting.title)
         for uid, leaving in series.items():  # one update of each series, one CANCEL of it to the engineer leaving
             title = self.series.resend(engagement, uid, self.series_zone(engagement), now, updated=True)
@@ -416,78 +409,13 @@ class Onboarding:
             return [Address(manager.name, manager.email)] if manager else []
         if role == "project_manager":
             email = engineer.project_manager if engineer else None
-            return [Address(self._name_of(email), email)] if email else []
+            return [Address(self.mail.name_of(email), email)] if email else []
         if role == "sales_rep":
-            return [Address(self._name_of(engagement.sales_rep), engagement.sales_rep)] if engagement.sales_rep else []
+            return [Address(self.mail.name_of(engagement.sales_rep), engagement.sales_rep)] if engagement.sales_rep else []
         contacts = [c for c in (account.contacts if account else ()) if c.failing_since is None]
         return [Address(c.name, c.email) for c in contacts_in_role(role, contacts)]
 
     # -- mail -------------------------------------------------------------------------------------
-
-    def _welcome(self, engagement: Engagement, playbook: Playbook, now: datetime,
-                 only: frozenset[str] | None = None) -> None:
-        """The playbook's welcome, to ``only`` those of its recipients when given (contacts who join later)."""
-        account = self.store.get_account(engagement.account_id)
-        customer_tz = zone(account.timezone if account else None) or ZoneInfo("UTC")
-        engineer = self.config.engineer(engagement.engineer or "")
-        meetings = self.store.meetings(engagement.id)
-        internal = {s.key for s in playbook.meetings if s.internal}  # ours alone: never in the customer's mail
-        meetings = [m for m in meetings if m.key.partition("#")[0] not in internal]
-        planned = [m for m in meetings if m.status is MeetingStatus.PLANNED and m.start]
-        context = dict(
-            account=engagement.account, customer_name=self._first_contact_name(account),
-            engineer_name=engineer.name if engineer else self.support.name,
-            engineer_email=engineer.email if engineer else self.support.address,
-            sales_rep_name=self._name_of(engagement.sales_rep) or engagement.sales_rep, playbook_title=playbook.title,
-            meetings=[{"title": m.title, "start_local": local_label(m.start, m.end, customer_tz),
-                       "attendees": [a.name or a.email for a in m.attendees]} for m in planned],
-            unplanned=[m.title for m in meetings if m.status is MeetingStatus.UNPLACED and m.note != WAITING],
-            golive_waiting=[m.title for m in meetings if m.status is MeetingStatus.UNPLACED and m.note == WAITING],
-            tasks=welcome_tasks(self.store.tasks(engagement.id), lambda role: self._resolve(role, engagement, account)),
-            **welcome_facts(self.config, self.calendars, self.policies, engagement.engineer, playbook, account,
-                            customer_tz, now),
-        )
-        for spec in playbook.emails:
-            if spec.anchor != "start":
-                continue  # go-live emails are a later addition; the welcome is what the playbooks send
-            to = [a for role in spec.to for a in self._resolve(role, engagement, account)
-                  if only is None or a.email.lower() in only]
-            cc = [a for role in spec.cc for a in self._resolve(role, engagement, account)
-                  if a.email.lower() not in {t.email.lower() for t in to}]
-            if not to:
-                continue
-            body = self.mails.render(spec.template, greeting=greeting(to), **context)
-            token = f"{spec.key}.{engagement.id}" + ("" if only is None else f".join.{now:%Y%m%dT%H%M%S}")
-            draft = Draft(spec.key, token, tuple(to),
-                          f"Welcome to {self.support.name}: the onboarding of {engagement.account}", body,
-                          engagement.ticket_id, cc=tuple(cc))
-            self.outbox.queue(draft, now, engagement_id=engagement.id)
-
-    def _tell_engineer(self, engagement: Engagement, playbook: Playbook | None, result: Replanned, now: datetime, *,
-                       headline: str, ask_golive: bool = False, token: str | None = None, ask: str = "") -> None:
-        email = engagement.engineer or (self.config.managers[0].email if self.config.managers else None)
-        if not email:
-            return
-        person = self.config.person(email)
-        body = self.mails.render(
-            "planning", headline=headline, engagement_id=engagement.id, account=engagement.account,
-            playbook_title=playbook.title if playbook else "no playbook", changes=list(result.changes),
-            warnings=list(result.warnings), unplaced=list(result.unplaced), ask_golive=ask_golive, ask=ask,
-        )
-        # Its cause: the engagement's n-th planning notice, saying this (two in one second are two mails).
-        version = self.store.count_engagement_mail(engagement.id, "planning") + 1
-        stamp = token or f"planning.{engagement.id}.{version}." + cause(
-            headline, *result.changes, "|", *result.warnings, "|", *result.unplaced)
-        draft = Draft("planning", stamp, (Address(person.name if person else "", email),), headline, body,
-                      engagement.ticket_id, auto_submitted="auto-generated")
-        self.outbox.queue(draft, now, engagement_id=engagement.id)
-
-    def tell_engineer(self, engagement: Engagement, headline: str, lines: list[str], now: datetime, *, token: str,
-                      ask: str = "") -> None:
-        """A planning mail to the engagement's engineer (else the first manager) on its hand-off
-        ticket: ``lines`` under "What changed", then ``ask`` (what to reply)."""
-        self._tell_engineer(engagement, self.playbooks.get(engagement.playbook or ""), Replanned(changes=tuple(lines)),
-                            now, headline=headline, token=token, ask=ask)
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -495,26 +423,13 @@ class Onboarding:
         engineer = self.config.engineer(engagement.engineer or "")
         return dict(
             account=engagement.account, engineer_name=engineer.name if engineer else self.support.name,
-            customer_name=self._first_contact_name(account),
+            customer_name=first_contact_name(account),
             golive_date=engagement.golive_date.isoformat() if engagement.golive_date else None,
-            sales_rep_name=self._name_of(engagement.sales_rep) or engagement.sales_rep,
+            sales_rep_name=self.mail.name_of(engagement.sales_rep) or engagement.sales_rep,
         )
 
     def _text(self, template: str, context: dict) -> str:
         return self.mails.renderer.render_text(template, **context).strip()
-
-    def _name_of(self, email: str) -> str:
-        """The name of a configured person or a contact with this address, else ""."""
-        person = self.config.person(email)
-        if person:
-            return person.name
-        contact = self.store.contact(email)
-        return contact.name if contact else ""
-
-    @staticmethod
-    def _first_contact_name(account: Account | None) -> str:
-        return next((c.name for c in (account.contacts if account else ()) if c.name), "")
-
 
 def _held(meeting: Meeting, now: datetime) -> bool:
     """Whether a planned meeting has begun: its attendees are history, never changed."""
