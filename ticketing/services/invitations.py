@@ -81,7 +81,7 @@ class Invitations:
             description=description, location=location, url=link, start=meeting.start, end=meeting.end,
             organizer=organizer, attendees=recipients if cancelled and to is not None else attendees,
         )
-        stamp = "" if to is None else f".{'leave' if cancelled else 'join'}.{now:%Y%m%dT%H%M%S}"
+        stamp = "" if to is None else f".{'leave' if cancelled else 'join'}.{self._version(engagement)}"
         method, ics = ("CANCEL", cancel(invitation, now)) if cancelled else ("REQUEST", request(invitation, now))
         self._queue(engagement, meeting.title, meeting.attendees, description, method, ics, recipients,
                     organizer, f"invite.{meeting.id}.{meeting.sequence}", stamp, now,
@@ -110,7 +110,7 @@ class Invitations:
         if cancelled or series is None:
             method, ics = "CANCEL", cancel(invitation, now)
             self._queue(engagement, title, first.attendees, description, method, ics, recipients, organizer,
-                        f"series.{slug(uid)}.{sequence}.cancel", "" if to is None else f".leave.{now:%Y%m%dT%H%M%S}",
+                        f"series.{slug(uid)}.{sequence}.cancel", "" if to is None else f".leave.{self._version(engagement)}",
                         now, lambda tz: "", updated=False, cancelled=True, reason=reason, whole=to is None)
             return
         overrides = tuple(Override(i.recurrence_id, i.start, i.end) for i in series.overrides)
@@ -127,7 +127,7 @@ class Invitations:
             weekly = f"weekly, {len(series.instances)} times: " if moved is None else ""
             return weekly + "; ".join(local_label(start, end, tz) for start, end in times)
 
-        stamp = "" if to is None else f".join.{now:%Y%m%dT%H%M%S}"
+        stamp = "" if to is None else f".join.{self._version(engagement)}"
         what = f".{slug(moved.key)}" if moved is not None else ""  # a key holds "#": not for a Message-ID
         self._queue(engagement, title, first.attendees, description, method, ics, recipients, organizer,
                     f"series.{slug(uid)}.{sequence}{what}", stamp, now, when, updated=updated or moved is not None,
@@ -156,6 +156,12 @@ class Invitations:
                           from_address=Address(organizer.name, organizer.email) if by_engineer else None,
                           reply_to=self.support.mailbox if by_engineer else None)
             self.outbox.queue(draft, now, engagement_id=engagement.id)
+
+    def _version(self, engagement: Engagement) -> int:
+        """A joining or leaving person's invitation is the engagement's n-th: its cause, for a
+        Message-ID that no clock decides (two changes in one second are two mails; a crash that rolls
+        back the unit of work computes the same n again)."""
+        return self.store.count_engagement_mail(engagement.id, "invite")
 
     def _zone_of(self, email: str, account: Account | None) -> ZoneInfo:
         """Where a recipient reads the time: an engineer's or manager's zone, else the customer's."""
