@@ -146,11 +146,12 @@ class Onboarding:
         return [self._text(s.title, context) for s in playbook.meetings if playbook.root_anchor(s.key) == "golive"]
 
     def ask_for_golive(self, engagement_id: int, now: datetime) -> None:
-        """A go-live intent without a date: ask the engineer to confirm one with the customer."""
+        """A go-live intent without a date: ask the engineer to confirm one with the customer, once
+        per engagement (more such mails from the customer reach the engineer as ordinary replies)."""
         engagement = self.store.get_engagement(engagement_id)
         playbook = self.playbooks.get(engagement.playbook or "")
         self.mail.tell(engagement, playbook, Replanned(), now, headline=f"Go-live date of {engagement.account} needed",
-                            ask_golive=True, token=f"golive-date.{engagement.id}.{now:%Y%m%d}")
+                       ask_golive=True, token=f"golive-date.{engagement.id}")
 
     # -- planning ---------------------------------------------------------------------------------
 
