@@ -26,6 +26,7 @@ from mailer import (
     busy_times,
     ews_busy_times,
 )
+from ticketing.app.claims import claim_is_dead, worker_name
 from ticketing.app.clock import utcnow
 from ticketing.app.worker import Job
 from ticketing.config import (
@@ -80,7 +81,8 @@ class App:
     def outbox_sender(self, sender: MailSender) -> OutboxSender:
         out = self.config.outgoing
         policy = RetryPolicy(max_attempts=out.max_attempts, first=timedelta(seconds=out.retry_seconds))
-        return OutboxSender(self.store, sender, self.desk.mails.renderer, policy)
+        return OutboxSender(self.store, sender, self.desk.mails.renderer, policy, owner=worker_name(), clock=self.clock,
+                            is_dead=claim_is_dead)
 
     def weekly(self) -> WeeklySummaries:
         desk = self.desk

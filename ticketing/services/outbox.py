@@ -20,7 +20,7 @@ import random
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterator
+from typing import Callable, Iterator
 
 import jinja2
 
@@ -179,25 +179,47 @@ class _ServerRefusesUs(Exception):
 
 
 class OutboxSender:
-    """Sends due mail; one :meth:`send_due` is one pass."""
+    """Sends due mail; one :meth:`send_due` is one pass.
+
+    Mail is claimed in small batches under a lease (``lease``, renewed from ``clock`` while the batch
+    is sent), in the name of ``owner`` (see :mod:`ticketing.app.claims`): a worker killed while
+    sending strands a batch for at most the lease, and the first pass of a worker releases at once
+    the claims of owners ``is_dead`` says died (the same host's worker before a restart).
+    """
 
     def __init__(self, store: SqlStore, sender: MailSender, renderer: Templates, policy: RetryPolicy | None = None,
-                 lease: timedelta = timedelta(minutes=10), batch: int = 100):
+                 lease: timedelta = timedelta(seconds=30), batch: int = 10, *, owner: str = "",
+                 clock: Callable[[], datetime] | None = None, is_dead: Callable[[str], bool] | None = None):
         self.store = store
         self.sender = sender
         self.renderer = renderer
         self.policy = policy or RetryPolicy()
         self.lease = lease
         self.batch = batch
+        self.owner = owner
+        #: Read while a batch is sent, to renew its lease in time (None: the pass's ``now`` throughout).
+        self.clock = clock
+        self.is_dead = is_dead
+        self._looked_for_dead = False
 
     def send_due(self, now: datetime) -> SendSummary:
         """Send what is due. When the server refuses our login or TLS, the pass ends: what it had
         claimed waits for the retry (its attempts untouched: not the messages' fault), and
         :attr:`SendSummary.error` says why, once."""
         summary = SendSummary()
+        if not self._looked_for_dead:
+            self._release_dead(now)
         while True:
-            claimed = self.store.claim_due_mail(now, self.batch, self.lease)
+            claimed = self.store.claim_due_mail(now, self.batch, self.lease, self.owner)
+            renew_at = now + self.lease / 2
             for index, (mail, raw, envelope_from, draft) in enumerate(claimed):
+                at = self.clock() if self.clock is not None else now
+                if at >= renew_at:  # the heartbeat: the rest of the batch stays ours while we send
+                    ours = self.store.renew_claims([m.id for m, *_ in claimed[index:]], self.owner, at + self.lease)
+                    renew_at = at + self.lease / 2
+                    if mail.id not in ours:
+                        log.warning("mail %s was taken over by another worker; not sending it here", mail.message_id)
+                        continue
                 try:
                     self._send_one(mail, raw, envelope_from, draft, now, summary)
                 except _ServerRefusesUs as stop:
@@ -210,6 +232,19 @@ class OutboxSender:
                     return summary
             if len(claimed) < self.batch:
                 return summary
+
+    def _release_dead(self, now: datetime) -> None:
+        """Give back at once the claims of workers known to be dead (their lease would free them too,
+        in seconds)."""
+        self._looked_for_dead = True
+        if self.is_dead is None:
+            return
+        for owner in sorted(self.store.claim_owners()):
+            if owner and owner != self.owner and self.is_dead(owner):
+                released = self.store.release_claims(owner, now)
+                if released:
+                    log.warning("%d outgoing message(s) claimed by %s, which is no longer running, go again now",
+                                released, owner)
 
     def _send_one(self, mail, raw: bytes, envelope_from: str, draft: str, now: datetime, summary: SendSummary) -> None:
         if not raw:
