@@ -706,11 +706,11 @@ def _without_nul(value, defects: list[str]):
 
 def _parse(raw: bytes, defects: list[str], headers_only: bool = False) -> ParsedMessage:
     raw = _strip_mbox_line(raw, defects)
-    msg = _PARSER.parsebytes(raw, headersonly=headers_only)
+    msg = _PARSER.parsebytes(raw, headers_only)
     if any(type(d).__name__ in _HEADER_DAMAGE for d in msg.defects):
         repaired = _repair_headers(raw)
         if repaired is not None and repaired != raw:
-            msg = _PARSER.parsebytes(repaired, headersonly=headers_only)
+            msg = _PARSER.parsebytes(repaired, headers_only)
             defects.append("damaged header block mended")
     body = _Body(text="") if headers_only else _read_body(msg, defects)
     hint = body.charset

@@ -203,6 +203,8 @@ def _support(config: Config) -> list[Problem]:
         problems.append(Problem("support.address", f"not an email address: {config.support.address!r}", 'set address = "support@example.com"'))
     if any(c in config.support.name for c in "\r\n\"<>"):
         problems.append(Problem("support.name", "must not hold line breaks, quotes or angle brackets", 'set name = "Onboarding Support"'))
+    if config.support.max_relayed_attachments < 0:
+        problems.append(Problem("support.max_relayed_attachments", "must not be negative", "set max_relayed_attachments = 20"))
     if config.support.acknowledgements_per_hour < 0:
         problems.append(Problem("support.acknowledgements_per_hour", "must not be negative", "set acknowledgements_per_hour = 3"))
     if config.support.connection_alert_minutes < 1:

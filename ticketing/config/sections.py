@@ -121,6 +121,9 @@ class SupportConfig:
     connection_alert_minutes: int = 30
     #: Who is paged (besides the engineer) about a customer's P0/P1 arriving outside working hours.
     oncall: str | None = None
+    #: Files passed on with a relayed message (to the engineer, or the engineer's answer to the
+    #: customer); the rest are named in the text, not attached.
+    max_relayed_attachments: int = 20
 
 
 @dataclass(frozen=True)
