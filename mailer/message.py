@@ -659,6 +659,16 @@ def parse_message(raw: bytes) -> ParsedMessage:
         return _empty([*defects, f"parse failed: {type(exc).__name__}"])
 
 
+def parse_headers(raw: bytes) -> ParsedMessage:
+    """Parse only the header block of ``raw``: who sent it, to whom, its subject and thread, and no
+    body (``text`` is empty). For a message too large to read whole. Never raises."""
+    defects = ["body not read"]
+    try:
+        return _parse(bytes(raw), defects, headers_only=True)
+    except Exception as exc:  # noqa: BLE001 - never raises, as parse_message
+        return _empty([*defects, f"parse failed: {type(exc).__name__}"])
+
+
 def _empty(defects: list[str]) -> ParsedMessage:
     return ParsedMessage(
         message_id=None, in_reply_to=(), references=(), subject="", from_=None, reply_to=(),

@@ -237,7 +237,8 @@ def build_app(config: Config, clock: Callable[[], datetime] = utcnow) -> App:
     with store.transaction():
         store.sync_accounts(config.accounts, clock())
     desk = build_desk(config, store)
-    intake = Intake(store, clock, desk, batch_size=config.mailbox.batch_size, start_at=config.start_mark())
+    intake = Intake(store, clock, desk, batch_size=config.mailbox.batch_size, start_at=config.start_mark(),
+                    max_message_bytes=config.mailbox.max_message_bytes, batch_bytes=config.mailbox.batch_bytes)
     return App(config=config, store=store, intake=intake, desk=desk, clock=clock)
 
 

@@ -38,6 +38,10 @@ class MailboxConfig:
     idle: bool = True
     poll_seconds: int = 60
     batch_size: int = 200
+    #: A batch is also bounded by bytes (where the mailbox tells sizes before a fetch: Maildir, IMAP).
+    batch_bytes: int = 50 * 2**20
+    #: A larger message is stored unread and quarantined with the reason; its sender is told once a day.
+    max_message_bytes: int = 25 * 2**20
     #: Mail that arrived before this ("2026-11-01" or "2026-11-01T09:00:00+00:00") is history: stored
     #: and classified, never answered. Default: the moment whiteglove first reads the mailbox.
     start_at: str | None = None

@@ -25,6 +25,8 @@ LATE = {"id": 42, "subject": "SSO login loops", "customer": "Globex", "engineer"
 SAMPLES: dict[str, dict] = {
     "acknowledgement": {"support": SUPPORT, "ticket": TICKET, "customer_name": "Jane Doe", "engineer": "Priya Raman",
                         "oncall": True},
+    "too_large": {"support": SUPPORT, "customer_name": "Jane Doe", "subject": "Logs from every node",
+                  "size": 41_943_040, "limit": 26_214_400},
     "notification": {
         "support": SUPPORT, "marker": "-- Reply above this line --", "internal": False, "headline": "New ticket [WG-42]",
         "ticket": TICKET, "customer": "Jane Doe <jane@globex.example>", "text": TEXT, "attachments": [ATTACHMENT],
