@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import subprocess
+import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
@@ -113,3 +114,24 @@ def test_a_worker_knows_its_own_name_alive_and_a_finished_process_of_this_host_d
     assert claim_is_dead(f"{host}:{os.getpid()}:{start}0")  # our pid, an earlier process (a restarted container)
     assert not claim_is_dead(f"elsewhere.example:{gone.pid}:1")  # another host's: its lease decides
     assert not claim_is_dead("not a worker name")
+
+
+def test_one_send_slower_than_the_lease_keeps_its_claim_by_the_heartbeat_thread(store):
+    [mid] = queue(store, 1)
+    clock = [NOW]
+    other_server = Server()
+    other = sender(store, other_server, owner="host-b:2:1")
+    took = []
+
+    def a_minute_on_one_message():
+        clock[0] += timedelta(seconds=60)  # the server takes a minute (its socket timeout is per read)
+        deadline = time.monotonic() + 10
+        while store.outbox(status="sending")[0].next_attempt_at <= clock[0]:  # until the heartbeat renewed it
+            assert time.monotonic() < deadline, "the lease was not renewed while the message was being sent"
+            time.sleep(0.01)
+        took.append(other.send_due(clock[0]).sent)
+
+    server = Server(on_send=a_minute_on_one_message)
+    assert sender(store, server, owner="host-a:1:1", clock=lambda: clock[0], heartbeat=0.02).send_due(NOW).sent == 1
+    assert took == [0] and server.received == Counter([mid]) and not other_server.received
+    assert store.outbox(status="sending") == []

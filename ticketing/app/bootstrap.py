@@ -82,7 +82,7 @@ class App:
         out = self.config.outgoing
         policy = RetryPolicy(max_attempts=out.max_attempts, first=timedelta(seconds=out.retry_seconds))
         return OutboxSender(self.store, sender, self.desk.mails.renderer, policy, owner=worker_name(), clock=self.clock,
-                            is_dead=claim_is_dead)
+                            is_dead=claim_is_dead, heartbeat=10.0)
 
     def weekly(self) -> WeeklySummaries:
         desk = self.desk
