@@ -45,3 +45,17 @@ def test_the_limit_is_the_operators_and_a_reply_on_the_ticket_keeps_it_too(store
     [(_, update)] = desk.mail("update")
     assert [a.filename for a in update.attachments] == ["node-00000.log", "node-00001.log", "node-00002.log"]
     assert "Not attached (7, past what is relayed): node-00003.log, node-00004.log" in update.text
+
+
+def test_an_engineers_answer_reaches_the_customer_with_the_first_files_and_the_engineer_hears_which_were_not_sent(store):
+    desk = Desk(store, config(limit=2))
+    desk.receive(with_files(0, message_id="<question@globex.example>", subject="SSO loop"))
+    [(_, note)] = desk.mail("notification")
+    desk.receive(with_files(5, sender="Priya Raman <priya@northwind.example>", subject=f"Re: {note.subject}",
+                            message_id="<answer@northwind.example>",
+                            extra_headers=f"In-Reply-To: <{note.message_id}>\r\n"))
+    [(_, relay)] = desk.mail("relay")
+    assert relay.to[0].email == "bob@globex.example"
+    assert [a.filename for a in relay.attachments] == ["node-00000.log", "node-00001.log"]
+    [(_, results)] = desk.mail("commands")
+    assert "not sent, past the size or the 2 files relayed: node-00002.log, node-00003.log, node-00004.log" in results.text
