@@ -67,6 +67,7 @@ from mailer.message import (
     Attachment,
     CalendarPart,
     ParsedMessage,
+    parse_headers,
     parse_message,
 )
 from mailer.oauth2 import OUTLOOK_SCOPE, GoogleTokens, MicrosoftTokens, TokenProvider
@@ -84,7 +85,7 @@ __all__ = [
     "SenderTLSError", "ServerUnavailableError", "SmtpSender", "SourceMessage", "TokenError", "TokenProvider",
     "TransientSendError", "Verdict", "Weekly", "busy_times", "cancel", "compose", "count_messages", "ews_busy_times",
     "file_attachments", "is_data_file", "is_loopback", "iter_messages", "make_message_id", "new_text",
-    "parse_message", "read_answers", "recognise", "request", "request_instance", "request_series", "safe_address", "safe_header", "sender_verified",
+    "parse_headers", "parse_message", "read_answers", "recognise", "request", "request_instance", "request_series", "safe_address", "safe_header", "sender_verified",
     "text_attachments",
 ]
 

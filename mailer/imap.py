@@ -233,6 +233,11 @@ class ImapSource:
         """
         return self._run("fetch", lambda client: self._fetch(client, keys))
 
+    def sizes(self, keys: Sequence[str]) -> dict[str, int]:
+        """The size of each of ``keys`` that still exists (``RFC822.SIZE``), without fetching the
+        messages. Raises :class:`~mailer.errors.MailboxError`."""
+        return self._run("size", lambda client: self._sizes(client, keys))
+
     def acknowledge(self, processed: Sequence[str], quarantined: Sequence[str]) -> None:
         """Flag handled messages and move them to their folder, with one STORE and one MOVE per group.
 
@@ -306,6 +311,14 @@ class ImapSource:
         uids = sorted(uid for uid in client.search(criteria or ["ALL"]) if uid > last_uid)
         log.debug("%s: %d new message(s) after %s", self.name, len(uids), cursor)
         return [format_key(self._uidvalidity, uid) for uid in uids]
+
+    def _sizes(self, client: IMAPClient, keys: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for batch in batches(uids_for(keys, self._uidvalidity), 1000):
+            for uid, data in client.fetch(list(batch), [b"RFC822.SIZE"]).items():
+                if b"RFC822.SIZE" in data:
+                    found[format_key(self._uidvalidity, uid)] = int(data[b"RFC822.SIZE"])
+        return found
 
     def _fetch(self, client: IMAPClient, keys: Sequence[str]) -> list[SourceMessage]:
         messages: list[SourceMessage] = []

@@ -83,6 +83,20 @@ class MaildirSource:
             found.append(SourceMessage(key=key, raw=raw, received_at=delivery_time(path.name, mtime)))
         return found
 
+    def sizes(self, keys: Sequence[str]) -> dict[str, int]:
+        """The size in bytes of each of ``keys`` still in the folder (without reading them)."""
+        found = {}
+        for key in keys:
+            path = self._files.get(key)
+            try:
+                if path is not None:
+                    found[key] = path.stat().st_size
+            except FileNotFoundError:
+                continue  # moved to cur/ since the listing: fetch finds it, by count
+            except OSError as exc:
+                raise MailboxError(f"cannot read {path}: {exc.strerror}") from exc
+        return found
+
     def acknowledge(self, processed: Sequence[str], quarantined: Sequence[str]) -> None:
         """Nothing to do: the folder is read-only and the caller keeps the state."""
 

@@ -642,10 +642,30 @@ def parse_message(raw: bytes) -> ParsedMessage:
     defects: list[str] = []
     try:
         return _parse(bytes(raw), defects)
+    except RecursionError:
+        # The email package parses nested parts recursively: MIME nested some hundreds deep
+        # exhausts the stack. The headers alone are read without recursion, so the sender,
+        # subject and thread are still known and the message can be answered.
+        logger.warning("MIME of a message of %s bytes is nested too deep to read; reading its headers only", len(raw))
+        defects = ["MIME nested too deep to read: body not read"]
+        try:
+            return _parse(bytes(raw), defects, headers_only=True)
+        except Exception as exc:  # noqa: BLE001 - as below
+            return _empty([*defects, f"parse failed: {type(exc).__name__}"])
     except Exception as exc:  # noqa: BLE001 - the contract is "never raises", whatever the input
         # Nothing above is expected to raise; if a stdlib corner case does, a message with
         # no content is still better for the caller than a crash in the intake loop.
         logger.warning("could not parse a message of %s bytes: %r", len(raw or b""), exc)
+        return _empty([*defects, f"parse failed: {type(exc).__name__}"])
+
+
+def parse_headers(raw: bytes) -> ParsedMessage:
+    """Parse only the header block of ``raw``: who sent it, to whom, its subject and thread, and no
+    body (``text`` is empty). For a message too large to read whole. Never raises."""
+    defects = ["body not read"]
+    try:
+        return _parse(bytes(raw), defects, headers_only=True)
+    except Exception as exc:  # noqa: BLE001 - never raises, as parse_message
         return _empty([*defects, f"parse failed: {type(exc).__name__}"])
 
 
@@ -694,15 +714,15 @@ def _without_nul(value, defects: list[str]):
     return value
 
 
-def _parse(raw: bytes, defects: list[str]) -> ParsedMessage:
+def _parse(raw: bytes, defects: list[str], headers_only: bool = False) -> ParsedMessage:
     raw = _strip_mbox_line(raw, defects)
-    msg = _PARSER.parsebytes(raw)
+    msg = _PARSER.parsebytes(raw, headers_only)
     if any(type(d).__name__ in _HEADER_DAMAGE for d in msg.defects):
         repaired = _repair_headers(raw)
         if repaired is not None and repaired != raw:
-            msg = _PARSER.parsebytes(repaired)
+            msg = _PARSER.parsebytes(repaired, headers_only)
             defects.append("damaged header block mended")
-    body = _read_body(msg, defects)
+    body = _Body(text="") if headers_only else _read_body(msg, defects)
     hint = body.charset
     # A NUL means nothing in a header, and no database stores one in text: dropped, and said so.
     items = [(name.strip().lower(), _without_nul(value, defects)) for name, value in msg.raw_items()]

@@ -41,14 +41,14 @@ def text_attachments(attachments: Sequence[Attachment], max_bytes: int = 1_000_0
     return found
 
 
-def file_attachments(attachments: Sequence[Attachment],
-                     max_total: int = 20_000_000) -> tuple[list[tuple[str, str, bytes]], list[str]]:
+def file_attachments(attachments: Sequence[Attachment], max_total: int = 20_000_000,
+                     max_files: int | None = None) -> tuple[list[tuple[str, str, bytes]], list[str]]:
     """Return ``(filename, content_type, data)`` of the files attached to a message, and the names left out.
 
     Inline images that only illustrate an HTML body (a ``Content-ID`` and no attachment
     disposition: signatures, logos) are not files the writer attached, and are skipped quietly, as
-    are enclosed messages. Files past ``max_total`` bytes in all are left out and named in the
-    second list.
+    are enclosed messages. Files past ``max_total`` bytes in all, or past the first ``max_files``
+    files, are left out and named in the second list.
     """
     kept: list[tuple[str, str, bytes]] = []
     left_out: list[str] = []
@@ -57,6 +57,9 @@ def file_attachments(attachments: Sequence[Attachment],
         if attachment.content_type.startswith("message/"):
             continue
         if attachment.disposition != "attachment" and (not attachment.named or attachment.content_id):
+            continue
+        if max_files is not None and len(kept) >= max_files:
+            left_out.append(attachment.filename)
             continue
         if total + attachment.size > max_total:  # the size is known without decoding
             left_out.append(attachment.filename)

@@ -49,6 +49,11 @@ class MailboxSource(Protocol):
         Keys that no longer exist are left out. Raises :class:`~mailer.errors.MailboxError`.
         """
 
+    # Optional: ``sizes(keys) -> dict[str, int]``, the size in bytes of each key that exists, without
+    # fetching the messages (IMAP RFC822.SIZE, a file's size), so that a caller can bound a batch by
+    # bytes and leave an over-large message alone in its batch. ``MaildirSource`` and ``ImapSource``
+    # have it; a source without it is fetched by count only.
+
     def acknowledge(self, processed: Sequence[str], quarantined: Sequence[str]) -> None:
         """Mark messages as handled: flag them and move them to the processed or quarantine folder.
 

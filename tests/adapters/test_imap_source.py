@@ -493,3 +493,14 @@ def test_malformed_keys_are_rejected():
     for bad in ("", "42", "a:1", "1:0", "1:2:3", "-1:2"):
         with pytest.raises(ValueError):
             parse_key(bad)
+
+
+def test_sizes_come_without_fetching_the_messages_so_a_batch_can_be_bounded_by_bytes(dovecot, imap_account,
+                                                                                      make_source, recorder):
+    email, _ = imap_account
+    dovecot.deliver_many(email, [message(1), message(2) + b"x" * 70 + b"\r\n" * 2000])
+    source = make_source()
+    keys = source.list_new(None)
+    sizes = source.sizes(keys)
+    assert recorder.calls["fetch"] == 1  # one FETCH of RFC822.SIZE, no body
+    assert sizes == {m.key: len(m.raw) for m in source.fetch(keys)} and sizes[keys[1]] > sizes[keys[0]] + 4000

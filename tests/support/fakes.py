@@ -35,6 +35,9 @@ class FakeSource:
         self.fetches += 1
         return [self.messages[k] for k in keys if k in self.messages]
 
+    def sizes(self, keys: Sequence[str]) -> dict[str, int]:
+        return {k: len(self.messages[k].raw) for k in keys if k in self.messages}
+
     def acknowledge(self, processed: Sequence[str], quarantined: Sequence[str]) -> None:
         if self.fail_acknowledge is not None:
             raise self.fail_acknowledge

@@ -12,6 +12,7 @@ import them into a test module (or re-export them from ``conftest.py``).
 """
 from __future__ import annotations
 
+import asyncio
 import ssl
 import threading
 from dataclasses import dataclass
@@ -92,6 +93,8 @@ class SmtpTestServer:
         self._failures: list[str] = []
         self._refused: dict[str, str] = {}
         self._controller: _Controller | None = None
+        #: Seconds the server takes over each message's DATA (a slow server; a kill lands mid-send).
+        self.data_delay = 0.0
 
     # -- what a test changes ----------------------------------------------------------------------
 
@@ -213,6 +216,8 @@ class _Handler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self.server.data_delay:
+            await asyncio.sleep(self.server.data_delay)
         return self.server._data_reply(envelope)
 
 

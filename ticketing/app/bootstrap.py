@@ -26,6 +26,7 @@ from mailer import (
     busy_times,
     ews_busy_times,
 )
+from ticketing.app.claims import claim_is_dead, worker_name
 from ticketing.app.clock import utcnow
 from ticketing.app.worker import Job
 from ticketing.config import (
@@ -80,7 +81,8 @@ class App:
     def outbox_sender(self, sender: MailSender) -> OutboxSender:
         out = self.config.outgoing
         policy = RetryPolicy(max_attempts=out.max_attempts, first=timedelta(seconds=out.retry_seconds))
-        return OutboxSender(self.store, sender, self.desk.mails.renderer, policy)
+        return OutboxSender(self.store, sender, self.desk.mails.renderer, policy, owner=worker_name(), clock=self.clock,
+                            is_dead=claim_is_dead, heartbeat=10.0)
 
     def weekly(self) -> WeeklySummaries:
         desk = self.desk
@@ -235,7 +237,8 @@ def build_app(config: Config, clock: Callable[[], datetime] = utcnow) -> App:
     with store.transaction():
         store.sync_accounts(config.accounts, clock())
     desk = build_desk(config, store)
-    intake = Intake(store, clock, desk, batch_size=config.mailbox.batch_size, start_at=config.start_mark())
+    intake = Intake(store, clock, desk, batch_size=config.mailbox.batch_size, start_at=config.start_mark(),
+                    max_message_bytes=config.mailbox.max_message_bytes, batch_bytes=config.mailbox.batch_bytes)
     return App(config=config, store=store, intake=intake, desk=desk, clock=clock)
 
 

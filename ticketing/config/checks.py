@@ -171,6 +171,11 @@ def _mailbox(config: Config) -> list[Problem]:
         problems.append(Problem("mailbox.poll_seconds", "must be at least 1", "set poll_seconds = 60"))
     if not 1 <= mb.batch_size <= 5000:
         problems.append(Problem("mailbox.batch_size", "must be between 1 and 5000", "set batch_size = 200"))
+    if mb.batch_bytes < 2**20:
+        problems.append(Problem("mailbox.batch_bytes", "must be at least 1 MiB (1048576)", "set batch_bytes = 52428800"))
+    if mb.max_message_bytes < 2**20:
+        problems.append(Problem("mailbox.max_message_bytes", "must be at least 1 MiB (1048576)",
+                                "set max_message_bytes = 26214400"))
     return problems
 
 
@@ -203,6 +208,8 @@ def _support(config: Config) -> list[Problem]:
         problems.append(Problem("support.address", f"not an email address: {config.support.address!r}", 'set address = "support@example.com"'))
     if any(c in config.support.name for c in "\r\n\"<>"):
         problems.append(Problem("support.name", "must not hold line breaks, quotes or angle brackets", 'set name = "Onboarding Support"'))
+    if config.support.max_relayed_attachments < 0:
+        problems.append(Problem("support.max_relayed_attachments", "must not be negative", "set max_relayed_attachments = 20"))
     if config.support.acknowledgements_per_hour < 0:
         problems.append(Problem("support.acknowledgements_per_hour", "must not be negative", "set acknowledgements_per_hour = 3"))
     if config.support.connection_alert_minutes < 1:

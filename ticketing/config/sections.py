@@ -38,6 +38,10 @@ class MailboxConfig:
     idle: bool = True
     poll_seconds: int = 60
     batch_size: int = 200
+    #: A batch is also bounded by bytes (where the mailbox tells sizes before a fetch: Maildir, IMAP).
+    batch_bytes: int = 50 * 2**20
+    #: A larger message is stored unread and quarantined with the reason; its sender is told once a day.
+    max_message_bytes: int = 25 * 2**20
     #: Mail that arrived before this ("2026-11-01" or "2026-11-01T09:00:00+00:00") is history: stored
     #: and classified, never answered. Default: the moment whiteglove first reads the mailbox.
     start_at: str | None = None
@@ -121,6 +125,9 @@ class SupportConfig:
     connection_alert_minutes: int = 30
     #: Who is paged (besides the engineer) about a customer's P0/P1 arriving outside working hours.
     oncall: str | None = None
+    #: Files passed on with a relayed message (to the engineer, or the engineer's answer to the
+    #: customer); the rest are named in the text, not attached.
+    max_relayed_attachments: int = 20
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ class EngagementStatus(StrEnum):
 class OutboxStatus(StrEnum):
     QUEUED = "queued"  # waiting for its next attempt
     HELD = "held"  # caused by history (mail from before the start mark, a quiet backfill): never sent
-    SENDING = "sending"  # claimed by a sender; a claim older than the lease was a sender that died
+    SENDING = "sending"  # claimed by a sender until its lease ends (next_attempt_at), renewed while it sends
     SENT = "sent"
     FAILED = "failed"  # refused for good, or given up on; ``whiteglove outbox --retry`` queues it again
 

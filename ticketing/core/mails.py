@@ -135,7 +135,7 @@ class Mails:
     def notification(self, ticket: Ticket, engineer: Address, *, customer: str, text: str, attachments: Sequence[dict],
                      account: str | None, assignment: str, reasons: Sequence[str], refers_to: str | None,
                      headline: str | None = None, files: Sequence[tuple[str, str, bytes]] = (),
-                     plan: dict | None = None, tz: ZoneInfo | None = None) -> Draft:
+                     plan: dict | None = None, tz: ZoneInfo | None = None, left_out: Sequence[str] = ()) -> Draft:
         """A new ticket, to its engineer; their reply comes back to support and threads to the ticket.
 
         ``plan`` (an onboarding hand-off): ``{"planned": [...], "unplaced": [...], "zone": ...}``, the
@@ -146,7 +146,7 @@ class Mails:
         body = self.render(
             "notification", marker=marker, internal=marker == INTERNAL_MARKER, headline=headline, ticket=view, customer=customer, text=text,
             attachments=attachments, account=account, assignment=assignment, reasons=list(reasons), refers_to=refers_to,
-            plan=plan,
+            plan=plan, left_out=list(left_out),
         )
         subject = f"{view['tag']} {ticket.priority} {view['kind_label']}: {ticket.subject}"
         return Draft("notification", f"notify.{ticket.id}.{slug(engineer.email)}", (engineer,), subject, body,
@@ -154,12 +154,12 @@ class Mails:
 
     def update(self, ticket: Ticket, engineer: Address, *, inbound_pk: int, customer: str, text: str,
                attachments: Sequence[dict], thread: Sequence[str], golive: str | None = None,
-               files: Sequence[tuple[str, str, bytes]] = ()) -> Draft:
+               files: Sequence[tuple[str, str, bytes]] = (), left_out: Sequence[str] = ()) -> Draft:
         """A customer's new message on a ticket, to its engineer."""
         view = ticket_view(ticket)
         body = self.render(
             "update", marker=MARKER, headline=f"{customer} wrote on {view['tag']}", ticket=view, customer=customer,
-            text=text, attachments=attachments, golive=golive,
+            text=text, attachments=attachments, golive=golive, left_out=list(left_out),
         )
         ids = _thread(thread)
         return Draft("update", f"update.{inbound_pk}.{slug(engineer.email)}", (engineer,),

@@ -25,11 +25,13 @@ LATE = {"id": 42, "subject": "SSO login loops", "customer": "Globex", "engineer"
 SAMPLES: dict[str, dict] = {
     "acknowledgement": {"support": SUPPORT, "ticket": TICKET, "customer_name": "Jane Doe", "engineer": "Priya Raman",
                         "oncall": True},
+    "too_large": {"support": SUPPORT, "customer_name": "Jane Doe", "subject": "Logs from every node",
+                  "size": 41_943_040, "limit": 26_214_400},
     "notification": {
         "support": SUPPORT, "marker": "-- Reply above this line --", "internal": False, "headline": "New ticket [WG-42]",
         "ticket": TICKET, "customer": "Jane Doe <jane@globex.example>", "text": TEXT, "attachments": [ATTACHMENT],
         "account": "Globex", "assignment": "Priya Raman (account engineer)", "reasons": ["a new question"],
-        "refers_to": "[WG-41]",
+        "refers_to": "[WG-41]", "left_out": ["node-21.log", "node-22.log"],
         "plan": {"planned": ["Kick-off: Globex: Tue 1 Dec 2026, 16:00-16:30 CET (10:00-10:30 EST for the customer)"],
                  "unplaced": ["Pre-launch review: Globex: waiting for the go-live date"], "zone": "Berlin time (CET)",
                  "warnings": ["Pre-launch review: Globex: the go-live is too close for its window"]},
@@ -37,7 +39,7 @@ SAMPLES: dict[str, dict] = {
     "update": {
         "support": SUPPORT, "marker": "-- Reply above this line --", "headline": "Jane Doe wrote on [WG-42]",
         "ticket": TICKET, "customer": "Jane Doe <jane@globex.example>", "text": TEXT, "attachments": [ATTACHMENT],
-        "golive": "2026-12-01",
+        "golive": "2026-12-01", "left_out": [],
     },
     "relay": {"support": SUPPORT, "ticket": TICKET, "text": TEXT, "html": None, "engineer": "Priya Raman"},
     "commands": {

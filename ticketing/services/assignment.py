@@ -57,7 +57,8 @@ class Assigner:
 
     def notify(self, ticket: Ticket, sender: Address | None, text: str, assignment: Assignment, now: datetime,
                headline: str | None = None, attachments: Sequence[Attachment] = (),
-               files: Sequence[tuple[str, str, bytes]] = (), plan: dict | None = None) -> None:
+               files: Sequence[tuple[str, str, bytes]] = (), plan: dict | None = None,
+               left_out: Sequence[str] = ()) -> None:
         """Hand ``ticket`` to the chosen engineer, or to every manager when nobody was chosen;
         ``plan`` is an engagement's meetings (see :meth:`Mails.notification`). Times read in each
         recipient's zone."""
@@ -68,7 +69,7 @@ class Assigner:
                 attachments=[a.listing() for a in attachments], account=ticket.account,
                 assignment=f"{assignment.engineer or 'nobody'}: {assignment.reason}", reasons=ticket.reasons,
                 refers_to=f"ticket {ticket.refers_to}" if ticket.refers_to else None, headline=headline, files=files,
-                plan=plan, tz=ZoneInfo(self.config.timezone_of(email) or "UTC"),
+                plan=plan, tz=ZoneInfo(self.config.timezone_of(email) or "UTC"), left_out=left_out,
             ), now)
 
     def page_oncall(self, ticket: Ticket, sender: Address | None, text: str, assignment: Assignment,

@@ -65,14 +65,15 @@ class EngineerReplies:
                       reason=f"the answer was not sent: {ticket.requester!r} is not an address we can send to")
         elif commands.relay and customer_facing:
             customers = [Address(ticket.requester_name, ticket.requester)]
-            files, left_out = file_attachments(parsed.attachments)
+            files, left_out = file_attachments(parsed.attachments, max_files=self.config.support.max_relayed_attachments)
             draft = self.mails.relay(ticket, self.assigner.address(engineer), customers, inbound_pk=inbound.row_id,
                                      text=commands.body, thread=self.store.customer_thread(ticket.id),
                                      answers=self.store.last_customer_message(ticket.id), attachments=files)
             relayed = self.outbox.queue(draft, now) is not None
             self._answered(ticket, engineer, now, log, copy=False)
             if left_out:
-                problems = (*problems, f"not sent, too large: {', '.join(left_out)}")
+                problems = (*problems, f"not sent, past the size or the {self.config.support.max_relayed_attachments}"
+                                       f" files relayed: {', '.join(left_out)}")
         if problems or any(cmd.name in STEERING for cmd in commands.commands):  # an engagement's changes are reported
             self.outbox.queue(self.mails.command_results(
                 ticket, self.assigner.address(engineer), inbound_pk=inbound.row_id, results=[r for r in results if r],

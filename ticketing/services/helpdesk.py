@@ -218,10 +218,11 @@ class HelpDesk:
             self.sla.refresh([ticket_id], now)  # so that the notification carries the due times
             ticket_log.settled(ticket_id)  # up to date: nothing below adds an event to it
         ticket = self.store.get_ticket(ticket_id)
+        files, left_out = file_attachments(parsed.attachments, max_files=self.config.support.max_relayed_attachments)
         self.assigner.notify(ticket, requester, text, assignment, now, attachments=parsed.attachments,
-                             files=file_attachments(parsed.attachments)[0])
+                             files=files, left_out=left_out)
         paged = self._from_customer(ticket, c) and self.assigner.page_oncall(
-            ticket, requester, text, assignment, now, files=file_attachments(parsed.attachments)[0])
+            ticket, requester, text, assignment, now, files=files)
         if self._may_acknowledge(ticket, c, now):
             engineer = self.config.engineer(assignment.engineer) if assignment.engineer else None
             thread = [parsed.message_id] if parsed.message_id else []
@@ -282,12 +283,12 @@ class HelpDesk:
                 self.urgency.reprioritise(self.store.get_ticket(ticket.id), now, ticket_log)
         ticket = self.store.get_ticket(ticket.id)
         recipients = [ticket.assignee] if ticket.assignee else [m.email for m in self.config.managers]
-        files = file_attachments(parsed.attachments)[0]
+        files, left_out = file_attachments(parsed.attachments, max_files=self.config.support.max_relayed_attachments)
         for email in recipients:
             self.outbox.queue(self.mails.update(
                 ticket, self.assigner.address(email), inbound_pk=inbound.row_id, customer=who(parsed.from_),
                 text=text or "(no text)", attachments=[a.listing() for a in parsed.attachments],
-                thread=self.store.engineer_thread(ticket.id), golive=changed, files=files,
+                thread=self.store.engineer_thread(ticket.id), golive=changed, files=files, left_out=left_out,
             ), now)
         return Handled(MessageKind.REPLY, ticket.id, c.reasons)
 

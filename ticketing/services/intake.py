@@ -10,6 +10,12 @@ quarantined with its raw bytes and the reason, and the batch goes on. The mailbo
 was handled (flagged, moved) only after the batch has committed; a crash in between leaves the
 record marked unacknowledged, and the next pass acknowledges it without handling it again.
 Messages are deduplicated by Message-ID, or by a digest of the raw bytes when there is none.
+
+Resources are bounded: a batch is at most ``batch_size`` messages and, where the source tells sizes
+before fetching (Maildir, IMAP), ``batch_bytes`` bytes (a larger message goes alone). A message over
+``max_message_bytes`` is not parsed beyond its headers: it is stored whole (nothing is lost, and
+``quarantine retry`` reads it after the limit is raised) and quarantined with the reason, and its
+sender is told once a day (:mod:`ticketing.services.too_large`).
 """
 from __future__ import annotations
 
@@ -20,12 +26,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
-from mailer import MailboxSource, ParsedMessage, SourceMessage, parse_message, recognise
+from mailer import (
+    MailboxSource,
+    ParsedMessage,
+    SourceMessage,
+    parse_headers,
+    parse_message,
+    recognise,
+)
 from ticketing.core.domain import IntakeOutcome, MessageStatus
 from ticketing.errors import NotFound
 from ticketing.services.handled_log import describe
 from ticketing.services.helpdesk import HelpDesk
 from ticketing.services.inbound import Handled, Inbound, Unhandleable
+from ticketing.services.too_large import TooLarge, too_large_reason
 from ticketing.store import SqlStore
 
 log = logging.getLogger(__name__)
@@ -83,10 +97,13 @@ class Intake:
     backfills) and :meth:`retry_quarantined` all go through :meth:`_handle`, the one path."""
 
     def __init__(self, store: SqlStore, clock: Callable[[], datetime], desk: HelpDesk, batch_size: int = 200,
-                 start_at: datetime | None = None):
+                 start_at: datetime | None = None, max_message_bytes: int = 25 * 2**20, batch_bytes: int = 50 * 2**20):
         self.store = store
         self.clock = clock
         self.batch_size = batch_size
+        self.batch_bytes = batch_bytes
+        self.max_message_bytes = max_message_bytes
+        self.too_large = TooLarge(desk.mails, desk.outbox, desk.own, max_message_bytes)
         #: What a message causes.
         self.desk = desk
         #: The start mark of a mailbox read for the first time (default: that moment): what arrived
@@ -110,13 +127,21 @@ class Intake:
         recorded = self.store.recorded_keys(source.name, keys)
         fresh = [k for k in keys if k not in recorded]
         for start in range(0, len(fresh), self.batch_size):
-            if stop is not None and stop.is_set():
-                break
-            batch = source.fetch(fresh[start : start + self.batch_size])
-            if not batch:
-                continue
-            summary += self._take_batch(source, batch, now or self.clock(), acknowledge)
+            for keys in self._by_bytes(source, fresh[start : start + self.batch_size]):
+                if stop is not None and stop.is_set():
+                    return summary
+                batch = source.fetch(keys)
+                if not batch:
+                    continue
+                summary += self._take_batch(source, batch, now or self.clock(), acknowledge)
         return summary
+
+    def _by_bytes(self, source: MailboxSource, keys: Sequence[str]) -> list[Sequence[str]]:
+        """``keys`` in batches of at most ``batch_bytes``, when the source tells sizes before a fetch."""
+        sizes = getattr(source, "sizes", None)
+        if sizes is None or not self.batch_bytes or len(keys) < 2:
+            return [keys]
+        return byte_batches(keys, sizes(keys), self.batch_bytes)
 
     def _take_batch(self, source: MailboxSource, batch: list[SourceMessage], now: datetime,
                     acknowledge: bool = True) -> IntakeSummary:
@@ -212,7 +237,7 @@ class Intake:
         Each message is parsed once, here; one query finds those already stored (a retried
         message does not count its own row).
         """
-        parsed = [_parse(msg, mailbox) for msg in messages]
+        parsed = [_parse(msg, mailbox, headers_only=self._over_limit(msg)) for msg in messages]
         keys = [dedupe_key(p, msg.raw) for p, msg in zip(parsed, messages)]
         seen = self.store.existing_dedupe_keys(keys, excluding=retry.row_id if retry else None)
         new = sum(1 for key in keys if key not in seen)
@@ -241,14 +266,16 @@ class Intake:
         and the row written once, when the help desk has said what the message is.
         """
         received_at = _arrival(msg, parsed, now)
+        history = quiet or (history_before is not None and received_at < history_before)
         try:
             with self.store.savepoint():
                 if parsed is None:
                     raise Unhandleable("the parser failed on this message")
                 if not msg.raw.strip():
                     raise Unhandleable("empty message")
+                if self._over_limit(msg):
+                    raise Unhandleable(too_large_reason(len(msg.raw), self.max_message_bytes))
                 verdict = recognise(parsed, own_addresses=self.desk.own)
-                history = quiet or (history_before is not None and received_at < history_before)
                 with self.desk.outbox.holding(history):  # history is never answered
                     handled = self.desk.receive(Inbound(row_id, key, parsed, verdict, received_at, now))
                 fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
@@ -273,7 +300,23 @@ class Intake:
             self._quarantine(row_id, _message_fields(None, msg, mailbox, key, now, now),
                              f"{reason}; its headers could not be stored", f"{type(exc).__name__}: {exc}; {detail}",
                              retry, now)
+        if parsed is not None and self._over_limit(msg):
+            self._tell_too_large(parsed, msg, mailbox, now, history)
         return IntakeOutcome.QUARANTINED, 0
+
+    def _over_limit(self, msg: SourceMessage) -> bool:
+        return bool(self.max_message_bytes) and len(msg.raw) > self.max_message_bytes
+
+    def _tell_too_large(self, parsed: ParsedMessage, msg: SourceMessage, mailbox: str, now: datetime,
+                        history: bool) -> None:
+        """Tell the sender (once a day) that their message is over the limit; history is never answered."""
+        try:
+            with self.store.savepoint():
+                verdict = recognise(parsed, own_addresses=self.desk.own)
+                with self.desk.outbox.holding(history):
+                    self.too_large.tell_sender(parsed, verdict, len(msg.raw), now)
+        except Exception:  # noqa: BLE001 - the message is quarantined already; the reply is a courtesy
+            log.exception("could not tell the sender of %s %s that it is too large", mailbox, msg.key)
 
     def _quarantine(self, row_id: int, fields: dict, reason: str, detail: str, retry: _Retry | None,
                     now: datetime) -> None:
@@ -300,9 +343,27 @@ class Intake:
             self.store.add_message(id=row_id, **fields)
 
 
-def _parse(msg: SourceMessage, mailbox: str) -> ParsedMessage | None:
+def byte_batches(keys: Sequence[str], sizes: dict[str, int], limit: int) -> list[Sequence[str]]:
+    """``keys`` in order, cut so that each batch's known sizes add up to at most ``limit`` (a key
+    larger than ``limit`` goes alone; a key of unknown size counts nothing)."""
+    batches: list[Sequence[str]] = []
+    current: list[str] = []
+    total = 0
+    for key in keys:
+        size = sizes.get(key, 0)
+        if current and total + size > limit:
+            batches.append(current)
+            current, total = [], 0
+        current.append(key)
+        total += size
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _parse(msg: SourceMessage, mailbox: str, headers_only: bool = False) -> ParsedMessage | None:
     try:
-        return parse_message(msg.raw)
+        return parse_headers(msg.raw) if headers_only else parse_message(msg.raw)
     except Exception:  # parse_message promises not to raise; keep the mail if it does
         log.exception("the parser failed on %s %s", mailbox, msg.key)
         return None

@@ -17,10 +17,11 @@ import base64
 import json
 import logging
 import random
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterator
+from typing import Callable, Iterator
 
 import jinja2
 
@@ -179,37 +180,111 @@ class _ServerRefusesUs(Exception):
 
 
 class OutboxSender:
-    """Sends due mail; one :meth:`send_due` is one pass."""
+    """Sends due mail; one :meth:`send_due` is one pass.
+
+    Mail is claimed in small batches under a lease (``lease``), in the name of ``owner`` (see
+    :mod:`ticketing.app.claims`): a worker killed while sending strands a batch for at most the
+    lease, and every pass releases at once the claims of owners ``is_dead`` says died (this host's
+    workers before a restart). While a batch is sent its lease is renewed before each message when
+    half of it has gone by (by ``clock``), and every ``heartbeat`` seconds by a thread, so that one
+    slow send does not let another worker take mail that is still being sent.
+    """
 
     def __init__(self, store: SqlStore, sender: MailSender, renderer: Templates, policy: RetryPolicy | None = None,
-                 lease: timedelta = timedelta(minutes=10), batch: int = 100):
+                 lease: timedelta = timedelta(seconds=30), batch: int = 10, *, owner: str = "",
+                 clock: Callable[[], datetime] | None = None, is_dead: Callable[[str], bool] | None = None,
+                 heartbeat: float | None = None):
         self.store = store
         self.sender = sender
         self.renderer = renderer
         self.policy = policy or RetryPolicy()
         self.lease = lease
         self.batch = batch
+        self.owner = owner
+        #: Read while a batch is sent, to renew its lease in time (None: the pass's ``now`` throughout).
+        self.clock = clock
+        self.is_dead = is_dead
+        #: Seconds between a thread's renewals of the lease while a batch is sent (None: no thread).
+        self.heartbeat = heartbeat
 
     def send_due(self, now: datetime) -> SendSummary:
         """Send what is due. When the server refuses our login or TLS, the pass ends: what it had
         claimed waits for the retry (its attempts untouched: not the messages' fault), and
         :attr:`SendSummary.error` says why, once."""
         summary = SendSummary()
+        self._release_dead(now)
         while True:
-            claimed = self.store.claim_due_mail(now, self.batch, self.lease)
-            for index, (mail, raw, envelope_from, draft) in enumerate(claimed):
-                try:
-                    self._send_one(mail, raw, envelope_from, draft, now, summary)
-                except _ServerRefusesUs as stop:
-                    rest = [m.id for m, *_ in claimed[index + 1:]]
-                    self.store.postpone_mail(rest, stop.retry_at)
-                    summary.retrying += len(rest)
-                    summary.error = str(stop)
-                    log.error("cannot send: %s; %d message(s) wait until %s", stop, summary.retrying,
-                              stop.retry_at.isoformat(timespec="seconds"))
+            claimed = self.store.claim_due_mail(now, self.batch, self.lease, self.owner)
+            if not claimed:
+                return summary
+            with self._heartbeat([m.id for m, *_ in claimed]):
+                if self._send_batch(claimed, now, summary):
                     return summary
             if len(claimed) < self.batch:
                 return summary
+
+    def _send_batch(self, claimed: list, now: datetime, summary: SendSummary) -> bool:
+        """Send a claimed batch; True when the server refuses us and the pass must end."""
+        renew_at = now + self.lease / 2
+        for index, (mail, raw, envelope_from, draft) in enumerate(claimed):
+            at = self.clock() if self.clock is not None else now
+            if at >= renew_at:  # the rest of the batch stays ours while we send
+                ours = self.store.renew_claims([m.id for m, *_ in claimed[index:]], self.owner, at + self.lease)
+                renew_at = at + self.lease / 2
+                if mail.id not in ours:
+                    log.warning("mail %s was taken over by another worker; not sending it here", mail.message_id)
+                    continue
+            try:
+                self._send_one(mail, raw, envelope_from, draft, now, summary)
+            except _ServerRefusesUs as stop:
+                rest = [m.id for m, *_ in claimed[index + 1:]]
+                self.store.postpone_mail(rest, stop.retry_at)
+                summary.retrying += len(rest)
+                summary.error = str(stop)
+                log.error("cannot send: %s; %d message(s) wait until %s", stop, summary.retrying,
+                          stop.retry_at.isoformat(timespec="seconds"))
+                return True
+        return False
+
+    @contextmanager
+    def _heartbeat(self, mail_ids: list[int]) -> Iterator[None]:
+        """While inside, a thread renews the lease on ``mail_ids`` every ``heartbeat`` seconds (those
+        sent meanwhile are no longer claimed, and left alone), on its own database connection."""
+        if not self.heartbeat or self.clock is None:
+            yield
+            return
+        done = threading.Event()
+        clock = self.clock
+
+        def beat() -> None:
+            try:
+                while not done.wait(self.heartbeat):
+                    try:
+                        self.store.renew_claims(mail_ids, self.owner, clock() + self.lease)
+                    except Exception:  # noqa: BLE001 - a missed beat is retried; the lease is twice the beat
+                        log.warning("could not renew the lease on outgoing mail", exc_info=True)
+            finally:
+                self.store.close()  # this thread's connection
+
+        thread = threading.Thread(target=beat, name="outbox-lease", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+
+    def _release_dead(self, now: datetime) -> None:
+        """Give back at once the claims of workers known to be dead (their lease would free them too,
+        in seconds): one indexed query a pass."""
+        if self.is_dead is None:
+            return
+        for owner in sorted(self.store.claim_owners()):
+            if owner and owner != self.owner and self.is_dead(owner):
+                released = self.store.release_claims(owner, now)
+                if released:
+                    log.warning("%d outgoing message(s) claimed by %s, which is no longer running, go again now",
+                                released, owner)
 
     def _send_one(self, mail, raw: bytes, envelope_from: str, draft: str, now: datetime, summary: SendSummary) -> None:
         if not raw:

@@ -404,6 +404,8 @@ def create_models(db: pw.Database) -> Models:
         envelope_from = CharField(max_length=320, default="")
         engagement = pw.ForeignKeyField(Engagement, null=True, backref="outbound", on_delete="SET NULL")
         draft = TextField(default="")  # JSON: what to compose; ``raw`` holds the bytes once composed
+        # schema 12: the worker whose claim a ``sending`` row is (host:pid:start); its lease ends at next_attempt_at
+        claimed_by = CharField(max_length=300, default="")
 
         class Meta:
             indexes = ((("purpose", "recipients", "created_at"), False),)

@@ -2,8 +2,9 @@
 
 A message is queued in the same transaction as the change that caused it, with its Message-ID
 (unique), so a cause can never queue it twice and a resend after a crash carries the same id.
-The sender claims due messages (``sending``) before it talks to the server and records the result
-after; a claim older than the lease is taken to be from a worker that died, and retried.
+The sender claims due messages (``sending``, with its worker's name and a lease of seconds that it
+renews while it sends) before it talks to the server and records the result after; a claim whose
+lease ran out is from a worker that died, and is taken by the next pass of any worker.
 """
 from __future__ import annotations
 
@@ -76,15 +77,17 @@ class OutboxMixin:
         row = m.OutboundMessage.select(m.OutboundMessage.raw, m.OutboundMessage.draft).where(m.OutboundMessage.id == mail_id).get()
         return bytes(row.raw), row.draft
 
-    def claim_due_mail(self, now: datetime, limit: int, lease: timedelta) -> list[tuple[OutgoingMail, bytes, str, str]]:
-        """Claim up to ``limit`` messages due by ``now`` (and stale claims).
+    def claim_due_mail(self, now: datetime, limit: int, lease: timedelta,
+                       owner: str = "") -> list[tuple[OutgoingMail, bytes, str, str]]:
+        """Claim for ``owner`` up to ``limit`` messages due by ``now``, and claims whose lease ended.
 
+        A claim is a lease: the row is ``sending``, ``claimed_by`` the owner, until ``now + lease``
+        (kept in ``next_attempt_at``), which :meth:`renew_claims` moves on while the owner sends.
         Returns each with its bytes (empty until first composed), envelope sender and draft.
         """
         m = self.m
-        due = ((m.OutboundMessage.status == QUEUED) & (m.OutboundMessage.next_attempt_at <= now)) | (
-            (m.OutboundMessage.status == SENDING) & (m.OutboundMessage.next_attempt_at <= now - lease)
-        )
+        due = (((m.OutboundMessage.status == QUEUED) | (m.OutboundMessage.status == SENDING))
+               & (m.OutboundMessage.next_attempt_at <= now))
         with self.db.atomic():
             query = m.OutboundMessage.select().where(due).order_by(m.OutboundMessage.next_attempt_at, m.OutboundMessage.id).limit(limit)
             if isinstance(self.db, pw.PostgresqlDatabase):
@@ -92,9 +95,35 @@ class OutboxMixin:
                 query = query.for_update("FOR UPDATE SKIP LOCKED")
             rows = list(query)
             if rows:
-                (m.OutboundMessage.update(status=SENDING, next_attempt_at=now)
+                (m.OutboundMessage.update(status=SENDING, next_attempt_at=now + lease, claimed_by=owner)
                  .where(m.OutboundMessage.id.in_([r.id for r in rows])).execute())
         return [(_mail(row), bytes(row.raw), row.envelope_from, row.draft) for row in rows]
+
+    def renew_claims(self, mail_ids: Sequence[int], owner: str, until: datetime) -> set[int]:
+        """Extend ``owner``'s lease on ``mail_ids`` to ``until``; return those still its own (a claim
+        whose lease ran out may have been taken by another worker, which then sends it)."""
+        m = self.m
+        if not mail_ids:
+            return set()
+        mine = (m.OutboundMessage.id.in_(list(mail_ids)) & (m.OutboundMessage.status == SENDING)
+                & (m.OutboundMessage.claimed_by == owner))
+        with self.db.atomic():
+            m.OutboundMessage.update(next_attempt_at=until).where(mine).execute()
+            return {row.id for row in m.OutboundMessage.select(m.OutboundMessage.id).where(mine)}
+
+    def claim_owners(self) -> set[str]:
+        """The workers that hold claims on outgoing mail now."""
+        m = self.m
+        query = (m.OutboundMessage.select(m.OutboundMessage.claimed_by).distinct()
+                 .where(m.OutboundMessage.status == SENDING))
+        return {owner for (owner,) in query.tuples()}
+
+    def release_claims(self, owner: str, now: datetime) -> int:
+        """Give ``owner``'s claims back to the queue, due at ``now`` (a worker that died holds them);
+        return how many. No attempt is counted: a message it had sent goes again, with its Message-ID."""
+        m = self.m
+        return (m.OutboundMessage.update(status=QUEUED, next_attempt_at=now, claimed_by="")
+                .where((m.OutboundMessage.status == SENDING) & (m.OutboundMessage.claimed_by == owner)).execute())
 
     def mark_sent(self, mail_id: int, now: datetime, note: str = "") -> None:
         m = self.m

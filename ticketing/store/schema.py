@@ -21,7 +21,7 @@ from ticketing.store.models import Models
 log = logging.getLogger(__name__)
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 _PG_LOCK_ID = 0x5767
 _OPEN_PATIENCE = 30.0  # seconds to keep trying to open a database another process is setting up  # advisory lock taken while migrating, so two workers never migrate at once
@@ -187,6 +187,12 @@ def _migrate_to_11(models: Models) -> None:
     models.database.create_tables([models.SurveyAnswer])
 
 
+def _migrate_to_12(models: Models) -> None:
+    """A claimed outgoing message says which worker claimed it, whose lease (30 s, renewed while it
+    sends) ends at its next attempt time: a dead worker's claims go back to the queue in seconds."""
+    _add_missing_columns(models.database, models.OutboundMessage, ["claimed_by"])
+
+
 def _add_missing_columns(db: pw.Database, model: type[pw.Model], names: list[str]) -> None:
     table = model._meta.table_name
     present = {column.name for column in db.get_columns(table)}
@@ -208,7 +214,7 @@ def _create_index_sql(name: str, table: str, columns: list[str]) -> str:
 #: The step that brings a database from the version before to the key's version (1 is the first release).
 MIGRATIONS: dict[int, Callable[[Models], None]] = {2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5, 6: _migrate_to_6,
                                                      7: _migrate_to_7, 8: _migrate_to_8, 9: _migrate_to_9,
-                                                     10: _migrate_to_10, 11: _migrate_to_11}
+                                                     10: _migrate_to_10, 11: _migrate_to_11, 12: _migrate_to_12}
 
 
 def upgrade(models: Models) -> tuple[int, int]:

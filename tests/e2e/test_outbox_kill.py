@@ -1,0 +1,89 @@
+"""SIGKILL while sending: a real worker process, a real (slow) SMTP server. The mail the killed
+worker had claimed goes out as soon as the worker is started again, not ten minutes later, and
+nothing arrives twice but the one message the kill caught between the server's yes and the commit."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+from mailer import parse_message
+from ticketing.store import SqlStore
+
+WORKER = "import sys; from ticketing.app.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def wait_until(predicate, timeout=60.0, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def customers_write(maildir, count: int) -> None:
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    when = datetime.now(timezone.utc) - timedelta(minutes=5)
+    for n in range(count):
+        (maildir / "new" / f"{int(when.timestamp()) + n}.M{n}P1.mx").write_bytes(
+            (f"From: Customer {n} <customer{n}@globex.example>\r\nTo: support@northwind.example\r\n"
+             f"Subject: Question {n}\r\nMessage-ID: <q{n}@globex.example>\r\n"
+             f"Date: {format_datetime(when)}\r\n\r\nHow do I set up SSO?\r\n").encode())
+
+
+def test_mail_a_killed_worker_had_claimed_goes_out_at_its_restart_once(tmp_path, smtp_server_factory):
+    server = smtp_server_factory()
+    server.data_delay = 0.15
+    customers_write(tmp_path / "inbox", 30)  # an acknowledgement and a notification each: 60 mails
+    config = tmp_path / "config.toml"
+    config.write_text(f"""
+[database]
+url = "sqlite:///{tmp_path / 'wg.db'}"
+[mailbox]
+backend = "maildir"
+path = "{tmp_path / 'inbox'}"
+poll_seconds = 3600
+start_at = "2020-01-01"
+[outgoing]
+backend = "smtp"
+host = "{server.host}"
+port = {server.port}
+security = "none"
+[support]
+address = "support@northwind.example"
+name = "Northwind Support"
+acknowledgements_per_hour = 100
+[[engineers]]
+email = "priya@northwind.example"
+name = "Priya Raman"
+""", encoding="utf-8")
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, "run", "--config", str(config)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: len(server.received) >= 5 or worker.poll() is not None, what="the worker sending")
+        worker.send_signal(signal.SIGKILL)
+    finally:
+        worker.kill()
+        worker.wait()  # reaped, as systemd or a container runtime would
+    store = SqlStore.open(f"sqlite:///{tmp_path / 'wg.db'}")
+    try:
+        stranded = store.outbox(status="sending")
+        assert stranded, "the kill found no claimed mail: nothing was tested"
+        server.data_delay = 0.0
+        started = time.monotonic()
+        again = subprocess.run([sys.executable, "-c", WORKER, "run", "--once", "--config", str(config)],
+                               capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0, again.stderr
+        assert time.monotonic() - started < 60  # seconds, not the ten minutes it was
+        mails = store.outbox()
+        assert {m.status.value for m in mails} == {"sent"} and len(mails) == 60
+        assert "no longer running, go again now" in again.stderr
+    finally:
+        store.close()
+    arrived = Counter(parse_message(r.content).message_id for r in server.received)
+    assert set(arrived) == {m.message_id for m in mails}
+    assert sum(arrived.values()) - len(arrived) <= 1  # the one a kill may catch after the server's yes
