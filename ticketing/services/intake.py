@@ -249,7 +249,8 @@ class Intake:
                     raise Unhandleable("empty message")
                 verdict = recognise(parsed, own_addresses=self.desk.own)
                 history = quiet or (history_before is not None and received_at < history_before)
-                with self.desk.outbox.holding(history):  # history is never answered
+                # History is never answered; what is, counts against the loop limits.
+                with self.desk.outbox.holding(history), self.desk.outbox.answering():
                     handled = self.desk.receive(Inbound(row_id, key, parsed, verdict, received_at, now))
                 fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
                 fields.update(status=MessageStatus.PROCESSED, kind=handled.kind, ticket=handled.ticket_id,
