@@ -164,19 +164,43 @@ def test_a_loop_on_a_ticket_without_an_engineer_is_told_to_the_managers(store):
     assert alert.to[0].email == DANA
 
 
-def test_mail_the_operator_or_scheduled_jobs_send_is_not_limited(store):
-    # Reminders, summaries, SLA notices and invitations are not answers to anything.
-    from ticketing.core.loops import REPLIES as LIMITED
-
-    assert {"sla", "invite", "planning", "task_reminder", "task_overdue", "weekly", "checkpoint", "survey",
-            "engagement_summary", "customer_summary", "connection", "oncall"}.isdisjoint(LIMITED)
-    desk = Desk(store, config(max_replies_per_thread_per_hour=1, max_mails_per_sender_per_hour=1))
-    open_ticket(desk)
-    [ticket] = desk.store.list_tickets()
+def test_mail_that_answers_nothing_is_not_limited(store):
     from mailer import Address
     from ticketing.core.mails import Draft
+
+    desk = Desk(store, config(max_replies_per_thread_per_hour=2, max_mails_per_sender_per_hour=1))
+    open_ticket(desk)  # the notification and the acknowledgement: the ticket and Bob are at their limits
+    [ticket] = desk.store.list_tickets()
+    outbox = desk.intake.desk.outbox
+
+    def queue(purpose: str, n: int) -> None:
+        outbox.queue(Draft(purpose, f"test.{purpose}.{n}", (Address("", BOB),), purpose, ("x", None), ticket.id), desk.now)
+
     with store.transaction():
+        # Reminders, summaries, SLA notices, invitations and pages, even while inbound mail is handled ...
+        with outbox.answering():
+            for n, purpose in enumerate(["sla", "invite", "planning", "task_reminder", "checkpoint", "survey", "oncall"]):
+                queue(purpose, n)
+        # ... and what the operator or a scheduled job sends of any kind, outside it.
         for n in range(3):
-            desk.intake.desk.outbox.queue(Draft("sla", f"sla-test.{n}", (Address("", PRIYA),), "SLA", ("x", None),
-                                                ticket.id), desk.now)
-    assert len([m for m in mails_to(desk, PRIYA) if m.purpose == "sla"]) == 3
+            queue("update", n)
+    assert not mails_to(desk, BOB, sent=False) and len(mails_to(desk, BOB)) == 1 + 7 + 3
+    assert desk.mail("loop_alert") == []
+
+
+def test_history_held_back_does_not_count_against_the_limit(store):
+    # A backfill the same hour: what it would have sent is held, never sent, and not counted.
+    desk = Desk(store, config(max_replies_per_thread_per_hour=3))
+    open_ticket(desk)
+    [ticket] = desk.store.list_tickets()
+    outbox = desk.intake.desk.outbox
+    [ack] = [p for m, p in desk.mail("acknowledgement")]
+    with store.transaction(), outbox.holding(), outbox.answering():
+        from mailer import Address
+        from ticketing.core.mails import Draft
+        for n in range(5):
+            outbox.queue(Draft("update", f"old.{n}", (Address("", PRIYA),), "old", ("x", None), ticket.id), desk.now)
+    desk.receive(make_message(sender=f"Bob <{BOB}>", subject=f"Re: {ack.subject}", message_id="<bob-2@globex.example>",
+                              in_reply_to=f"<{ack.message_id}>", body="Here is the log you asked for.\n"))
+    assert "Here is the log" in latest(desk, PRIYA).text
+    assert not [m for m in desk.store.outbox() if m.status is OutboxStatus.SUPPRESSED]

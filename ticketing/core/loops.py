@@ -18,7 +18,7 @@ from typing import Mapping
 
 from mailer import Address
 from ticketing.core.domain import Ticket
-from ticketing.core.mails import UTC, Draft, Mails, Rendering, slug, ticket_view
+from ticketing.core.mails import MARKER, UTC, Draft, Mails, Rendering, slug, ticket_view
 from ticketing.core.words import moment_label
 
 #: Purposes of the mail inbound mail causes, and that a loop can therefore feed.
@@ -93,7 +93,7 @@ def loop_alert(mails: Mails, reader: Address, *, trip: Trip, stopped: Draft, tic
     where = view["tag"] if view else (trip.correspondent or "")
     headline = f"Mail loop on {where}: answers stopped for the hour"
     body = mails.render(
-        ALERT, headline=headline, ticket=view, limit=trip.limit, count=trip.count,
+        ALERT, marker=MARKER, headline=headline, ticket=view, limit=trip.limit, count=trip.count,
         correspondent=trip.correspondent, purpose=stopped.purpose, recipients=[a.email for a in (*stopped.to, *stopped.cc)],
         subject=stopped.subject, excerpt=excerpt(stopped), until=moment_label(now + WINDOW, UTC),
     )

@@ -49,7 +49,7 @@ SAMPLES: dict[str, dict] = {
         "recipients": ["jane@globex.example"], "reason": "550 5.1.1 no such user", "permanent": True, "tickets": [TICKET],
     },
     "loop_alert": {
-        "support": SUPPORT, "headline": "Mail loop on [WG-42]: answers stopped for the hour", "ticket": TICKET,
+        "support": SUPPORT, "marker": "-- Reply above this line --", "headline": "Mail loop on [WG-42]: answers stopped for the hour", "ticket": TICKET,
         "limit": "thread", "count": 10, "correspondent": None, "purpose": "relay", "recipients": ["jane@globex.example"],
         "subject": "Re: SSO login loops [WG-42]", "excerpt": "Thanks, we have your message.",
         "until": "Wed 18 Nov 2026, 17:00 UTC",

@@ -17,6 +17,7 @@ from ticketing.core.domain import OutboxStatus, OutgoingMail, Refusal
 QUEUED, SENDING, SENT, FAILED = (OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value, OutboxStatus.SENT.value,
                                  OutboxStatus.FAILED.value)  # as stored
 SUPPRESSED = OutboxStatus.SUPPRESSED.value
+_NOT_SENDING = [SUPPRESSED, OutboxStatus.HELD.value]  # what the loop limits do not count: never sent
 
 
 class OutboxMixin:
@@ -161,11 +162,11 @@ class OutboxMixin:
 
     def answers_to_thread(self, ticket_id: int, purposes: Sequence[str], since: datetime) -> int:
         """How many mails of ``purposes`` of ticket ``ticket_id`` went (or are going) since ``since``;
-        what a loop limit stopped does not count (by the ticket's index)."""
+        what a loop limit stopped, and what history caused (held), does not count (by the ticket's index)."""
         m = self.m
         return (m.OutboundMessage.select(m.OutboundMessage.id).where(
             (m.OutboundMessage.ticket == ticket_id) & m.OutboundMessage.purpose.in_(list(purposes))
-            & (m.OutboundMessage.created_at >= since) & (m.OutboundMessage.status != SUPPRESSED)).count())
+            & (m.OutboundMessage.created_at >= since) & m.OutboundMessage.status.not_in(_NOT_SENDING)).count())
 
     def answers_to(self, recipient: str, purposes: Sequence[str], since: datetime) -> int:
         """How many mails of ``purposes`` addressed to ``recipient`` alone went (or are going) since
@@ -174,7 +175,7 @@ class OutboxMixin:
         m = self.m
         return (m.OutboundMessage.select(m.OutboundMessage.id).where(
             m.OutboundMessage.purpose.in_(list(purposes)) & (m.OutboundMessage.recipients == recipient)
-            & (m.OutboundMessage.created_at >= since) & (m.OutboundMessage.status != SUPPRESSED)).count())
+            & (m.OutboundMessage.created_at >= since) & m.OutboundMessage.status.not_in(_NOT_SENDING)).count())
 
     def postpone_mail(self, mail_ids: Sequence[int], until: datetime, error: str | None = None) -> None:
         """Give claimed messages back to the queue, due at ``until``, without counting an attempt."""
