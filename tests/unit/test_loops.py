@@ -26,3 +26,14 @@ def test_the_notes_token_is_its_cause_and_the_hour_never_the_second():
     assert alert_token(trip, 8, "priya@northwind.example", NOW) != same_hour[0]
     assert alert_token(Trip("correspondent", 20, "bob@globex.example"), 7, "priya@northwind.example", NOW) \
         == "loop.to.bob-globex-example.20261118T16.priya-northwind-example"
+
+
+def test_whiteglove_outbox_says_a_stopped_mail_was_not_sent_and_why(capsys):
+    from ticketing.app.cli.views import outbox_table
+    from ticketing.core.domain import OutboxStatus, OutgoingMail
+
+    reason = Trip("thread", 10).reason
+    outbox_table([OutgoingMail(7, "wg.relay.9@northwind.example", 1, "relay", ("bob@globex.example",), "Re: Export",
+                               OutboxStatus.SUPPRESSED, 0, NOW, reason, NOW, None)], failed_only=False)
+    out = capsys.readouterr().out
+    assert "suppressed" in out and f"not sent: {reason}" in out and "attempt" not in out
