@@ -204,3 +204,21 @@ def test_history_held_back_does_not_count_against_the_limit(store):
                               in_reply_to=f"<{ack.message_id}>", body="Here is the log you asked for.\n"))
     assert "Here is the log" in latest(desk, PRIYA).text
     assert not [m for m in desk.store.outbox() if m.status is OutboxStatus.SUPPRESSED]
+
+
+def test_an_answer_a_limit_stopped_does_not_count_as_the_first_response(store):
+    desk = Desk(store, config(max_mails_per_sender_per_hour=2, acknowledgements_per_hour=100))
+    for n in range(3):  # two acknowledgements reach Bob; the third ticket's is stopped
+        desk.receive(make_message(sender=f"Bob <{BOB}>", subject=f"Question {n}", message_id=f"<q-{n}@globex.example>",
+                                  body="How do I export?\n"))
+    third = desk.store.list_tickets()[-1]
+    [(_, note)] = [(m, p) for m, p in desk.mail("notification") if m.ticket_id == third.id]
+    desk.receive(make_message(sender=f"Priya Raman <{PRIYA}>", to=SUPPORT, subject=f"Re: {note.subject}",
+                              message_id="<answer@northwind.example>", in_reply_to=f"<{note.message_id}>",
+                              body="Use Settings > Export.\n"))
+    [relay] = [m for m in desk.store.outbox(ticket_id=third.id) if m.purpose == "relay"]
+    assert relay.status is OutboxStatus.SUPPRESSED
+    # Bob never got the answer: the first-response clock keeps running, and Priya is told why.
+    assert desk.store.get_ticket(third.id).first_response_at is None
+    assert EventKind.ENGINEER_REPLIED not in [e.kind for e in desk.store.events(third.id)]
+    assert [p.to[0].email for _, p in desk.mail("loop_alert")] == [PRIYA]

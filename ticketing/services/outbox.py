@@ -36,7 +36,7 @@ from mailer import (
     make_message_id,
     safe_address,
 )
-from ticketing.core.domain import OutgoingMail
+from ticketing.core.domain import OutboxStatus, OutgoingMail
 from ticketing.core.mails import Draft, Rendering, Support, Templates
 from ticketing.store import SqlStore
 
@@ -120,6 +120,10 @@ class Outbox:
             self.guard.broken(draft, trip, now, self)
             return None  # never sent: nothing may thread to it
         return message_id if queued else None
+
+    def stopped(self, draft: Draft) -> bool:
+        """Whether ``draft`` was kept from going by a loop limit (it never reaches its reader)."""
+        return self.store.mail_status(self.message_id(draft.token)) is OutboxStatus.SUPPRESSED
 
 
 def draft_json(draft: Draft, sender: Address, message_id: str, date: datetime, sent_by: Address | None = None) -> str:

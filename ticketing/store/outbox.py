@@ -47,6 +47,12 @@ class OutboxMixin:
         return bool(self.rows("outbound by message id", lambda: m.OutboundMessage.select(m.OutboundMessage.id)
                               .where(m.OutboundMessage.message_id == ""), message_id))
 
+    def mail_status(self, message_id: str) -> OutboxStatus | None:
+        """The state of the outgoing mail with ``message_id``; None when there is none."""
+        m = self.m
+        row = m.OutboundMessage.select(m.OutboundMessage.status).where(m.OutboundMessage.message_id == message_id).first()
+        return OutboxStatus(row.status) if row is not None else None
+
     def drafts(self, purposes: Sequence[str], *, engagement_id: int | None = None,
                message_ids: Sequence[str] | None = None) -> list[tuple[str, str, int | None, str]]:
         """(message id, purpose, engagement, draft) of the outgoing mail of ``purposes``, of the
