@@ -4,7 +4,7 @@
 checking in this order: a bounce (RFC 3464 delivery status notifications and the free-text
 forms older MTAs send), a report (RFC 5965 ARF feedback, RFC 8098 read receipts, DMARC
 aggregate reports), an auto-reply (RFC 3834 ``Auto-Submitted`` and what vacation programs do
-instead), bulk mail (RFC 2369/2919 list headers, ``Precedence``), and otherwise a person.
+instead: their own headers, subjects, and an out-of-office text, :mod:`mailer.out_of_office`), bulk mail (RFC 2369/2919 list headers, ``Precedence``), and otherwise a person.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Iterable
 
 from mailer.message import ParsedMessage
+from mailer.out_of_office import says_out_of_office
 
 
 class Origin(str, Enum):
@@ -112,6 +113,8 @@ _AUTO_REPLY_HEADERS = {
     "x-apple-action": re.compile(r"vacation", re.I),
     "x-post-messageclass": re.compile(r"autorespon", re.I),
     "x-vacation": None,
+    # Exchange marks what an inbox rule (the out-of-office assistant among them) generated.
+    "x-ms-exchange-inbox-rules-loop": None,
 }
 # Vacation and out-of-office subjects, at the start of the subject. Single words (vacation,
 # absence) only with a colon or a telling next word: "Vacation request" is a person asking, and
@@ -360,6 +363,8 @@ def _auto_reply(msg: ParsedMessage) -> Verdict | None:
         # Not a bounce (checked first), and people never send with the null sender: RFC 3834
         # asks responders to use it.
         return Verdict(Origin.AUTO_REPLY, "null sender <>")
+    if says_out_of_office(msg.text):
+        return Verdict(Origin.AUTO_REPLY, "out-of-office text")
     return None
 
 

@@ -327,3 +327,57 @@ def test_a_dmarc_aggregate_report_is_a_report():
     raw = mail(sender="noreply-dmarc-support@google.example",
                subject="Report domain: northwind.example Submitter: google.com Report-ID: 123")
     assert verdict(raw).origin is Origin.REPORT
+
+
+# -- out-of-office replies without Auto-Submitted (issue 15: loops) ---------------------------------
+
+
+@pytest.mark.parametrize("body", [
+    "I am out of the office until Monday 23 November with limited access to e-mail.\n",
+    "Thank you for your email.\n\nI'm currently out of the office and will return on 30 November.\n",
+    "Hello,\n\nI am on annual leave until 2 December. For urgent matters please contact Dana.\n",
+    "Sehr geehrte Damen und Herren,\nich bin bis 30.11. nicht im Büro. In dringenden Fällen wenden Sie sich an Tom.\n",
+    "Bonjour,\nJe suis absente jusqu'au 30 novembre. Pour toute urgence, merci de contacter Tom.\n",
+    "Hola,\nestoy fuera de la oficina hasta el lunes; a mi regreso responderé.\n",
+    "Ik ben afwezig tot 30 november. Voor dringende zaken: bel Tom.\n",
+])
+def test_an_out_of_office_text_without_any_header_is_an_auto_reply(body):
+    found = verdict(mail(subject="Re: [WG-7] Your cut-over date", body=body))
+    assert (found.origin, found.reason) == (Origin.AUTO_REPLY, "out-of-office text")
+
+
+@pytest.mark.parametrize("body", [
+    "Hi Priya, I'm out of the office tomorrow, can we move the call to Friday?\n",
+    "We tried the export again. Our admin is on leave, so it waits until she is back... the log is attached.\n"
+    "I am out of ideas.\n",
+    "The CSV export fails since the upgrade.\n\nI will be out of the office next week, so please reply to Bob.\n"
+    + "More details: " + "x " * 600,  # said far down a long message: a person's aside
+])
+def test_a_person_mentioning_their_absence_is_human(body):
+    assert verdict(mail(subject="Re: [WG-7] Export", body=body)).origin is Origin.HUMAN
+
+
+def test_an_exchange_inbox_rule_reply_is_an_auto_reply_whatever_its_subject():
+    raw = mail(subject="Re: Export", headers="X-MS-Exchange-Inbox-Rules-Loop: bob@globex.example\n",
+               body="Thanks, noted.\n")
+    assert verdict(raw).reason == "x-ms-exchange-inbox-rules-loop header"
+
+
+@pytest.mark.corpus
+def test_no_persons_message_in_the_corpus_reads_as_out_of_office(corpus_dir):
+    # Measured: of the corpus messages taken for a person's before this check, none says it.
+    from mailer.files import iter_messages
+    from mailer.message import parse_message
+    from mailer.out_of_office import says_out_of_office
+
+    people = saying = 0
+    for msg in iter_messages([corpus_dir / "mail"]):
+        parsed = parse_message(msg.raw)
+        if recognise(parsed).origin is Origin.HUMAN:
+            people += 1
+            saying += says_out_of_office(parsed.text)
+    assert people > 200 and saying == 0
+    # ... and the two vacation replies in it that say so are recognised by their text too.
+    texts = {name: parse_message((corpus_dir / "mail/autoreply" / name).read_bytes()).text
+             for name in ("bounce_email__tt_1234210666.eml", "bounceparser__warning-6.eml")}
+    assert all(says_out_of_office(t) for t in texts.values())

@@ -58,6 +58,7 @@ from ticketing.services.engineer_replies import EngineerReplies
 from ticketing.services.health import Health
 from ticketing.services.helpdesk import HelpDesk
 from ticketing.services.intake import Intake
+from ticketing.services.loop_guard import LoopGuard
 from ticketing.services.onboarding import Onboarding
 from ticketing.services.outbox import Outbox, OutboxSender, RetryPolicy
 from ticketing.services.sla_watch import SlaWatch, build_policies
@@ -211,6 +212,7 @@ def _desk(config: Config, store: SqlStore, renderer: Renderer, playbooks: dict[s
     support = Support(config.support.address, config.support.name)
     mails = Mails(renderer, support)
     outbox = Outbox(store, support)
+    outbox.guard = LoopGuard(store, config, mails)  # answers to inbound mail are limited: loops break
     calendars = build_calendars(config)
     onboarding = Onboarding(store, config, mails, outbox, calendars, playbooks, build_freebusy(config)) \
         if playbooks is not None else None

@@ -212,6 +212,9 @@ def _support(config: Config) -> list[Problem]:
         problems.append(Problem("support.max_relayed_attachments", "must not be negative", "set max_relayed_attachments = 20"))
     if config.support.acknowledgements_per_hour < 0:
         problems.append(Problem("support.acknowledgements_per_hour", "must not be negative", "set acknowledgements_per_hour = 3"))
+    for key, default in (("max_replies_per_thread_per_hour", 10), ("max_mails_per_sender_per_hour", 20)):
+        if getattr(config.support, key) < 0:
+            problems.append(Problem(f"support.{key}", "must not be negative (0: no limit)", f"set {key} = {default}"))
     if config.support.connection_alert_minutes < 1:
         problems.append(Problem("support.connection_alert_minutes", "must be at least 1", "set connection_alert_minutes = 30"))
     if config.support.oncall is not None and not is_email(config.support.oncall):

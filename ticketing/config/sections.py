@@ -121,6 +121,11 @@ class SupportConfig:
     acknowledge: bool = True
     #: At most this many acknowledgements to one sender in an hour.
     acknowledgements_per_hour: int = 3
+    #: At most this many mails in answer to one thread (ticket) in an hour: acknowledgements,
+    #: relays, updates and notifications caused by inbound mail; past it a loop is broken. 0: no limit.
+    max_replies_per_thread_per_hour: int = 10
+    #: At most this many such mails to one outside correspondent (not an engineer or manager) in an hour. 0: no limit.
+    max_mails_per_sender_per_hour: int = 20
     #: When the mailbox or the outgoing server has failed this long, the managers get a mail.
     connection_alert_minutes: int = 30
     #: Who is paged (besides the engineer) about a customer's P0/P1 arriving outside working hours.

@@ -57,6 +57,7 @@ class EventKind(str, Enum):
     ENGAGEMENT_CHANGED = "engagement_changed"  # an engineer's #golive, #move, #cancel … changed the engagement
     MILESTONE = "milestone"  # an engagement went live, was signed off or closed: detail {"milestone", "on"}
     SURVEY_ANSWERED = "survey_answered"  # a contact's 0-10 answer: detail {"engagement", "score", "comment"}
+    LOOP_BROKEN = "loop_broken"  # a reply limit tripped: detail {"limit", "count", "correspondent", "purpose"}
 
 
 class MessageStatus(str, Enum):
@@ -81,6 +82,7 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"  # claimed by a sender until its lease ends (next_attempt_at), renewed while it sends
     SENT = "sent"
     FAILED = "failed"  # refused for good, or given up on; ``whiteglove outbox --retry`` queues it again
+    SUPPRESSED = "suppressed"  # an answer past a loop limit: never sent; ``last_error`` says which limit
 
 
 class IntakeOutcome(str, Enum):

@@ -50,6 +50,12 @@ SAMPLES: dict[str, dict] = {
         "support": SUPPORT, "headline": "Mail to jane@globex.example could not be delivered",
         "recipients": ["jane@globex.example"], "reason": "550 5.1.1 no such user", "permanent": True, "tickets": [TICKET],
     },
+    "loop_alert": {
+        "support": SUPPORT, "marker": "-- Reply above this line --", "headline": "Mail loop on [WG-42]: answers stopped for the hour", "ticket": TICKET,
+        "limit": "thread", "count": 10, "correspondent": None, "purpose": "relay", "recipients": ["jane@globex.example"],
+        "subject": "Re: SSO login loops [WG-42]", "excerpt": "Thanks, we have your message.",
+        "until": "Wed 18 Nov 2026, 17:00 UTC",
+    },
     "connection": {
         "support": SUPPORT, "headline": "The support mailbox has failed for 30 min", "component": "mailbox",
         "what": "support mailbox", "error": "LOGIN failed", "failing_since": "Wed 18 Nov 2026, 08:00 PST",

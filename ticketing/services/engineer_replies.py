@@ -70,7 +70,8 @@ class EngineerReplies:
                                      text=commands.body, thread=self.store.customer_thread(ticket.id),
                                      answers=self.store.last_customer_message(ticket.id), attachments=files)
             relayed = self.outbox.queue(draft, now) is not None
-            self._answered(ticket, engineer, now, log, copy=False)
+            if relayed or not self.outbox.stopped(draft):  # stopped by a loop limit: the customer has nothing
+                self._answered(ticket, engineer, now, log, copy=False)
             if left_out:
                 problems = (*problems, f"not sent, past the size or the {self.config.support.max_relayed_attachments}"
                                        f" files relayed: {', '.join(left_out)}")

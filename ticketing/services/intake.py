@@ -276,7 +276,8 @@ class Intake:
                 if self._over_limit(msg):
                     raise Unhandleable(too_large_reason(len(msg.raw), self.max_message_bytes))
                 verdict = recognise(parsed, own_addresses=self.desk.own)
-                with self.desk.outbox.holding(history):  # history is never answered
+                # History is never answered; what is, counts against the loop limits.
+                with self.desk.outbox.holding(history), self.desk.outbox.answering():
                     handled = self.desk.receive(Inbound(row_id, key, parsed, verdict, received_at, now))
                 fields = _message_fields(parsed, msg, mailbox, key, received_at, now)
                 fields.update(status=MessageStatus.PROCESSED, kind=handled.kind, ticket=handled.ticket_id,

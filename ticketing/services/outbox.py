@@ -37,7 +37,7 @@ from mailer import (
     make_message_id,
     safe_address,
 )
-from ticketing.core.domain import Account, OutgoingMail
+from ticketing.core.domain import Account, OutboxStatus, OutgoingMail
 from ticketing.core.mails import Draft, Rendering, Support, Templates
 from ticketing.store import SqlStore
 
@@ -66,6 +66,10 @@ class Outbox:
         self.support = support
         self.domain = support.address.rpartition("@")[2]
         self._holding = False
+        self._answering = False
+        #: Stops answers past the loop limits (:class:`~ticketing.services.loop_guard.LoopGuard`);
+        #: None: nothing is limited.
+        self.guard = None
 
     @contextmanager
     def holding(self, hold: bool = True) -> Iterator[None]:
@@ -76,6 +80,16 @@ class Outbox:
             yield
         finally:
             self._holding = before
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Inside, what is queued answers inbound mail, and the loop limits apply to it (intake
+        wraps one message's handling in it; the operator's commands and scheduled jobs do not)."""
+        before, self._answering = self._answering, True
+        try:
+            yield
+        finally:
+            self._answering = before
 
     def message_id(self, token: str) -> str:
         """The Message-ID (without angle brackets) of the mail with ``token``."""
@@ -95,12 +109,22 @@ class Outbox:
         if draft.from_name:
             sender = Address(draft.from_name, sender.email)
         recipients = [a.email for a in (*draft.to, *draft.cc)]
+        trip = None
+        if self._answering and not self._holding and self.guard is not None:
+            trip = self.guard.check(draft, now, message_id)
         queued = self.store.queue_mail(
             message_id=message_id, purpose=draft.purpose, ticket_id=draft.ticket_id, recipients=recipients,
             envelope_from=self.support.address, subject=draft.subject, draft=draft_json(draft, sender, message_id, now, sent_by),
-            now=now, engagement_id=engagement_id, held=self._holding,
+            now=now, engagement_id=engagement_id, held=self._holding, suppressed=trip.reason if trip else None,
         )
+        if trip is not None and queued:
+            self.guard.broken(draft, trip, now, self)
+            return None  # never sent: nothing may thread to it
         return message_id if queued else None
+
+    def stopped(self, draft: Draft) -> bool:
+        """Whether ``draft`` was kept from going by a loop limit (it never reaches its reader)."""
+        return self.store.mail_status(self.message_id(draft.token)) is OutboxStatus.SUPPRESSED
 
 
 def draft_json(draft: Draft, sender: Address, message_id: str, date: datetime, sent_by: Address | None = None) -> str:

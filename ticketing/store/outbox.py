@@ -17,6 +17,8 @@ from ticketing.core.domain import OutboxStatus, OutgoingMail, Refusal
 
 QUEUED, SENDING, SENT, FAILED = (OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value, OutboxStatus.SENT.value,
                                  OutboxStatus.FAILED.value)  # as stored
+SUPPRESSED = OutboxStatus.SUPPRESSED.value
+_NOT_SENDING = [SUPPRESSED, OutboxStatus.HELD.value]  # what the loop limits do not count: never sent
 
 
 class OutboxMixin:
@@ -24,16 +26,19 @@ class OutboxMixin:
 
     def queue_mail(self, *, message_id: str, purpose: str, ticket_id: int | None, recipients: Sequence[str],
                    envelope_from: str, subject: str, draft: str, now: datetime, engagement_id: int | None = None,
-                   held: bool = False) -> bool:
-        """Queue one message (as a draft, composed when first sent); False when its Message-ID is queued already."""
+                   held: bool = False, suppressed: str | None = None) -> bool:
+        """Queue one message (as a draft, composed when first sent); False when its Message-ID is queued already.
+
+        ``suppressed``: the reason it is not to be sent (a loop limit); it is recorded as never sent.
+        """
         m = self.m
         if self.rows("outbound by message id", lambda: m.OutboundMessage.select(m.OutboundMessage.id)
                      .where(m.OutboundMessage.message_id == ""), message_id):
             return False
         self._insert(m.OutboundMessage, dict(
             message_id=message_id, ticket=ticket_id, purpose=purpose, recipients=" ".join(recipients),
-            subject=subject, raw=b"", status=OutboxStatus.HELD.value if held else QUEUED, attempts=0,
-            next_attempt_at=now, last_error="",
+            subject=subject, raw=b"", attempts=0, next_attempt_at=now, last_error=suppressed or "",
+            status=SUPPRESSED if suppressed else OutboxStatus.HELD.value if held else QUEUED,
             created_at=now, sent_at=None, envelope_from=envelope_from, engagement=engagement_id, draft=draft,
         ))
         return True
@@ -42,6 +47,12 @@ class OutboxMixin:
         m = self.m
         return bool(self.rows("outbound by message id", lambda: m.OutboundMessage.select(m.OutboundMessage.id)
                               .where(m.OutboundMessage.message_id == ""), message_id))
+
+    def mail_status(self, message_id: str) -> OutboxStatus | None:
+        """The state of the outgoing mail with ``message_id``; None when there is none."""
+        m = self.m
+        row = m.OutboundMessage.select(m.OutboundMessage.status).where(m.OutboundMessage.message_id == message_id).first()
+        return OutboxStatus(row.status) if row is not None else None
 
     def drafts(self, purposes: Sequence[str], *, engagement_id: int | None = None,
                message_ids: Sequence[str] | None = None) -> list[tuple[str, str, int | None, str]]:
@@ -183,6 +194,23 @@ class OutboxMixin:
             (m.OutboundMessage.purpose == "") & (m.OutboundMessage.recipients == "")
             & (m.OutboundMessage.created_at >= since)), purpose, recipient, since_value)
         return count
+
+    def answers_to_thread(self, ticket_id: int, purposes: Sequence[str], since: datetime) -> int:
+        """How many mails of ``purposes`` of ticket ``ticket_id`` went (or are going) since ``since``;
+        what a loop limit stopped, and what history caused (held), does not count (by the ticket's index)."""
+        m = self.m
+        return (m.OutboundMessage.select(m.OutboundMessage.id).where(
+            (m.OutboundMessage.ticket == ticket_id) & m.OutboundMessage.purpose.in_(list(purposes))
+            & (m.OutboundMessage.created_at >= since) & m.OutboundMessage.status.not_in(_NOT_SENDING)).count())
+
+    def answers_to(self, recipient: str, purposes: Sequence[str], since: datetime) -> int:
+        """How many mails of ``purposes`` addressed to ``recipient`` alone went (or are going) since
+        ``since``, stopped ones aside. Mail to several people counts on its thread only: the
+        (purpose, recipients, created_at) index answers this without a scan."""
+        m = self.m
+        return (m.OutboundMessage.select(m.OutboundMessage.id).where(
+            m.OutboundMessage.purpose.in_(list(purposes)) & (m.OutboundMessage.recipients == recipient)
+            & (m.OutboundMessage.created_at >= since) & m.OutboundMessage.status.not_in(_NOT_SENDING)).count())
 
     def postpone_mail(self, mail_ids: Sequence[int], until: datetime, error: str | None = None) -> None:
         """Give claimed messages back to the queue, due at ``until``, without counting an attempt."""

@@ -182,7 +182,9 @@ def outbox_table(mails, failed_only: bool) -> None:
     for mail in mails:
         print(f"{mail.id:>5}  {mail.created_at:%Y-%m-%d %H:%M}  {mail.status:<7} {mail.purpose:<15} "
               f"to {', '.join(mail.recipients)[:50]:<50} {mail.subject[:60]}")
-        if mail.status is not OutboxStatus.SENT and mail.last_error:
+        if mail.status is OutboxStatus.SUPPRESSED:
+            print(f"       not sent: {mail.last_error[:200]}")
+        elif mail.status is not OutboxStatus.SENT and mail.last_error:
             print(f"       {mail.attempts} attempt(s); last error: {mail.last_error[:200]}")
 
 
@@ -314,10 +316,13 @@ def dry_run(summary, tickets, mails) -> None:
     for t in tickets:
         print(_fit(f"  WG-{t.id:<5} {t.priority} {t.kind.value:<15} from {t.requester}, to {t.assignee or 'nobody'}: "
                    f"{printable(t.subject)}", 120))
-    sending = [m for m in mails if m.status is not OutboxStatus.HELD]
-    held = len(mails) - len(sending)
+    sending = [m for m in mails if m.status not in (OutboxStatus.HELD, OutboxStatus.SUPPRESSED)]
+    held = len([m for m in mails if m.status is OutboxStatus.HELD])
+    stopped = [m for m in mails if m.status is OutboxStatus.SUPPRESSED]
     print(f"would send {len(sending)} mail(s)" + (":" if sending else ""))
     for m in sending:
         print(_fit(f"  {m.purpose:<16} to {', '.join(m.recipients)}: {printable(m.subject)}", 120))
     if held:
         print(f"would keep {held} mail(s) about history unsent (held: see README, \"History is never answered\")")
+    if stopped:
+        print(f"would stop {len(stopped)} mail(s) past a loop limit (suppressed: see README, \"Mail loops are broken\")")
