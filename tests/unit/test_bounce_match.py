@@ -13,16 +13,16 @@ def mail(status=OutboxStatus.SENT, attempts=1, created=NOW - timedelta(hours=1),
 
 
 def test_our_sent_mail_to_the_failed_address_counts_in_any_case():
-    match = match_bounce(["Bob@Globex.example"], ["wg.ack.1@n.example"], [mail()], NOW)
+    match = match_bounce(["Bob@Globex.example"], ["wg.ack.1@n.example"], [mail()])
     assert match.recipients == ("Bob@Globex.example",) and match.ticket_id == 3
 
 
-def test_mail_never_sent_or_queued_after_the_bounce_counts_for_nothing():
-    for never in (mail(OutboxStatus.HELD, 0), mail(OutboxStatus.QUEUED, 0), mail(created=NOW + timedelta(minutes=1))):
-        match = match_bounce(["bob@globex.example"], ["wg.ack.1@n.example"], [never], NOW)
+def test_mail_never_sent_counts_for_nothing():
+    for never in (mail(OutboxStatus.HELD, 0), mail(OutboxStatus.QUEUED, 0)):
+        match = match_bounce(["bob@globex.example"], ["wg.ack.1@n.example"], [never])
         assert not match.counts and "matches nothing we sent" in match.reason
 
 
 def test_a_bounce_without_a_returned_id_or_about_someone_else_counts_for_nothing():
-    assert not match_bounce(["bob@globex.example"], [], [mail()], NOW).counts
-    assert not match_bounce(["eve@globex.example"], ["wg.ack.1@n.example"], [mail()], NOW).counts
+    assert not match_bounce(["bob@globex.example"], [], [mail()]).counts
+    assert not match_bounce(["eve@globex.example"], ["wg.ack.1@n.example"], [mail()]).counts

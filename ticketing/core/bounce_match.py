@@ -5,8 +5,7 @@ address counts against it. A report names the mail it returns by the returned me
 Message-ID (:attr:`mailer.ParsedMessage.returned_message_ids`, read from its message/rfc822 or
 text/rfc822-headers part, or the headers a free-text bounce quotes); every Message-ID we send is in
 the outbox with its recipients. A recipient counts only when a returned id is mail of ours that went
-to a server (not held, not still waiting for its first attempt) before the bounce arrived, and
-that mail was addressed to them.
+to a server (not held, not still waiting for its first attempt) and was addressed to them.
 
 The envelope sender (VERP) is not used: Microsoft Graph and EWS send from the mailbox itself, and
 plus-addressing must be enabled on the receiving server for ``support+bounce-…@`` to reach the
@@ -15,7 +14,6 @@ support mailbox; the returned Message-ID needs neither.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Iterable, Sequence
 
 from ticketing.core.domain import OutboxStatus, OutgoingMail
@@ -39,23 +37,23 @@ class BounceMatch:
         return next((m.ticket_id for m in self.mail if m.ticket_id is not None), None)
 
 
-def went_out(mail: OutgoingMail, before: datetime) -> bool:
-    """Whether ``mail`` was handed to a server (at least tried) before ``before``."""
-    if mail.status is OutboxStatus.HELD or mail.created_at > before:
-        return False
-    return mail.status in (OutboxStatus.SENT, OutboxStatus.SENDING) or mail.attempts > 0
+def went_out(mail: OutgoingMail) -> bool:
+    """Whether ``mail`` was handed to a server (at least tried). Not compared with the bounce's
+    arrival: a mailbox's arrival times have whole seconds and its own clock, and a bounce is
+    handled after it arrived, so mail that has not gone out by then cannot be what it returns."""
+    return mail.status in (OutboxStatus.SENT, OutboxStatus.SENDING) or (
+        mail.status is not OutboxStatus.HELD and mail.attempts > 0)
 
 
-def match_bounce(failed: Sequence[str], returned_ids: Sequence[str], ours: Iterable[OutgoingMail],
-                 received_at: datetime) -> BounceMatch:
+def match_bounce(failed: Sequence[str], returned_ids: Sequence[str], ours: Iterable[OutgoingMail]) -> BounceMatch:
     """Which of the ``failed`` recipients a bounce that returns ``returned_ids`` may count against.
 
-    ``ours`` is the outgoing mail with those ids (what the outbox holds of them); ``received_at``
-    when the bounce arrived. Recipients are compared without case.
+    ``ours`` is the outgoing mail with those ids (what the outbox holds of them). Recipients are
+    compared without case.
     """
     if not returned_ids:
         return BounceMatch((), (), "matches nothing we sent: it returns no Message-ID")
-    sent = [m for m in ours if m.message_id in returned_ids and went_out(m, received_at)]
+    sent = [m for m in ours if m.message_id in returned_ids and went_out(m)]
     if not sent:
         return BounceMatch((), (), f"matches nothing we sent: <{returned_ids[0]}> is not mail of ours that went out")
     addressed = {r.lower() for m in sent for r in m.recipients}

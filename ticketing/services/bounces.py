@@ -40,8 +40,7 @@ class Bounces:
     def bounced(self, inbound: Inbound, c: Classification, log: TicketLog) -> Handled:
         """A delivery report or a bounce came back (inside the message's unit of work)."""
         verdict, returned = inbound.verdict, inbound.parsed.returned_message_ids
-        match = match_bounce(verdict.failed_recipients, returned, self.store.outgoing_with_ids(returned),
-                             inbound.received_at)
+        match = match_bounce(verdict.failed_recipients, returned, self.store.outgoing_with_ids(returned))
         if not match.counts:
             # Anyone can write a delivery report: one about no mail of ours marks nobody failing.
             return Handled(MessageKind.AUTOMATED, c.ticket_id,
