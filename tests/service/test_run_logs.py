@@ -59,6 +59,18 @@ def test_each_handled_message_is_one_info_line_with_ticket_priority_engineer_and
     ]
 
 
+def test_run_warns_once_at_start_when_engineers_and_notices_are_believed_on_their_from_alone(capsys, example):
+    with freeze_time("2026-11-20 17:00:00"):
+        assert main(["run", "--once", "--config", str(example)]) == 0
+    assert " WARNING " not in capsys.readouterr().err  # the example names its receiving server
+    example.write_text(example.read_text(encoding="utf-8").replace('authserv_id = "mx1.northwind.example"', ""),
+                       encoding="utf-8")
+    with freeze_time("2026-11-20 17:00:00"):
+        assert main(["run", "--once", "--config", str(example)]) == 0
+    [warning] = [line for line in capsys.readouterr().err.splitlines() if " WARNING " in line]
+    assert "security.authserv_id is not set" in warning and "anyone can forge" in warning
+
+
 def test_json_log_format_is_one_object_per_line_with_the_message_facts_as_fields(capsys, example):
     with freeze_time("2026-11-20 17:00:00"):
         assert main(["run", "--once", "--log-format", "json", "--config", str(example)]) == 0

@@ -57,6 +57,7 @@ class EventKind(str, Enum):
     ENGAGEMENT_CHANGED = "engagement_changed"  # an engineer's #golive, #move, #cancel … changed the engagement
     MILESTONE = "milestone"  # an engagement went live, was signed off or closed: detail {"milestone", "on"}
     SURVEY_ANSWERED = "survey_answered"  # a contact's 0-10 answer: detail {"engagement", "score", "comment"}
+    UNVERIFIED = "unverified"  # mail from an engineer's or the CRM's address our server did not vouch for: not acted on
 
 
 class MessageStatus(str, Enum):
