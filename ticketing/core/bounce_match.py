@@ -9,7 +9,9 @@ to a server (not held, not still waiting for its first attempt) and was addresse
 
 The envelope sender (VERP) is not used: Microsoft Graph and EWS send from the mailbox itself, and
 plus-addressing must be enabled on the receiving server for ``support+bounce-…@`` to reach the
-support mailbox; the returned Message-ID needs neither.
+support mailbox; the returned Message-ID needs neither. Its limit: our Message-IDs are made from
+their cause (``wg.ack.42@…``), so someone who has seen one of a contact's mails, or guesses its
+number, can still forge a bounce of it; a keyed digest in the ids would close that.
 """
 from __future__ import annotations
 
