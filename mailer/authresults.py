@@ -51,7 +51,7 @@ def parse_auth_results(value: str) -> AuthResults | None:
 def sender_verified(header_values: Iterable[str], authserv_id: str, from_domain: str) -> tuple[bool, str]:
     """Whether our server (``authserv_id``) vouched for the From domain; and why, in words.
 
-    Passes on ``dmarc=pass``; on ``dkim=pass`` with ``header.d`` equal to, or a parent of, the From
+    Passes on ``dmarc=pass`` (for the From domain, when it says ``header.from``); on ``dkim=pass`` with ``header.d`` equal to, or a parent of, the From
     domain; or on ``spf=pass`` whose ``smtp.mailfrom`` domain is the From domain (the alignment
     DMARC asks for). ``header_values`` are the message's Authentication-Results values, top first.
     """
@@ -65,7 +65,11 @@ def sender_verified(header_values: Iterable[str], authserv_id: str, from_domain:
             if result.result != "pass":
                 continue
             if result.method == "dmarc":
-                return True, f"dmarc=pass from {authserv_id}"
+                # Our server judged the From domain it read; a second From header may have been it.
+                judged = result.properties.get("header.from", from_domain).rpartition("@")[2].lower()
+                if judged == from_domain:
+                    return True, f"dmarc=pass from {authserv_id}"
+                continue
             if result.method == "dkim" and _aligned(result.properties.get("header.d", ""), from_domain):
                 return True, f"dkim=pass for {result.properties['header.d']} from {authserv_id}"
             if result.method == "spf":

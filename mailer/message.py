@@ -119,6 +119,10 @@ class ParsedMessage:
     attachments: tuple[Attachment, ...] = ()
     calendars: tuple[CalendarPart, ...] = ()
     delivery_status: tuple[str, ...] = ()  # the text of each message/delivery-status part
+    #: The Message-IDs of a message this one returns or encloses (without angle brackets): a
+    #: message/rfc822 part's, a text/rfc822-headers part's (RFC 3462), else the ``Message-ID:``
+    #: lines a free-text bounce quotes. What a bounce is about; read by whoever needs it.
+    returned_message_ids: tuple[str, ...] = ()
     headers: tuple[tuple[str, str], ...] = ()  # every header, names lower-case, values decoded
     defects: tuple[str, ...] = field(default=())
 
@@ -320,6 +324,9 @@ def sanitise_filename(name: str) -> str:
 
 _CALENDAR_TYPES = frozenset({"text/calendar", "application/ics", "text/x-vcalendar"})
 _STATUS_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
+# The returned message's headers alone (RFC 3462, RFC 6533).
+_HEADER_TYPES = frozenset({"text/rfc822-headers", "message/rfc822-headers", "text/global-headers",
+                           "message/global-headers"})
 # Whole messages (or pointers to them) carried as a part: always listed as attachments.
 _ENCLOSED_TYPES = frozenset(
     {"message/rfc822", "message/global", "message/news", "message/partial", "message/external-body"}
@@ -567,6 +574,7 @@ class _Body:
     attachments: list[Attachment] = field(default_factory=list)
     calendars: list[CalendarPart] = field(default_factory=list)
     delivery_status: list[str] = field(default_factory=list)
+    returned_ids: list[str] = field(default_factory=list)  # of enclosed messages and returned headers
     charset: str | None = None  # of the first text part: the best guess for raw 8-bit headers
 
 
@@ -582,6 +590,11 @@ def _read_body(msg: Message, defects: list[str]) -> _Body:
         if content_type in _STATUS_TYPES:
             body.delivery_status.append(_status_text(part, defects))
             continue
+        if content_type in _HEADER_TYPES:
+            body.returned_ids.extend(_quoted_message_ids(_part_text(part, defects)))
+            continue
+        if content_type in _ENCLOSED_TYPES:
+            body.returned_ids.extend(_enclosed_message_ids(part))
         if content_type.startswith("text/") and body.charset is None:
             body.charset = _codec(part.get_content_charset())
         named = disposition == "attachment" or filename is not None
@@ -600,6 +613,40 @@ def _read_body(msg: Message, defects: list[str]) -> _Body:
     body.text, uuencoded = _uuencoded(body.text)
     body.attachments.extend(uuencoded)
     return body
+
+
+# -- what a bounce returns ------------------------------------------------------------------
+
+# A "Message-ID:" header line as a bounce quotes it: at a line's start, maybe indented or quoted
+# with ">", its value maybe folded onto the next line.
+_QUOTED_MESSAGE_ID = re.compile(r"^[ \t>]*Message-ID:[ \t]*([^\n]*)((?:\n[ \t>]+[^\n]*)?)", re.IGNORECASE | re.MULTILINE)
+_MAX_RETURNED_IDS = 10
+
+
+def _quoted_message_ids(text: str) -> list[str]:
+    """The Message-IDs of the header lines quoted in ``text`` (returned headers, a bounce's text)."""
+    found: list[str] = []
+    for match in _QUOTED_MESSAGE_ID.finditer(text):
+        value = match.group(1) if match.group(1).strip() else match.group(2)  # folded onto the next line
+        found.extend(_message_ids(value.replace(">", " ") if "<" not in value else value))
+        if len(found) >= _MAX_RETURNED_IDS:
+            break
+    return found
+
+
+def _enclosed_message_ids(part: Message) -> list[str]:
+    """The Message-ID of a message/rfc822 part's message, if it has one."""
+    payload = _payload(part)
+    inner = payload[0] if isinstance(payload, list) and payload and isinstance(payload[0], Message) else None
+    if inner is None:  # an enclosed message the parser kept as text: its header lines
+        return _quoted_message_ids(_NEWLINES.sub("\n", payload)) if isinstance(payload, str) else []
+    return list(_message_ids(inner.get("message-id")))
+
+
+def _returned_ids(body: _Body, own_id: str | None) -> tuple[str, ...]:
+    """The returned message's ids: from its parts when there are any, else the bounce's text."""
+    found = body.returned_ids or _quoted_message_ids(body.text or "")
+    return tuple(dict.fromkeys(i for i in found[:_MAX_RETURNED_IDS] if i != own_id))
 
 
 # -- the message ----------------------------------------------------------------------------
@@ -756,6 +803,7 @@ def _parse(raw: bytes, defects: list[str], headers_only: bool = False) -> Parsed
         attachments=tuple(body.attachments),
         calendars=tuple(body.calendars),
         delivery_status=tuple(body.delivery_status),
+        returned_message_ids=_returned_ids(body, message_ids[0] if message_ids else None),
         headers=headers,
         defects=tuple(dict.fromkeys(defects)),
     )

@@ -147,6 +147,19 @@ def test_config_check_lists_each_problem_with_its_key_and_a_fix(capsys, tmp_path
 def test_config_check_accepts_the_example(capsys):
     code, out, _ = run(capsys, "config", "check", "--config", str(ROOT / "config.example.toml"))
     assert code == 0 and "OK" in out
+    assert "warning" not in out  # the example names its receiving server: forged commands are refused
+
+
+def test_config_check_warns_when_engineers_and_notices_are_believed_on_their_from_alone(capsys, example):
+    text = example.read_text(encoding="utf-8")
+    example.write_text(text.replace('authserv_id = "mx1.northwind.example"', ""), encoding="utf-8")
+    code, out, _ = run(capsys, "config", "check", "--config", str(example))
+    [warning] = [line for line in out.splitlines() if line.startswith("warning:")]
+    assert code == 0 and "security.authserv_id is not set" in warning and "anyone can forge" in warning
+    example.write_text(text.replace("# require_authentication = false", "require_authentication = false"),
+                       encoding="utf-8")
+    code, out, _ = run(capsys, "config", "check", "--config", str(example))
+    assert code == 0 and "warning: security.require_authentication = false" in out
 
 
 def test_db_upgrade_creates_then_reports_up_to_date(capsys, example):

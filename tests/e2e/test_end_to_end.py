@@ -763,12 +763,28 @@ def test_a_bounce_of_mail_to_a_customer_opens_no_ticket_and_alerts_the_accounts_
     assert desk.sent_to(BOB) == [ack]  # nothing answers the bounce
 
 
-def test_a_bounce_of_mail_to_a_contact_with_no_ticket_still_alerts_the_accounts_engineer(desk):
-    desk.deliver_from_null_sender(delivery_report(desk.address, failed=BOB))
+def test_a_bounce_of_mail_to_a_contact_whose_ticket_is_resolved_still_alerts_the_accounts_engineer(desk):
+    ticket, _notification, ack = open_ticket(desk)
+    code, _, err = desk.cli("ticket", str(ticket["id"]), "resolve")
+    assert code == 0, err
+    desk.deliver_from_null_sender(delivery_report(desk.address, failed=BOB, original_id=ack.mail.message_id))
     desk.run_once()
-    assert desk.tickets() == []
-    [alert] = desk.sent()
+    [alert] = [s for s in desk.sent() if "bounced" in s.mail.subject]
     assert alert.recipients == (PRIYA,) and BOB in alert.mail.subject
+
+
+def test_a_bounce_of_mail_we_never_sent_marks_nobody_failing_and_tells_nobody(desk):
+    # Anyone can send a delivery report naming a customer: this one returns a Message-ID of no mail of ours.
+    _ticket, _notification, ack = open_ticket(desk)
+    desk.deliver_from_null_sender(delivery_report(desk.address, failed=BOB, original_id="lost@example.test"))
+    out = desk.run_once()
+    assert "1 processed, 0 duplicates, 0 quarantined (0 new tickets)" in out
+    with desk.store() as store:
+        assert store.contact(BOB).failing_since is None
+    assert [s for s in desk.sent() if "bounced" in s.mail.subject] == []
+    desk.deliver(question(desk, message_id="q2@globex.example", subject="API keys"))
+    desk.run_once()
+    assert len(desk.sent_to(BOB)) == 2  # Bob is still acknowledged
 
 
 def test_a_customer_address_our_smtp_server_refuses_is_marked_failing_and_the_engineer_told(desk):
@@ -786,9 +802,10 @@ def test_a_customer_address_our_smtp_server_refuses_is_marked_failing_and_the_en
 
 
 def test_the_bounce_alert_quotes_what_the_receiving_server_said(desk):
-    desk.deliver_from_null_sender(delivery_report(desk.address, failed=BOB))
+    _ticket, _notification, ack = open_ticket(desk)
+    desk.deliver_from_null_sender(delivery_report(desk.address, failed=BOB, original_id=ack.mail.message_id))
     desk.run_once()
-    [alert] = desk.sent()
+    [alert] = [s for s in desk.sent() if "bounced" in s.mail.subject]
     said = alert.mail.text.split("The server said:", 1)[1]
     assert "5.1.1" in said and "Recipient address rejected" in said
     assert "multipart/report" not in said

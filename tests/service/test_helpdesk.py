@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from support.bounces import delivery_report, send_all
 from support.desk import CONFIG, SUPPORT, Desk
 from support.mail import make_message
 
@@ -186,14 +187,11 @@ def test_acknowledgements_skip_automated_mail_and_stop_at_the_hourly_limit(desk)
     assert len(desk.mail("acknowledgement")) == 3
 
 
-def test_a_bounce_marks_the_contact_failing_and_tells_the_engineer(desk):
+def test_a_bounce_of_our_mail_marks_the_contact_failing_and_tells_the_engineer(desk, tmp_path):
     desk.receive(make_message(sender="bob@globex.example"))
-    bounce = (
-        b"From: MAILER-DAEMON@mx.northwind.example\r\nTo: support@northwind.example\r\nSubject: Undelivered Mail\r\n"
-        b"Message-ID: <b1@mx>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n"
-        b"--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n--B\r\n"
-        b"Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; bob@globex.example\r\n"
-        b"Action: failed\r\nStatus: 5.1.1\r\n\r\n--B--\r\n")
+    send_all(desk, tmp_path)
+    [(ack, _)] = desk.mail("acknowledgement")
+    bounce = delivery_report("bob@globex.example", ack.message_id)
     desk.receive(bounce)
     assert desk.store.contact("bob@globex.example").failing_since == desk.now
     [(_, alert)] = desk.mail("bounce_alert")

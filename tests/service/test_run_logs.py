@@ -52,8 +52,23 @@ def test_each_handled_message_is_one_info_line_with_ticket_priority_engineer_and
         "assigned to tom.becker@northwind.example: the engineer of the account",
         "reply from bob.martinez@globex.example on WG-3 (support, P3, tom.becker@northwind.example)",
         "automated mail (no ticket, never answered) from peter.gibbons@initech.example: auto_reply: Auto-Submitted: auto-replied",
-        "bounce from MAILER-DAEMON@mx1.northwind.example: delivery report: multipart/report; report-type=delivery-status",
+        # The example's bounce returns a welcome that was never ours: it counts against nobody.
+        "automated mail (no ticket, never answered) from MAILER-DAEMON@mx1.northwind.example: bounce: multipart/report;"
+        " report-type=delivery-status; matches nothing we sent: <wg.1.welcome.7c1d@northwind.example> is not mail of"
+        " ours that went out, so it counts against nobody",
     ]
+
+
+def test_run_warns_once_at_start_when_engineers_and_notices_are_believed_on_their_from_alone(capsys, example):
+    with freeze_time("2026-11-20 17:00:00"):
+        assert main(["run", "--once", "--config", str(example)]) == 0
+    assert " WARNING " not in capsys.readouterr().err  # the example names its receiving server
+    example.write_text(example.read_text(encoding="utf-8").replace('authserv_id = "mx1.northwind.example"', ""),
+                       encoding="utf-8")
+    with freeze_time("2026-11-20 17:00:00"):
+        assert main(["run", "--once", "--config", str(example)]) == 0
+    [warning] = [line for line in capsys.readouterr().err.splitlines() if " WARNING " in line]
+    assert "security.authserv_id is not set" in warning and "anyone can forge" in warning
 
 
 def test_json_log_format_is_one_object_per_line_with_the_message_facts_as_fields(capsys, example):

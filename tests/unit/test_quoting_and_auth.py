@@ -41,3 +41,11 @@ def test_only_our_servers_header_counts_and_only_for_an_aligned_domain():
     assert not sender_verified([dkim_only], "mx1.northwind.example", "acme.example")[0]
     subdomain = "mx1.northwind.example; dkim=pass header.d=acme.example"
     assert sender_verified([subdomain], "MX1.northwind.example", "mail.acme.example")[0]
+
+
+def test_a_dmarc_pass_our_server_gave_another_from_domain_does_not_vouch_for_ours():
+    # Two From headers: our server judged the other one (header.from says which); ours is unproven.
+    headers = ["mx1.northwind.example; dmarc=pass header.from=evil.example"]
+    assert sender_verified(headers, "mx1.northwind.example", "northwind.example")[0] is False
+    headers = ["mx1.northwind.example; dmarc=pass header.from=northwind.example"]
+    assert sender_verified(headers, "mx1.northwind.example", "northwind.example")[0] is True

@@ -142,7 +142,29 @@ class SecurityConfig:
     #: The ``authserv-id`` of our own receiving server, whose Authentication-Results header is believed.
     authserv_id: str | None = None
     #: When true, notices and engineers' commands count only with dkim, spf or dmarc ``pass`` from it.
-    require_authentication: bool = False
+    #: Unset (the default): true when ``authserv_id`` is set. False only by the operator's choice.
+    require_authentication: bool | None = None
+
+    @property
+    def checks_authentication(self) -> bool:
+        """Whether notices and engineers' commands need our server's pass (see README)."""
+        if self.require_authentication is None:
+            return self.authserv_id is not None
+        return self.require_authentication
+
+    def unchecked_warning(self) -> str | None:
+        """One line for the operator when engineers' commands and notices are believed on their
+        From address alone (anyone can write one); None when our server's word is required."""
+        if self.checks_authentication:
+            return None
+        if self.authserv_id is None:
+            why = "security.authserv_id is not set"
+            fix = 'set authserv_id = "mx.example.com" (the first word of your receiving server\'s Authentication-Results)'
+        else:
+            why = "security.require_authentication = false"
+            fix = "remove require_authentication (it follows authserv_id)"
+        return (f"{why}: engineers' commands and contract-closed notices are believed on their From address alone, "
+                f"which anyone can forge (fix: {fix})")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ thread it matched, and what the caller looked up about the sender and the ticket
 1. bounces: stored, never answered, no ticket;
 2. a contract-closed notice from a trusted sender who passes the sender check, even when marked
    automated (CRMs send their alerts with ``Auto-Submitted: auto-generated``); the trust comes
-   before the automated-mail filter, never from the automation headers;
+   before the automated-mail filter, never from the automation headers; one in the trusted
+   sender's name that our server did not vouch for is a ticket flagged for review;
 3. other automated mail: stored, never answered, no ticket;
 4. iMIP replies to our invitations (the calendar code reads them), and calendar clients'
    notifications without a calendar part ("Accepted: Kick-off", :mod:`ticketing.core.calendar_noise`):
@@ -90,8 +91,10 @@ def classify(
     ticket_id = thread.ticket_id if thread else None
     if verdict.origin is Origin.BOUNCE:
         return Classification(MessageKind.BOUNCE, (f"delivery report: {verdict.reason}",) + threaded, ticket_id)
-    if notice is not None and _trusted(sender) and verdict.origin is not Origin.HUMAN:
-        return _trusted_notice(notice, sender, priorities, f"{verdict.origin.value}: {verdict.reason}")
+    if notice is not None and sender.is_trusted_notifier and verdict.origin is not Origin.HUMAN:
+        if _trusted(sender):
+            return _trusted_notice(notice, sender, priorities, f"{verdict.origin.value}: {verdict.reason}")
+        return _doubted_notice(sender.verification, priorities)  # the CRM's address, our server says no
     if verdict.origin is not Origin.HUMAN:
         return Classification(MessageKind.AUTOMATED, (f"{verdict.origin.value}: {verdict.reason}",) + threaded, ticket_id)
     answers = [c.method for c in msg.calendars if c.method in _CALENDAR_ANSWERS]
@@ -119,10 +122,7 @@ def classify(
         if _trusted(sender):
             return _trusted_notice(notice, sender, priorities)
         doubt = sender.verification if unverified else f"{sender.email or 'an unknown sender'} is not a trusted sender"
-        return Classification(
-            MessageKind.NEW, (f"looks like a contract-closed notice, but {doubt}", "flagged for review: no engagement started"),
-            ticket_kind=TicketKind.SUPPORT, priority=priorities.default, review=True,
-        )
+        return _doubted_notice(doubt, priorities)
 
     golive = detect_golive(msg.subject, new_text, received_at, context.timezone)
     if thread:
@@ -153,6 +153,13 @@ def _trusted_notice(notice: Notice, sender: Sender, priorities: PrioritiesConfig
     reasons = (why,) + ((f"marked automated ({automated}), believed for its trusted sender",) if automated else ())
     return Classification(MessageKind.NOTICE, reasons, ticket_kind=TicketKind.CONTRACT_CLOSED,
                           priority=priorities.contract_closed, notice=notice)
+
+
+def _doubted_notice(doubt: str, priorities: PrioritiesConfig) -> Classification:
+    return Classification(
+        MessageKind.NEW, (f"looks like a contract-closed notice, but {doubt}", "flagged for review: no engagement started"),
+        ticket_kind=TicketKind.SUPPORT, priority=priorities.default, review=True,
+    )
 
 
 def _is_member(email: str | None, members: frozenset[str]) -> bool:

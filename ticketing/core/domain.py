@@ -58,6 +58,7 @@ class EventKind(str, Enum):
     MILESTONE = "milestone"  # an engagement went live, was signed off or closed: detail {"milestone", "on"}
     SURVEY_ANSWERED = "survey_answered"  # a contact's 0-10 answer: detail {"engagement", "score", "comment"}
     LOOP_BROKEN = "loop_broken"  # a reply limit tripped: detail {"limit", "count", "correspondent", "purpose"}
+    UNVERIFIED = "unverified"  # mail from an engineer's or the CRM's address our server did not vouch for: not acted on
 
 
 class MessageStatus(str, Enum):

@@ -215,6 +215,20 @@ class Mails:
         return Draft("bounce_alert", f"{token}.{slug(engineer.email)}", (engineer,), headline, body,
                      first, auto_submitted="auto-generated")
 
+    def unverified(self, reader: Address, *, token: str, sender: str, subject: str, why: str, notice: bool,
+                   commands: Sequence[str], review: Ticket | None, refers_to: Ticket | None) -> Draft:
+        """Mail from an engineer's or the CRM's address that our server did not vouch for was not
+        acted on: tell the engineer (for a notice, a manager). Only configured addresses reach the
+        headers; the message's own subject is in the body."""
+        headline = (f"A contract-closed notice from {sender} was not acted on" if notice
+                    else "A message from your address was not acted on")
+        body = self.render("unverified", headline=headline, sender=sender, subject=subject, why=why, notice=notice,
+                           commands=list(commands), domain=sender.rpartition("@")[2],
+                           review=ticket_view(review) if review else None,
+                           refers_to=ticket_view(refers_to) if refers_to else None)
+        return Draft("unverified", f"{token}.{slug(reader.email)}", (reader,), headline, body,
+                     review.id if review else None, auto_submitted="auto-generated")
+
     def connection(self, manager: Address, *, component: str, failing_since: datetime, now: datetime,
                    error: str, recovered: bool, tz: ZoneInfo | None = None) -> Draft:
         """A connection of the worker has failed for a while (or works again): tell a manager, with

@@ -56,6 +56,11 @@ SAMPLES: dict[str, dict] = {
         "subject": "Re: SSO login loops [WG-42]", "excerpt": "Thanks, we have your message.",
         "until": "Wed 18 Nov 2026, 17:00 UTC",
     },
+    "unverified": {
+        "support": SUPPORT, "headline": "A message from your address was not acted on", "sender": "priya@northwind.example",
+        "subject": "Re: [WG-42] SSO login loops", "why": "no Authentication-Results from mx.northwind.example",
+        "notice": False, "commands": ["#resolve"], "domain": "northwind.example", "review": TICKET, "refers_to": TICKET,
+    },
     "connection": {
         "support": SUPPORT, "headline": "The support mailbox has failed for 30 min", "component": "mailbox",
         "what": "support mailbox", "error": "LOGIN failed", "failing_since": "Wed 18 Nov 2026, 08:00 PST",

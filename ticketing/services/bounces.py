@@ -1,6 +1,8 @@
 """Mail that did not arrive: bounces that come back, and recipients our SMTP server refused.
 
-Both mean the same to a help desk: the customer did not get our mail. A permanent failure marks
+Both mean the same to a help desk: the customer did not get our mail. A bounce counts only when it
+returns mail we sent to the recipient it names (:mod:`ticketing.core.bounce_match`): one that
+matches nothing is stored as automated mail and tells nobody. A permanent failure marks
 the contact failing (no more acknowledgements or invitations to them); either way the engineers of
 their open tickets, and their account's engineer, are told once per failure. Mail to our own
 people and to the support address is not a customer's failure and is left alone.
@@ -11,6 +13,7 @@ from datetime import datetime
 from typing import Sequence
 
 from ticketing.config import Config
+from ticketing.core.bounce_match import match_bounce
 from ticketing.core.classify import Classification
 from ticketing.core.domain import EventKind, MessageKind, Ticket
 from ticketing.core.mails import Mails
@@ -36,10 +39,16 @@ class Bounces:
 
     def bounced(self, inbound: Inbound, c: Classification, log: TicketLog) -> Handled:
         """A delivery report or a bounce came back (inside the message's unit of work)."""
-        verdict = inbound.verdict
-        self._failed(verdict.failed_recipients, verdict.diagnostic or verdict.reason, verdict.permanent,
-                     token=f"bounce.{inbound.row_id}", ticket_id=c.ticket_id, now=inbound.now, log=log)
-        return Handled(MessageKind.BOUNCE, c.ticket_id, c.reasons)
+        verdict, returned = inbound.verdict, inbound.parsed.returned_message_ids
+        match = match_bounce(verdict.failed_recipients, returned, self.store.outgoing_with_ids(returned))
+        if not match.counts:
+            # Anyone can write a delivery report: one about no mail of ours marks nobody failing.
+            return Handled(MessageKind.AUTOMATED, c.ticket_id,
+                           (f"bounce: {verdict.reason}; {match.reason}, so it counts against nobody",) + c.reasons[1:])
+        self._failed(match.recipients, verdict.diagnostic or verdict.reason, verdict.permanent,
+                     token=f"bounce.{inbound.row_id}", ticket_id=c.ticket_id or match.ticket_id, now=inbound.now,
+                     log=log)
+        return Handled(MessageKind.BOUNCE, c.ticket_id, c.reasons + (match.reason,))
 
     def alert_refusals(self, now: datetime) -> int:
         """Tell the engineers about every refusal the outbox recorded since the last pass, each in

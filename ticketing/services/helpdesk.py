@@ -58,6 +58,7 @@ from ticketing.services.sla_watch import SlaWatch
 from ticketing.services.surveys import Surveys
 from ticketing.services.task_replies import TaskReplies
 from ticketing.services.ticket_log import TicketLog
+from ticketing.services.unverified import UnverifiedMail
 from ticketing.store import SqlStore
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,8 @@ class HelpDesk:
         self.task_replies = task_replies
         #: A go-live intent's priority follows its day.
         self.urgency = GoLiveUrgency(store, config, sla)
+        #: Records mail in an engineer's or the CRM's name our server did not vouch for, and tells them.
+        self.unverified = UnverifiedMail(store, config, mails, outbox, assigner)
         self.own = (config.support.address.lower(),)
         self.trusted = {a.lower() for a in config.security.trusted_notice_senders}
         self.internal = {e.email.lower() for e in config.engineers} | {m.email.lower() for m in config.managers}
@@ -160,6 +163,9 @@ class HelpDesk:
             handled = answer or self._customer_reply(inbound, c, text, ticket_log)
         else:
             handled = self._new_ticket(inbound, c, text, account, ticket_log)
+            if sender.verified is False and c.review:  # an engineer's or the CRM's address, not vouched for
+                self.unverified.not_acted_on(inbound, sender, notice=not sender.is_engineer, text=text,
+                                             review_id=handled.ticket_id, refers_to=c.refers_to, log=ticket_log)
         if account is not None and self.milestones is not None:
             claim = detect_went_live(parsed.subject, text, inbound.received_at, context.timezone)
             if claim is not None:
@@ -182,7 +188,7 @@ class HelpDesk:
         trusted = lower in self.trusted
         verified, why = None, ""
         security = self.config.security
-        if security.require_authentication and (is_engineer or trusted):
+        if security.checks_authentication and (is_engineer or trusted):
             headers = [v for k, v in parsed.headers if k == "authentication-results"]
             verified, why = sender_verified(headers, security.authserv_id or "", lower.rpartition("@")[2])
         return Sender(email, is_engineer, trusted, verified, why)

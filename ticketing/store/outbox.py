@@ -54,6 +54,17 @@ class OutboxMixin:
         row = m.OutboundMessage.select(m.OutboundMessage.status).where(m.OutboundMessage.message_id == message_id).first()
         return OutboxStatus(row.status) if row is not None else None
 
+    def outgoing_with_ids(self, message_ids: Sequence[str]) -> list[OutgoingMail]:
+        """The outgoing mail with one of ``message_ids`` (without angle brackets; the first 20)."""
+        m = self.m
+        wanted = [i for i in dict.fromkeys(message_ids) if i and len(i) <= 500][:20]
+        if not wanted:
+            return []
+        o = m.OutboundMessage
+        columns = (o.id, o.message_id, o.ticket, o.purpose, o.recipients, o.subject, o.status, o.attempts,
+                   o.next_attempt_at, o.last_error, o.created_at, o.sent_at)  # not the bytes
+        return [_mail(row) for row in o.select(*columns).where(o.message_id.in_(wanted))]
+
     def drafts(self, purposes: Sequence[str], *, engagement_id: int | None = None,
                message_ids: Sequence[str] | None = None) -> list[tuple[str, str, int | None, str]]:
         """(message id, purpose, engagement, draft) of the outgoing mail of ``purposes``, of the

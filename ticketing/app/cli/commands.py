@@ -60,6 +60,8 @@ def cmd_run(args) -> int:
                     outbox=app.outbox_sender(sender), clock=app.clock, jobs=app.jobs(), health=app.health(),
                     health_file=None if args.once else args.health_file)
     log.info("%s", start_banner(config, str(Path(args.config).resolve()), release(), source.name, worker.jobs))
+    if config.security.unchecked_warning():
+        log.warning("%s", config.security.unchecked_warning())
     try:
         if args.once:
             try:
@@ -594,6 +596,8 @@ def cmd_config_check(args) -> int:
     _check_template_overrides(config, args.config)
     _preflight(args, config)  # and what run would lack here: secrets, folders, the driver
     print(f"{args.config}: OK (mailbox {config.mailbox.backend}, outgoing {config.outgoing.backend}, database {config.database.url})")
+    if config.security.unchecked_warning():
+        print(f"warning: {config.security.unchecked_warning()}")
     if not args.connect:
         return 0
     from ticketing.app.connect import check_connections
