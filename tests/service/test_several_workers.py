@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import copy
 import logging
+import signal
 import socket
+import subprocess
 import threading
+import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from support.app import plain_intake
@@ -76,6 +80,25 @@ def test_a_lease_whose_holder_died_on_this_host_is_taken_at_once(db):
     assert store.hold_lease(f"intake:{source.name}", dead, NOW, 30) is None
     source.add(make_message())
     assert worker(store, source, B).tick(NOW + timedelta(seconds=1)).intake.processed == 1
+
+
+def test_a_worker_killed_but_not_yet_reaped_by_its_parent_counts_as_dead():
+    """A zombie still answers kill(pid, 0) and keeps its /proc entry: its lease must not wait 30 s."""
+    from ticketing.app.claims import _started
+
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        name = f"{socket.gethostname()}:{child.pid}:{_started(child.pid)}"
+        assert not claim_is_dead(name)
+        child.send_signal(signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{child.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert claim_is_dead(name)
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_a_worker_stopping_cleanly_gives_its_intake_back_at_once(db):
@@ -173,8 +196,6 @@ def _queue(store, support, draft):
 
 
 def _wait_for_a_lock_wait(store, timeout: float = 10.0) -> None:
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         # pg_locks, not pg_stat_activity: that one is a snapshot taken once per transaction
