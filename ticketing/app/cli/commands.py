@@ -67,6 +67,7 @@ def cmd_run(args) -> int:
             try:
                 tick = worker.tick()
             finally:
+                worker.leases.release()  # a running worker need not wait for this one's lease to run out
                 source.close()
                 sender.close()
             if isinstance(tick.error, MailerError):  # the mailbox: the one line says what to fix
