@@ -73,6 +73,32 @@ def test_one_worker_does_a_mailboxs_intake_and_another_takes_over_within_the_lea
     assert len(first.intake.store.list_tickets()) == 3  # each message once
 
 
+def test_an_idle_holder_keeps_its_lease_through_quiet_minutes_and_a_standby_never_takes_it(db):
+    """The worker's quiet waits (60 s polls, 30 s outbox wakes) are shorter than the lease where
+    workers may share the database: a live holder renews it before it lapses."""
+    source = FakeSource()
+    clock = [NOW]
+    holder = worker(db(), source, A, clock=lambda: clock[0])
+    holder.leases.seconds = 20
+    standby = worker(db(), source, B, clock=lambda: clock[0])
+    waits = []
+
+    def quiet(timeout, stop):
+        waits.append(timeout)
+        clock[0] += timedelta(seconds=timeout + 0.5)  # the pass itself takes a moment too
+        assert standby.tick(clock[0]).intake.processed == 0
+        assert standby.intake.store.lease_holder(f"intake:{source.name}", clock[0]) == A
+        if len(waits) == 40:  # ten quiet minutes or so
+            source.add(make_message())
+        if len(waits) > 41:
+            stop.set()
+
+    source.wait = quiet
+    holder.run_forever()
+    assert max(waits) <= 20 / 3 and len(holder.intake.store.list_tickets()) == 1
+    assert holder.intake.store.lease_holder(f"intake:{source.name}", clock[0]) is None  # given back at the stop
+
+
 def test_a_lease_whose_holder_died_on_this_host_is_taken_at_once(db):
     source = FakeSource()
     dead = f"{socket.gethostname()}:999999999:1"  # no such process

@@ -88,7 +88,8 @@ class App:
 
     def leases(self) -> Leases:
         """Who of several workers on this database does intake and runs each job when."""
-        return Leases(self.store, worker_name(), self.config.mailbox.lease_seconds, is_dead=claim_is_dead)
+        return Leases(self.store, worker_name(), self.config.mailbox.lease_seconds, is_dead=claim_is_dead,
+                      shared=not is_sqlite(self.config.database_url()))
 
     def weekly(self) -> WeeklySummaries:
         desk = self.desk

@@ -1,10 +1,11 @@
 """Several workers on one database: who takes a mailbox's intake, and who runs a periodic job.
 
 Any number of ``whiteglove run`` processes may share one PostgreSQL database. Each mailbox's intake
-is a lease (``[mailbox] lease_seconds``, 30 by default) that one worker holds and renews on every
+is a lease (``[mailbox] lease_seconds``, 20 by default) that one worker holds and renews on every
 pass and before every batch; the others skip intake (and say so once, then at DEBUG) until it runs
-out, so a worker that dies is replaced within the lease, and at once when it died on this host
-(:func:`~ticketing.app.claims.claim_is_dead`). Intake's row lock on the mailbox stays underneath:
+out. On a shared database every worker passes at least every third of the lease, so a live holder
+never lets it lapse and a worker that dies is replaced within 30 s (the lease, then a standby's next
+pass), and on the next pass when it died on this host (:func:`~ticketing.app.claims.claim_is_dead`). Intake's row lock on the mailbox stays underneath:
 even two holders at once (a pass longer than the lease on a stalled host) never handle a message
 twice.
 
@@ -33,14 +34,22 @@ _SLACK = 0.1
 class Leases:
     """The leases of one worker (``holder``: its :func:`~ticketing.app.claims.worker_name`)."""
 
-    def __init__(self, store: SqlStore, holder: str, seconds: float = 30.0,
-                 is_dead: Callable[[str], bool] | None = None):
+    def __init__(self, store: SqlStore, holder: str, seconds: float = 20.0,
+                 is_dead: Callable[[str], bool] | None = None, shared: bool = True):
         self.store = store
         self.holder = holder
         self.seconds = seconds
         self.is_dead = is_dead
+        #: Whether other workers may share the database (PostgreSQL): then the worker passes at least
+        #: every :attr:`renew_seconds`, renewing its lease (holder) or looking whether it lapsed (standby).
+        self.shared = shared
         self._held: set[str] = set()
         self._said: set[str] = set()  # mailboxes whose "held by another worker" was logged at INFO
+
+    @property
+    def renew_seconds(self) -> float | None:
+        """The longest wait between passes: a third of the lease where workers may share the database."""
+        return self.seconds / 3 if self.shared else None
 
     def intake(self, mailbox: str, now: datetime) -> bool:
         """Take or renew the intake lease of ``mailbox``; whether this worker is to do its intake."""

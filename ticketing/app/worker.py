@@ -239,6 +239,8 @@ class Worker:
         wait = self.poll_seconds if idle is None else max(0.0, min(self.poll_seconds, idle))
         if self.outbox is not None:
             wait = min(wait, _OUTBOX_WAKE)
+        if self.leases is not None and self.leases.renew_seconds:
+            wait = min(wait, self.leases.renew_seconds)  # renew the intake lease, or see that it lapsed
         self._beat("running", wait)
         try:
             self.source.wait(wait, self.stop)
