@@ -28,6 +28,7 @@ from mailer import (
 )
 from ticketing.app.claims import claim_is_dead, worker_name
 from ticketing.app.clock import utcnow
+from ticketing.app.leases import Leases
 from ticketing.app.worker import Job
 from ticketing.config import (
     CLIENT_SECRET,
@@ -84,6 +85,11 @@ class App:
         policy = RetryPolicy(max_attempts=out.max_attempts, first=timedelta(seconds=out.retry_seconds))
         return OutboxSender(self.store, sender, self.desk.mails.renderer, policy, owner=worker_name(), clock=self.clock,
                             is_dead=claim_is_dead, heartbeat=10.0)
+
+    def leases(self) -> Leases:
+        """Who of several workers on this database does intake and runs each job when."""
+        return Leases(self.store, worker_name(), self.config.mailbox.lease_seconds, is_dead=claim_is_dead,
+                      shared=not is_sqlite(self.config.database_url()))
 
     def weekly(self) -> WeeklySummaries:
         desk = self.desk

@@ -39,19 +39,27 @@ def claim_is_dead(owner: str) -> bool:
         return True
     except PermissionError:
         pass  # a process of another user has it: alive, maybe ours under another account
-    now_start = _started(pid)
+    fields = _stat(pid)
+    if fields and fields[0] in ("Z", "X"):
+        return True  # killed, not yet reaped by its parent (a supervisor that has not called wait)
+    now_start = fields[19] if len(fields) > 19 else None
     return now_start is not None and now_start != start
 
 
 def _started(pid: int) -> str | None:
     """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), if known."""
+    fields = _stat(pid)
+    return fields[19] if len(fields) > 19 else None
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (state first); empty if unknown."""
     try:
         stat = (_PROC / str(pid) / "stat").read_text()
     except OSError:
-        return None
+        return []
     # the command name (field 2) is in parentheses and may hold spaces: count fields after it
-    fields = stat.rpartition(")")[2].split()
-    return fields[19] if len(fields) > 19 else None
+    return stat.rpartition(")")[2].split()
 
 
 _FIRST_LOOK = str(int(time.time()))

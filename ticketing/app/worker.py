@@ -31,6 +31,7 @@ import schedule
 from mailer import MailboxAuthError, MailboxError, MailboxSource
 from ticketing.app.clock import utcnow
 from ticketing.app.heartbeat import ago, write_heartbeat
+from ticketing.app.leases import Leases
 from ticketing.core.domain import OutboxStatus
 from ticketing.services.health import Health
 from ticketing.services.intake import Intake, IntakeSummary
@@ -86,7 +87,7 @@ class Worker:
     def __init__(self, intake: Intake, source: MailboxSource, poll_seconds: float, stop: threading.Event | None = None,
                  backoff: Backoff | None = None, outbox: OutboxSender | None = None,
                  clock: Callable[[], datetime] = utcnow, jobs: Sequence[Job] = (), health: Health | None = None,
-                 heartbeat_seconds: float = 300.0, health_file: Path | None = None):
+                 heartbeat_seconds: float = 300.0, health_file: Path | None = None, leases: Leases | None = None):
         self.intake = intake
         self.source = source
         self.poll_seconds = poll_seconds
@@ -101,6 +102,9 @@ class Worker:
         self.heartbeat_seconds = heartbeat_seconds
         #: Replaced after every pass of :meth:`run_forever` (see :mod:`ticketing.app.heartbeat`).
         self.health_file = health_file
+        #: With several workers on one database: who does the mailbox's intake and runs a job when.
+        self.leases = leases
+        self._scheduled = False  # inside run_forever: jobs run when the timetable says, once across workers
         self.last_poll_ok: datetime | None = None
         self.last_message: datetime | None = None
         self.last_send: datetime | None = None
@@ -124,7 +128,8 @@ class Worker:
         now = now or self.clock()
         summary, error = IntakeSummary(), None
         try:
-            summary = self.intake.poll(self.source, stop=self.stop, now=now)
+            if self._holds_intake(now):
+                summary = self.intake.poll(self.source, stop=self.stop, now=now, keep=self._keep_intake)
             self.last_poll_ok = now
             if summary.processed or summary.quarantined:
                 self.last_message = now
@@ -147,6 +152,13 @@ class Worker:
             sent = sent + self._send(now)
             self._observe("outgoing", now, error=sent.error, worked=sent.sent > 0 and sent.error is None)
         return Tick(summary, sent, error)
+
+    def _holds_intake(self, now: datetime) -> bool:
+        return self.leases is None or self.leases.intake(self.source.name, now)
+
+    def _keep_intake(self) -> bool:
+        """Before each batch: renew the lease; False (stop the pass) when another worker took it."""
+        return self._holds_intake(self.clock())
 
     def _observe(self, component: str, now: datetime, *, error: str | None, worked: bool) -> None:
         if self.health is None:
@@ -171,9 +183,15 @@ class Worker:
         return sent
 
     def _run_job(self, job: Job, now: datetime) -> None:
-        self._job_runs[job.name] = now
         try:
-            job.action(now)
+            if self.leases is None:
+                self._job_runs[job.name] = now
+                job.action(now)
+                return
+            with self.leases.job(job.name, job.seconds, now, self._scheduled) as mine:
+                if mine:
+                    self._job_runs[job.name] = now
+                    job.action(now)
         except Exception:  # noqa: BLE001 - one job failing must not stop the others; it runs again next time
             log.exception("job %s failed; it runs again at its next time", job.name)
 
@@ -189,6 +207,7 @@ class Worker:
         for job in self.jobs:
             if job.seconds > 0:
                 scheduler.every(job.seconds).seconds.do(due.add, job.name)
+        self._scheduled = True
         try:
             while not self.stop.is_set():
                 scheduler.run_pending()
@@ -205,7 +224,10 @@ class Worker:
                 self._say_idle(self.clock())
                 self._wait(scheduler.idle_seconds)
         finally:
+            self._scheduled = False
             self.source.close()
+            if self.leases is not None:
+                self.leases.release()
             self._beat("stopped", 0.0)
         if self._signal == getattr(signal, "SIGHUP", None):
             log.info("SIGHUP: stopping; the service manager restarts whiteglove with the new configuration")
@@ -217,6 +239,8 @@ class Worker:
         wait = self.poll_seconds if idle is None else max(0.0, min(self.poll_seconds, idle))
         if self.outbox is not None:
             wait = min(wait, _OUTBOX_WAKE)
+        if self.leases is not None and self.leases.renew_seconds:
+            wait = min(wait, self.leases.renew_seconds)  # renew the intake lease, or see that it lapsed
         self._beat("running", wait)
         try:
             self.source.wait(wait, self.stop)

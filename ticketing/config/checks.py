@@ -171,6 +171,8 @@ def _mailbox(config: Config) -> list[Problem]:
         problems.append(Problem("mailbox.poll_seconds", "must be at least 1", "set poll_seconds = 60"))
     if not 1 <= mb.batch_size <= 5000:
         problems.append(Problem("mailbox.batch_size", "must be between 1 and 5000", "set batch_size = 200"))
+    if not 5 <= mb.lease_seconds <= 3600:
+        problems.append(Problem("mailbox.lease_seconds", "must be between 5 and 3600", "set lease_seconds = 20"))
     if mb.batch_bytes < 2**20:
         problems.append(Problem("mailbox.batch_bytes", "must be at least 1 MiB (1048576)", "set batch_bytes = 52428800"))
     if mb.max_message_bytes < 2**20:

@@ -42,6 +42,9 @@ class MailboxConfig:
     batch_bytes: int = 50 * 2**20
     #: A larger message is stored unread and quarantined with the reason; its sender is told once a day.
     max_message_bytes: int = 25 * 2**20
+    #: Several workers on one database: one holds this mailbox's intake, renewing a lease of this
+    #: many seconds; another takes it over when the holder has not renewed it for that long.
+    lease_seconds: int = 20
     #: Mail that arrived before this ("2026-11-01" or "2026-11-01T09:00:00+00:00") is history: stored
     #: and classified, never answered. Default: the moment whiteglove first reads the mailbox.
     start_at: str | None = None

@@ -113,12 +113,14 @@ class Intake:
     # -- mailboxes ------------------------------------------------------------------------------
 
     def poll(self, source: MailboxSource, stop: threading.Event | None = None, *,
-             now: datetime | None = None, acknowledge: bool = True) -> IntakeSummary:
+             now: datetime | None = None, acknowledge: bool = True,
+             keep: Callable[[], bool] | None = None) -> IntakeSummary:
         """Handle every new message in ``source`` once; stop between batches when ``stop`` is set.
 
         ``now`` is the time of the pass (default: the clock's, read once per batch). Raises
         :class:`~mailer.MailboxError` when the mailbox fails; what was committed stays committed.
-        ``acknowledge=False`` leaves the mailbox as it was (no flag, no move): a dry run.
+        ``acknowledge=False`` leaves the mailbox as it was (no flag, no move): a dry run. ``keep`` is
+        asked before every batch but the first whether to go on (the worker renews its intake lease).
         """
         if acknowledge:
             self.acknowledge_pending(source, now)
@@ -126,10 +128,14 @@ class Intake:
         keys = source.list_new(self.store.cursor(source.name))
         recorded = self.store.recorded_keys(source.name, keys)
         fresh = [k for k in keys if k not in recorded]
+        taken = 0
         for start in range(0, len(fresh), self.batch_size):
             for keys in self._by_bytes(source, fresh[start : start + self.batch_size]):
                 if stop is not None and stop.is_set():
                     return summary
+                if keep is not None and taken and not keep():
+                    return summary
+                taken += 1
                 batch = source.fetch(keys)
                 if not batch:
                     continue

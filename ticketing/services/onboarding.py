@@ -166,6 +166,7 @@ class Onboarding:
         # fixed, so that re-planning months later measures windows from the same day.
         began = engagement.created_at.astimezone(calendar.tz).date()
         start = max(engagement.close_date or began, began)
+        self.store.lock_engineer(engagement.engineer or "")  # another worker planning for them waits: no double booking
         busy = list(self.store.busy(engagement.engineer, excluding_engagement=engagement.id)) if engagement.engineer else []
         calendar_note = None
         if self.freebusy is not None and engineer is not None:

@@ -11,6 +11,7 @@ import peewee as pw
 from ticketing.store.accounts import AccountsMixin
 from ticketing.store.base import StoreBase, storage_error, translating_errors
 from ticketing.store.health import HealthMixin
+from ticketing.store.leases import LeasesMixin
 from ticketing.store.meetings import MeetingsMixin
 from ticketing.store.messages import MessagesMixin
 from ticketing.store.milestones import MilestonesMixin
@@ -31,7 +32,7 @@ __all__ = ["SqlStore"]
 
 @translating_errors
 class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, MeetingsMixin, TasksMixin, MilestonesMixin, OutboxMixin,
-               HealthMixin, StatusMixin, StoreBase):
+               HealthMixin, StatusMixin, LeasesMixin, StoreBase):
     """The store on SQLite or PostgreSQL."""
 
     @classmethod

@@ -58,8 +58,14 @@ class AccountsMixin:
         email = _normal(email)
         row = m.Contact.get_or_none(m.Contact.email == email)
         if row is None:
-            m.Contact.insert(account=account_id, email=email, name=name, role=role).execute()
-            return
+            query = m.Contact.insert(account=account_id, email=email, name=name, role=role)
+            if not isinstance(self.db, pw.PostgresqlDatabase):
+                query.execute()
+                return
+            # another worker may add the same address at this moment (a sales rep of two notices)
+            if query.on_conflict(conflict_target=[m.Contact.email], action="IGNORE").execute() is not None:
+                return
+            row = m.Contact.get(m.Contact.email == email)
         changes = {}
         if name and (replace or not row.name):
             changes["name"] = name

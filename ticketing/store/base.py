@@ -45,6 +45,26 @@ class _PreparedInserts:
         cursor = self.db.execute_sql(sql, params)
         return cursor.fetchone()[0] if returning else cursor.lastrowid
 
+    def unless_present(self, model: type[pw.Model], values: dict, key: pw.Field) -> bool:
+        """Insert one row of ``model`` unless a row with its ``key`` (a unique column) is there; return
+        whether it was inserted. On a server a twin inserted by another connection at the same moment
+        is "present" too (``ON CONFLICT DO NOTHING`` waits for it), never an error; SQLite has one
+        writer at a time, so the plain insert serves there."""
+        if isinstance(self.db, pw.SqliteDatabase):
+            self(model, values)
+            return True
+        cache = (model, "unless", key.name)
+        statement = self._statements.get(cache)
+        if statement is None:
+            fields = [f for f in model._meta.sorted_fields if not isinstance(f, pw.AutoField)]
+            sql, _ = model.insert(**{f.name: _default(f) for f in fields}).on_conflict(
+                conflict_target=[key], action="IGNORE").sql()
+            statement = self._statements[cache] = (sql, [(f.name, f.db_value, f.default) for f in fields])
+        sql, columns = statement
+        params = [convert(values[name]) if name in values else convert(default() if callable(default) else default)
+                  for name, convert, default in columns]
+        return self.db.execute_sql(sql, params).rowcount > 0
+
     def many_ignoring_conflicts(self, model: type[pw.Model], rows: list[dict]) -> None:
         """Insert ``rows`` of ``model`` (each with every column but the id), skipping those that
         clash with a unique index: on SQLite with one prepared statement, on a server with one

@@ -96,6 +96,7 @@ class Models:
     ComponentHealth: type[pw.Model]
     Task: type[pw.Model]
     SurveyAnswer: type[pw.Model]
+    Lease: type[pw.Model]
 
     @property
     def all(self) -> list[type[pw.Model]]:
@@ -105,7 +106,7 @@ class Models:
             self.AccountDomain, self.Contact, self.Ticket, self.SlaNotice, self.Engagement,
             self.Meeting, self.MeetingAttendee, self.TicketEvent, self.InboundMessage,
             self.Quarantine, self.OutboundMessage, self.Refusal,
-            self.ComponentHealth, self.Task, self.SurveyAnswer,
+            self.ComponentHealth, self.Task, self.SurveyAnswer, self.Lease,
         ]
 
 
@@ -430,8 +431,17 @@ def create_models(db: pw.Database) -> Models:
         alerted_at = UTCDateTimeField(null=True)  # when the managers were told it fails
         updated_at = UTCDateTimeField()
 
+    class Lease(BaseModel):
+        """Schema 13: work that one worker of several does at a time (``intake:MAILBOX``) or once per
+        due time (``job:NAME``): who holds it, until when, and when it last ran."""
+
+        name = CharField(primary_key=True, max_length=300)
+        holder = CharField(max_length=300, default="")  # a worker's host:pid:start; "" when free
+        expires_at = UTCDateTimeField(null=True)  # the holder must renew it before then
+        ran_at = UTCDateTimeField(null=True)  # a job's last run (its due time is ran_at + its interval)
+
     return Models(
         db, SchemaVersion, MailboxState, IntakeRecord, Account, AccountDomain, Contact, Ticket,
         SlaNotice, Engagement, Meeting, MeetingAttendee, TicketEvent, InboundMessage, Quarantine,
-        OutboundMessage, Refusal, ComponentHealth, Task, SurveyAnswer
+        OutboundMessage, Refusal, ComponentHealth, Task, SurveyAnswer, Lease
     )

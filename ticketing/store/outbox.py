@@ -35,13 +35,12 @@ class OutboxMixin:
         if self.rows("outbound by message id", lambda: m.OutboundMessage.select(m.OutboundMessage.id)
                      .where(m.OutboundMessage.message_id == ""), message_id):
             return False
-        self._insert(m.OutboundMessage, dict(
+        return self._insert.unless_present(m.OutboundMessage, dict(
             message_id=message_id, ticket=ticket_id, purpose=purpose, recipients=" ".join(recipients),
             subject=subject, raw=b"", attempts=0, next_attempt_at=now, last_error=suppressed or "",
             status=SUPPRESSED if suppressed else OutboxStatus.HELD.value if held else QUEUED,
             created_at=now, sent_at=None, envelope_from=envelope_from, engagement=engagement_id, draft=draft,
-        ))
-        return True
+        ), m.OutboundMessage.message_id)  # a twin queued by another worker at this moment: "queued before"
 
     def outbox_has(self, message_id: str) -> bool:
         m = self.m

@@ -21,7 +21,7 @@ from ticketing.store.models import Models
 log = logging.getLogger(__name__)
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 _PG_LOCK_ID = 0x5767
 _OPEN_PATIENCE = 30.0  # seconds to keep trying to open a database another process is setting up  # advisory lock taken while migrating, so two workers never migrate at once
@@ -193,6 +193,12 @@ def _migrate_to_12(models: Models) -> None:
     _add_missing_columns(models.database, models.OutboundMessage, ["claimed_by"])
 
 
+def _migrate_to_13(models: Models) -> None:
+    """Several workers on one database: a lease per mailbox's intake, and when each periodic job last
+    ran (a table of its own: nothing existing changes)."""
+    models.database.create_tables([models.Lease])
+
+
 def _add_missing_columns(db: pw.Database, model: type[pw.Model], names: list[str]) -> None:
     table = model._meta.table_name
     present = {column.name for column in db.get_columns(table)}
@@ -214,7 +220,8 @@ def _create_index_sql(name: str, table: str, columns: list[str]) -> str:
 #: The step that brings a database from the version before to the key's version (1 is the first release).
 MIGRATIONS: dict[int, Callable[[Models], None]] = {2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5, 6: _migrate_to_6,
                                                      7: _migrate_to_7, 8: _migrate_to_8, 9: _migrate_to_9,
-                                                     10: _migrate_to_10, 11: _migrate_to_11, 12: _migrate_to_12}
+                                                     10: _migrate_to_10, 11: _migrate_to_11, 12: _migrate_to_12,
+                                                     13: _migrate_to_13}
 
 
 def upgrade(models: Models) -> tuple[int, int]:

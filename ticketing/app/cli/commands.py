@@ -58,7 +58,7 @@ def cmd_run(args) -> int:
             _remove(new_file)
     worker = Worker(app.intake, source, poll_seconds=config.mailbox.poll_seconds,
                     outbox=app.outbox_sender(sender), clock=app.clock, jobs=app.jobs(), health=app.health(),
-                    health_file=None if args.once else args.health_file)
+                    health_file=None if args.once else args.health_file, leases=app.leases())
     log.info("%s", start_banner(config, str(Path(args.config).resolve()), release(), source.name, worker.jobs))
     if config.security.unchecked_warning():
         log.warning("%s", config.security.unchecked_warning())
@@ -67,6 +67,7 @@ def cmd_run(args) -> int:
             try:
                 tick = worker.tick()
             finally:
+                worker.leases.release()  # a running worker need not wait for this one's lease to run out
                 source.close()
                 sender.close()
             if isinstance(tick.error, MailerError):  # the mailbox: the one line says what to fix
