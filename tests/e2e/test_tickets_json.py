@@ -62,3 +62,24 @@ def test_an_engineer_nobody_configured_is_still_an_error_not_an_empty_array(caps
     assert main(["tickets", "--json", "--engineer", "nobody@northwind.example", "--config", str(ran)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "nobody@northwind.example is not one of the engineers" in err
+
+
+def test_tickets_json_never_holds_the_whole_list(capsys, ran, monkeypatch):
+    from ticketing.store import SqlStore
+
+    expected = the_list_printed_whole(ran, status="all")
+    pages = []
+    real = SqlStore._tickets_where
+
+    def one_page(self, *conditions, limit=None, ascending=False):
+        assert limit, "a query without a limit reads every ticket at once"
+        found = real(self, *conditions, limit=limit, ascending=ascending)
+        pages.append(len(found))
+        return found
+
+    monkeypatch.setattr(SqlStore, "_tickets_where", one_page)
+    paged = SqlStore.iter_tickets
+    monkeypatch.setattr(SqlStore, "iter_tickets", lambda self, **filters: paged(self, page=2, **filters))
+    assert main(["tickets", "--json", "--status", "all", "--config", str(ran)]) == 0
+    assert capsys.readouterr().out == expected
+    assert len(pages) >= 2 and max(pages) == 2

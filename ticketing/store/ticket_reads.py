@@ -69,5 +69,5 @@ class TicketReadsMixin:
                 .order_by(m.TicketEvent.ticket, m.TicketEvent.at, m.TicketEvent.id))
             for ticket_id, when, kind, actor, detail in rows:
                 found.setdefault(ticket_id, []).append(
-                    TicketEvent(at(when), EventKind(kind), actor, json.loads(detail or "{}")))
+                    TicketEvent(at(when), EventKind(kind), actor, json.loads(detail) if detail and detail != "{}" else {}))
         return found
