@@ -19,6 +19,7 @@ from ticketing.core.domain import (
     TicketKind,
     TicketStatus,
 )
+from ticketing.store.base import storage_error
 
 PAGE = 500  # tickets per query (and ids per IN list: under SQLite's 999 variables)
 
@@ -35,7 +36,10 @@ class TicketReadsMixin:
             conditions = self._ticket_filters(status=status, assignee=assignee, kind=kind, priority=priority,
                                               search=search, account=account, requester=requester, since=since,
                                               overdue_at=overdue_at, after=after)
-            found = self._tickets_where(*conditions, limit=page, ascending=True)
+            try:  # a generator: the store's translation of errors covers only its first call
+                found = self._tickets_where(*conditions, limit=page, ascending=True)
+            except pw.PeeweeException as exc:
+                raise storage_error(exc) from exc
             yield from found
             if len(found) < page:
                 return
