@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from ticketing.core.domain import TicketKind
+from ticketing.core.domain import EventKind, TicketKind
 from ticketing.store import SqlStore
 
 NOW = datetime(2026, 11, 18, 16, 0, tzinfo=timezone.utc)
@@ -60,3 +60,25 @@ def test_a_rehearsal_is_rolled_back_with_every_unit_of_work_inside_it(store):
         assert found(store) == [kept, inside]
     assert found(store) == [kept]
     assert ticket(store, "after", "a@b.example") > kept  # the store works on as before
+
+
+def test_tickets_read_in_pages_are_the_tickets_listed_at_once_with_the_same_filters(store):
+    ids = [ticket(store, f"Question {i}", f"user{i % 2}@initech.example", body="SAML" if i % 3 else "")
+           for i in range(7)]
+    assert [t for t in store.iter_tickets(status="all", page=2)] == store.list_tickets(status="all")
+    assert [t.id for t in store.iter_tickets(status="all", page=3)] == ids  # 7 = 3 + 3 + 1
+    assert [t.id for t in store.iter_tickets(status="all", page=7)] == ids  # a full last page, then an empty one
+    assert ([t.id for t in store.iter_tickets(status="all", search="saml", requester="user1@", page=1)]
+            == found(store, search="saml", requester="user1@"))
+    assert list(store.iter_tickets(status="resolved")) == []
+
+
+def test_event_logs_read_by_the_batch_are_each_tickets_own_log(store):
+    first, second, quiet = (ticket(store, f"t{i}", "a@b.example") for i in range(3))
+    with store.transaction():
+        for ticket_id in (first, second):
+            store.add_event(ticket_id, EventKind.CUSTOMER_REPLIED, NOW + timedelta(hours=1), "a@b.example", n=ticket_id)
+    logs = store.events_of([second, first, quiet])
+    assert logs[first] == store.events(first) and logs[second] == store.events(second)
+    assert logs[first][-1].detail == {"n": first}
+    assert logs.get(quiet, []) == store.events(quiet)

@@ -326,7 +326,8 @@ def weekly_summary(data: WeekInput) -> Summary:
                       key=lambda b: (_settled_at(b.facts, start, end), b.ticket.id))
     overdue = sorted((LateClock(t, name, _lateness(c, now)) for t, name, c in clocks if _open_past_target(c, now)),
                      key=lambda o: (o.facts.due or now, o.ticket.id))
-    week_tickets = tuple(t for t in tickets if _in_week(t, start, end) or any(o.ticket is t for o in overdue))
+    late_now = {o.ticket.id for o in overdue}  # a set: a scan of ``overdue`` per ticket was quadratic
+    week_tickets = tuple(t for t in tickets if _in_week(t, start, end) or t.id in late_now)
     today = now.astimezone(tz).date()
     active = [e for e in data.engagements if e.closed_on is None]
     return Summary(

@@ -266,7 +266,8 @@ def _kind(event: Any) -> str:
 def _read(events: Iterable[Any]) -> _Log | None:
     seen, unique = set(), []
     for event in sorted(events, key=lambda e: _aware(e.at)):
-        key = (event.at, _kind(event), json.dumps(event.detail or {}, sort_keys=True, default=str))
+        detail = event.detail
+        key = (event.at, _kind(event), json.dumps(detail, sort_keys=True, default=str) if detail else "{}")
         if key not in seen:
             seen.add(key)
             unique.append(event)

@@ -19,7 +19,7 @@ from mailer import Address
 from ticketing.config import Config, ManagerConfig
 from ticketing.config.sections import WEEKDAYS
 from ticketing.core.calendars import BusinessCalendar
-from ticketing.core.domain import Engagement, MeetingStatus, Ticket, TicketKind
+from ticketing.core.domain import Engagement, MeetingStatus, Ticket
 from ticketing.core.mails import Draft, Templates, slug
 from ticketing.core.playbooks import Playbook
 from ticketing.core.portfolio import OverdueTask
@@ -35,7 +35,7 @@ from ticketing.core.report import (
     weekly_summary,
 )
 from ticketing.core.report_mail import render_weekly, weekly_csv
-from ticketing.core.sla import Clock, humanize
+from ticketing.core.sla import Clock, clocks, humanize
 from ticketing.services.outbox import Outbox
 from ticketing.services.scorecards import Scorecards
 from ticketing.services.sla_watch import SlaWatch
@@ -70,13 +70,10 @@ class WeeklySummaries:
                           if (e.manager or "").lower() == manager.email.lower())
         emails = {e.lower() for e, _ in engineers}
         since = datetime.combine(monday - timedelta(days=7), time(0), tzinfo=tz).astimezone(UTC)
-        tickets = []
-        for ticket in self.store.list_tickets(status="all"):
-            if (ticket.assignee or "").lower() not in emails or ticket.kind is TicketKind.CONTRACT_CLOSED:
-                continue
-            if ticket.status.value == "resolved" and ticket.created_at < since and (ticket.resolved_at or since) < since:
-                continue
-            tickets.append(self._facts(ticket, now))
+        found = self.store.week_tickets(emails, since)  # not the contract hand-offs, nor those done before
+        events = self.store.events_of([t.id for t in found])
+        policies: dict = {}
+        tickets = [self._facts(t, events.get(t.id, ()), policies, now) for t in found]
         week_start = datetime.combine(monday, time(0), tzinfo=tz).astimezone(UTC)
         week_after_next = week_start + timedelta(days=14)
         meetings, engagements = [], []
@@ -96,8 +93,14 @@ class WeeklySummaries:
             engagements=tuple(engagements), now=now,
         )
 
-    def _facts(self, ticket: Ticket, now: datetime) -> TicketFacts:
-        _, found = self.sla.clocks(ticket, now)
+    def _facts(self, ticket: Ticket, events, policies: dict, now: datetime) -> TicketFacts:
+        """The ticket's facts from its ``events``; ``policies`` remembers the policy of each kind
+        and account (an engagement's playbook or the account's tier chooses it, not the ticket)."""
+        key = (ticket.kind, ticket.account)
+        if key not in policies:
+            policies[key] = self.sla.policy_for(ticket)
+        policy = policies[key]
+        found = clocks(events, ticket.priority, policy, self.sla.calendars, now, explain=False) if policy else ()
         by_name = {c.name: c for c in found}
         return TicketFacts(
             id=ticket.id, subject=ticket.subject, customer=ticket.account or ticket.requester, engineer=ticket.assignee,

@@ -25,14 +25,15 @@ from ticketing.store.schema import (
 )
 from ticketing.store.status import StatusMixin
 from ticketing.store.tasks import TasksMixin
+from ticketing.store.ticket_reads import TicketReadsMixin
 from ticketing.store.tickets import TicketsMixin
 
 __all__ = ["SqlStore"]
 
 
 @translating_errors
-class SqlStore(MessagesMixin, TicketsMixin, AccountsMixin, MeetingsMixin, TasksMixin, MilestonesMixin, OutboxMixin,
-               HealthMixin, StatusMixin, LeasesMixin, StoreBase):
+class SqlStore(MessagesMixin, TicketsMixin, TicketReadsMixin, AccountsMixin, MeetingsMixin, TasksMixin,
+               MilestonesMixin, OutboxMixin, HealthMixin, StatusMixin, LeasesMixin, StoreBase):
     """The store on SQLite or PostgreSQL."""
 
     @classmethod

@@ -83,6 +83,14 @@ class TicketsMixin:
         message of the thread (any case); ``requester``: a part of the address (``@acme.com``);
         ``overdue_at``: an SLA clock breached, or running past its due time at that moment;
         ``limit``: the newest that many; ``after``: only those numbered above it."""
+        conditions = self._ticket_filters(status=status, assignee=assignee, kind=kind, priority=priority,
+                                          search=search, account=account, requester=requester, since=since,
+                                          overdue_at=overdue_at, after=after)
+        return self._tickets_where(*conditions, limit=limit)
+
+    def _ticket_filters(self, *, status, assignee, kind, priority, search, account, requester, since, overdue_at,
+                        after) -> list:
+        """The conditions of :meth:`list_tickets`' filters."""
         m = self.m
         conditions = [] if after is None else [m.Ticket.id > after]
         if status == "open":
@@ -117,7 +125,7 @@ class TicketsMixin:
                 (m.Ticket.first_response_state == breached) | (m.Ticket.resolution_state == breached)
                 | ((m.Ticket.first_response_state == running) & (m.Ticket.first_response_due < overdue_at))
                 | ((m.Ticket.resolution_state == running) & (m.Ticket.resolution_due < overdue_at)))
-        return self._tickets_where(*conditions, limit=limit)
+        return conditions
 
     def get_ticket(self, ticket_id: int) -> Ticket | None:
         m = self.m
@@ -148,17 +156,31 @@ class TicketsMixin:
                 for f in self.m.Ticket._meta.sorted_fields]
         return columns
 
-    def _tickets_where(self, *conditions, limit: int | None = None) -> list[Ticket]:
+    def _tickets_where(self, *conditions, limit: int | None = None, ascending: bool = False) -> list[Ticket]:
+        """Tickets matching ``conditions`` by id; ``limit``: the newest that many (``ascending``: the
+        first that many). Rows are read raw and converted here: a model instance per row costs as
+        much again."""
         m = self.m
+        fields = m.Ticket._meta.sorted_fields
         count = m.InboundMessage.select(pw.fn.COUNT(m.InboundMessage.id)).where(m.InboundMessage.ticket == m.Ticket.id)
-        query = (m.Ticket.select(m.Ticket, m.Account.name.alias("account_name"), count.alias("message_count"))
+        query = (m.Ticket.select(*fields, m.Account.name, count)
                  .join(m.Account, pw.JOIN.LEFT_OUTER, on=(m.Ticket.account == m.Account.id)))
         if conditions:
             query = query.where(*conditions)
-        if limit:  # the newest ``limit``, in order
-            return sorted((_ticket(row) for row in query.order_by(m.Ticket.id.desc()).limit(limit).objects()),
-                          key=lambda t: t.id)
-        return [_ticket(row) for row in query.order_by(m.Ticket.id).objects()]
+        if limit and not ascending:  # the newest ``limit``, in order
+            rows = self.db.execute(query.order_by(m.Ticket.id.desc()).limit(limit))
+            return sorted((self._ticket_of_row(row) for row in rows), key=lambda t: t.id)
+        query = query.order_by(m.Ticket.id)
+        return [self._ticket_of_row(row) for row in self.db.execute(query.limit(limit) if limit else query)]
+
+    def _ticket_of_row(self, row: tuple) -> Ticket:
+        """A ticket from a row of its columns (in model order), its account's name and its message count."""
+        columns = self._ticket_columns()
+        values = {name: value if convert is None or value is None else convert(value)
+                  for (name, convert), value in zip(columns, row)}
+        values["account_name"], values["message_count"] = row[len(columns)], row[len(columns) + 1]
+        values["account_id"] = values.pop("account")
+        return _ticket(_Row(values))
 
     def open_tickets_of(self, emails: Iterable[str]) -> list[Ticket]:
         """Open or pending tickets whose requester is one of ``emails``."""

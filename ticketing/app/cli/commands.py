@@ -3,6 +3,7 @@ parts, and hands what it found to :mod:`ticketing.app.cli.views` to print. Each 
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import sys
@@ -173,22 +174,34 @@ def cmd_tickets(args) -> int:
     config = load_config(args.config)
     now = utcnow()
     store = build_store(config, must_exist=True)
+    filters = dict(status=args.status, assignee=args.engineer, kind=args.kind, priority=args.priority,
+                   search=args.search, account=args.account, requester=args.requester, since=args.since,
+                   overdue_at=now if args.overdue else None)
     try:
-        tickets = store.list_tickets(
-            status=args.status, assignee=args.engineer, kind=args.kind, priority=args.priority, search=args.search,
-            account=args.account, requester=args.requester, since=args.since, limit=args.limit,
-            overdue_at=now if args.overdue else None)
+        if args.json and not args.limit:  # streamed a page at a time: memory stays flat at any size
+            tickets = store.iter_tickets(**filters)
+            first = next(tickets, None)
+            if first is None and args.engineer and config.engineer(args.engineer) is None:
+                return _unknown_engineer(config, args.engineer)
+            views.write_json_array((dict(t.as_json(), sla=views.sla_state(t, now)[0])
+                                    for t in itertools.chain([first] if first else [], tickets)), sys.stdout)
+            return 0
+        tickets = store.list_tickets(limit=args.limit, **filters)
     finally:
         store.close()
     if args.engineer and config.engineer(args.engineer) is None and not tickets:
-        known = ", ".join(e.email for e in config.engineers) or "none configured"
-        print(f"whiteglove: {args.engineer} is not one of the engineers ({known})", file=sys.stderr)
-        return EXIT_USAGE
+        return _unknown_engineer(config, args.engineer)
     if args.json:
-        print(json.dumps([dict(t.as_json(), sla=views.sla_state(t, now)[0]) for t in tickets], indent=2))
+        views.write_json_array((dict(t.as_json(), sla=views.sla_state(t, now)[0]) for t in tickets), sys.stdout)
         return 0
     views.ticket_table(tickets, now, wide=args.wide)
     return 0
+
+
+def _unknown_engineer(config, email: str) -> int:
+    known = ", ".join(e.email for e in config.engineers) or "none configured"
+    print(f"whiteglove: {email} is not one of the engineers ({known})", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def cmd_ticket(args) -> int:

@@ -4,12 +4,26 @@ Plain functions of plain values (the store's domain objects); nothing here reads
 """
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 from datetime import date
+from typing import TextIO
 
 from ticketing.core.domain import MeetingStatus, OutboxStatus
 from ticketing.core.planner import local_label
 from ticketing.core.sla import humanize
+
+
+def write_json_array(items: Iterable, out: TextIO) -> None:
+    """Write ``items`` as ``json.dumps(list(items), indent=2)`` plus a newline would, one item at a
+    time: a JSON string holds no raw line break, so indenting each item's lines by two spaces is safe."""
+    started = False
+    for item in items:
+        out.write(",\n  " if started else "[\n  ")
+        out.write(json.dumps(item, indent=2).replace("\n", "\n  "))
+        started = True
+    out.write("\n]\n" if started else "[]\n")
 
 
 def sla_state(ticket, now) -> tuple[str, object]:

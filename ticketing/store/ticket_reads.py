@@ -1,0 +1,77 @@
+"""Reading many tickets: in pages (``tickets --json``), a manager's week, event logs by the batch.
+
+Memory stays that of a page however many tickets there are: pages are read by id (keyset, each
+its own short query, so no cursor is held open between them and PostgreSQL and SQLite behave
+alike), and event logs in groups of :data:`PAGE` tickets with one query each.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+
+import peewee as pw
+
+from ticketing.core.domain import (
+    EventKind,
+    Ticket,
+    TicketEvent,
+    TicketKind,
+    TicketStatus,
+)
+from ticketing.store.base import storage_error
+
+PAGE = 500  # tickets per query (and ids per IN list: under SQLite's 999 variables)
+
+
+class TicketReadsMixin:
+    def iter_tickets(self, *, status: str | None = None, assignee: str | None = None, kind: str | None = None,
+                     priority: str | None = None, search: str | None = None, account: str | None = None,
+                     requester: str | None = None, since: datetime | None = None,
+                     overdue_at: datetime | None = None, page: int = PAGE) -> Iterator[Ticket]:
+        """What :meth:`list_tickets` returns without a limit (the same tickets, by id), read ``page``
+        at a time."""
+        after = None
+        while True:
+            conditions = self._ticket_filters(status=status, assignee=assignee, kind=kind, priority=priority,
+                                              search=search, account=account, requester=requester, since=since,
+                                              overdue_at=overdue_at, after=after)
+            try:  # a generator: the store's translation of errors covers only its first call
+                found = self._tickets_where(*conditions, limit=page, ascending=True)
+            except pw.PeeweeException as exc:
+                raise storage_error(exc) from exc
+            yield from found
+            if len(found) < page:
+                return
+            after = found[-1].id
+
+    def week_tickets(self, assignees: Iterable[str], since: datetime) -> list[Ticket]:
+        """The tickets of ``assignees`` (any case) a weekly summary from ``since`` on looks at: all
+        but the contract-closed hand-offs and those resolved, and created, before ``since``."""
+        m = self.m
+        emails = sorted({a.lower() for a in assignees})
+        if not emails:
+            return []
+        resolved = TicketStatus.RESOLVED.value
+        return self._tickets_where(
+            pw.fn.LOWER(m.Ticket.assignee).in_(emails), m.Ticket.kind != TicketKind.CONTRACT_CLOSED.value,
+            (m.Ticket.status != resolved) | (m.Ticket.created_at >= since) | m.Ticket.resolved_at.is_null()
+            | (m.Ticket.resolved_at >= since))
+
+    def events_of(self, ticket_ids: Sequence[int]) -> dict[int, list[TicketEvent]]:
+        """The event log of each of ``ticket_ids``, as :meth:`events` reads one (tickets without
+        events are left out)."""
+        m = self.m
+        at = m.TicketEvent.at.python_value
+        found: dict[int, list[TicketEvent]] = {}
+        ids = sorted(set(ticket_ids))
+        for start in range(0, len(ids), PAGE):
+            rows = self.db.execute(  # raw rows, converted here as events() does
+                m.TicketEvent.select(m.TicketEvent.ticket, m.TicketEvent.at, m.TicketEvent.kind,
+                                     m.TicketEvent.actor, m.TicketEvent.detail)
+                .where(m.TicketEvent.ticket.in_(ids[start:start + PAGE]))
+                .order_by(m.TicketEvent.ticket, m.TicketEvent.at, m.TicketEvent.id))
+            for ticket_id, when, kind, actor, detail in rows:
+                found.setdefault(ticket_id, []).append(
+                    TicketEvent(at(when), EventKind(kind), actor, json.loads(detail) if detail and detail != "{}" else {}))
+        return found
