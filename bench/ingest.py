@@ -30,6 +30,8 @@ import shutil
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +42,8 @@ BODY = (
     + "Some more detail about what we tried and what we saw in the logs. " * 30
 )
 
+#: When the generated mail was written: minutes ago, so that SLA clocks run as in a live mailbox.
+SENT_AT = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=10)
 ACCOUNTS = 6
 CONTACTS_PER_ACCOUNT = 40
 EXTRA = """
@@ -82,7 +86,7 @@ def make(n: int) -> bytes:
 
     Built by string formatting: composing with EmailMessage would cap the figure measured.
     """
-    date = "Date: Wed, 18 Nov 2026 16:00:00 +0000\r\n"
+    date = f"Date: {format_datetime(SENT_AT)}\r\n"
     if n % 100 == 99:
         return _bounce(n, date)
     extra = ""
@@ -139,7 +143,7 @@ def write_config(tmp: Path, mailbox: str, db_url: str, imap_port: int | None) ->
 def fill_maildir(path: Path, n: int) -> None:
     for sub in ("new", "cur", "tmp"):
         (path / sub).mkdir(parents=True, exist_ok=True)
-    base = 1795536000
+    base = int(SENT_AT.timestamp())
     for i in range(n):
         (path / "new" / f"{base + i}.M{i}P1.bench").write_bytes(make(i))
 
