@@ -1,11 +1,14 @@
 """Intake throughput and memory: messages per second from mailbox to committed tickets.
 
+Intake only: nothing is sent. The whole pipeline, sending included, is ``python -m bench.ingest``.
+
 Target: 600 messages per second or more on a 2-core machine, with memory that stays flat as the
 mailbox grows. Prints its figures; it is not a test.
 
     python bench/intake_throughput.py                      # in-memory mailbox, SQLite
     python bench/intake_throughput.py --count 20000        # a bigger mailbox: memory should not grow
     python bench/intake_throughput.py --imap               # a real Dovecot (needs dovecot-imapd)
+    python bench/intake_throughput.py --imap --config config.example.toml   # both
     python bench/intake_throughput.py --config config.example.toml   # with engineers, SLA policies
     python bench/intake_throughput.py --db postgresql://postgres@127.0.0.1/test
 """
@@ -149,7 +152,7 @@ def main() -> None:
                 batch_size=args.batch_size,
             )
             print(f"Dovecot over IMAP, {db_url.split(':')[0]}")
-            run(source, db_url, args.batch_size)
+            run(source, db_url, args.batch_size, args.config)
             source.close()
         finally:
             server.stop()

@@ -27,6 +27,7 @@ from email.utils import format_datetime
 from typing import Mapping, Sequence
 
 from mailer.message import Address, sanitise_filename
+from mailer.text_mime import header_lines_fit, text_message
 
 #: CR LF line endings, and 7-bit bodies (quoted-printable or base64 where needed) so that any
 #: SMTP server takes the message without the 8BITMIME extension.
@@ -58,6 +59,8 @@ _STRICT_ID = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@{_ATEXT}+(?:\.{_ATEXT}+)*")
 # printable ASCII without angle brackets or whitespace.
 _LOOSE_ID = re.compile(r"[!-;=?-~]{1,250}")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,75}")
+# Display names the email package writes as they are (no quoting, no encoded-words).
+_PLAIN_NAME = re.compile(r"(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)?")
 _KEYWORD = re.compile(r"[a-z][a-z0-9-]{0,40}")
 _MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 _HEADER_LINE = re.compile(rb"([!-9;-~]+):")
@@ -166,6 +169,11 @@ def compose(
         raise ValueError("a message needs at least one To address")
     if date.tzinfo is None or date.utcoffset() is None:
         raise ValueError("date must be an aware datetime")
+    if not attachments and calendar is None and not headers and sent_by is None:
+        raw = _text_message(sender, to, cc, reply_to, subject, text, html, message_id, date, in_reply_to, references,
+                            auto_submitted)
+        if raw is not None:
+            return raw
     msg = EmailMessage(policy=POLICY)
     expected = ["date", "from", "to", "subject", "message-id"]
     msg["Date"] = format_datetime(date)
@@ -205,6 +213,46 @@ def compose(
     raw = msg.as_bytes(policy=POLICY)
     _check_header_block(raw, expected)
     return raw
+
+
+def _text_message(sender: Address, to: Sequence[Address], cc: Sequence[Address], reply_to: Address | None,
+                  subject: str, text: str, html: str | None, message_id: str, date: datetime, in_reply_to: str | None,
+                  references: Sequence[str], auto_submitted: str | None) -> bytes | None:
+    """The message :func:`compose` makes, written by :mod:`mailer.text_mime`; None when a header
+    needs encoding or folding (the ``email`` package does that)."""
+    names = [safe_header(a.name or "") for a in (sender, *to, *cc, *([reply_to] if reply_to else []))]
+    if not all(_PLAIN_NAME.fullmatch(name) for name in names):
+        return None
+    lines = [f"Date: {format_datetime(date)}", f"From: {_plain_address(sender)}"]
+    if reply_to is not None:
+        lines.append(f"Reply-To: {_plain_address(reply_to)}")
+    lines.append("To: " + ", ".join(_plain_address(a) for a in to))
+    if cc:
+        lines.append("Cc: " + ", ".join(_plain_address(a) for a in cc))
+    lines += [f"Subject: {safe_header(subject)}", f"Message-ID: <{_strict_id(message_id)}>"]
+    parent = _loose_id(in_reply_to) if in_reply_to else None
+    kept = trim_references(references)
+    if auto_submitted is not None and not _KEYWORD.fullmatch(auto_submitted):
+        raise ValueError(f"not an Auto-Submitted keyword: {auto_submitted!r:.100}")
+    if not header_lines_fit(lines):
+        return None
+    for name, ids in (("In-Reply-To", [parent] if parent else []), ("References", kept)):
+        if ids:
+            lines.append(_IdHeader(name, ids).fold(policy=POLICY).removesuffix("\r\n"))
+    if auto_submitted is not None:
+        lines.append(f"Auto-Submitted: {auto_submitted}")
+    seed = hashlib.sha256(message_id.encode("ascii") + b"\0" + _body_text(text).encode())
+    if html is not None:
+        seed.update(_body_text(html).encode())
+    raw = text_message(lines, _body_text(text), None if html is None else _body_text(html),
+                       f"=_wg0_{seed.hexdigest()[:32]}", POLICY)
+    _check_header_block(raw, [line.split(":", 1)[0].lower() for line in lines if line[:1] not in (" ", "\t")])
+    return raw
+
+
+def _plain_address(address: Address) -> str:
+    email, name = safe_address(address.email), safe_header(address.name or "")
+    return f"{name} <{email}>" if name else email
 
 
 def trim_references(ids: Sequence[str], limit: int = MAX_REFERENCES_CHARS) -> list[str]:

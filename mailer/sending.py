@@ -106,7 +106,16 @@ class DirectorySender:
     file is written to a hidden temporary file in the same directory, flushed to disk and
     renamed into place: a reader of ``*.eml`` never sees a partial message. The envelope is not
     recorded; the bytes are written unchanged. Files are readable by their owner only.
+
+    The directory itself (the renames) is flushed to disk by :meth:`sync`, once for many files:
+    a message counts as sent only after it (the caller calls it before recording anything as
+    sent). Without a ``sync`` a rename may be lost in a power cut, and the message is written
+    again from the outbox. Because a resend writes nothing, ``resend_is_harmless`` is true: the
+    caller may record a batch as sent at once.
     """
+
+    #: Sending the same bytes again after a crash delivers nothing twice (the file is there).
+    resend_is_harmless = True
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -138,6 +147,20 @@ class DirectorySender:
             raise TransientSendError(f"cannot write {target}: {exc}") from exc
         log.debug("wrote %s", target)
 
+    def sync(self) -> None:
+        """Make the files written since the last call durable: one fsync of the directory.
+
+        Raises :class:`~mailer.errors.TransientSendError` when it fails.
+        """
+        try:
+            dir_fd = os.open(self.path, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            raise TransientSendError(f"cannot flush {self.path}: {exc}") from exc
+
     def close(self) -> None:
         """Nothing to release."""
 
@@ -156,12 +179,7 @@ def _write_atomically(target: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
-    # The rename is durable once the directory entry is on disk too.
-    dir_fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    # The rename is durable once the directory entry is on disk too: DirectorySender.sync.
 
 
 class SmtpSender:

@@ -115,8 +115,9 @@ class HelpDesk:
         handled = self._dispatch(inbound, ticket_log)
         if self.sla is not None and ticket_log.touched:
             self.sla.refresh(ticket_log.touched, inbound.now)
+        fresh = handled.ticket if handled.ticket is not None and handled.ticket.id not in ticket_log.touched else None
         return Handled(handled.kind, handled.ticket_id, handled.reasons, handled.tickets_created,
-                       frozenset(ticket_log.touched))
+                       frozenset(ticket_log.touched), ticket=fresh)
 
     def _dispatch(self, inbound: Inbound, ticket_log: TicketLog) -> Handled:
         parsed = inbound.parsed
@@ -235,7 +236,7 @@ class HelpDesk:
             self.outbox.queue(self.mails.acknowledgement(ticket, requester, engineer_name=engineer.name if engineer else None,
                                                          thread=thread, oncall=paged), now)
         log.debug("ticket %s opened by message %s", ticket_id, inbound.row_id)
-        return Handled(MessageKind.NEW, ticket_id, c.reasons, tickets_created=1)
+        return Handled(MessageKind.NEW, ticket_id, c.reasons, tickets_created=1, ticket=ticket)
 
     def _from_customer(self, ticket: Ticket, c: Classification) -> bool:
         """A support request from outside (not an engineer, a notifier, or mail flagged for review):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from mailer import ParsedMessage, Verdict
-from ticketing.core.domain import MessageKind
+from ticketing.core.domain import MessageKind, Ticket
 
 
 class Unhandleable(Exception):
@@ -39,3 +39,5 @@ class Handled:
     reasons: tuple[str, ...] = ()
     tickets_created: int = 0
     touched: frozenset[int] = field(default=frozenset())  # tickets whose event log changed
+    #: The ticket as handling left it, when the handler has it at hand (for the log line: not read again).
+    ticket: Ticket | None = field(default=None, compare=False)

@@ -338,7 +338,8 @@ class Intake:
         """One line per message handled (a quiet backfill's at DEBUG: its progress bar says enough)."""
         if not log.isEnabledFor(level):
             return
-        ticket = self.store.get_ticket(handled.ticket_id) if handled.ticket_id else None
+        ticket = handled.ticket if handled.ticket is not None and handled.ticket.id == handled.ticket_id else (
+            self.store.get_ticket(handled.ticket_id) if handled.ticket_id else None)
         text, extra = describe(handled, ticket, parsed.from_.email if parsed.from_ else "(no sender)")
         log.log(level, "%s [%s %s]", text, mailbox, key, extra=dict(extra, mailbox=mailbox, source_key=key,
                                                                      message_row=row_id))

@@ -248,27 +248,64 @@ class OutboxSender:
                 return summary
 
     def _send_batch(self, claimed: list, now: datetime, summary: SendSummary) -> bool:
-        """Send a claimed batch; True when the server refuses us and the pass must end."""
+        """Send a claimed batch; True when the server refuses us and the pass must end.
+
+        The batch's messages are composed and their bytes kept in one transaction before the first
+        is sent. A message is recorded as sent after the server took it: at once, one by one, for a
+        server that a resend would give a second copy (a kill between its yes and the commit is the
+        one resend); together at the end of the batch, after one :meth:`sync`, for a sender where
+        a resend delivers nothing twice (``resend_is_harmless``: the directory outbox).
+        """
+        ready = self._compose_batch(claimed, summary)
+        together = getattr(self.sender, "resend_is_harmless", False)
+        sent: list[int] = []
         renew_at = now + self.lease / 2
-        for index, (mail, raw, envelope_from, draft) in enumerate(claimed):
-            at = self.clock() if self.clock is not None else now
-            if at >= renew_at:  # the rest of the batch stays ours while we send
-                ours = self.store.renew_claims([m.id for m, *_ in claimed[index:]], self.owner, at + self.lease)
-                renew_at = at + self.lease / 2
-                if mail.id not in ours:
-                    log.warning("mail %s was taken over by another worker; not sending it here", mail.message_id)
-                    continue
-            try:
-                self._send_one(mail, raw, envelope_from, draft, now, summary)
-            except _ServerRefusesUs as stop:
-                rest = [m.id for m, *_ in claimed[index + 1:]]
-                self.store.postpone_mail(rest, stop.retry_at)
-                summary.retrying += len(rest)
-                summary.error = str(stop)
-                log.error("cannot send: %s; %d message(s) wait until %s", stop, summary.retrying,
-                          stop.retry_at.isoformat(timespec="seconds"))
-                return True
+        try:
+            for index, (mail, raw, envelope_from) in enumerate(ready):
+                at = self.clock() if self.clock is not None else now
+                if at >= renew_at:  # the rest of the batch stays ours while we send
+                    ours = self.store.renew_claims([m.id for m, *_ in ready[index:]], self.owner, at + self.lease)
+                    renew_at = at + self.lease / 2
+                    if mail.id not in ours:
+                        log.warning("mail %s was taken over by another worker; not sending it here", mail.message_id)
+                        continue
+                try:
+                    if self._send_one(mail, raw, envelope_from, now, summary):
+                        if together:
+                            sent.append(mail.id)
+                        else:
+                            self.store.mark_sent([mail.id], now)
+                except _ServerRefusesUs as stop:
+                    rest = [m.id for m, *_ in ready[index + 1:]]
+                    self.store.postpone_mail(rest, stop.retry_at)
+                    summary.retrying += len(rest)
+                    summary.error = str(stop)
+                    log.error("cannot send: %s; %d message(s) wait until %s", stop, summary.retrying,
+                              stop.retry_at.isoformat(timespec="seconds"))
+                    return True
+        finally:
+            if sent:
+                getattr(self.sender, "sync", lambda: None)()
+                self.store.mark_sent(sent, now)
         return False
+
+    def _compose_batch(self, claimed: list, summary: SendSummary) -> list[tuple[OutgoingMail, bytes, str]]:
+        """The claimed messages with their bytes: composed where not yet, and kept, in one transaction
+        (so that every attempt sends the same bytes); one that cannot be composed is marked failed."""
+        ready = []
+        with self.store.transaction():
+            for mail, raw, envelope_from, draft in claimed:
+                if not raw:
+                    try:
+                        raw = compose_draft(draft, self.renderer)
+                    except (ValueError, jinja2.TemplateError) as exc:
+                        log.error("mail %s cannot be composed: %s", mail.message_id, exc)
+                        self.store.mark_failed(mail.id, f"cannot be composed: {exc}")
+                        summary.failed += 1
+                        continue
+                    self.store.set_raw(mail.id, raw)
+                ready.append((mail, raw, envelope_from))
+        return ready
 
     @contextmanager
     def _heartbeat(self, mail_ids: list[int]) -> Iterator[None]:
@@ -310,22 +347,15 @@ class OutboxSender:
                     log.warning("%d outgoing message(s) claimed by %s, which is no longer running, go again now",
                                 released, owner)
 
-    def _send_one(self, mail, raw: bytes, envelope_from: str, draft: str, now: datetime, summary: SendSummary) -> None:
-        if not raw:
-            try:
-                raw = compose_draft(draft, self.renderer)
-            except (ValueError, jinja2.TemplateError) as exc:
-                log.error("mail %s cannot be composed: %s", mail.message_id, exc)
-                self.store.mark_failed(mail.id, f"cannot be composed: {exc}")
-                summary.failed += 1
-                return
-            self.store.set_raw(mail.id, raw)
+    def _send_one(self, mail, raw: bytes, envelope_from: str, now: datetime, summary: SendSummary) -> bool:
+        """Hand one message to the server; True when it took it for everyone (the caller records
+        that); every other outcome is recorded here."""
         try:
             self.sender.send(raw, envelope_from, list(mail.recipients))
         except PartiallySentError as exc:
             # Some recipients got it: sending again would give them a second copy.
             log.warning("mail %s reached only some recipients: %s", mail.message_id, exc)
-            self.store.mark_sent(mail.id, now, note=f"refused: {exc}")
+            self.store.mark_sent([mail.id], now, note=f"refused: {exc}")
             summary.sent += 1
             self._refused(mail, exc.refused, now)
         except ServerUnavailableError as exc:
@@ -357,8 +387,9 @@ class OutboxSender:
             summary.retrying += 1
             raise _ServerRefusesUs(str(exc), retry_at) from exc
         else:
-            self.store.mark_sent(mail.id, now)
             summary.sent += 1
+            return True
+        return False
 
     def _refused(self, mail: OutgoingMail, refused: dict[str, tuple[int, str]], now: datetime) -> None:
         """Keep the recipients refused for good (5xx): the bounce alerts turn them into mail to

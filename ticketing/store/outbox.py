@@ -146,10 +146,11 @@ class OutboxMixin:
         return (m.OutboundMessage.update(status=QUEUED, next_attempt_at=now, claimed_by="")
                 .where((m.OutboundMessage.status == SENDING) & (m.OutboundMessage.claimed_by == owner)).execute())
 
-    def mark_sent(self, mail_id: int, now: datetime, note: str = "") -> None:
+    def mark_sent(self, mail_ids: Sequence[int], now: datetime, note: str = "") -> None:
+        """Record ``mail_ids`` as sent at ``now``: one statement for a batch."""
         m = self.m
         m.OutboundMessage.update(status=SENT, sent_at=now, attempts=m.OutboundMessage.attempts + 1, last_error=note).where(
-            m.OutboundMessage.id == mail_id).execute()
+            m.OutboundMessage.id.in_(list(mail_ids))).execute()
 
     def mark_retry(self, mail_id: int, error: str, next_attempt_at: datetime) -> None:
         m = self.m
