@@ -10,24 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import vobject
 from icalendar import Calendar
-from support.desk import CONFIG, SUPPORT, Desk
+from support.desk import CONFIG, NOTICE, SUPPORT, Desk
+from support.desk import start_engagement as start
 from support.mail import make_message
 
 from ticketing.core.domain import EventKind, MeetingStatus
 
-NOTICE = """Closed Won.
-
-Account: Acme Corporation
-Domains: acme.example
-Contract ID: SOW-7781
-Close Date: 2026-11-17
-Package: Enterprise
-Timezone: America/New_York
-Sales Rep: Sam Carter <sam@northwind.example>
-Engineer: Priya Raman <priya@northwind.example>
-Contact: Jane Doe <jane@acme.example>; role=project lead
-Contact: Marcus Lee <marcus@acme.example>; role=IT
-"""
 PRIYA = "priya@northwind.example"
 ROOT = Path(__file__).resolve().parents[2]
 LA = ZoneInfo("America/Los_Angeles")
@@ -36,13 +24,6 @@ LA = ZoneInfo("America/Los_Angeles")
 @pytest.fixture
 def desk(store):
     return Desk(store, CONFIG)
-
-
-def start(desk: Desk, body: str = NOTICE):
-    desk.receive(make_message(sender="CRM <crm@northwind.example>", subject="Closed Won: Acme", message_id="<n1@crm>",
-                              body=body))
-    [engagement] = desk.store.engagements()
-    return engagement
 
 
 def steer(desk: Desk, commands: str, sender: str = PRIYA, n: int = 1):

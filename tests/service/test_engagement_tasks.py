@@ -6,35 +6,15 @@ from datetime import date
 
 import pytest
 from support.desk import CONFIG, Desk
+from support.desk import start_engagement as start
 from support.mail import make_message
 
 from ticketing.core.tasks import TaskStatus
-
-NOTICE = """Closed Won.
-
-Account: Acme Corporation
-Domains: acme.example
-Contract ID: SOW-7781
-Close Date: 2026-11-17
-Package: Enterprise
-Timezone: America/New_York
-Sales Rep: Sam Carter <sam@northwind.example>
-Engineer: Priya Raman <priya@northwind.example>
-Contact: Jane Doe <jane@acme.example>; role=project lead
-Contact: Marcus Lee <marcus@acme.example>; role=IT
-"""
 
 
 @pytest.fixture
 def desk(store):
     return Desk(store, CONFIG)
-
-
-def start(desk: Desk):
-    desk.receive(make_message(sender="CRM <crm@northwind.example>", subject="Closed Won: Acme", message_id="<n1@crm>",
-                              body=NOTICE))
-    [engagement] = desk.store.engagements()
-    return engagement
 
 
 def test_a_started_engagement_stores_its_playbook_tasks_with_owners_and_due_dates(desk):

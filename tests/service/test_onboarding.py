@@ -6,34 +6,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from icalendar import Calendar
-from support.desk import CONFIG, SUPPORT, Desk
+from support.desk import CONFIG, NOTICE, SUPPORT, Desk
+from support.desk import start_engagement as start
 from support.mail import make_message
-
-NOTICE = """Closed Won.
-
-Account: Acme Corporation
-Domains: acme.example
-Contract ID: SOW-7781
-Close Date: 2026-11-17
-Package: Enterprise
-Timezone: America/New_York
-Sales Rep: Sam Carter <sam@northwind.example>
-Engineer: Priya Raman <priya@northwind.example>
-Contact: Jane Doe <jane@acme.example>; role=project lead
-Contact: Marcus Lee <marcus@acme.example>; role=IT
-"""
 
 
 @pytest.fixture
 def desk(store):
     return Desk(store, CONFIG)
-
-
-def start(desk: Desk, body: str = NOTICE):
-    desk.receive(make_message(sender="CRM <crm@northwind.example>", subject="Closed Won: Acme", message_id="<n1@crm>",
-                              body=body))
-    [engagement] = desk.store.engagements()
-    return engagement
 
 
 def calendar_of(parsed):

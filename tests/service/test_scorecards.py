@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from support.desk import CONFIG, Desk
+from support.desk import CONFIG, NOTICE, Desk
 from support.mail import make_message
 
 from ticketing.app.bootstrap import build_calendars, build_playbooks
@@ -14,20 +14,6 @@ from ticketing.app.cli import scorecard
 from ticketing.core.metrics import Verdict
 from ticketing.core.tasks import TaskStatus
 from ticketing.services.scorecards import Scorecards
-
-NOTICE = """Closed Won.
-
-Account: Acme Corporation
-Domains: acme.example
-Contract ID: SOW-7781
-Close Date: 2026-11-17
-Package: Enterprise
-Timezone: America/New_York
-Sales Rep: Sam Carter <sam@northwind.example>
-Engineer: Priya Raman <priya@northwind.example>
-Contact: Jane Doe <jane@acme.example>; role=project lead
-Contact: Marcus Lee <marcus@acme.example>; role=IT
-"""
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from support.desk import CONFIG, Desk
+from support.desk import start_engagement as start
 from support.mail import make_message
 
 from ticketing.app.bootstrap import App
@@ -15,19 +16,6 @@ from ticketing.core.tasks import TaskStatus
 from ticketing.services.engagement_setting import Settings
 from ticketing.services.task_reminders import TaskReminders
 
-NOTICE = """Closed Won.
-
-Account: Acme Corporation
-Domains: acme.example
-Contract ID: SOW-7781
-Close Date: 2026-11-17
-Package: Enterprise
-Timezone: America/New_York
-Sales Rep: Sam Carter <sam@northwind.example>
-Engineer: Priya Raman <priya@northwind.example>
-Contact: Jane Doe <jane@acme.example>; role=project lead
-Contact: Marcus Lee <marcus@acme.example>; role=IT
-"""
 PRIYA, MARCUS, PAT = "priya@northwind.example", "marcus@acme.example", "pat@northwind.example"
 # staging-live (customer:it, Marcus) is due Tuesday 8 December 2026, staging-cdn (engineer) Thursday 10:
 # two business days on Priya's Pacific calendar before them are Friday 4 and Tuesday 8 December.
@@ -39,13 +27,6 @@ WED_9AM_LOS_ANGELES = datetime(2026, 12, 9, 17, 0, tzinfo=timezone.utc)
 def desk(store):
     config = dict(CONFIG, engineers=[dict(CONFIG["engineers"][0], project_manager=PAT), *CONFIG["engineers"][1:]])
     return Desk(store, config)
-
-
-def start(desk: Desk):
-    desk.receive(make_message(sender="CRM <crm@northwind.example>", subject="Closed Won: Acme", message_id="<n1@crm>",
-                              body=NOTICE))
-    [engagement] = desk.store.engagements()
-    return engagement
 
 
 def reminders(desk: Desk) -> TaskReminders:

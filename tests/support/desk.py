@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mailer import parse_message
 from support.fakes import FakeSource
+from support.mail import make_message
 from ticketing.app.bootstrap import build_desk
 from ticketing.config import config_from_dict
 from ticketing.files.templates import Renderer
@@ -76,3 +77,27 @@ SLA = {
 }
 # Wednesday 18 November 2026, 08:00 in Los Angeles.
 WED_8AM = datetime(2026, 11, 18, 16, 0, tzinfo=timezone.utc)
+
+
+#: The CRM's Closed Won notice for Acme (Enterprise, New York, Priya), as the onboarding tests start it.
+NOTICE = """Closed Won.
+
+Account: Acme Corporation
+Domains: acme.example
+Contract ID: SOW-7781
+Close Date: 2026-11-17
+Package: Enterprise
+Timezone: America/New_York
+Sales Rep: Sam Carter <sam@northwind.example>
+Engineer: Priya Raman <priya@northwind.example>
+Contact: Jane Doe <jane@acme.example>; role=project lead
+Contact: Marcus Lee <marcus@acme.example>; role=IT
+"""
+
+
+def start_engagement(desk: Desk, body: str = NOTICE):
+    """The CRM's notice arrives; return the one engagement it started."""
+    desk.receive(make_message(sender="CRM <crm@northwind.example>", subject="Closed Won: Acme", message_id="<n1@crm>",
+                              body=body))
+    [engagement] = desk.store.engagements()
+    return engagement
