@@ -10,7 +10,15 @@ class MailboxError(MailerError):
 
 
 class MailboxConnectError(MailboxError):
-    """The mailbox server cannot be reached, TLS failed, or the connection dropped."""
+    """The mailbox server cannot be reached, TLS failed, or the connection dropped.
+
+    ``permanent`` is True when waiting will not help (the host name does not resolve, the TLS
+    certificate fails verification): a worker that has never reached the mailbox stops on it.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class MailboxAuthError(MailboxError):

@@ -30,7 +30,7 @@ from mailer.errors import (
     MailboxError,
     TokenError,
 )
-from mailer.hosts import is_loopback
+from mailer.hosts import connect_failure, is_loopback
 from mailer.oauth2 import TokenProvider
 from mailer.source import SourceMessage
 
@@ -460,7 +460,10 @@ class ImapSource:
         try:
             client = IMAPClient(self.host, port=self.port, ssl=self.security == "tls", ssl_context=context,
                                 timeout=self.timeout)
-        except (imaplib.IMAP4.error, OSError) as exc:
+        except OSError as exc:
+            why, permanent = connect_failure(exc, self.host, self.port)
+            raise MailboxConnectError(why, permanent=permanent) from exc
+        except imaplib.IMAP4.error as exc:
             raise MailboxConnectError(f"cannot connect to {self.address}: {exc!r}") from exc
         try:
             if self.security == "starttls":
@@ -482,6 +485,10 @@ class ImapSource:
                 raise MailboxConnectError(f"lost the connection to {self.address} during login: {exc}") from exc
             how = "the OAuth2 token" if self._tokens is not None else "the login"
             raise MailboxAuthError(f"{self.host} refused {how} of {self.username}: {exc}") from exc
+        except ssl.SSLError as exc:  # STARTTLS: the certificate, or TLS itself
+            _shutdown(client)
+            why, permanent = connect_failure(exc, self.host, self.port)
+            raise MailboxConnectError(why, permanent=permanent) from exc
         except (imaplib.IMAP4.error, OSError) as exc:
             _shutdown(client)
             raise MailboxConnectError(f"cannot set up a session with {self.address}: {exc!r}") from exc

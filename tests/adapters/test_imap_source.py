@@ -464,8 +464,17 @@ def test_a_missing_folder_raises_mailbox_error_naming_it(make_source):
 def test_a_closed_port_raises_mailbox_connect_error_naming_host_and_port(make_source):
     port = free_port()
 
-    with pytest.raises(MailboxConnectError, match=f"127.0.0.1:{port}"):
+    with pytest.raises(MailboxConnectError, match=f"127.0.0.1:{port} refused the connection") as raised:
         make_source(host="127.0.0.1", port=port).list_new(None)
+
+    assert not raised.value.permanent  # the server may be restarting: a worker waits for it
+
+
+def test_a_host_name_that_does_not_resolve_is_a_permanent_connect_error(make_source):
+    with pytest.raises(MailboxConnectError, match="the host name imap.nowhere.invalid does not resolve") as raised:
+        make_source(host="imap.nowhere.invalid", port=993).list_new(None)
+
+    assert raised.value.permanent  # waiting will not mend it: a worker that never connected stops
 
 
 def test_starttls_against_a_server_without_it_raises_mailbox_connect_error(dovecot, make_source):
@@ -476,8 +485,10 @@ def test_starttls_against_a_server_without_it_raises_mailbox_connect_error(dovec
 
 
 def test_implicit_tls_against_a_plain_text_port_raises_mailbox_connect_error(dovecot, make_source):
-    with pytest.raises(MailboxConnectError, match=f"{dovecot.host}:{dovecot.imap_port}"):
+    with pytest.raises(MailboxConnectError, match=f"{dovecot.host}:{dovecot.imap_port}") as raised:
         make_source(security="tls").list_new(None)
+
+    assert raised.value.permanent and "TLS port" in str(raised.value)
 
 
 # -- the pure parts --------------------------------------------------------------------------------

@@ -268,3 +268,18 @@ def test_every_option_and_argument_has_help_text():
 
     walk(build_parser(), "whiteglove")
     assert missing == []
+
+
+def test_run_against_a_mailbox_host_that_does_not_resolve_is_one_line_and_exit_1(capsys, example, monkeypatch):
+    text = example.read_text().replace('backend = "maildir"\npath = "examples/inbox"',
+                                       'backend = "imap"\nhost = "imap.nowhere.invalid"\n'
+                                       'username = "support@northwind.example"\npassword_env = "WG_TEST_IMAP"', 1)
+    example.write_text(text)
+    monkeypatch.setenv("WG_TEST_IMAP", "secret")
+
+    code, out, err = run(capsys, "run", "--config", str(example))
+
+    assert code == 1
+    assert "Traceback" not in err and "retrying" not in err  # the log lines before it, then one line that says it
+    assert err.splitlines()[-1:] == [f"whiteglove: the mailbox: the host name imap.nowhere.invalid does not resolve "
+                                f"(fix: [mailbox] in {example}; `whiteglove check` tries each connection)"]

@@ -116,6 +116,58 @@ def test_a_refused_login_at_start_stops_the_worker_with_the_error(store):
         worker.run_forever()
 
 
+def test_a_host_that_does_not_resolve_at_start_stops_the_worker_but_a_refused_connection_is_waited_for(store):
+    hopeless = FlakySource(failures=1, error=MailboxConnectError("the host name imap.nowhere.invalid does not resolve",
+                                                                 permanent=True))
+    worker = Worker(plain_intake(store, lambda: NOW), hopeless, poll_seconds=0.05)
+    with pytest.raises(MailboxConnectError, match="does not resolve"):
+        worker.run_forever()
+
+    pauses = []
+
+    class Stop(threading.Event):
+        def wait(self, timeout=None):
+            pauses.append(timeout)
+            return False
+
+    stop = Stop()
+    refused = FlakySource(failures=2)  # "connection refused": the server may be starting
+    refused.add(make_message())
+    worker = Worker(plain_intake(store, lambda: NOW), refused, poll_seconds=60, stop=stop,
+                    backoff=Backoff(initial=1, maximum=8))
+    refused.wait = lambda timeout, stop_event: stop.set()
+    worker.run_forever()
+    assert len(pauses) == 2 and refused.processed == ["00000001"]
+
+
+def test_once_the_mailbox_was_reached_even_a_permanent_connect_error_is_retried(store):
+    pauses = []
+
+    class Stop(threading.Event):
+        def wait(self, timeout=None):
+            pauses.append(timeout)
+            if len(pauses) == 2:
+                self.set()
+            return self.is_set()
+
+    class LaterUnresolvable(FakeSource):
+        calls = 0
+
+        def list_new(self, cursor):
+            self.calls += 1
+            if self.calls > 1:  # the name server lost the record after start: keep trying, managers are told
+                raise MailboxConnectError("the host name imap.example.com does not resolve", permanent=True)
+            return super().list_new(cursor)
+
+    stop = Stop()
+    source = LaterUnresolvable()
+    worker = Worker(plain_intake(store, lambda: NOW), source, poll_seconds=60, stop=stop,
+                    backoff=Backoff(initial=1, maximum=8))
+    source.wait = lambda timeout, stop_event: None
+    worker.run_forever()
+    assert len(pauses) == 2 and source.calls == 3
+
+
 def test_a_stop_request_during_the_wait_ends_the_loop_without_another_pass(store):
     waits = []
 

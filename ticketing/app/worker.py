@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 
 import schedule
 
-from mailer import MailboxAuthError, MailboxError, MailboxSource
+from mailer import MailboxAuthError, MailboxConnectError, MailboxError, MailboxSource
 from ticketing.app.clock import utcnow
 from ticketing.app.heartbeat import ago, write_heartbeat
 from ticketing.app.leases import Leases
@@ -199,7 +199,10 @@ class Worker:
 
     def run_forever(self) -> None:
         """Tick until stopped, waiting on the mailbox in between; every job runs on the first pass,
-        then on its timetable. Raises :class:`MailboxAuthError` if the very first login fails."""
+        then on its timetable. Raises :class:`MailboxAuthError` if the very first login fails, and
+        :class:`MailboxConnectError` if the very first connection fails for good (a host name that
+        does not resolve, a certificate that fails verification): waiting mends neither, so an
+        operator hears of it at once. Once the mailbox has been reached, every failure is retried."""
         healthy = False
         self._said_at = self.clock()
         due = {job.name for job in self.jobs}  # all at start: a sweep or summary missed while stopped is not left for later
@@ -214,7 +217,7 @@ class Worker:
                 tick = self.tick(self.clock(), [j for j in self.jobs if j.seconds <= 0 or j.name in due])
                 due.clear()
                 if tick.error is not None:
-                    if isinstance(tick.error, MailboxAuthError) and not healthy:
+                    if not healthy and _hopeless(tick.error):
                         raise tick.error
                     self._pause(str(tick.error) if isinstance(tick.error, MailboxError) else "intake pass failed",
                                 at_least=getattr(tick.error, "retry_after", None) or 0.0)
@@ -312,3 +315,7 @@ class Worker:
         self._signal = signum  # said by the loop when it ends: a handler only sets flags
         self.stop.set()
 
+
+def _hopeless(error: BaseException) -> bool:
+    """A failure that waiting will not mend: a refused login, or a connection that cannot work as configured."""
+    return isinstance(error, MailboxAuthError) or (isinstance(error, MailboxConnectError) and error.permanent)

@@ -9,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from mailer import MailboxAuthError, MailerError
+from mailer import MailboxAuthError, MailboxConnectError, MailerError
 from ticketing.app.bootstrap import (
     build_app,
     build_sender,
@@ -90,6 +90,10 @@ def cmd_run(args) -> int:
             worker.run_forever()
         except MailboxAuthError as exc:
             print(f"whiteglove: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+        except MailboxConnectError as exc:  # at start, and for good: a wrong host or certificate
+            print(f"whiteglove: the mailbox: {exc} (fix: [mailbox] in {args.config}; "
+                  "`whiteglove check` tries each connection)", file=sys.stderr)
             return EXIT_FAILURE
         finally:
             sender.close()
