@@ -24,7 +24,7 @@ recording what it had to repair in ``defects``.
 The names below are the toolkit's public interface; :mod:`ticketing` imports them from here.
 :class:`ImapSource` is loaded on first use, so that a program without IMAP does not import imapclient.
 """
-from mailer.authresults import sender_verified
+from mailer.authresults import exchange_sender_verified, sender_verified
 from mailer.automated import Origin, Verdict, recognise
 from mailer.compose import compose, make_message_id, safe_address, safe_header
 from mailer.errors import (
@@ -85,7 +85,7 @@ __all__ = [
     "SenderTLSError", "ServerUnavailableError", "SmtpSender", "SourceMessage", "TokenError", "TokenProvider",
     "TransientSendError", "Verdict", "Weekly", "busy_times", "cancel", "compose", "count_messages", "ews_busy_times",
     "file_attachments", "is_data_file", "is_loopback", "iter_messages", "make_message_id", "new_text",
-    "parse_headers", "parse_message", "read_answers", "recognise", "request", "request_instance", "request_series", "safe_address", "safe_header", "sender_verified",
+    "parse_headers", "parse_message", "read_answers", "recognise", "request", "request_instance", "request_series", "safe_address", "safe_header", "sender_verified", "exchange_sender_verified",
     "text_attachments",
 ]
 

@@ -224,8 +224,10 @@ def _support(config: Config) -> list[Problem]:
     for index, sender in enumerate(config.security.trusted_notice_senders):
         if not is_email(sender):
             problems.append(Problem(f"security.trusted_notice_senders[{index}]", f"not an email address: {sender!r}", 'write e.g. "crm-notifications@example.com"'))
-    if config.security.require_authentication and not config.security.authserv_id:
-        problems.append(Problem("security.authserv_id", "require_authentication needs the authserv-id of your receiving server", 'set authserv_id = "mx.example.com" (the first word of its Authentication-Results headers)'))
+    if config.security.require_authentication and not (config.security.authserv_id or config.security.exchange_authentication):
+        problems.append(Problem("security.authserv_id", "require_authentication needs the authserv-id of your receiving server", 'set authserv_id = "mx.example.com" (the first word of its Authentication-Results headers), or exchange_authentication = true for a mailbox in Microsoft Exchange'))
+    if config.security.authserv_id and config.security.exchange_authentication:
+        problems.append(Problem("security.exchange_authentication", "set together with authserv_id: whiteglove believes one receiving server", "keep authserv_id where a border server of yours stamps the mail, else exchange_authentication = true"))
     return problems
 
 

@@ -144,15 +144,20 @@ class SecurityConfig:
     trusted_notice_senders: tuple[str, ...] = ()
     #: The ``authserv-id`` of our own receiving server, whose Authentication-Results header is believed.
     authserv_id: str | None = None
+    #: The mailbox is in Microsoft Exchange (Online, or a server whose transport stamps it): believe
+    #: Exchange's own ``X-MS-Exchange-Organization-AuthAs`` and, for mail from outside, Exchange
+    #: Online's ``Authentication-Results`` (which carries no authserv-id). See README.
+    exchange_authentication: bool = False
     #: When true, notices and engineers' commands count only with dkim, spf or dmarc ``pass`` from it.
-    #: Unset (the default): true when ``authserv_id`` is set. False only by the operator's choice.
+    #: Unset (the default): true when ``authserv_id`` or ``exchange_authentication`` is set. False only
+    #: by the operator's choice.
     require_authentication: bool | None = None
 
     @property
     def checks_authentication(self) -> bool:
         """Whether notices and engineers' commands need our server's pass (see README)."""
         if self.require_authentication is None:
-            return self.authserv_id is not None
+            return self.authserv_id is not None or self.exchange_authentication
         return self.require_authentication
 
     def unchecked_warning(self) -> str | None:
@@ -160,12 +165,13 @@ class SecurityConfig:
         From address alone (anyone can write one); None when our server's word is required."""
         if self.checks_authentication:
             return None
-        if self.authserv_id is None:
+        if self.authserv_id is None and not self.exchange_authentication:
             why = "security.authserv_id is not set"
-            fix = 'set authserv_id = "mx.example.com" (the first word of your receiving server\'s Authentication-Results)'
+            fix = ('set authserv_id = "mx.example.com" (the first word of your receiving server\'s Authentication-Results), '
+                   "or exchange_authentication = true for a mailbox in Microsoft Exchange")
         else:
             why = "security.require_authentication = false"
-            fix = "remove require_authentication (it follows authserv_id)"
+            fix = "remove require_authentication (it follows authserv_id and exchange_authentication)"
         return (f"{why}: engineers' commands and contract-closed notices are believed on their From address alone, "
                 f"which anyone can forge (fix: {fix})")
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from mailer import (
     ParsedMessage,
+    exchange_sender_verified,
     file_attachments,
     is_data_file,
     new_text,
@@ -190,8 +191,12 @@ class HelpDesk:
         verified, why = None, ""
         security = self.config.security
         if security.checks_authentication and (is_engineer or trusted):
-            headers = [v for k, v in parsed.headers if k == "authentication-results"]
-            verified, why = sender_verified(headers, security.authserv_id or "", lower.rpartition("@")[2])
+            domain = lower.rpartition("@")[2]
+            if security.exchange_authentication:
+                verified, why = exchange_sender_verified(parsed.headers, domain)
+            else:
+                headers = [v for k, v in parsed.headers if k == "authentication-results"]
+                verified, why = sender_verified(headers, security.authserv_id or "", domain)
         return Sender(email, is_engineer, trusted, verified, why)
 
     # -- new tickets -------------------------------------------------------------------------------
