@@ -256,6 +256,11 @@ def _message_ids(raw: str | None, lenient: bool = False) -> tuple[str, ...]:
         return ()
     value = _text_of_raw(_unfold(raw), None, [])
     found = ["".join(f.split()) for f in _MSG_ID.findall(value)]
+    if not any(found) and "=?" in value:
+        # Python's email package writes an id longer than a line as an encoded word
+        # (``=?utf-8?q?=3Cwg...?=``); some mailers built on it send that as it is.
+        value = decode_header_value(value, None, [])
+        found = ["".join(f.split()) for f in _MSG_ID.findall(value)]
     if not any(found):
         tokens = [t.strip("<>") for t in _ID_SEPARATORS.split(value)]
         found = [t for t in tokens if t and (lenient or "@" in t)]

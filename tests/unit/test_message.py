@@ -542,3 +542,14 @@ def test_nul_characters_are_dropped_from_every_header_and_the_text():
     assert not [v for v in values if "\x00" in v]
     assert (msg.from_.email, msg.message_id, msg.text) == ("ab@b.example", "p3@b.example", "hello\n")
     assert "NUL characters dropped" in msg.defects
+
+
+def test_a_long_in_reply_to_written_as_an_encoded_word_still_names_its_parent():
+    # What Python's email package writes for an id longer than a line, and some mailers send.
+    raw = (b"From: a@b.example\r\nTo: support@northwind.example\r\nSubject: Re: x\r\n"
+           b"In-Reply-To: =?utf-8?q?=3Cwg=2Etask-reminder=2E2=2E20261210=2Epriya-northwin?=\r\n"
+           b" =?utf-8?q?d-example=2Ehtcidn53=40northwind=2Eexample=3E?=\r\n"
+           b"References: =?utf-8?q?=3Cwg=2Eack=2E1=2Eabcdefgh=40northwind=2Eexample=3E?=\r\n\r\nDone.\r\n")
+    parsed = parse_message(raw)
+    assert parsed.in_reply_to == ("wg.task-reminder.2.20261210.priya-northwind-example.htcidn53@northwind.example",)
+    assert parsed.references == ("wg.ack.1.abcdefgh@northwind.example",)
