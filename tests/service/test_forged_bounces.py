@@ -45,6 +45,8 @@ FORGED = {
     "a report returning our mail to someone else": lambda ours, other: delivery_report(BOB, other),
     "a report from a customer's own address": lambda ours, other: delivery_report(
         BOB, "wg.ack.999@northwind.example", sender="postmaster@globex.example"),
+    "a report guessing a signature for our acknowledgement": lambda ours, other: delivery_report(
+        BOB, ours.rsplit(".", 1)[0] + ".aaaaaaaa@northwind.example"),
     "a free-text bounce quoting nothing": lambda ours, other: free_text_bounce(BOB, None),
     "a free-text bounce quoting someone else's mail": lambda ours, other: free_text_bounce(BOB, other),
 }
@@ -107,3 +109,12 @@ def test_a_report_naming_two_addresses_counts_only_against_the_one_our_mail_went
     assert ann is None or ann.failing_since is None
     [(_, alert)] = desk.mail("bounce_alert")
     assert BOB in alert.subject and ANN not in alert.subject
+
+
+def test_a_bounce_naming_the_id_anyone_could_derive_from_the_ticket_number_marks_nobody(desk, tmp_path):
+    ours = asked(desk, tmp_path)
+    [ticket] = desk.store.list_tickets()
+    guessed = f"wg.ack.{ticket.id}@northwind.example"  # the acknowledgement's cause, in whiteglove's public scheme
+    assert ours != guessed  # our ids carry the installation's signature: nobody outside can write one
+    desk.receive(delivery_report(BOB, guessed))
+    assert desk.store.contact(BOB).failing_since is None

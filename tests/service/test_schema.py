@@ -226,3 +226,32 @@ def test_a_version_9_database_gets_the_task_table_and_keeps_its_engagements(db_u
     assert (task.key, task.owner, task.due, task.status) == ("tools", "customer:it", date(2026, 12, 1), TaskStatus.OPEN)
     store.close()
     assert _fresh_shape(db_url, tmp_path) == migrated
+
+
+def test_a_version_13_database_keeps_its_plain_message_ids_so_nothing_sent_goes_again(db_url, tmp_path):
+    # A database as schema 13 made it: outgoing mail with plain ids (wg.CAUSE), no settings table.
+    from datetime import datetime, timezone
+
+    from ticketing.core.mails import Draft, Support
+    from ticketing.services.outbox import Outbox
+
+    now = datetime(2026, 11, 23, 16, tzinfo=timezone.utc)
+    store = SqlStore.open(db_url)
+    with store.transaction():
+        store.queue_mail(message_id="wg.weekly.2026-W47.dana-northwind-example@northwind.example", purpose="weekly",
+                         ticket_id=None, recipients=["dana@northwind.example"], envelope_from="support@northwind.example",
+                         subject="Weekly", draft="{}", now=now)
+    store.close()
+    _run_sql(db_url, 'DROP TABLE "setting"', "UPDATE wg_schema SET version = 13")
+    store = bare(db_url)
+    assert store.upgrade() == (13, SCHEMA_VERSION)
+    migrated = _shape(store.db)
+    outbox = Outbox(store, Support("support@northwind.example", "Northwind Support"))
+    assert outbox.queued_before("weekly.2026-W47.dana-northwind-example")  # the summary sent before the upgrade
+    assert not outbox.queued_before("weekly.2026-W48.dana-northwind-example")
+    with store.transaction():
+        again = outbox.queue(Draft(purpose="weekly", token="weekly.2026-W47.dana-northwind-example", to=(),
+                                   subject="Weekly", body=("text", None)), now)
+    assert again is None and len(store.outbox()) == 1
+    store.close()
+    assert _fresh_shape(db_url, tmp_path) == migrated

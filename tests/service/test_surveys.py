@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from support.desk import CONFIG, SUPPORT, Desk
-from support.mail import make_message
+from support.mail import make_message, unsigned
 
 from ticketing.core.domain import EventKind
 
@@ -85,7 +85,7 @@ def test_the_survey_goes_once_after_the_first_month_review_to_the_contacts(desk,
     assert [m.recipients for m, _ in desk.mail("survey")] == [("jane@acme.example",), ("marcus@acme.example",)]
     assert "How likely are you to recommend us to a colleague? Reply with a number from 0 to 10." in parsed.text
     assert "Acme Corporation" in parsed.text and "Priya Raman" in parsed.text
-    assert parsed.message_id == f"wg.survey.{engagement.id}.jane-acme-example@northwind.example"
+    assert unsigned(parsed.message_id) == f"wg.survey.{engagement.id}.jane-acme-example@northwind.example"
     # Later passes, and a restarted worker, send nothing more.
     assert surveys(desk).sweep(meeting.end + timedelta(hours=2)) == 0
     restarted = Desk(store, CONFIG)

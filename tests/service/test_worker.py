@@ -31,6 +31,18 @@ def wait_until(predicate, timeout=20.0, interval=0.02):
     raise AssertionError(f"condition not met within {timeout} s")
 
 
+class RecordedPauses(threading.Event):
+    """A stop event whose backoff pauses are recorded, not waited."""
+
+    def __init__(self):
+        super().__init__()
+        self.pauses: list[float | None] = []
+
+    def wait(self, timeout=None):
+        self.pauses.append(timeout)
+        return False
+
+
 class FlakySource(FakeSource):
     """Refuses ``failures`` connections, then behaves."""
 
@@ -93,14 +105,8 @@ def test_a_failing_intake_pass_still_sends_the_outbox_and_runs_the_jobs(store):
 def test_the_worker_backs_off_after_a_dropped_server_and_carries_on(store):
     source = FlakySource(failures=2)
     source.add(make_message())
-    pauses = []
-
-    class Stop(threading.Event):
-        def wait(self, timeout=None):
-            pauses.append(timeout)  # the backoff pause: no real waiting
-            return False
-
-    stop = Stop()
+    stop = RecordedPauses()
+    pauses = stop.pauses
     worker = Worker(plain_intake(store, lambda: NOW), source, poll_seconds=60, stop=stop,
                     backoff=Backoff(initial=1, maximum=8))
     source.wait = lambda timeout, stop_event: stop.set()  # the first quiet wait ends the loop
@@ -123,14 +129,8 @@ def test_a_host_that_does_not_resolve_at_start_stops_the_worker_but_a_refused_co
     with pytest.raises(MailboxConnectError, match="does not resolve"):
         worker.run_forever()
 
-    pauses = []
-
-    class Stop(threading.Event):
-        def wait(self, timeout=None):
-            pauses.append(timeout)
-            return False
-
-    stop = Stop()
+    stop = RecordedPauses()
+    pauses = stop.pauses
     refused = FlakySource(failures=2)  # "connection refused": the server may be starting
     refused.add(make_message())
     worker = Worker(plain_intake(store, lambda: NOW), refused, poll_seconds=60, stop=stop,
@@ -247,14 +247,8 @@ def test_a_busy_server_is_left_alone_as_long_as_it_asks(store):
     busy = MailboxConnectError("mail.contoso.com is busy; it asks to wait 90 s")
     busy.retry_after = 90.0
     source = FlakySource(failures=1, error=busy)
-    pauses = []
-
-    class Stop(threading.Event):
-        def wait(self, timeout=None):
-            pauses.append(timeout)
-            return False
-
-    stop = Stop()
+    stop = RecordedPauses()
+    pauses = stop.pauses
     worker = Worker(plain_intake(store, lambda: NOW), source, poll_seconds=60, stop=stop,
                     backoff=Backoff(initial=1, maximum=8))
     source.wait = lambda timeout, stop_event: stop.set()

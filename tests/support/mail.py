@@ -34,3 +34,9 @@ def make_message(
         msg[name] = value
     msg.set_content(body)
     return msg.as_bytes()
+
+
+def unsigned(message_id: str) -> str:
+    """``message_id`` without the installation's signature: ``wg.ack.1.k2x7q4ab@d`` is ``wg.ack.1@d``."""
+    local, _, domain = message_id.partition("@")
+    return f"{local.rsplit('.', 1)[0]}@{domain}"

@@ -61,7 +61,7 @@ class Checkpoints:
         """Queue this week's check-point of the engagement; None when it went already or there is
         nobody to send it to."""
         engagement = setting.engagement
-        if self.store.outbox_has(self.outbox.message_id(self.token(setting, now))):
+        if self.outbox.queued_before(self.token(setting, now)):
             return None
         to = self.settings.people("customer:all", setting)
         if not to:

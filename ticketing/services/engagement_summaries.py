@@ -59,7 +59,7 @@ class EngagementSummaries:
             wanted = [f"engagement-summary.{engagement.id}"]
             if playbook is not None and playbook.customer_summary:
                 wanted.append(f"customer-summary.{engagement.id}")
-            if all(self.store.outbox_has(self.outbox.message_id(t)) for t in wanted):
+            if all(self.outbox.queued_before(t) for t in wanted):
                 continue
             with self.store.transaction():
                 if is_history(self.store, engagement):

@@ -14,6 +14,8 @@ file it wrote and writes nothing, so it is exactly once there).
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import logging
 import random
@@ -43,6 +45,9 @@ from ticketing.store import SqlStore
 
 log = logging.getLogger(__name__)
 
+#: ``wg.TOKEN`` is cut to this length before ``.SIGN`` (a Message-ID token is at most 128 characters).
+_LONGEST_LOCAL = 118
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -70,6 +75,7 @@ class Outbox:
         #: Stops answers past the loop limits (:class:`~ticketing.services.loop_guard.LoopGuard`);
         #: None: nothing is limited.
         self.guard = None
+        self._keyed: tuple[bytes, bool] | None = None
 
     @contextmanager
     def holding(self, hold: bool = True) -> Iterator[None]:
@@ -92,8 +98,31 @@ class Outbox:
             self._answering = before
 
     def message_id(self, token: str) -> str:
-        """The Message-ID (without angle brackets) of the mail with ``token``."""
-        return make_message_id(f"wg.{token}", self.domain).strip("<>")
+        """The Message-ID (without angle brackets) of the mail with ``token``: ``wg.TOKEN.SIGN``, where
+        SIGN is a keyed digest of the token (the installation's key, kept in the database). The
+        same cause gives the same id, but nobody outside can write the id of a mail we sent, so a
+        forged bounce cannot name one (:mod:`ticketing.core.bounce_match`)."""
+        key, _legacy = self._key()
+        sign = base64.b32encode(hmac.new(key, token.encode("utf-8"), hashlib.sha256).digest()[:5]).decode().lower()
+        local = f"wg.{token}"[:_LONGEST_LOCAL].rstrip(".-_+=")
+        return make_message_id(f"{local}.{sign}", self.domain).strip("<>")
+
+    def message_ids(self, token: str) -> tuple[str, ...]:
+        """Every id the mail with ``token`` may have: also the plain ``wg.TOKEN`` of mail queued
+        before the database had a key (schema 14), where there is such mail."""
+        ids = (self.message_id(token),)
+        if self._key()[1]:
+            ids += (make_message_id(f"wg.{token}", self.domain).strip("<>"),)
+        return ids
+
+    def queued_before(self, token: str) -> bool:
+        """Whether the mail with ``token`` was queued (sent, waiting, failed or held) already."""
+        return any(self.store.outbox_has(message_id) for message_id in self.message_ids(token))
+
+    def _key(self) -> tuple[bytes, bool]:
+        if self._keyed is None:
+            self._keyed = self.store.message_id_key()
+        return self._keyed
 
     def queue(self, draft: Draft, now: datetime, engagement_id: int | None = None) -> str | None:
         """Queue ``draft``; return its Message-ID, or None if that mail was queued before.
@@ -102,7 +131,9 @@ class Outbox:
         with the email package costs milliseconds, which intake should not pay per message);
         the bytes are then kept, so every retry sends exactly the same message.
         """
-        message_id = self.message_id(draft.token)
+        message_id, *plain = self.message_ids(draft.token)
+        if plain and self.store.outbox_has(plain[0]):
+            return None  # queued before the installation had its key
         sender, sent_by = self.support.mailbox, None
         if draft.from_address is not None:
             sender, sent_by = draft.from_address, self.support.mailbox

@@ -98,7 +98,7 @@ class Surveys:
             return None
         sender = parsed.from_.email.lower()
         account = self.store.get_account(engagement.account_id) if engagement.account_id else None
-        asked = {self.outbox.message_id(survey_token(engagement.id, x.email)) for x in (account.contacts if account else ())}
+        asked = {i for x in (account.contacts if account else ()) for i in self.outbox.message_ids(survey_token(engagement.id, x.email))}
         if not asked & set(thread_ids(parsed)):
             return None
         contact = next((x for x in (account.contacts if account else ()) if x.email.lower() == sender), None)

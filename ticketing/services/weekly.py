@@ -130,7 +130,7 @@ class WeeklySummaries:
 
     def queue(self, manager: ManagerConfig, monday: date, now: datetime) -> str | None:
         """Queue the summary of the week starting ``monday`` for ``manager``; None if queued before."""
-        if self.store.outbox_has(self.outbox.message_id(self.message_token(manager, monday))):
+        if self.outbox.queued_before(self.message_token(manager, monday)):
             return None
         summary = self.summary(manager, monday, now)
         text, html = render_weekly(summary, self.renderer)

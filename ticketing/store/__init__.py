@@ -23,6 +23,7 @@ from ticketing.store.schema import (
     open_database,
     upgrade,
 )
+from ticketing.store.settings import SettingsMixin
 from ticketing.store.status import StatusMixin
 from ticketing.store.tasks import TasksMixin
 from ticketing.store.ticket_reads import TicketReadsMixin
@@ -33,7 +34,7 @@ __all__ = ["SqlStore"]
 
 @translating_errors
 class SqlStore(MessagesMixin, TicketsMixin, TicketReadsMixin, AccountsMixin, MeetingsMixin, TasksMixin,
-               MilestonesMixin, OutboxMixin, HealthMixin, StatusMixin, LeasesMixin, StoreBase):
+               MilestonesMixin, OutboxMixin, HealthMixin, StatusMixin, LeasesMixin, SettingsMixin, StoreBase):
     """The store on SQLite or PostgreSQL."""
 
     @classmethod

@@ -97,6 +97,7 @@ class Models:
     Task: type[pw.Model]
     SurveyAnswer: type[pw.Model]
     Lease: type[pw.Model]
+    Setting: type[pw.Model]
 
     @property
     def all(self) -> list[type[pw.Model]]:
@@ -106,7 +107,7 @@ class Models:
             self.AccountDomain, self.Contact, self.Ticket, self.SlaNotice, self.Engagement,
             self.Meeting, self.MeetingAttendee, self.TicketEvent, self.InboundMessage,
             self.Quarantine, self.OutboundMessage, self.Refusal,
-            self.ComponentHealth, self.Task, self.SurveyAnswer, self.Lease,
+            self.ComponentHealth, self.Task, self.SurveyAnswer, self.Lease, self.Setting,
         ]
 
 
@@ -440,8 +441,15 @@ def create_models(db: pw.Database) -> Models:
         expires_at = UTCDateTimeField(null=True)  # the holder must renew it before then
         ran_at = UTCDateTimeField(null=True)  # a job's last run (its due time is ran_at + its interval)
 
+    class Setting(BaseModel):
+        """Schema 14: values the installation keeps for good, e.g. the key that makes its Message-IDs
+        unguessable (``message-id-key``), shared by every worker of the database."""
+
+        name = CharField(primary_key=True, max_length=100)
+        value = TextField(default="", limit=2000)
+
     return Models(
         db, SchemaVersion, MailboxState, IntakeRecord, Account, AccountDomain, Contact, Ticket,
         SlaNotice, Engagement, Meeting, MeetingAttendee, TicketEvent, InboundMessage, Quarantine,
-        OutboundMessage, Refusal, ComponentHealth, Task, SurveyAnswer, Lease
+        OutboundMessage, Refusal, ComponentHealth, Task, SurveyAnswer, Lease, Setting
     )

@@ -17,11 +17,12 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from ticketing.errors import SchemaError, StorageError
 from ticketing.store.models import Models
+from ticketing.store.settings import LEGACY_MESSAGE_IDS
 
 log = logging.getLogger(__name__)
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 _PG_LOCK_ID = 0x5767
 _OPEN_PATIENCE = 30.0  # seconds to keep trying to open a database another process is setting up  # advisory lock taken while migrating, so two workers never migrate at once
@@ -199,6 +200,15 @@ def _migrate_to_13(models: Models) -> None:
     models.database.create_tables([models.Lease])
 
 
+def _migrate_to_14(models: Models) -> None:
+    """The installation's settings, among them the key that makes Message-IDs unguessable. Mail
+    queued before keeps its plain ids, which are still recognised (``legacy-message-ids``), so no
+    notice already sent is sent again under its new id."""
+    models.database.create_tables([models.Setting])
+    if models.OutboundMessage.select().exists():
+        models.Setting.insert(name=LEGACY_MESSAGE_IDS, value="yes").on_conflict_ignore().execute()
+
+
 def _add_missing_columns(db: pw.Database, model: type[pw.Model], names: list[str]) -> None:
     table = model._meta.table_name
     present = {column.name for column in db.get_columns(table)}
@@ -221,7 +231,7 @@ def _create_index_sql(name: str, table: str, columns: list[str]) -> str:
 MIGRATIONS: dict[int, Callable[[Models], None]] = {2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5, 6: _migrate_to_6,
                                                      7: _migrate_to_7, 8: _migrate_to_8, 9: _migrate_to_9,
                                                      10: _migrate_to_10, 11: _migrate_to_11, 12: _migrate_to_12,
-                                                     13: _migrate_to_13}
+                                                     13: _migrate_to_13, 14: _migrate_to_14}
 
 
 def upgrade(models: Models) -> tuple[int, int]:
