@@ -1,0 +1,160 @@
+"""Real ``whiteglove run`` processes for end-to-end and fault tests, and what to look at afterwards.
+
+:class:`WorkerProcess` starts the worker as an operator does (its own process, its own log file),
+SIGKILLs it, stops it with SIGTERM and reads what it logged. :func:`wait_until` polls a condition
+with a deadline (never a bare sleep as synchronisation). :func:`delivered_ids` counts the mail an
+aiosmtpd test server took by Message-ID. :func:`mail_config` writes the configuration file the
+fault tests share: an IMAP or Maildir mailbox, an SMTP or directory outbox, one engineer.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Callable, Iterable, TypeVar
+
+from mailer import parse_message
+
+__all__ = ["WORKER", "WorkerProcess", "delivered_ids", "mail_config", "wait_until"]
+
+#: ``python -c WORKER ARGS`` is ``whiteglove ARGS`` (no console script needed).
+WORKER = "import sys; from ticketing.app.cli import main; sys.exit(main(sys.argv[1:]))"
+
+T = TypeVar("T")
+
+
+def wait_until(predicate: Callable[[], T], timeout: float = 30.0, what: str = "the condition",
+               interval: float = 0.05) -> T:
+    """Poll ``predicate`` until it returns something true, and return that; fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+class WorkerProcess:
+    """One ``whiteglove run --config FILE`` process, its stderr in ``log`` (appended across restarts).
+
+    ``user``: run it as that system user (the test runs as root; files it needs must be its own).
+    """
+
+    def __init__(self, config: Path, log: Path, *, env: dict[str, str] | None = None, user: str | None = None,
+                 args: Iterable[str] = ()) -> None:
+        self.config = Path(config)
+        self.log = Path(log)
+        self.env = {**os.environ, **(env or {})}
+        self.user = user
+        self.args = tuple(args)
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> WorkerProcess:
+        assert self.proc is None or self.proc.poll() is not None, "the worker is already running"
+        kwargs: dict = {}
+        if self.user is not None:
+            entry = pwd.getpwnam(self.user)
+            kwargs.update(user=entry.pw_uid, group=entry.pw_gid, extra_groups=[])
+        with open(self.log, "a") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", WORKER, "run", "--config", str(self.config), *self.args],
+                stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=self.env, cwd="/", **kwargs)
+        self.starts += 1
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def kill(self) -> None:
+        """SIGKILL, and reap it (as systemd or a container runtime would)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(timeout=30)
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM (finish the batch in hand, then end); returns the exit code. Kills it past ``timeout``."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise AssertionError(f"the worker did not stop within {timeout:.0f} s of SIGTERM\n{self.tail()}")
+        return self.proc.returncode
+
+    def text(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def said(self, words: str) -> bool:
+        return words in self.text()
+
+    def tail(self, lines: int = 40) -> str:
+        return "--- the worker's log ---\n" + "\n".join(self.text().splitlines()[-lines:])
+
+    def assert_alive(self) -> None:
+        assert self.running, f"the worker exited with {self.proc.returncode if self.proc else None}\n{self.tail()}"
+
+    def traceback_free(self) -> bool:
+        return "Traceback" not in self.text()
+
+
+def delivered_ids(received) -> Counter:
+    """The Message-IDs of the mail an aiosmtpd test server took, each with how often it came."""
+    return Counter(parse_message(r.content).message_id for r in list(received))
+
+
+def mail_config(path: Path, *, db_url: str, mailbox: str, outgoing: str, extra: str = "") -> Path:
+    """Write a worker configuration: ``mailbox`` and ``outgoing`` are the bodies of those sections."""
+    path.write_text(f"""\
+[database]
+url = "{db_url}"
+
+[mailbox]
+{mailbox}
+
+[outgoing]
+{outgoing}
+
+[support]
+address = "support@northwind.example"
+name = "Northwind Support"
+acknowledgements_per_hour = 10000
+
+[[engineers]]
+email = "priya@northwind.example"
+name = "Priya Raman"
+{extra}
+""", encoding="utf-8")
+    return path
+
+
+def imap_mailbox(host: str, port: int, username: str, password_env: str, *, batch_size: int = 25) -> str:
+    """The ``[mailbox]`` section for an IMAP account on a test Dovecot (polling every second)."""
+    return (f'backend = "imap"\nhost = "{host}"\nport = {port}\nsecurity = "none"\nusername = "{username}"\n'
+            f'password_env = "{password_env}"\nidle = false\npoll_seconds = 1\nbatch_size = {batch_size}\n'
+            f'start_at = "2000-01-01"')
+
+
+def smtp_outgoing(host: str, port: int, *, retry_seconds: int = 1, max_attempts: int = 5) -> str:
+    """The ``[outgoing]`` section for an aiosmtpd test server."""
+    return (f'backend = "smtp"\nhost = "{host}"\nport = {port}\nsecurity = "none"\n'
+            f'retry_seconds = {retry_seconds}\nmax_attempts = {max_attempts}')
