@@ -42,12 +42,6 @@ def raw(headers: dict[str, str], body: str) -> bytes:
     return ("".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n" + body + "\r\n").encode()
 
 
-def question(i: int) -> bytes:
-    return raw({"From": f"Customer {i} <customer{i}@client{i % 9}.example>", "To": "support@northwind.example",
-                "Subject": f"Question {i}", "Message-ID": f"<q{i}@client.example>", "Date": WHEN},
-               f"How do I set up SSO for team {i}?")
-
-
 def follow_up(i: int) -> bytes:
     return raw({"From": f"Customer {i} <customer{i}@client{i % 9}.example>", "To": "support@northwind.example",
                 "Subject": f"Re: Question {i}", "Message-ID": f"<f{i}@client.example>", "Date": WHEN,

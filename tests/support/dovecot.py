@@ -20,6 +20,7 @@ import pwd
 import re
 import secrets
 import shutil
+import signal
 import smtplib
 import socket
 import subprocess
@@ -230,6 +231,9 @@ class DovecotServer:
             if time.monotonic() > deadline:
                 raise DovecotError(f"dovecot (pid {self._pid}) still runs {timeout}s after doveadm stop\n{self.log()}")
             time.sleep(0.05)
+        # Dovecot 2.3 leaves its IMAP sessions running after the master exits (their clients would
+        # go on talking to a stopped server): end them, as a real stop or crash of the host does.
+        _kill_session(self._pid)
         self._pid = None
 
     def restart(self, down_for: Callable[[], object] | None = None) -> None:
@@ -384,6 +388,15 @@ class DovecotServer:
                 break
             time.sleep(0.05)
         raise DovecotError(f"no {greeting.decode()} greeting on {self.host}:{port}: {last_error}\n{self.log()}")
+
+
+def _kill_session(leader: int) -> None:
+    """SIGKILL every process left in the session of ``leader`` (the daemonised master's children)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != leader:
+            with contextlib.suppress(OSError):
+                if os.getsid(int(entry.name)) == leader:
+                    os.kill(int(entry.name), signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:

@@ -15,12 +15,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
 from mailer import parse_message
 
-__all__ = ["WORKER", "WorkerProcess", "delivered_ids", "mail_config", "wait_until"]
+__all__ = ["WORKER", "WorkerProcess", "assert_each_question_once", "delivered_ids", "imap_mailbox", "mail_config",
+           "question", "smtp_outgoing", "wait_until"]
 
 #: ``python -c WORKER ARGS`` is ``whiteglove ARGS`` (no console script needed).
 WORKER = "import sys; from ticketing.app.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -82,9 +85,17 @@ class WorkerProcess:
     def kill(self) -> None:
         """SIGKILL, and reap it (as systemd or a container runtime would)."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+            self.proc.send_signal(signal.SIGKILL)  # a stopped (SIGSTOP) process dies of it too
         if self.proc is not None:
             self.proc.wait(timeout=30)
+
+    def pause(self) -> None:
+        """SIGSTOP: frozen wherever it is (mid-batch, mid-send), until :meth:`resume`."""
+        self.assert_alive()
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.proc.send_signal(signal.SIGCONT)
 
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM (finish the batch in hand, then end); returns the exit code. Kills it past ``timeout``."""
@@ -158,3 +169,36 @@ def smtp_outgoing(host: str, port: int, *, retry_seconds: int = 1, max_attempts:
     """The ``[outgoing]`` section for an aiosmtpd test server."""
     return (f'backend = "smtp"\nhost = "{host}"\nport = {port}\nsecurity = "none"\n'
             f'retry_seconds = {retry_seconds}\nmax_attempts = {max_attempts}')
+
+
+# -- a stream of customers' questions, and what must come of it ------------------------------------
+
+_WHEN = format_datetime(datetime.now(timezone.utc) - timedelta(minutes=5))
+
+
+def question(i: int) -> bytes:
+    """Customer ``i``'s question (Message-ID ``<q{i}@client.example>``), ending in CRLF."""
+    return (f"From: Customer {i} <customer{i}@client{i % 9}.example>\r\nTo: support@northwind.example\r\n"
+            f"Subject: Question {i}\r\nMessage-ID: <q{i}@client.example>\r\nDate: {_WHEN}\r\n\r\n"
+            f"How do I set up SSO for team {i}?\r\n").encode()
+
+
+def assert_each_question_once(store, received, count: int, *, resends: int = 0, why: str = "") -> Counter:
+    """Questions 0..count-1 each made one ticket, were stored once and acknowledged once; the
+    outbox is empty; every mail queued arrived at the SMTP server (``received``) once, except at
+    most ``resends`` sent twice. Returns the Message-IDs that arrived, counted."""
+    from ticketing.core.domain import OutboxStatus
+
+    tickets = Counter(t.subject for t in store.list_tickets() if t.requester.startswith("customer"))
+    assert tickets == Counter(f"Question {i}" for i in range(count)), f"a ticket lost or doubled {why}"
+    stored = Counter(m.message_id for m in store.messages())
+    assert stored == Counter(f"q{i}@client.example" for i in range(count)), f"a message lost or doubled {why}"
+    outbox = store.outbox()
+    assert {m.status for m in outbox} == {OutboxStatus.SENT}, f"mail left in the outbox {why}"
+    acks = Counter(r for m in outbox if m.purpose == "acknowledgement" for r in m.recipients)
+    assert len(acks) == count and set(acks.values()) == {1}, f"a customer acknowledged twice or never {why}"
+    arrived = delivered_ids(received)
+    assert set(arrived) == {m.message_id for m in outbox}, f"mail lost, or sent that was never queued {why}"
+    twice = sum(arrived.values()) - len(arrived)
+    assert twice <= resends, f"{twice} mail(s) arrived twice (allowed: {resends}) {why}"
+    return arrived
