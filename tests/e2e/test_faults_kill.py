@@ -23,6 +23,7 @@ from support.workers import (
     delivered_ids,
     imap_mailbox,
     mail_config,
+    question,
     smtp_outgoing,
     wait_until,
 )
