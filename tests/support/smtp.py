@@ -93,6 +93,7 @@ class SmtpTestServer:
         self._failures: list[str] = []
         self._refused: dict[str, str] = {}
         self._controller: _Controller | None = None
+        self._port = 0  # after the first start, a start again listens where it did (a restart)
         #: Seconds the server takes over each message's DATA (a slow server; a kill lands mid-send).
         self.data_delay = 0.0
 
@@ -146,7 +147,7 @@ class SmtpTestServer:
         return self._controller.port
 
     def start(self) -> SmtpTestServer:
-        kwargs: dict = {"hostname": HOST, "port": 0, "server_hostname": SERVER_NAME}
+        kwargs: dict = {"hostname": HOST, "port": self._port, "server_hostname": SERVER_NAME}
         if self.tls:
             server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             self.ca.issue_cert(HOST, "localhost").configure_cert(server_context)
@@ -157,11 +158,14 @@ class SmtpTestServer:
         handler = _OAuth2Handler(self) if self.tokens else _Handler(self)
         self._controller = _Controller(handler, sessions=self._sessions, **kwargs)
         self._controller.start()
+        self._port = self._controller.port
         self._baseline = len(self._sessions)
         return self
 
     def stop(self) -> None:
+        """Stop listening and drop every connection (:meth:`start` again: the same port, the mail kept)."""
         if self._controller is not None:
+            self.drop_connections()
             self._controller.stop()
             self._controller = None
 
