@@ -48,10 +48,15 @@ class WorkerProcess:
     """One ``whiteglove run --config FILE`` process, its stderr in ``log`` (appended across restarts).
 
     ``user``: run it as that system user (the test runs as root; files it needs must be its own).
+    ``obey_file_modes``: run it without root's power to ignore file modes (CAP_DAC_OVERRIDE,
+    CAP_DAC_READ_SEARCH, CAP_FOWNER dropped), so that a folder without write permission is one
+    for it, as for a service account; it still owns root's files. Linux only; nothing to drop
+    when the test does not run as root.
     """
 
     def __init__(self, config: Path, log: Path, *, env: dict[str, str] | None = None, user: str | None = None,
-                 args: Iterable[str] = ()) -> None:
+                 args: Iterable[str] = (), obey_file_modes: bool = False) -> None:
+        self.obey_file_modes = obey_file_modes
         self.config = Path(config)
         self.log = Path(log)
         self.env = {**os.environ, **(env or {})}
@@ -66,6 +71,8 @@ class WorkerProcess:
         if self.user is not None:
             entry = pwd.getpwnam(self.user)
             kwargs.update(user=entry.pw_uid, group=entry.pw_gid, extra_groups=[])
+        if self.obey_file_modes and os.geteuid() == 0:
+            kwargs.update(preexec_fn=_drop_file_mode_override)
         with open(self.log, "a") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", WORKER, "run", "--config", str(self.config), *self.args],
@@ -126,6 +133,17 @@ class WorkerProcess:
 
     def traceback_free(self) -> bool:
         return "Traceback" not in self.text()
+
+
+def _drop_file_mode_override() -> None:
+    """In the child before exec: drop from the bounding set the capabilities that let root write
+    where the file modes say no; the worker exec'd next does not have them."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2, 3):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
 
 
 def delivered_ids(received) -> Counter:
