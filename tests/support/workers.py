@@ -23,7 +23,7 @@ from typing import Callable, Iterable, TypeVar
 from mailer import parse_message
 
 __all__ = ["WORKER", "WorkerProcess", "assert_each_question_once", "delivered_ids", "imap_mailbox", "mail_config",
-           "question", "smtp_outgoing", "wait_until"]
+           "question", "smtp_outgoing", "wait_until", "write_maildir_questions"]
 
 #: ``python -c WORKER ARGS`` is ``whiteglove ARGS`` (no console script needed).
 WORKER = "import sys; from ticketing.app.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -199,6 +199,19 @@ def question(i: int) -> bytes:
     return (f"From: Customer {i} <customer{i}@client{i % 9}.example>\r\nTo: support@northwind.example\r\n"
             f"Subject: Question {i}\r\nMessage-ID: <q{i}@client.example>\r\nDate: {_WHEN}\r\n\r\n"
             f"How do I set up SSO for team {i}?\r\n").encode()
+
+
+def write_maildir_questions(maildir: Path, first: int, count: int) -> None:
+    """Put questions ``first``..``first+count-1`` (``Question N`` from ``customerN@globex.example``,
+    Message-ID ``<qN@globex.example>``) in the Maildir's ``new``, creating the Maildir if needed."""
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True, exist_ok=True)
+    when = datetime.now(timezone.utc) - timedelta(minutes=5)
+    for n in range(first, first + count):
+        (maildir / "new" / f"{int(when.timestamp()) + n}.M{n}P1.mx").write_bytes(
+            (f"From: Customer {n} <customer{n}@globex.example>\r\nTo: support@northwind.example\r\n"
+             f"Subject: Question {n}\r\nMessage-ID: <q{n}@globex.example>\r\n"
+             f"Date: {format_datetime(when)}\r\n\r\nHow do I set up SSO?\r\n").encode())
 
 
 def assert_each_question_once(store, received, count: int, *, resends: int = 0, why: str = "") -> Counter:
