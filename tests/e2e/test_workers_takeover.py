@@ -1,6 +1,6 @@
 """Three real ``whiteglove run`` processes on one PostgreSQL database and one mailbox: one does the
-intake, the others stand by; SIGKILL the one doing it, and another takes the mailbox over within
-seconds (the lease of a dead worker on this host is taken at once; on another host it runs out in
+intake, the others stand by; SIGKILL the one doing it, and another takes the mailbox (and the
+outbox's work) over within seconds (the lease of a dead worker on this host is taken at once; on another host it runs out in
 ``lease_seconds``). Every message is handled once, every acknowledgement queued once."""
 from __future__ import annotations
 
@@ -74,6 +74,10 @@ name = "Priya Raman"
         took = time.monotonic() - killed
         assert took < 30
         wait_until(lambda: said(1, TAKEN_OVER) or said(2, TAKEN_OVER), what="the new holder saying so")
+        # The outbox too: what the killed worker queued or had claimed is sent by the others.
+        wait_until(lambda: {m.status for m in store.outbox()} == {"sent"}, what="the others sending everything")
+        written = sorted((tmp_path / "outbox").glob("*.eml"))
+        assert len(written) == len(store.outbox())  # each once
         assert [said(1, TAKEN_OVER), said(2, TAKEN_OVER)].count(True) == 1  # one took it, the other stands by
     finally:
         for worker in workers:
