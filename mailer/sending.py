@@ -17,6 +17,7 @@ refuses) raises :class:`ValueError` before anything is sent.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -132,8 +133,10 @@ class DirectorySender:
     def send(self, raw: bytes, envelope_from: str, recipients: Sequence[str]) -> None:
         """Write ``raw`` to the directory unless its file is there already (see :class:`MailSender`).
 
-        Raises :class:`~mailer.errors.TransientSendError` when the file cannot be written (a full
-        disk, missing permissions: nothing the message can change).
+        Raises :class:`~mailer.errors.ServerUnavailableError` when the folder cannot be written
+        (missing permissions, a read-only or full file system: no message's fault, and none can
+        go until it is fixed; the message says how), :class:`~mailer.errors.TransientSendError`
+        for another failure to write this one file.
         """
         check_envelope(envelope_from, recipients)
         target = self.path / message_file_name(raw)
@@ -144,6 +147,10 @@ class DirectorySender:
                 return
             _write_atomically(target, bytes(raw))
         except OSError as exc:
+            fix = _FOLDER_FIXES.get(exc.errno)
+            if fix is not None:
+                raise ServerUnavailableError(
+                    f"cannot write in the outbox folder {self.path}: {exc.strerror} (fix: {fix(self.path)})") from exc
             raise TransientSendError(f"cannot write {target}: {exc}") from exc
         log.debug("wrote %s", target)
 
@@ -163,6 +170,26 @@ class DirectorySender:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _run_as() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):  # Windows, or a uid without a name (a container)
+        return f"uid {os.geteuid()}" if hasattr(os, "geteuid") else "the user whiteglove runs as"
+
+
+#: Why an outbox folder takes no file at all, by errno, and what an operator does about it.
+_FOLDER_FIXES = {
+    errno.EACCES: lambda path: f"make it writable by {_run_as()}, the user whiteglove runs as",
+    errno.EPERM: lambda path: f"make it writable by {_run_as()}, the user whiteglove runs as",
+    errno.EROFS: lambda path: "mount its file system read-write, or set [outgoing] path to a writable folder",
+    errno.ENOSPC: lambda path: "free space on its file system",
+    errno.EDQUOT: lambda path: f"raise the disk quota of {_run_as()}, or free space",
+    errno.ENOTDIR: lambda path: f"{path} or a parent is a file: set [outgoing] path to a folder",
+}
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

@@ -9,6 +9,7 @@ import logging
 import os
 import pickle
 import socket
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +24,7 @@ from mailer.errors import (
     PermanentSendError,
     SenderAuthError,
     SenderTLSError,
+    ServerUnavailableError,
     TransientSendError,
 )
 from mailer.message import Address
@@ -195,6 +197,18 @@ def test_an_unwritable_outbox_is_a_transient_error(tmp_path):
     blocker.write_bytes(b"")
     with pytest.raises(TransientSendError):
         DirectorySender(blocker / "outbox").send(message(), SUPPORT, [BOB])
+
+
+@pytest.mark.parametrize("code, fix", [(13, "make it writable by"), (30, "mount its file system read-write"),
+                                       (28, "free space")])
+def test_a_folder_that_takes_no_file_is_no_messages_fault_and_says_the_fix(tmp_path, monkeypatch, code, fix):
+    def refuse(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(ServerUnavailableError) as caught:
+        DirectorySender(tmp_path).send(message(), SUPPORT, [BOB])
+    assert str(caught.value).startswith(f"cannot write in the outbox folder {tmp_path}: {os.strerror(code)} (fix: {fix}")
 
 
 # -- SmtpSender: delivery and connections ---------------------------------------------------------

@@ -8,37 +8,17 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
+
+from support.workers import WORKER, wait_until, write_maildir_questions
 
 from mailer import parse_message
 from ticketing.store import SqlStore
-
-WORKER = "import sys; from ticketing.app.cli import main; sys.exit(main(sys.argv[1:]))"
-
-
-def wait_until(predicate, timeout=60.0, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
-def customers_write(maildir, count: int) -> None:
-    for sub in ("new", "cur", "tmp"):
-        (maildir / sub).mkdir(parents=True)
-    when = datetime.now(timezone.utc) - timedelta(minutes=5)
-    for n in range(count):
-        (maildir / "new" / f"{int(when.timestamp()) + n}.M{n}P1.mx").write_bytes(
-            (f"From: Customer {n} <customer{n}@globex.example>\r\nTo: support@northwind.example\r\n"
-             f"Subject: Question {n}\r\nMessage-ID: <q{n}@globex.example>\r\n"
-             f"Date: {format_datetime(when)}\r\n\r\nHow do I set up SSO?\r\n").encode())
 
 
 def test_mail_a_killed_worker_had_claimed_goes_out_at_its_restart_once(tmp_path, smtp_server_factory):
     server = smtp_server_factory()
     server.data_delay = 0.15
-    customers_write(tmp_path / "inbox", 30)  # an acknowledgement and a notification each: 60 mails
+    write_maildir_questions(tmp_path / "inbox", 0, 30)  # an acknowledgement and a notification each: 60 mails
     config = tmp_path / "config.toml"
     config.write_text(f"""
 [database]

@@ -1,6 +1,6 @@
 """Three real ``whiteglove run`` processes on one PostgreSQL database and one mailbox: one does the
-intake, the others stand by; SIGKILL the one doing it, and another takes the mailbox over within
-seconds (the lease of a dead worker on this host is taken at once; on another host it runs out in
+intake, the others stand by; SIGKILL the one doing it, and another takes the mailbox (and the
+outbox's work) over within seconds (the lease of a dead worker on this host is taken at once; on another host it runs out in
 ``lease_seconds``). Every message is handled once, every acknowledgement queued once."""
 from __future__ import annotations
 
@@ -8,40 +8,20 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
 
 import pytest
+from support.workers import WORKER, wait_until, write_maildir_questions
 
 from ticketing.store import SqlStore
 
-WORKER = "import sys; from ticketing.app.cli import main; sys.exit(main(sys.argv[1:]))"
 STANDING_BY = "another worker has it"
 TAKEN_OVER = "taken over from the worker that held it"
-
-
-def wait_until(predicate, timeout=30.0, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
-def write_mail(maildir, first: int, count: int) -> None:
-    when = datetime.now(timezone.utc) - timedelta(minutes=5)
-    for n in range(first, first + count):
-        (maildir / "new" / f"{int(when.timestamp()) + n}.M{n}P1.mx").write_bytes(
-            (f"From: Customer {n} <customer{n}@globex.example>\r\nTo: support@northwind.example\r\n"
-             f"Subject: Question {n}\r\nMessage-ID: <q{n}@globex.example>\r\n"
-             f"Date: {format_datetime(when)}\r\n\r\nHow do I set up SSO?\r\n").encode())
 
 
 @pytest.mark.postgres
 def test_three_workers_one_mailbox_the_holder_killed_another_takes_over_within_seconds(tmp_path, pg_url):
     inbox = tmp_path / "inbox"
-    for sub in ("new", "cur", "tmp"):
-        (inbox / sub).mkdir(parents=True)
-    write_mail(inbox, 0, 10)
+    write_maildir_questions(inbox, 0, 10)
     config = tmp_path / "config.toml"
     config.write_text(f"""
 [database]
@@ -82,18 +62,22 @@ name = "Priya Raman"
         wait_until(lambda: len(store.list_tickets()) == 10, what="the first worker's intake")
         start("second"), start("third")
         wait_until(lambda: said(1, STANDING_BY) and said(2, STANDING_BY), what="the others standing by")
-        write_mail(inbox, 10, 5)
+        write_maildir_questions(inbox, 10, 5)
         wait_until(lambda: len(store.list_tickets()) == 15, what="the holder's next pass")
         assert not said(1, TAKEN_OVER) and not said(2, TAKEN_OVER)
 
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=10)
         killed = time.monotonic()
-        write_mail(inbox, 15, 5)
+        write_maildir_questions(inbox, 15, 5)
         wait_until(lambda: len(store.list_tickets()) == 20, timeout=30, what="another worker taking over")
         took = time.monotonic() - killed
         assert took < 30
         wait_until(lambda: said(1, TAKEN_OVER) or said(2, TAKEN_OVER), what="the new holder saying so")
+        # The outbox too: what the killed worker queued or had claimed is sent by the others.
+        wait_until(lambda: {m.status for m in store.outbox()} == {"sent"}, what="the others sending everything")
+        written = sorted((tmp_path / "outbox").glob("*.eml"))
+        assert len(written) == len(store.outbox())  # each once
         assert [said(1, TAKEN_OVER), said(2, TAKEN_OVER)].count(True) == 1  # one took it, the other stands by
     finally:
         for worker in workers:

@@ -5,7 +5,8 @@ passwd-file users), starts it with ``dovecot -c FILE`` and stops it with ``dovea
 Mail is delivered over LMTP, exactly as a mail server would, or appended over IMAP when a test
 needs to choose the INTERNALDATE.
 
-Fixtures: ``dovecot`` (one server per session) and ``imap_account`` (a fresh ``(email, password)``
+Fixtures: ``dovecot`` (one server per session), ``private_dovecot`` (one for a test that restarts
+it) and ``imap_account`` (a fresh ``(email, password)``
 per test). Dovecot refuses to access mail as root, so the mail belongs to the system user
 ``wgvmail``, created on first use; that needs root. Facts behind the configuration:
 ``/work/shared/notes/dovecot.md``.
@@ -19,6 +20,7 @@ import pwd
 import re
 import secrets
 import shutil
+import signal
 import smtplib
 import socket
 import subprocess
@@ -28,14 +30,14 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import pytest
 from imapclient import IMAPClient
 
 from support.servers import server_unavailable
 
-__all__ = ["DovecotServer", "DovecotError", "dovecot", "dovecot_oauth2", "imap_account"]
+__all__ = ["DovecotServer", "DovecotError", "dovecot", "dovecot_oauth2", "imap_account", "private_dovecot"]
 
 MAIL_USER = "wgvmail"
 HOST = "127.0.0.1"
@@ -173,9 +175,10 @@ class DovecotServer:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def start(self, timeout: float = 20.0) -> None:
+    def start(self, timeout: float = 20.0, *, same_ports: bool = False) -> None:
         """Write the config, start Dovecot and return once IMAP and LMTP both greet.
 
+        ``same_ports``: listen where the last start did (a restart its clients reconnect to).
         Raises :class:`DovecotError` (with the log) if it does not come up before ``timeout``.
         """
         binary = find_binary("dovecot")
@@ -188,7 +191,8 @@ class DovecotServer:
         home.mkdir(exist_ok=True)
         os.chown(home, mail_user.pw_uid, mail_user.pw_gid)
         self._users_dir.mkdir(exist_ok=True)
-        self.imap_port, self.lmtp_port = free_port(self.host), free_port(self.host)
+        if not (same_ports and self.imap_port and self.lmtp_port):
+            self.imap_port, self.lmtp_port = free_port(self.host), free_port(self.host)
         oauth2 = self.introspection_url is not None
         if oauth2:
             (self.root / "oauth2.conf.ext").write_text(_OAUTH2_ARGS.format(url=self.introspection_url))
@@ -227,7 +231,18 @@ class DovecotServer:
             if time.monotonic() > deadline:
                 raise DovecotError(f"dovecot (pid {self._pid}) still runs {timeout}s after doveadm stop\n{self.log()}")
             time.sleep(0.05)
+        # Dovecot 2.3 leaves its IMAP sessions running after the master exits (their clients would
+        # go on talking to a stopped server): end them, as a real stop or crash of the host does.
+        _kill_session(self._pid)
         self._pid = None
+
+    def restart(self, down_for: Callable[[], object] | None = None) -> None:
+        """Stop the server (every session dropped), call ``down_for`` while it is down, and start it
+        again on the same ports, with the same users and mail."""
+        self.stop()
+        if down_for is not None:
+            down_for()
+        self.start(same_ports=True)
 
     def __enter__(self) -> DovecotServer:
         self.start()
@@ -375,6 +390,15 @@ class DovecotServer:
         raise DovecotError(f"no {greeting.decode()} greeting on {self.host}:{port}: {last_error}\n{self.log()}")
 
 
+def _kill_session(leader: int) -> None:
+    """SIGKILL every process left in the session of ``leader`` (the daemonised master's children)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != leader:
+            with contextlib.suppress(OSError):
+                if os.getsid(int(entry.name)) == leader:
+                    os.kill(int(entry.name), signal.SIGKILL)
+
+
 def _alive(pid: int) -> bool:
     """Whether ``pid`` runs; a zombie (nobody reaped the daemonised master) counts as exited."""
     try:
@@ -396,6 +420,12 @@ def dovecot() -> Iterator[DovecotServer]:
 def dovecot_oauth2(token_authority) -> Iterator[DovecotServer]:
     """A second server whose logins may also be OAuth2 tokens from the session's ``token_authority``."""
     yield from _running(token_authority.introspection_url)
+
+
+@pytest.fixture
+def private_dovecot() -> Iterator[DovecotServer]:
+    """A server of the test's own, which it may stop and restart without disturbing other tests."""
+    yield from _running()
 
 
 def _running(introspection_url: str | None = None) -> Iterator[DovecotServer]:

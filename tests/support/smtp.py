@@ -13,6 +13,7 @@ import them into a test module (or re-export them from ``conftest.py``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import threading
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ class SmtpTestServer:
         self._failures: list[str] = []
         self._refused: dict[str, str] = {}
         self._controller: _Controller | None = None
+        self._port = 0  # after the first start, a start again listens where it did (a restart)
         #: Seconds the server takes over each message's DATA (a slow server; a kill lands mid-send).
         self.data_delay = 0.0
 
@@ -146,7 +148,7 @@ class SmtpTestServer:
         return self._controller.port
 
     def start(self) -> SmtpTestServer:
-        kwargs: dict = {"hostname": HOST, "port": 0, "server_hostname": SERVER_NAME}
+        kwargs: dict = {"hostname": HOST, "port": self._port, "server_hostname": SERVER_NAME}
         if self.tls:
             server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             self.ca.issue_cert(HOST, "localhost").configure_cert(server_context)
@@ -157,11 +159,16 @@ class SmtpTestServer:
         handler = _OAuth2Handler(self) if self.tokens else _Handler(self)
         self._controller = _Controller(handler, sessions=self._sessions, **kwargs)
         self._controller.start()
+        self._port = self._controller.port
         self._baseline = len(self._sessions)
         return self
 
     def stop(self) -> None:
+        """Stop listening and drop every connection (:meth:`start` again: the same port, the mail kept)."""
         if self._controller is not None:
+            # A connection whose TLS handshake failed never reports itself closed: do not wait long.
+            with contextlib.suppress(TimeoutError):
+                self.drop_connections(timeout=0.5)
             self._controller.stop()
             self._controller = None
 

@@ -33,6 +33,7 @@ from ticketing.app.clock import utcnow
 from ticketing.app.heartbeat import ago, write_heartbeat
 from ticketing.app.leases import Leases
 from ticketing.core.domain import OutboxStatus
+from ticketing.errors import StorageError
 from ticketing.services.health import Health
 from ticketing.services.intake import Intake, IntakeSummary
 from ticketing.services.outbox import OutboxSender, SendSummary
@@ -138,7 +139,10 @@ class Worker:
         except MailboxError as exc:
             self.source.close()
             error = exc
-        except Exception as exc:  # a bug or a database outage: logged, and the rest of the pass goes on
+        except StorageError as exc:  # the database is down or restarting: one line, retried with backoff
+            log.error("intake pass failed: %s", exc)
+            error = exc
+        except Exception as exc:  # a bug: logged with its traceback, and the rest of the pass goes on
             log.exception("intake pass failed")
             error = exc
         sent = self._send(now)
@@ -165,6 +169,8 @@ class Worker:
             return
         try:
             self.health.observe(component, now, error=error, worked=worked)
+        except StorageError as exc:
+            log.warning("could not record whether the %s works: %s", component, exc)
         except Exception:  # noqa: BLE001 - keeping the score must never stop the work
             log.exception("could not record whether the %s works", component)
 
@@ -173,6 +179,9 @@ class Worker:
             return None
         try:
             sent = self.outbox.send_due(now)
+        except StorageError as exc:  # the rows wait for the database
+            log.error("outbox pass failed: %s", exc)
+            return None
         except Exception:  # noqa: BLE001 - a database hiccup must not stop intake; the rows wait
             log.exception("outbox pass failed")
             return None
@@ -192,6 +201,8 @@ class Worker:
                 if mine:
                     self._job_runs[job.name] = now
                     job.action(now)
+        except StorageError as exc:
+            log.error("job %s failed: %s; it runs again at its next time", job.name, exc)
         except Exception:  # noqa: BLE001 - one job failing must not stop the others; it runs again next time
             log.exception("job %s failed; it runs again at its next time", job.name)
 
@@ -219,7 +230,8 @@ class Worker:
                 if tick.error is not None:
                     if not healthy and _hopeless(tick.error):
                         raise tick.error
-                    self._pause(str(tick.error) if isinstance(tick.error, MailboxError) else "intake pass failed",
+                    self._pause(str(tick.error) if isinstance(tick.error, (MailboxError, StorageError))
+                                else "intake pass failed",
                                 at_least=getattr(tick.error, "retry_after", None) or 0.0)
                     continue
                 healthy = True

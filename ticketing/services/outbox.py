@@ -311,7 +311,9 @@ class OutboxSender:
                     self.store.postpone_mail(rest, stop.retry_at)
                     summary.retrying += len(rest)
                     summary.error = str(stop)
-                    log.error("cannot send: %s; %d message(s) wait until %s", stop, summary.retrying,
+                    # Every queued message waits, not only this batch's: say how many.
+                    waiting = max(summary.retrying, self.store.outbox_counts()[OutboxStatus.QUEUED])
+                    log.error("cannot send: %s; %d message(s) wait until %s", stop, waiting,
                               stop.retry_at.isoformat(timespec="seconds"))
                     return True
         finally:

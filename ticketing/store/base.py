@@ -137,6 +137,7 @@ class StoreBase:
             with self.db.atomic():
                 yield
         except pw.PeeweeException as exc:
+            forget_lost_connection(self.db)
             raise storage_error(exc) from exc
 
     @contextmanager
@@ -154,6 +155,7 @@ class StoreBase:
         except _Undo:
             pass
         except pw.PeeweeException as exc:
+            forget_lost_connection(self.db)
             raise storage_error(exc) from exc
 
     @contextmanager
@@ -164,6 +166,24 @@ class StoreBase:
                 yield
         except pw.PeeweeException as exc:
             raise storage_error(exc) from exc
+
+
+def forget_lost_connection(db: pw.Database) -> None:
+    """After a database error between units of work, drop the connection if the server closed it
+    (a restart, a failover), so that the next call connects again instead of failing on the dead
+    connection for as long as the process runs. A usable connection (SQLite's, or one whose
+    statement was merely refused) is kept."""
+    if db.is_closed() or db.in_transaction():
+        return
+    try:
+        usable = db.is_connection_usable()
+    except Exception:  # noqa: BLE001 - a connection that cannot even say is not usable
+        usable = False
+    if not usable:
+        try:
+            db.close()
+        except pw.PeeweeException:
+            pass  # peewee forgets the connection whatever closing it said
 
 
 def storage_error(exc: Exception) -> StorageError:
@@ -193,6 +213,7 @@ def _translate(method: Callable) -> Callable:
         try:
             return method(*args, **kwargs)
         except pw.PeeweeException as exc:
+            forget_lost_connection(args[0].db)
             raise storage_error(exc) from exc
 
     return call
