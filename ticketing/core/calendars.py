@@ -98,6 +98,11 @@ class BusinessCalendar:
             tuple(accumulate((timedelta(minutes=_length(spans)) for spans in fortnight), initial=_ZERO)),
             tuple(accumulate((int(bool(spans)) for spans in fortnight), initial=0)),
         )
+        # Open every minute of every day, with no holiday or closed day (the 24x7 clock): business
+        # time is real elapsed time, so moments and amounts are plain arithmetic (exactly what the
+        # timelines give, in microseconds) and :meth:`add` and :meth:`elapsed` skip them.
+        self._cache["always"] = (all(spans == ((0, 24 * 60),) for spans in self.hours)
+                                 and self.country is None and not self.closed)
 
     @classmethod
     def from_config(cls, config: CalendarConfig) -> "BusinessCalendar":
@@ -196,6 +201,11 @@ class BusinessCalendar:
         left = _duration(duration)
         if moment.tzinfo is None or moment.utcoffset() is None:
             moment = _utc(moment)  # raises the ValueError
+        if self._cache["always"]:
+            try:
+                return _utc(moment) + left
+            except OverflowError:
+                pass  # past datetime.max: the reference path says so in its own words
         if _FAST_YEARS[0] <= moment.year <= _FAST_YEARS[1]:
             found = self._add_on_timelines(_micros(moment), moment.year, left // _MICRO)
             if found is not None:
@@ -254,6 +264,11 @@ class BusinessCalendar:
         start, end = _utc(start), _utc(end)
         if end <= start:
             return _ZERO
+        if self._cache["always"]:
+            total = end - start
+            for low, high in _union(pauses, start, end):
+                total -= high - low
+            return total
         total = self._measure(start, end)
         for low, high in _union(pauses, start, end):
             total -= self._measure(low, high)

@@ -19,7 +19,7 @@ from mailer import Address
 from ticketing.config import Config, ManagerConfig
 from ticketing.config.sections import WEEKDAYS
 from ticketing.core.calendars import BusinessCalendar
-from ticketing.core.domain import Engagement, MeetingStatus, Ticket
+from ticketing.core.domain import Engagement, MeetingStatus, TicketHead
 from ticketing.core.mails import Draft, Templates, slug
 from ticketing.core.playbooks import Playbook
 from ticketing.core.portfolio import OverdueTask
@@ -93,12 +93,14 @@ class WeeklySummaries:
             engagements=tuple(engagements), now=now,
         )
 
-    def _facts(self, ticket: Ticket, events, policies: dict, now: datetime) -> TicketFacts:
+    def _facts(self, ticket: TicketHead, events, policies: dict, now: datetime) -> TicketFacts:
         """The ticket's facts from its ``events``; ``policies`` remembers the policy of each kind
-        and account (an engagement's playbook or the account's tier chooses it, not the ticket)."""
+        and account (an engagement's playbook or the account's tier chooses it, not the ticket, so
+        the whole ticket is read once for each)."""
         key = (ticket.kind, ticket.account)
         if key not in policies:
-            policies[key] = self.sla.policy_for(ticket)
+            whole = self.store.get_ticket(ticket.id)
+            policies[key] = self.sla.policy_for(whole) if whole else None
         policy = policies[key]
         found = clocks(events, ticket.priority, policy, self.sla.calendars, now, explain=False) if policy else ()
         by_name = {c.name: c for c in found}
