@@ -80,16 +80,24 @@ class TicketReadsMixin:
         """The event log of each of ``ticket_ids``, as :meth:`events` reads one (tickets without
         events are left out)."""
         m = self.m
-        at = m.TicketEvent.at.python_value
+        e = m.TicketEvent
+        at = e.at.python_value
+        kinds = {k.value: k for k in EventKind}
         found: dict[int, list[TicketEvent]] = {}
         ids = sorted(set(ticket_ids))
+        # Written out once rather than built by the query builder for each group: building the
+        # IN list of 500 parameters costs more than running it.
+        columns = ", ".join(f.column_name for f in (e.ticket, e.at, e.kind, e.actor, e.detail))
+        sql = (f"SELECT {columns} FROM {e._meta.table_name} WHERE {e.ticket.column_name} IN ({{}}) "
+               f"ORDER BY {e.ticket.column_name}, {e.at.column_name}, {e.id.column_name}")
+        param = self.db.param
         for start in range(0, len(ids), PAGE):
-            rows = self.db.execute(  # raw rows, converted here as events() does
-                m.TicketEvent.select(m.TicketEvent.ticket, m.TicketEvent.at, m.TicketEvent.kind,
-                                     m.TicketEvent.actor, m.TicketEvent.detail)
-                .where(m.TicketEvent.ticket.in_(ids[start:start + PAGE]))
-                .order_by(m.TicketEvent.ticket, m.TicketEvent.at, m.TicketEvent.id))
+            group = ids[start:start + PAGE]
+            try:
+                rows = self.db.execute_sql(sql.format(", ".join([param] * len(group))), group).fetchall()
+            except pw.PeeweeException as exc:
+                raise storage_error(exc) from exc
             for ticket_id, when, kind, actor, detail in rows:
                 found.setdefault(ticket_id, []).append(
-                    TicketEvent(at(when), EventKind(kind), actor, json.loads(detail) if detail and detail != "{}" else {}))
+                    TicketEvent(at(when), kinds[kind], actor, json.loads(detail) if detail and detail != "{}" else {}))
         return found
