@@ -400,20 +400,32 @@ def _week_figures(tickets, monday: date, start: datetime, end: datetime, order: 
 
 
 def _clock_figures(tickets, name: str, start: datetime, end: datetime, order: tuple[str, ...]) -> ClockFigures:
-    settled = [(t, getattr(t, name)) for t in tickets if _settled_at(getattr(t, name), start, end)]
+    # One pass over the tickets, counting each settled clock into its priority and its engineer.
+    met_total: dict[tuple[str, str], list[int]] = {}
+    used: list[timedelta] = []
+    seen_priorities: set[str] = set()
+    met = total = 0
+    for t in tickets:
+        seen_priorities.add(t.priority)
+        c = getattr(t, name)
+        if _settled_at(c, start, end):
+            hit = int(c.state == MET)
+            met, total = met + hit, total + 1
+            for key in (("p", t.priority), ("e", t.engineer or "")):
+                counts = met_total.setdefault(key, [0, 0])
+                counts[0] += hit
+                counts[1] += 1
+        if c.stopped and c.state in (MET, BREACHED) and c.used is not None and _within(c.stopped_at, start, end):
+            used.append(c.used)
 
-    def ratio(pairs) -> Ratio:
-        pairs = list(pairs)
-        return Ratio(sum(1 for _, c in pairs if c.state == MET), len(pairs))
-    priorities = list(PRIORITIES) + sorted({t.priority for t in tickets} - set(PRIORITIES))
-    others = sorted({t.engineer or "" for t, _ in settled} - set(order))
-    used = [c.used for t in tickets if (c := getattr(t, name)).stopped and c.state in (MET, BREACHED)
-            and c.used is not None and _within(c.stopped_at, start, end)]
+    def ratio(kind: str, value: str) -> Ratio:
+        return Ratio(*met_total.get((kind, value), (0, 0)))
+    priorities = list(PRIORITIES) + sorted(seen_priorities - set(PRIORITIES))
+    others = sorted({e for kind, e in met_total if kind == "e"} - set(order))
     return ClockFigures(
-        overall=ratio(settled),
-        by_priority=tuple((p, ratio((t, c) for t, c in settled if t.priority == p)) for p in priorities),
-        by_engineer=tuple((e, ratio((t, c) for t, c in settled if (t.engineer or "") == e))
-                          for e in [*order, *others]),
+        overall=Ratio(met, total),
+        by_priority=tuple((p, ratio("p", p)) for p in priorities),
+        by_engineer=tuple((e, ratio("e", e)) for e in [*order, *others]),
         times=Times(len(used), nearest_rank(used, 50), nearest_rank(used, 90)),
     )
 
