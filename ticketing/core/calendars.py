@@ -266,11 +266,11 @@ class BusinessCalendar:
             return _ZERO
         if self._cache["always"]:
             total = end - start
-            for low, high in _union(pauses, start, end):
+            for low, high in _union(pauses, start, end) if pauses else ():
                 total -= high - low
             return total
         total = self._measure(start, end)
-        for low, high in _union(pauses, start, end):
+        for low, high in _union(pauses, start, end) if pauses else ():
             total -= self._measure(low, high)
         return total
 
@@ -321,6 +321,18 @@ class BusinessCalendar:
         if found is None:
             found = self._cache[day] = self._working_intervals(day)
         return found
+
+    def _line_of(self, at: int, year: int) -> tuple["_Timeline", int]:
+        """The timeline holding the instant ``at`` and its local year, ``year`` being its UTC year
+        (a local year starts at most a day before or after the UTC one): no conversion to the zone."""
+        line = self._timeline(year)
+        if at < line.begin:
+            year -= 1
+        elif at >= line.end:
+            year += 1
+        else:
+            return line, year
+        return self._timeline(year), year
 
     def _timeline(self, year: int) -> "_Timeline":
         """The working intervals of the local dates of ``year`` in microseconds, with running totals."""
@@ -442,6 +454,14 @@ class BusinessCalendar:
 
     def _measure(self, start: datetime, end: datetime) -> timedelta:
         """The business time in [start, end), both UTC and start < end."""
+        if _FAST_YEARS[0] < start.year and end.year < _FAST_YEARS[1]:
+            a, b = _micros(start), _micros(end)
+            (low, first), (high, last) = self._line_of(a, start.year), self._line_of(b, end.year)
+            if last - first < _FAST_YEARS_AHEAD:
+                total = high.position(b) - low.position(a)
+                if last > first:
+                    total += sum(self._timeline(year).total for year in range(first, last))
+                return timedelta(microseconds=total)
         first, last = self._date(start).year, self._date(end).year
         if _FAST_YEARS[0] <= first and last <= _FAST_YEARS[1] and last - first < _FAST_YEARS_AHEAD:
             low, high = self._timeline(first), self._timeline(last)

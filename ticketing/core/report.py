@@ -68,7 +68,8 @@ class ClockFacts:
     stopped_at: datetime | None  # when it stopped (first answer, resolution)
     due: datetime | None
     breached_at: datetime | None
-    why: str  # one line, e.g. "2 h 10 min on 24x7, target 2 h; paused 1 h waiting on customer"
+    why: str  # one line, e.g. "2 h 10 min on 24x7, target 2 h; paused 1 h waiting on customer" (may be "" but
+    # for a clock past its target: breached, or open past its due time, the only ones shown with it)
 
     @property
     def stopped(self) -> bool:
@@ -405,17 +406,25 @@ def _clock_figures(tickets, name: str, start: datetime, end: datetime, order: tu
     used: list[timedelta] = []
     seen_priorities: set[str] = set()
     met = total = 0
-    for t in tickets:
+    for t in tickets:  # _settled_at and ClockFacts.stopped written out: this runs for every clock, four times
         seen_priorities.add(t.priority)
         c = getattr(t, name)
-        if _settled_at(c, start, end):
-            hit = int(c.state == MET)
+        state = c.state
+        if state == MET:
+            when = c.stopped_at
+        elif state == BREACHED:
+            when = c.breached_at or c.due or c.stopped_at
+        else:
+            continue
+        if when is not None and start <= when < end:
+            hit = int(state == MET)
             met, total = met + hit, total + 1
             for key in (("p", t.priority), ("e", t.engineer or "")):
                 counts = met_total.setdefault(key, [0, 0])
                 counts[0] += hit
                 counts[1] += 1
-        if c.stopped and c.state in (MET, BREACHED) and c.used is not None and _within(c.stopped_at, start, end):
+        stopped_at = c.stopped_at
+        if stopped_at is not None and c.used is not None and start <= stopped_at < end:
             used.append(c.used)
 
     def ratio(kind: str, value: str) -> Ratio:
