@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
@@ -73,17 +74,11 @@ def question(number: int, token: str) -> bytes:
     sender = f"user{number}.{token}@{DOMAIN}"
     return (
         f"From: User {number} <{sender}>\r\nTo: {SUPPORT}\r\nSubject: SSO question {token}-{number}\r\n"
-        f"Date: {format_datetime(_utcnow())}\r\nMessage-ID: {make_msgid('latency', DOMAIN)}\r\n"
+        f"Date: {format_datetime(datetime.now(timezone.utc))}\r\nMessage-ID: {make_msgid('latency', DOMAIN)}\r\n"
         'MIME-Version: 1.0\r\nContent-Type: text/plain; charset="utf-8"\r\n\r\n'
         "Hello,\r\n\r\nSince we enabled SAML single sign-on, users who sign in through Okta are sent back\r\n"
         "to the login page again and again. Local accounts still work.\r\n"
     ).encode()
-
-
-def _utcnow():
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc)
 
 
 def nearest_rank(values: list[float], percentile: int) -> float:
@@ -135,7 +130,6 @@ def start_smtp(arrivals: Arrivals):
 
 
 def measure(n: int, interval: float, folder: Path) -> dict:
-    sys.path.insert(0, str(ROOT / "tests"))
     from support.dovecot import DovecotServer
 
     arrivals = Arrivals()
@@ -210,8 +204,14 @@ def main() -> int:
         return 2
     folder = Path(tempfile.mkdtemp(prefix="wg-latency-"))
     folder.chmod(0o755)  # Dovecot's processes must traverse it to reach the mail
+    sys.path.insert(0, str(ROOT / "tests"))
+    from support.dovecot import DovecotError
+
     try:
         figures = measure(args.n, args.interval, folder)
+    except DovecotError as exc:
+        print(f"bench: Dovecot could not be used: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
     finally:
         if args.keep:
             print(f"kept {folder}", file=sys.stderr)
