@@ -390,10 +390,16 @@ def _in_week(ticket: TicketFacts, start: datetime, end: datetime) -> bool:
 
 
 def _week_figures(tickets, monday: date, start: datetime, end: datetime, order: tuple[str, ...]) -> WeekFigures:
-    resolved = sum(1 for t in tickets if t.resolution.stopped and _within(t.resolution.stopped_at, start, end))
+    opened = resolved = 0
+    for t in tickets:  # _within written out: this runs twice for every ticket
+        created, clock = t.created_at, t.resolution
+        if created is not None and start <= created < end:
+            opened += 1
+        if clock.stopped and start <= clock.stopped_at < end:
+            resolved += 1
     return WeekFigures(
         week_start=monday,
-        opened=sum(1 for t in tickets if _within(t.created_at, start, end)),
+        opened=opened,
         resolved=resolved,
         first_response=_clock_figures(tickets, "first_response", start, end, order),
         resolution=_clock_figures(tickets, "resolution", start, end, order),
