@@ -101,3 +101,29 @@ def test_report_weekly_writes_the_html_prints_json_and_sends_once(tmp_path, caps
         assert main(["report", "weekly", "--week", "2026-W47", "--send", "--config", config]) == 0
         assert "already queued before" in capsys.readouterr().out
         assert main(["report", "weekly", "--week", "2026-W99", "--config", config]) == 2
+
+
+def test_every_late_clock_the_summary_shows_comes_with_its_sentence_and_no_other_clock_pays_for_one(desk):
+    """The sentence of a clock is written only for the clocks shown with it (breaches, open past
+    target): each of those has the very sentence of its full clock, whatever its outcome."""
+    from ticketing.services.weekly import _why
+
+    desk.receive(make_message(sender="bob@globex.example", subject="Outage of the API", message_id="<o1@globex>"),
+                 after=timedelta(0))  # never answered: both clocks breach and stay open
+    desk.receive(make_message(sender="bob@globex.example", subject="Question about SAML", message_id="<q1@globex>"),
+                 after=timedelta(hours=1))
+    [(_, note)] = [(m, p) for m, p in desk.mail("notification") if "SAML" in p.subject]
+    desk.receive(make_message(sender="priya@northwind.example", to="support@northwind.example", message_id="<a1@nw>",
+                              in_reply_to=f"<{note.message_id}>", body="On it."), after=timedelta(minutes=20))
+    summaries, manager = weekly(desk), desk.config.managers[0]
+    summary = summaries.summary(manager, MONDAY_0800.date() - timedelta(days=7), MONDAY_0800)
+    late = summary.breaches + summary.open_past_target
+    shown = {(item.ticket.subject, item.clock) for item in late}
+    assert shown == {("Outage of the API", "first_response"), ("Outage of the API", "resolution"),
+                     ("Question about SAML", "resolution")}  # answered in 20 minutes, never resolved
+    for item in late:
+        _, full = summaries.sla.clocks(desk.store.get_ticket(item.ticket.id), MONDAY_0800, explain=False)
+        [clock] = [c for c in full if c.name == item.clock]
+        assert item.facts.why == _why(clock) != ""
+    answered = next(t for t in summary.tickets if t.subject == "Question about SAML")
+    assert answered.first_response.state == "met" and answered.first_response.why == ""

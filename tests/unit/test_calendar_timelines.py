@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from ticketing.config import CalendarConfig
 from ticketing.config.sections import WEEKDAYS
-from ticketing.core.calendars import UTC, BusinessCalendar
+from ticketing.core.calendars import UTC, BusinessCalendar, _union
 from ticketing.core.sla import _ALL_HOURS
 
 
@@ -78,3 +78,25 @@ def test_an_addition_from_the_last_instant_of_a_year_runs_into_the_next():
     silvester = datetime.combine(date(2026, 12, 31), time(23, 59, 59), ZoneInfo("Europe/Berlin"))
     # After hours on Thursday 31 December; 1 January a holiday, then the weekend: Monday 4 January.
     assert berlin.add(silvester, timedelta(hours=1)) == datetime(2027, 1, 4, 8, tzinfo=UTC)  # 09:00 CET
+
+
+ROUND_THE_CLOCK = [_ALL_HOURS, calendar(name="berlin-24x7", timezone="Europe/Berlin", hours=dict.fromkeys(WEEKDAYS, "00:00-24:00"))]
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=[c.name for c in ROUND_THE_CLOCK])
+@PROPERTIES
+@given(start=moments, length=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)),
+       pauses=st.lists(st.tuples(st.timedeltas(min_value=timedelta(days=-2), max_value=timedelta(days=400)),
+                                 st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=30))), max_size=4))
+def test_a_round_the_clock_calendar_measures_with_pauses_what_walking_the_days_measures(index, start, length, pauses):
+    """Open every minute, such a calendar answers by plain arithmetic; it must be the reference's answer."""
+    cal = ROUND_THE_CLOCK[index]
+    reference = BusinessCalendar(name="walk", tz=cal.tz, hours=cal.hours)  # fresh caches
+    start = start.astimezone(UTC)
+    end = start + length
+    spans = [(start + offset, start + offset + width) for offset, width in pauses]
+    expected = reference._measure_by_days(start, end) if end > start else timedelta(0)
+    for low, high in _union(spans, start, end):
+        expected -= reference._measure_by_days(low, high)
+    assert cal._cache["always"]
+    assert cal.elapsed(start, end, spans) == expected

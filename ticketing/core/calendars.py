@@ -98,6 +98,11 @@ class BusinessCalendar:
             tuple(accumulate((timedelta(minutes=_length(spans)) for spans in fortnight), initial=_ZERO)),
             tuple(accumulate((int(bool(spans)) for spans in fortnight), initial=0)),
         )
+        # Open every minute of every day, with no holiday or closed day (the 24x7 clock): business
+        # time is real elapsed time, so moments and amounts are plain arithmetic (exactly what the
+        # timelines give, in microseconds) and :meth:`add` and :meth:`elapsed` skip them.
+        self._cache["always"] = (all(spans == ((0, 24 * 60),) for spans in self.hours)
+                                 and self.country is None and not self.closed)
 
     @classmethod
     def from_config(cls, config: CalendarConfig) -> "BusinessCalendar":
@@ -196,6 +201,11 @@ class BusinessCalendar:
         left = _duration(duration)
         if moment.tzinfo is None or moment.utcoffset() is None:
             moment = _utc(moment)  # raises the ValueError
+        if self._cache["always"]:
+            try:
+                return _utc(moment) + left
+            except OverflowError:
+                pass  # past datetime.max: the reference path says so in its own words
         if _FAST_YEARS[0] <= moment.year <= _FAST_YEARS[1]:
             found = self._add_on_timelines(_micros(moment), moment.year, left // _MICRO)
             if found is not None:
@@ -254,8 +264,13 @@ class BusinessCalendar:
         start, end = _utc(start), _utc(end)
         if end <= start:
             return _ZERO
+        if self._cache["always"]:
+            total = end - start
+            for low, high in _union(pauses, start, end) if pauses else ():
+                total -= high - low
+            return total
         total = self._measure(start, end)
-        for low, high in _union(pauses, start, end):
+        for low, high in _union(pauses, start, end) if pauses else ():
             total -= self._measure(low, high)
         return total
 
@@ -306,6 +321,18 @@ class BusinessCalendar:
         if found is None:
             found = self._cache[day] = self._working_intervals(day)
         return found
+
+    def _line_of(self, at: int, year: int) -> tuple["_Timeline", int]:
+        """The timeline holding the instant ``at`` and its local year, ``year`` being its UTC year
+        (a local year starts at most a day before or after the UTC one): no conversion to the zone."""
+        line = self._timeline(year)
+        if at < line.begin:
+            year -= 1
+        elif at >= line.end:
+            year += 1
+        else:
+            return line, year
+        return self._timeline(year), year
 
     def _timeline(self, year: int) -> "_Timeline":
         """The working intervals of the local dates of ``year`` in microseconds, with running totals."""
@@ -427,6 +454,14 @@ class BusinessCalendar:
 
     def _measure(self, start: datetime, end: datetime) -> timedelta:
         """The business time in [start, end), both UTC and start < end."""
+        if _FAST_YEARS[0] < start.year and end.year < _FAST_YEARS[1]:
+            a, b = _micros(start), _micros(end)
+            (low, first), (high, last) = self._line_of(a, start.year), self._line_of(b, end.year)
+            if last - first < _FAST_YEARS_AHEAD:
+                total = high.position(b) - low.position(a)
+                if last > first:
+                    total += sum(self._timeline(year).total for year in range(first, last))
+                return timedelta(microseconds=total)
         first, last = self._date(start).year, self._date(end).year
         if _FAST_YEARS[0] <= first and last <= _FAST_YEARS[1] and last - first < _FAST_YEARS_AHEAD:
             low, high = self._timeline(first), self._timeline(last)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum, StrEnum
+from typing import NamedTuple
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -90,6 +91,21 @@ class IntakeOutcome(str, Enum):
     PROCESSED = "processed"
     DUPLICATE = "duplicate"
     QUARANTINED = "quarantined"
+
+
+class TicketHead(NamedTuple):
+    """The few fields of a ticket a report counts by: read by the thousand, so a tuple, not a
+    :class:`Ticket` (whose dozen timestamps and JSON columns cost as much again to read)."""
+
+    id: int
+    kind: TicketKind
+    status: TicketStatus
+    priority: str
+    subject: str
+    requester: str
+    account: str | None  # the account's name
+    assignee: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from ticketing.core.calendars import UTC, BusinessCalendar
 
@@ -195,7 +195,7 @@ class _Run:
 class _Log:
     start: datetime
     created: bool
-    events: tuple[Any, ...]  # sorted, from the start on
+    events: tuple[_Entry, ...]  # sorted, from the start on
     periods: tuple[tuple[str, datetime, datetime | None], ...]  # (state, since, until)
     changes: tuple[tuple[datetime, str, str], ...]  # (at, previous, priority)
 
@@ -259,24 +259,29 @@ def humanize(duration: timedelta, days: bool = True) -> str:
 
 # -- reading the log ------------------------------------------------------------------------------
 
-def _kind(event: Any) -> str:
-    return getattr(event.kind, "value", event.kind)
+class _Entry(NamedTuple):
+    """An event as the log reads it: ``kind`` a plain string (an EventKind's value)."""
+
+    at: datetime
+    kind: str
+    detail: dict
 
 
 def _read(events: Iterable[Any]) -> _Log | None:
     seen, unique = set(), []
     for event in sorted(events, key=lambda e: _aware(e.at)):
-        detail = event.detail
-        key = (event.at, _kind(event), json.dumps(detail, sort_keys=True, default=str) if detail else "{}")
+        at, kind, detail = event.at, event.kind, event.detail
+        kind = getattr(kind, "value", kind)
+        key = (at, kind, json.dumps(detail, sort_keys=True, default=str) if detail else "{}")
         if key not in seen:
             seen.add(key)
-            unique.append(event)
+            unique.append(_Entry(at, kind, detail))
     if not unique:
         return None
-    first = next((i for i, e in enumerate(unique) if _kind(e) == "created"), None)
+    first = next((i for i, e in enumerate(unique) if e.kind == "created"), None)
     kept = tuple(unique[first or 0:])
     changes = tuple((e.at, (e.detail or {}).get("previous"), (e.detail or {}).get("priority"))
-                    for e in unique if _kind(e) == "priority_changed")
+                    for e in unique if e.kind == "priority_changed")
     return _Log(kept[0].at, first is not None, kept, _periods(kept), changes)
 
 
@@ -284,7 +289,7 @@ def _periods(events: tuple[Any, ...]) -> tuple[tuple[str, datetime, datetime | N
     """The ticket's states from the start, as (state, since, until) with until None for the last."""
     state, since, periods = _OPEN, events[0].at, []
     for event in events:
-        kind = _kind(event)
+        kind = event.kind
         new = {"pending": _PENDING, "resolved": _RESOLVED, "reopened": _OPEN}.get(kind)
         if kind == "customer_replied":
             new = _OPEN
@@ -314,7 +319,7 @@ def _final_resolution(log: _Log) -> datetime | None:
 
 
 def _first_response(log: _Log) -> _Run:
-    reply = next((e.at for e in log.events if _kind(e) == "engineer_replied"), None)
+    reply = next((e.at for e in log.events if e.kind == "engineer_replied"), None)
     stop, by = (reply, "engineer_replied") if reply is not None else (_final_resolution(log), "resolved")
     by = by if stop is not None else None
     return _Run(log.start, stop, by, _pauses(log, {_RESOLVED}, log.start, stop), _origin(log))
@@ -334,7 +339,7 @@ def _origin(log: _Log) -> str:
 def _next_response(log: _Log) -> _Run | None:
     answered, start, stop = False, None, None
     for event in log.events:
-        kind = _kind(event)
+        kind = event.kind
         if kind == "engineer_replied":
             if start is not None and stop is None:
                 stop = event.at
