@@ -239,4 +239,3 @@ def test_a_contact_whose_mail_bounces_is_not_reminded(desk):
         desk.store.mark_failing([MARCUS], "550 no such user", desk.now)
     assert sweep(desk, FRI_10AM_NEW_YORK) == 0
     assert desk.mail("task_reminder") == []
-
