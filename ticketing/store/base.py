@@ -108,6 +108,21 @@ class StoreBase:
         self.db = models.database
         self._insert = _PreparedInserts(self.db)
         self._statements: dict[str, Any] = {}  # SQL and column converters, built once per store
+        #: Figures kept for the length of one unit of work (see :meth:`kept`): nothing else writes
+        #: what they count meanwhile (SQLite: the write lock; see TicketsMixin.open_loads).
+        self._kept: dict[str, dict] = {}
+        self._unit_depth = 0
+
+    def kept(self, name: str) -> dict | None:
+        """The figures kept under ``name`` for the current :meth:`transaction` (created empty on
+        first use), or None outside one: they are then read afresh each time."""
+        if not self._unit_depth:
+            return None
+        return self._kept.setdefault(name, {})
+
+    def forget_kept(self) -> None:
+        """Drop every kept figure (a savepoint rolled back, or a change they cannot follow)."""
+        self._kept.clear()
 
     def rows(self, name: str, build: Callable[[], pw.Query], *params: Any) -> list[tuple]:
         """Run the query ``build`` makes, built once under ``name``, with ``params``; return its rows.
@@ -133,11 +148,15 @@ class StoreBase:
 
         Raises :class:`StorageError` when the database fails, the commit included.
         """
+        self._unit_depth += 1
         try:
             with self.db.atomic():
                 yield
         except pw.PeeweeException as exc:
             raise storage_error(exc) from exc
+        finally:
+            self._unit_depth -= 1
+            self.forget_kept()
 
     @contextmanager
     def rehearsal(self) -> Iterator[None]:
@@ -163,7 +182,11 @@ class StoreBase:
             with self.db.atomic():
                 yield
         except pw.PeeweeException as exc:
+            self.forget_kept()
             raise storage_error(exc) from exc
+        except BaseException:
+            self.forget_kept()  # what it counted is undone
+            raise
 
 
 def storage_error(exc: Exception) -> StorageError:

@@ -21,7 +21,7 @@ from ticketing.store.models import Models
 log = logging.getLogger(__name__)
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 _PG_LOCK_ID = 0x5767
 _OPEN_PATIENCE = 30.0  # seconds to keep trying to open a database another process is setting up  # advisory lock taken while migrating, so two workers never migrate at once
@@ -199,6 +199,13 @@ def _migrate_to_13(models: Models) -> None:
     models.database.create_tables([models.Lease])
 
 
+def _migrate_to_14(models: Models) -> None:
+    """The sender claims due mail from an index of (status, next attempt): the oldest due rows of
+    a status are the start of an index range, however many were sent before or wait behind them."""
+    models.database.execute_sql(_create_index_sql("outbound_message_status_next_attempt_at", "outbound_message",
+                                                  ["status", "next_attempt_at"]))
+
+
 def _add_missing_columns(db: pw.Database, model: type[pw.Model], names: list[str]) -> None:
     table = model._meta.table_name
     present = {column.name for column in db.get_columns(table)}
@@ -221,7 +228,7 @@ def _create_index_sql(name: str, table: str, columns: list[str]) -> str:
 MIGRATIONS: dict[int, Callable[[Models], None]] = {2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5, 6: _migrate_to_6,
                                                      7: _migrate_to_7, 8: _migrate_to_8, 9: _migrate_to_9,
                                                      10: _migrate_to_10, 11: _migrate_to_11, 12: _migrate_to_12,
-                                                     13: _migrate_to_13}
+                                                     13: _migrate_to_13, 14: _migrate_to_14}
 
 
 def upgrade(models: Models) -> tuple[int, int]:
