@@ -190,6 +190,41 @@ def test_a_complete_file_is_all_a_reader_ever_sees(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == [message_file_name(message())]
 
 
+def test_a_batch_is_written_whole_each_file_flushed_before_its_name_appears(tmp_path, monkeypatch):
+    sender = DirectorySender(tmp_path)
+    sender.send(message("wg.ack.1"), SUPPORT, [BOB])
+    first = eml_files(tmp_path)[0].stat().st_mtime_ns
+    names_when_flushed: list[list[str]] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (names_when_flushed.append(sorted(p.name for p in eml_files(tmp_path))),
+                                                 real_fsync(fd)))
+    batch = [(message(f"wg.ack.{n}"), SUPPORT, [BOB]) for n in (1, 2, 3, 3)] + [(message("wg.ack.4"), SUPPORT, "x")]
+    results = sender.send_many(batch)
+    assert [type(r).__name__ for r in results] == ["NoneType"] * 4 + ["ValueError"]
+    assert len(names_when_flushed) == 2 and all(names == [p.name for p in eml_files(tmp_path)][:1]
+                                                for names in names_when_flushed)  # the new names come after
+    assert sorted(p.read_bytes() for p in eml_files(tmp_path)) == sorted(message(f"wg.ack.{n}") for n in (1, 2, 3))
+    assert eml_files(tmp_path)[0].stat().st_mtime_ns == first  # the one there already was left alone
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_file_of_a_batch_that_cannot_be_flushed_is_a_transient_error_and_leaves_nothing(tmp_path, monkeypatch):
+    sender = DirectorySender(tmp_path, flush_threads=1)  # one at a time: "the second" is well defined
+    real_fsync, calls = os.fsync, []
+
+    def failing_second(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing_second)
+    results = sender.send_many([(message(f"wg.ack.{n}"), SUPPORT, [BOB]) for n in (1, 2, 3)])
+    assert [type(r).__name__ for r in results] == ["NoneType", "TransientSendError", "NoneType"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(message_file_name(message(f"wg.ack.{n}")) for n in (1, 3))
+    sender.close()
+
+
 def test_an_unwritable_outbox_is_a_transient_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_bytes(b"")
