@@ -120,9 +120,13 @@ class StoreBase:
             return None
         return self._kept.setdefault(name, {})
 
-    def forget_kept(self) -> None:
-        """Drop every kept figure (a savepoint rolled back, or a change they cannot follow)."""
-        self._kept.clear()
+    def forget_kept(self, *names: str) -> None:
+        """Drop the figures kept under ``names`` (a change they cannot follow), or every one (a
+        savepoint rolled back)."""
+        if not names:
+            self._kept.clear()
+        for name in names:
+            self._kept.pop(name, None)
 
     def rows(self, name: str, build: Callable[[], pw.Query], *params: Any) -> list[tuple]:
         """Run the query ``build`` makes, built once under ``name``, with ``params``; return its rows.

@@ -80,7 +80,7 @@ class TicketsMixin:
                 changes[key] = json.dumps(value)
         m.Ticket.update(updated_at=now, **changes).where(m.Ticket.id == ticket_id).execute()
         if {"status", "assignee", "assigned_at"} & changes.keys():
-            self.forget_kept()  # the routing figures: rare, read again
+            self.forget_kept("open loads", "last assignments")  # rare: read again
 
     def touch_ticket(self, ticket_id: int, now: datetime) -> None:
         m = self.m
