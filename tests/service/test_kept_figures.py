@@ -1,5 +1,5 @@
-"""Each engineer's open load and last assignment, as routing reads them: counted once per unit of
-work and then kept, they must still say what a fresh count would after every change."""
+"""Figures the store keeps for a unit of work (each engineer's open load and last assignment, an
+account): read once and then kept, they must still say what a fresh read would after every change."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -47,3 +47,18 @@ def test_a_ticket_rolled_back_with_its_message_is_not_counted(store):
         assert store.open_loads([A]) == {A: 0}
         assert store.last_assignments([A]) == {}
     assert fresh(store) == ({A: 0, B: 0}, {})
+
+
+def test_a_kept_account_shows_a_contact_added_in_the_same_unit_of_work(store):
+    account_id = store.save_account(name="Globex", tier="enterprise", engineer=A, timezone=None, origin="config", now=NOW)
+    with store.transaction():
+        assert store.get_account(account_id).contacts == ()
+        store.save_contact(account_id, "bob@globex.example", "Bob")
+        store.add_domains(account_id, ["globex.example"])
+        account = store.get_account(account_id)
+        assert [c.email for c in account.contacts] == ["bob@globex.example"] and account.domains == ("globex.example",)
+        with pytest.raises(RuntimeError), store.savepoint():
+            store.mark_failing(["bob@globex.example"], "550 gone", NOW)
+            assert store.get_account(account_id).contacts[0].failing_since is not None
+            raise RuntimeError("the message fails")
+        assert store.get_account(account_id).contacts[0].failing_since is None
