@@ -90,13 +90,20 @@ def message_file_name(raw: bytes) -> str:
     ids never share a name), or from a SHA-256 of the bytes when there is no Message-ID: sending
     the same message again names the same file. The name never holds a path separator.
     """
-    value = BytesHeaderParser(policy=compat32).parsebytes(raw).get("message-id")
+    value = BytesHeaderParser(policy=compat32).parsebytes(_header_block(raw)).get("message-id")
     found = _MESSAGE_ID.search(str(value)) if value is not None else None
     if found is None:
         return f"sha256-{hashlib.sha256(raw).hexdigest()}.eml"
     ident = found.group(1)
     slug = _UNSAFE_FILE_CHARS.sub("_", ident).lstrip(".")[:80]
     return f"{slug}-{hashlib.sha256(ident.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}.eml"
+
+
+def _header_block(raw: bytes) -> bytes:
+    """``raw`` up to its first empty line (the header parser would read, and drop, the whole body:
+    most of a millisecond for a message of a few KB); all of it when no empty line is seen."""
+    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if i >= 0]
+    return raw[:min(ends) + 1] if ends else raw
 
 
 class DirectorySender:

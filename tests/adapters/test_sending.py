@@ -150,6 +150,16 @@ def test_a_hostile_message_id_cannot_leave_the_outbox(tmp_path):
     assert len(names) == 5 and all(n.endswith(".eml") and not n.startswith(".") and len(n) < 120 for n in names)
 
 
+@pytest.mark.parametrize("raw, named_after", [
+    (b"Subject: x\r\nMessage-ID:\r\n <folded@x>\r\n\r\nMessage-ID: <in-body@x>\r\n", "folded@x"),
+    (b"Subject: x\n\nMessage-ID: <in-body@x>\n", None),
+    (b"Subject: x\r\nnot a header\r\nMessage-ID: <after-a-broken-line@x>\r\n\r\n", None),
+])
+def test_the_file_name_comes_from_the_header_block_only(raw, named_after):
+    name = message_file_name(raw)
+    assert name.startswith(named_after) if named_after else name.startswith("sha256-")
+
+
 def test_ids_that_differ_only_in_unsafe_characters_get_different_files(tmp_path):
     sender = DirectorySender(tmp_path)
     sender.send(b"Message-ID: <a/b@x>\r\n\r\none\r\n", SUPPORT, [BOB])
