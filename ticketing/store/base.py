@@ -47,18 +47,19 @@ class _PreparedInserts:
 
     def unless_present(self, model: type[pw.Model], values: dict, key: pw.Field) -> bool:
         """Insert one row of ``model`` unless a row with its ``key`` (a unique column) is there; return
-        whether it was inserted. On a server a twin inserted by another connection at the same moment
-        is "present" too (``ON CONFLICT DO NOTHING`` waits for it), never an error; SQLite has one
-        writer at a time, so the plain insert serves there."""
-        if isinstance(self.db, pw.SqliteDatabase):
-            self(model, values)
-            return True
+        whether it was inserted: one statement, ``ON CONFLICT (key) DO NOTHING`` (only a clash on
+        that column is passed over; any other constraint still fails). On a server a twin inserted
+        by another connection at the same moment is "present" too (the insert waits for it)."""
         cache = (model, "unless", key.name)
         statement = self._statements.get(cache)
         if statement is None:
             fields = [f for f in model._meta.sorted_fields if not isinstance(f, pw.AutoField)]
-            sql, _ = model.insert(**{f.name: _default(f) for f in fields}).on_conflict(
-                conflict_target=[key], action="IGNORE").sql()
+            if isinstance(self.db, pw.SqliteDatabase):  # peewee would write INSERT OR IGNORE: every constraint
+                sql, _ = model.insert(**{f.name: _default(f) for f in fields}).sql()
+                sql += f' ON CONFLICT ("{key.column_name}") DO NOTHING'
+            else:
+                sql, _ = model.insert(**{f.name: _default(f) for f in fields}).on_conflict(
+                    conflict_target=[key], action="IGNORE").sql()
             statement = self._statements[cache] = (sql, [(f.name, f.db_value, f.default) for f in fields])
         sql, columns = statement
         params = [convert(values[name]) if name in values else convert(default() if callable(default) else default)

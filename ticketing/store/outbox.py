@@ -32,9 +32,6 @@ class OutboxMixin:
         ``suppressed``: the reason it is not to be sent (a loop limit); it is recorded as never sent.
         """
         m = self.m
-        if self.rows("outbound by message id", lambda: m.OutboundMessage.select(m.OutboundMessage.id)
-                     .where(m.OutboundMessage.message_id == ""), message_id):
-            return False
         return self._insert.unless_present(m.OutboundMessage, dict(
             message_id=message_id, ticket=ticket_id, purpose=purpose, recipients=" ".join(recipients),
             subject=subject, raw=b"", attempts=0, next_attempt_at=now, last_error=suppressed or "",
