@@ -263,7 +263,7 @@ def main() -> None:
 def _empty_postgres(url: str) -> None:
     from ticketing.store import SqlStore
 
-    store = SqlStore.open(url)
+    store = SqlStore.open(url, create=False)  # whatever schema version it is at: it goes
     store.db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     store.close()
 

@@ -40,12 +40,14 @@ class MaildirSource:
     def __init__(self, path: str | os.PathLike, name: str | None = None):
         self.path = Path(path)
         self.name = name or f"maildir:{self.path}"
-        self._files: dict[str, Path] = {}
+        #: The listing: each key's file as ``new/NAME`` or ``cur/NAME`` (a short string, not a Path:
+        #: a folder of 50,000 messages is held as names, some 30 MB less than as Path objects).
+        self._files: dict[str, str] = {}
 
-    def _scan(self) -> dict[str, Path]:
+    def _scan(self) -> dict[str, str]:
         if not self.path.is_dir():
             raise MailboxError(f"no Maildir folder at {self.path}")
-        files: dict[str, Path] = {}
+        files: dict[str, str] = {}
         for sub in ("new", "cur"):
             folder = self.path / sub
             if not folder.is_dir():
@@ -53,8 +55,12 @@ class MaildirSource:
             with os.scandir(folder) as entries:
                 for entry in entries:
                     if entry.is_file() and not entry.name.startswith("."):
-                        files.setdefault(maildir_key(entry.name), Path(entry.path))
+                        files.setdefault(maildir_key(entry.name), f"{sub}/{entry.name}")
         return files
+
+    def _path(self, key: str, files: dict[str, str] | None = None) -> Path | None:
+        name = (self._files if files is None else files).get(key)
+        return self.path / name if name is not None else None
 
     def list_new(self, cursor: str | None) -> list[str]:
         self._files = self._scan()
@@ -66,7 +72,7 @@ class MaildirSource:
     def fetch(self, keys: Sequence[str]) -> list[SourceMessage]:
         found = []
         for key in keys:
-            path = self._files.get(key)
+            path = self._path(key)
             if path is None:
                 continue
             try:
@@ -74,7 +80,7 @@ class MaildirSource:
                 mtime = path.stat().st_mtime
             except FileNotFoundError:
                 # moved from new/ to cur/ by a mail client since the listing: look again
-                path = self._scan().get(key)
+                path = self._path(key, self._scan())
                 if path is None:
                     continue
                 raw, mtime = path.read_bytes(), path.stat().st_mtime
@@ -87,7 +93,7 @@ class MaildirSource:
         """The size in bytes of each of ``keys`` still in the folder (without reading them)."""
         found = {}
         for key in keys:
-            path = self._files.get(key)
+            path = self._path(key)
             try:
                 if path is not None:
                     found[key] = path.stat().st_size

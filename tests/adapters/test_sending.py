@@ -152,6 +152,16 @@ def test_a_hostile_message_id_cannot_leave_the_outbox(tmp_path):
     assert len(names) == 5 and all(n.endswith(".eml") and not n.startswith(".") and len(n) < 120 for n in names)
 
 
+@pytest.mark.parametrize("raw, named_after", [
+    (b"Subject: x\r\nMessage-ID:\r\n <folded@x>\r\n\r\nMessage-ID: <in-body@x>\r\n", "folded@x"),
+    (b"Subject: x\n\nMessage-ID: <in-body@x>\n", None),
+    (b"Subject: x\r\nnot a header\r\nMessage-ID: <after-a-broken-line@x>\r\n\r\n", None),
+])
+def test_the_file_name_comes_from_the_header_block_only(raw, named_after):
+    name = message_file_name(raw)
+    assert name.startswith(named_after) if named_after else name.startswith("sha256-")
+
+
 def test_ids_that_differ_only_in_unsafe_characters_get_different_files(tmp_path):
     sender = DirectorySender(tmp_path)
     sender.send(b"Message-ID: <a/b@x>\r\n\r\none\r\n", SUPPORT, [BOB])
@@ -190,6 +200,41 @@ def test_a_complete_file_is_all_a_reader_ever_sees(tmp_path, monkeypatch):
     assert seen_during_write[0] == []  # the bytes are flushed before the name appears
     assert [p.read_bytes() for p in eml_files(tmp_path)] == [message()]
     assert [p.name for p in tmp_path.iterdir()] == [message_file_name(message())]
+
+
+def test_a_batch_is_written_whole_each_file_flushed_before_its_name_appears(tmp_path, monkeypatch):
+    sender = DirectorySender(tmp_path)
+    sender.send(message("wg.ack.1"), SUPPORT, [BOB])
+    first = eml_files(tmp_path)[0].stat().st_mtime_ns
+    names_when_flushed: list[list[str]] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (names_when_flushed.append(sorted(p.name for p in eml_files(tmp_path))),
+                                                 real_fsync(fd)))
+    batch = [(message(f"wg.ack.{n}"), SUPPORT, [BOB]) for n in (1, 2, 3, 3)] + [(message("wg.ack.4"), SUPPORT, "x")]
+    results = sender.send_many(batch)
+    assert [type(r).__name__ for r in results] == ["NoneType"] * 4 + ["ValueError"]
+    assert len(names_when_flushed) == 2 and all(names == [p.name for p in eml_files(tmp_path)][:1]
+                                                for names in names_when_flushed)  # the new names come after
+    assert sorted(p.read_bytes() for p in eml_files(tmp_path)) == sorted(message(f"wg.ack.{n}") for n in (1, 2, 3))
+    assert eml_files(tmp_path)[0].stat().st_mtime_ns == first  # the one there already was left alone
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_file_of_a_batch_that_cannot_be_flushed_is_a_transient_error_and_leaves_nothing(tmp_path, monkeypatch):
+    sender = DirectorySender(tmp_path, flush_threads=1)  # one at a time: "the second" is well defined
+    real_fsync, calls = os.fsync, []
+
+    def failing_second(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing_second)
+    results = sender.send_many([(message(f"wg.ack.{n}"), SUPPORT, [BOB]) for n in (1, 2, 3)])
+    assert [type(r).__name__ for r in results] == ["NoneType", "TransientSendError", "NoneType"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(message_file_name(message(f"wg.ack.{n}")) for n in (1, 3))
+    sender.close()
 
 
 def test_an_unwritable_outbox_is_a_transient_error(tmp_path):

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from ticketing.config import PrioritiesConfig
+from ticketing.core.folding import may_contain
 
 
 def support_priority(subject: str, text: str, tier: str | None, rules: PrioritiesConfig) -> tuple[str, str]:
@@ -20,6 +21,9 @@ def support_priority(subject: str, text: str, tier: str | None, rules: Prioritie
     for index, rule in enumerate(rules.rules):
         if rule.priority >= priority:  # "P0" < "P1" < ...: only a higher priority matters
             continue
+        words = _first_words(tuple(rule.keywords))
+        if words is not None and not may_contain(haystack, words):
+            continue  # none of its keywords can be there: the search would cost a fraction of a millisecond
         match = _pattern(tuple(rule.keywords)).search(haystack)
         if match:
             priority, why = rule.priority, f"keyword {match.group(0).lower()!r} (rule {index + 1})"
@@ -39,6 +43,14 @@ def golive_priority(golive_date: date | None, today: date, rules: PrioritiesConf
         lower = min(f"P{int(rules.golive_intent[1]) + 1}", rules.default) if rules.golive_intent != "P3" else "P3"
         return lower, f"go-live in {days} days (at most {rules.golive_soon_days} days away)"
     return rules.default, f"go-live in {days} days: planned ahead, default priority"
+
+
+@functools.lru_cache(maxsize=64)
+def _first_words(keywords: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The first word of each keyword in lower case, which a match must hold; None when a keyword
+    is not ASCII (its case folding is left to the search)."""
+    words = tuple(k.split()[0].lower() for k in keywords if k.strip())
+    return words if words and all(w.isascii() for w in words) else None
 
 
 @functools.lru_cache(maxsize=64)

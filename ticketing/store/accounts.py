@@ -33,6 +33,7 @@ class AccountsMixin:
     def save_account(self, *, name: str, tier: str | None, engineer: str | None, timezone: str | None,
                      origin: str, now: datetime) -> int:
         """Create the account called ``name`` or update it; values that are None are left as they are."""
+        self.forget_kept("accounts")
         m = self.m
         row = m.Account.get_or_none(pw.fn.LOWER(m.Account.name) == name.lower())
         if row is None:
@@ -45,6 +46,7 @@ class AccountsMixin:
 
     def add_domains(self, account_id: int, domains: Iterable[str]) -> None:
         """Give ``domains`` to the account; a domain that belongs to another account stays there."""
+        self.forget_kept("accounts")
         m = self.m
         for domain in domains:
             m.AccountDomain.insert(account=account_id, domain=domain.lower()).on_conflict_ignore().execute()
@@ -54,6 +56,7 @@ class AccountsMixin:
         """Add a contact, or fill in the name and role of a known one (and tie it to the account);
         ``replace``: the name and role given replace the known ones, and the contact moves to the
         account (an engineer's ``#contact add`` says so)."""
+        self.forget_kept("accounts")
         m = self.m
         email = _normal(email)
         row = m.Contact.get_or_none(m.Contact.email == email)
@@ -78,6 +81,7 @@ class AccountsMixin:
 
     def detach_contacts(self, account_id: int, emails: Iterable[str]) -> None:
         """Take contacts off an account (the CRM no longer lists them); they stay known by address."""
+        self.forget_kept("accounts")
         m = self.m
         wanted = [_normal(e) for e in emails]
         if wanted:
@@ -95,6 +99,17 @@ class AccountsMixin:
         return self.get_account(found[0][0]) if found else None
 
     def get_account(self, account_id: int) -> Account | None:
+        """The account with its domains and contacts. Inside a :meth:`transaction` it is read once
+        and kept (intake reads a message's account several times); every change to accounts,
+        domains or contacts, all made by this class, drops what was kept."""
+        kept = self.kept("accounts")
+        if kept is None:
+            return self._read_account(account_id)
+        if account_id not in kept:
+            kept[account_id] = self._read_account(account_id)
+        return kept[account_id]
+
+    def _read_account(self, account_id: int) -> Account | None:
         m = self.m
         found = self.rows("account", lambda: m.Account.select(
             m.Account.id, m.Account.name, m.Account.engineer, m.Account.tier, m.Account.timezone).where(m.Account.id == 0),
@@ -119,6 +134,7 @@ class AccountsMixin:
 
     def mark_failing(self, emails: Iterable[str], reason: str, now: datetime) -> list[str]:
         """Mark contacts whose mail bounced for good; unknown addresses become contacts. Returns them."""
+        self.forget_kept("accounts")
         m = self.m
         marked = []
         for email in emails:

@@ -47,18 +47,19 @@ class _PreparedInserts:
 
     def unless_present(self, model: type[pw.Model], values: dict, key: pw.Field) -> bool:
         """Insert one row of ``model`` unless a row with its ``key`` (a unique column) is there; return
-        whether it was inserted. On a server a twin inserted by another connection at the same moment
-        is "present" too (``ON CONFLICT DO NOTHING`` waits for it), never an error; SQLite has one
-        writer at a time, so the plain insert serves there."""
-        if isinstance(self.db, pw.SqliteDatabase):
-            self(model, values)
-            return True
+        whether it was inserted: one statement, ``ON CONFLICT (key) DO NOTHING`` (only a clash on
+        that column is passed over; any other constraint still fails). On a server a twin inserted
+        by another connection at the same moment is "present" too (the insert waits for it)."""
         cache = (model, "unless", key.name)
         statement = self._statements.get(cache)
         if statement is None:
             fields = [f for f in model._meta.sorted_fields if not isinstance(f, pw.AutoField)]
-            sql, _ = model.insert(**{f.name: _default(f) for f in fields}).on_conflict(
-                conflict_target=[key], action="IGNORE").sql()
+            if isinstance(self.db, pw.SqliteDatabase):  # peewee would write INSERT OR IGNORE: every constraint
+                sql, _ = model.insert(**{f.name: _default(f) for f in fields}).sql()
+                sql += f' ON CONFLICT ("{key.column_name}") DO NOTHING'
+            else:
+                sql, _ = model.insert(**{f.name: _default(f) for f in fields}).on_conflict(
+                    conflict_target=[key], action="IGNORE").sql()
             statement = self._statements[cache] = (sql, [(f.name, f.db_value, f.default) for f in fields])
         sql, columns = statement
         params = [convert(values[name]) if name in values else convert(default() if callable(default) else default)
@@ -108,6 +109,25 @@ class StoreBase:
         self.db = models.database
         self._insert = _PreparedInserts(self.db)
         self._statements: dict[str, Any] = {}  # SQL and column converters, built once per store
+        #: Figures kept for the length of one unit of work (see :meth:`kept`): nothing else writes
+        #: what they count meanwhile (SQLite: the write lock; see TicketsMixin.open_loads).
+        self._kept: dict[str, dict] = {}
+        self._unit_depth = 0
+
+    def kept(self, name: str) -> dict | None:
+        """The figures kept under ``name`` for the current :meth:`transaction` (created empty on
+        first use), or None outside one: they are then read afresh each time."""
+        if not self._unit_depth:
+            return None
+        return self._kept.setdefault(name, {})
+
+    def forget_kept(self, *names: str) -> None:
+        """Drop the figures kept under ``names`` (a change they cannot follow), or every one (a
+        savepoint rolled back)."""
+        if not names:
+            self._kept.clear()
+        for name in names:
+            self._kept.pop(name, None)
 
     def rows(self, name: str, build: Callable[[], pw.Query], *params: Any) -> list[tuple]:
         """Run the query ``build`` makes, built once under ``name``, with ``params``; return its rows.
@@ -133,12 +153,16 @@ class StoreBase:
 
         Raises :class:`StorageError` when the database fails, the commit included.
         """
+        self._unit_depth += 1
         try:
             with self.db.atomic():
                 yield
         except pw.PeeweeException as exc:
             forget_lost_connection(self.db)
             raise storage_error(exc) from exc
+        finally:
+            self._unit_depth -= 1
+            self.forget_kept()
 
     @contextmanager
     def rehearsal(self) -> Iterator[None]:
@@ -165,7 +189,11 @@ class StoreBase:
             with self.db.atomic():
                 yield
         except pw.PeeweeException as exc:
+            self.forget_kept()
             raise storage_error(exc) from exc
+        except BaseException:
+            self.forget_kept()  # what it counted is undone
+            raise
 
 
 def forget_lost_connection(db: pw.Database) -> None:

@@ -418,7 +418,8 @@ def create_models(db: pw.Database) -> Models:
         claimed_by = CharField(max_length=300, default="")
 
         class Meta:
-            indexes = ((("purpose", "recipients", "created_at"), False),)
+            # schema 15: the sender claims the oldest due rows of one status, an index range in order
+            indexes = ((("purpose", "recipients", "created_at"), False), (("status", "next_attempt_at"), False))
 
 
     class Refusal(BaseModel):

@@ -22,7 +22,7 @@ from ticketing.store.settings import LEGACY_MESSAGE_IDS
 log = logging.getLogger(__name__)
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 _PG_LOCK_ID = 0x5767
 _OPEN_PATIENCE = 30.0  # seconds to keep trying to open a database another process is setting up  # advisory lock taken while migrating, so two workers never migrate at once
@@ -209,6 +209,13 @@ def _migrate_to_14(models: Models) -> None:
         models.Setting.insert(name=LEGACY_MESSAGE_IDS, value="yes").on_conflict_ignore().execute()
 
 
+def _migrate_to_15(models: Models) -> None:
+    """The sender claims due mail from an index of (status, next attempt): the oldest due rows of
+    a status are the start of an index range, however many were sent before or wait behind them."""
+    models.database.execute_sql(_create_index_sql("outbound_message_status_next_attempt_at", "outbound_message",
+                                                  ["status", "next_attempt_at"]))
+
+
 def _add_missing_columns(db: pw.Database, model: type[pw.Model], names: list[str]) -> None:
     table = model._meta.table_name
     present = {column.name for column in db.get_columns(table)}
@@ -231,7 +238,7 @@ def _create_index_sql(name: str, table: str, columns: list[str]) -> str:
 MIGRATIONS: dict[int, Callable[[Models], None]] = {2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5, 6: _migrate_to_6,
                                                      7: _migrate_to_7, 8: _migrate_to_8, 9: _migrate_to_9,
                                                      10: _migrate_to_10, 11: _migrate_to_11, 12: _migrate_to_12,
-                                                     13: _migrate_to_13, 14: _migrate_to_14}
+                                                     13: _migrate_to_13, 14: _migrate_to_14, 15: _migrate_to_15}
 
 
 def upgrade(models: Models) -> tuple[int, int]:

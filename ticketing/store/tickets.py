@@ -56,10 +56,19 @@ class TicketsMixin:
         for key in ("reasons", "assignment"):
             if key in extra and not isinstance(extra[key], str):
                 extra[key] = json.dumps(extra[key])
-        return self._insert(m.Ticket, dict(
+        ticket_id = self._insert(m.Ticket, dict(
             kind=kind.value, status=TicketStatus.OPEN.value, priority=priority, subject=subject,
             requester=requester, requester_name=requester_name, created_at=now, updated_at=now, **extra,
         ))
+        assignee = extra.get("assignee")
+        loads = self.kept("open loads")
+        if loads is not None and assignee in loads:
+            loads[assignee] += 1
+        last = self.kept("last assignments")
+        if last is not None and assignee in last and extra.get("assigned_at") is not None:
+            at = m.Ticket.assigned_at.python_value(m.Ticket.assigned_at.db_value(extra["assigned_at"]))  # as stored
+            last[assignee] = at if last[assignee] is None else max(last[assignee], at)
+        return ticket_id
 
     def update_ticket(self, ticket_id: int, now: datetime, **changes) -> None:
         """Change columns of a ticket (enums and JSON values are converted) and its ``updated_at``."""
@@ -70,6 +79,8 @@ class TicketsMixin:
             elif key in ("reasons", "assignment") and not isinstance(value, str):
                 changes[key] = json.dumps(value)
         m.Ticket.update(updated_at=now, **changes).where(m.Ticket.id == ticket_id).execute()
+        if {"status", "assignee", "assigned_at"} & changes.keys():
+            self.forget_kept("open loads", "last assignments")  # rare: read again
 
     def touch_ticket(self, ticket_id: int, now: datetime) -> None:
         m = self.m
@@ -195,14 +206,24 @@ class TicketsMixin:
     def open_loads(self, engineers: Sequence[str]) -> dict[str, int]:
         """Open and pending tickets of each of ``engineers`` (as configured), by lower-case address.
 
-        One indexed count each (``ticket(assignee, status)``): the cost does not grow with the
-        number of tickets resolved long ago.
+        One indexed count each (``ticket(assignee, status)``), which grows with the engineer's open
+        tickets: inside a :meth:`transaction` it is counted once and then kept, new tickets added
+        (:meth:`create_ticket`) and a change of status or assignee dropping it (:meth:`update_ticket`),
+        so a batch of new tickets costs one count per engineer, not one per ticket. Nothing else
+        changes the counts meanwhile: on SQLite the unit of work holds the write lock; on
+        PostgreSQL another worker's ticket committed meanwhile is counted from the next batch on.
         """
         m = self.m
+        kept = self.kept("open loads")
         loads = {}
         for email in engineers:
-            [(count,)] = self.rows("open load", lambda: m.Ticket.select(pw.fn.COUNT(m.Ticket.id)).where(
-                (m.Ticket.assignee == "") & m.Ticket.status.in_(["", ""])), email, *_OPEN)
+            if kept is not None and email in kept:
+                count = kept[email]
+            else:
+                [(count,)] = self.rows("open load", lambda: m.Ticket.select(pw.fn.COUNT(m.Ticket.id)).where(
+                    (m.Ticket.assignee == "") & m.Ticket.status.in_(["", ""])), email, *_OPEN)
+                if kept is not None:
+                    kept[email] = count
             loads[email.lower()] = count
         return loads
 
@@ -213,12 +234,19 @@ class TicketsMixin:
         not grow with the number of tickets.
         """
         m = self.m
+        kept = self.kept("last assignments")  # kept like open_loads' counts
         found: dict[str, datetime] = {}
         for email in engineers:
-            [(at,)] = self.rows("last assignment", lambda: m.Ticket.select(pw.fn.MAX(m.Ticket.assigned_at)).where(
-                m.Ticket.assignee == ""), email)
+            if kept is not None and email in kept:
+                at = kept[email]
+            else:
+                [(at,)] = self.rows("last assignment", lambda: m.Ticket.select(pw.fn.MAX(m.Ticket.assigned_at)).where(
+                    m.Ticket.assignee == ""), email)
+                at = m.Ticket.assigned_at.python_value(at) if at is not None else None
+                if kept is not None:
+                    kept[email] = at
             if at is not None:
-                found[email.lower()] = m.Ticket.assigned_at.python_value(at)
+                found[email.lower()] = at
         return found
 
     # -- threads -----------------------------------------------------------------------------------
