@@ -144,7 +144,7 @@ def measure(n: int, interval: float, folder: Path) -> dict:
         config = write_config(folder, dovecot.imap_port, smtp.port)
         with log_path.open("w") as log:
             worker = subprocess.Popen(
-                [sys.executable, "-m", "ticketing.app.entry", "run", "--config", str(config)], cwd=folder,
+                [sys.executable, "-m", "whiteglove", "run", "--config", str(config)], cwd=folder,
                 env={**os.environ, "BENCH_IMAP_PASSWORD": password}, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT)
         token = secrets.token_hex(4)

@@ -62,3 +62,23 @@ def test_a_kept_account_shows_a_contact_added_in_the_same_unit_of_work(store):
             assert store.get_account(account_id).contacts[0].failing_since is not None
             raise RuntimeError("the message fails")
         assert store.get_account(account_id).contacts[0].failing_since is None
+
+
+def test_a_unit_of_work_nested_in_another_keeps_the_outer_ones_figures_until_the_outer_one_ends(store, monkeypatch):
+    _open(store, A)
+    counts: list[str] = []
+    real = type(store.db).execute_sql
+    monkeypatch.setattr(type(store.db), "execute_sql", lambda self, sql, *a, **k: (
+        counts.append(sql) if sql.startswith('SELECT COUNT("t1"."id") FROM "ticket"') else None) or real(self, sql, *a, **k))
+    with store.transaction():
+        assert store.open_loads([A, B]) == {A: 1, B: 0}
+        with store.transaction():  # a service's unit of work called inside the batch's
+            _open(store, B)
+        assert store.open_loads([A, B]) == {A: 1, B: 1}
+        assert len(counts) == 2  # one per engineer, for the whole batch: the inner unit dropped nothing
+        with pytest.raises(RuntimeError), store.transaction():
+            _open(store, A)
+            raise RuntimeError("rolled back")
+        assert store.open_loads([A, B]) == {A: 1, B: 1}  # the rolled-back ticket is not counted
+    monkeypatch.undo()
+    assert fresh(store)[0] == {A: 1, B: 1}

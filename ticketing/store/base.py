@@ -158,11 +158,16 @@ class StoreBase:
             with self.db.atomic():
                 yield
         except pw.PeeweeException as exc:
+            self.forget_kept()
             forget_lost_connection(self.db)
             raise storage_error(exc) from exc
+        except BaseException:
+            self.forget_kept()  # rolled back: what it counted is undone
+            raise
         finally:
             self._unit_depth -= 1
-            self.forget_kept()
+            if not self._unit_depth:
+                self.forget_kept()  # the unit is over: the next one counts afresh
 
     @contextmanager
     def rehearsal(self) -> Iterator[None]:

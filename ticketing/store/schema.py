@@ -8,6 +8,7 @@ first use, so the quick start needs no separate step.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from typing import Callable
 
@@ -17,7 +18,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from ticketing.errors import SchemaError, StorageError
 from ticketing.store.models import Models
-from ticketing.store.settings import LEGACY_MESSAGE_IDS
+from ticketing.store.settings import LEGACY_MESSAGE_IDS, MESSAGE_ID_KEY
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +280,8 @@ def _upgrade(models: Models, sqlite: bool) -> tuple[int, int]:
             for version in range(before + 1, SCHEMA_VERSION + 1):
                 log.info("migrating the database schema to version %s", version)
                 MIGRATIONS[version](models)
+        if before < 14:  # the installation's Message-ID key, made with the schema and never again
+            models.Setting.insert(name=MESSAGE_ID_KEY, value=secrets.token_hex(16)).on_conflict_ignore().execute()
         if sqlite and db.execute_sql("PRAGMA foreign_key_check").fetchone() is not None:
             raise SchemaError("the migration left references to missing rows: nothing was changed")
         if before != SCHEMA_VERSION:

@@ -1,11 +1,11 @@
 """The installation's settings (schema 14): values chosen once and kept, shared by every worker."""
 from __future__ import annotations
 
-import secrets
-
 import peewee as pw
 
-#: The key of the installation's Message-IDs (hex); made on first use.
+from ticketing.errors import StorageError
+
+#: The key of the installation's Message-IDs (hex); made with the schema (ticketing.store.schema).
 MESSAGE_ID_KEY = "message-id-key"
 #: Present when the database held outgoing mail before the key existed: its plain ids still count.
 LEGACY_MESSAGE_IDS = "legacy-message-ids"
@@ -20,14 +20,12 @@ class SettingsMixin:
         return row.value if row is not None else None
 
     def message_id_key(self) -> tuple[bytes, bool]:
-        """The key that makes this installation's Message-IDs unguessable (made on first use; a
-        second worker making one at the same moment gets the first's), and whether mail queued
-        before it existed is in the database (its Message-IDs are plain)."""
+        """The key that makes this installation's Message-IDs unguessable (made with the schema,
+        committed before any mail uses it), and whether mail queued before it existed is in the
+        database (its Message-IDs are plain)."""
         m = self.m
         key = self.setting(MESSAGE_ID_KEY)
         if key is None:
-            with self.transaction():
-                m.Setting.insert(name=MESSAGE_ID_KEY, value=secrets.token_hex(16)).on_conflict_ignore().execute()
-            key = self.setting(MESSAGE_ID_KEY)
+            raise StorageError(f"the database has no {MESSAGE_ID_KEY}: run 'whiteglove db upgrade'")
         legacy = m.Setting.select().where(m.Setting.name == LEGACY_MESSAGE_IDS).exists()
         return bytes.fromhex(key), legacy
