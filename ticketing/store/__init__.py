@@ -10,6 +10,7 @@ import peewee as pw
 
 from ticketing.store.accounts import AccountsMixin
 from ticketing.store.base import StoreBase, storage_error, translating_errors
+from ticketing.store.bookings import BookingsMixin
 from ticketing.store.health import HealthMixin
 from ticketing.store.leases import LeasesMixin
 from ticketing.store.meetings import MeetingsMixin
@@ -33,7 +34,7 @@ __all__ = ["SqlStore"]
 
 @translating_errors
 class SqlStore(MessagesMixin, TicketsMixin, TicketReadsMixin, AccountsMixin, MeetingsMixin, TasksMixin,
-               MilestonesMixin, OutboxMixin, HealthMixin, StatusMixin, LeasesMixin, StoreBase):
+               MilestonesMixin, OutboxMixin, HealthMixin, StatusMixin, LeasesMixin, BookingsMixin, StoreBase):
     """The store on SQLite or PostgreSQL."""
 
     @classmethod
