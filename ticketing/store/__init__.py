@@ -63,6 +63,11 @@ class SqlStore(MessagesMixin, TicketsMixin, TicketReadsMixin, AccountsMixin, Mee
         """
         return upgrade(self.m)
 
+    def ensure_schema(self) -> None:
+        """Create an empty database's schema (inside a unit of work, which may roll it back: both
+        databases' DDL is transactional); raises SchemaError for a database at another version."""
+        ensure_schema(self.m)
+
     def schema_version(self) -> int:
         """The schema version the database is at; 0 for an empty database."""
         return current_version(self.m)
