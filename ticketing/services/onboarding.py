@@ -159,28 +159,32 @@ class Onboarding:
 
     # -- planning ---------------------------------------------------------------------------------
 
-    def _replan(self, engagement: Engagement, playbook: Playbook, now: datetime) -> Replanned:
+    def _replan(self, engagement: Engagement, playbook: Playbook, now: datetime,
+                move: frozenset[str] = frozenset()) -> Replanned:
         """Plan and save the engagement's meetings. When the database refuses a meeting because
         another worker booked the engineer at that time first (the advisory lock makes that rare,
         the constraint makes it impossible), what this plan did is rolled back and it plans again
-        around that worker's meetings, up to :data:`PLAN_ATTEMPTS` times."""
+        around that worker's meetings, up to :data:`PLAN_ATTEMPTS` times. The meetings ``move``
+        (keys) are placed anew rather than kept where they are."""
         for attempt in range(1, PLAN_ATTEMPTS + 1):
             try:
                 with self.store.savepoint():
-                    return self._plan_once(engagement, playbook, now)
+                    return self._plan_once(engagement, playbook, now, move)
             except DoubleBooked as exc:
                 if attempt == PLAN_ATTEMPTS:
                     raise
                 log.info("engagement %s: %s; planning again (attempt %s)", engagement.id, exc, attempt + 1)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _plan_once(self, engagement: Engagement, playbook: Playbook, now: datetime) -> Replanned:
+    def _plan_once(self, engagement: Engagement, playbook: Playbook, now: datetime,
+                   move: frozenset[str] = frozenset()) -> Replanned:
         engineer = self.config.engineer(engagement.engineer or "")
         calendar = self.calendars[(engineer.calendar if engineer else None) or self.config.calendar(None).name]
         account = self.store.get_account(engagement.account_id)
         customer_tz = zone(account.timezone if account else None) or calendar.tz
         existing = {m.key: m for m in self.store.meetings(engagement.id)}
-        previous = {k: (m.start, m.end) for k, m in existing.items() if m.status is MeetingStatus.PLANNED and m.start}
+        previous = {k: (m.start, m.end) for k, m in existing.items()
+                    if m.status is MeetingStatus.PLANNED and m.start and k not in move}
         # The engagement starts at the contract's close, or when we heard of it if that was later;
         # fixed, so that re-planning months later measures windows from the same day.
         began = engagement.created_at.astimezone(calendar.tz).date()
@@ -369,10 +373,11 @@ class Onboarding:
             return Replanned()
         self.store.lock_engineer(engagement.engineer)
         theirs = self.store.busy(engagement.engineer, excluding_engagement=engagement.id)
-        clash = any(m.start < end and start < m.end for m in self.store.meetings(engagement.id)
-                    if m.status is MeetingStatus.PLANNED and m.start and m.end and not _held(m, now)
-                    for start, end in theirs)
-        return self._replan(engagement, playbook, now) if clash else Replanned()
+        # placed anew, not kept: the planner would keep one at exactly the time of one of hers
+        clashing = frozenset(m.key for m in self.store.meetings(engagement.id)
+                             if m.status is MeetingStatus.PLANNED and m.start and m.end and not _held(m, now)
+                             and any(m.start < end and start < m.end for start, end in theirs))
+        return self._replan(engagement, playbook, now, move=clashing) if clashing else Replanned()
 
     def hand_over(self, engagement_id: int, previous: str | None, now: datetime) -> list[str]:
         """The engagement's (new) engineer takes over the meetings not yet held: everyone gets the
