@@ -131,3 +131,40 @@ def test_schema_15_keeps_meetings_booked_twice_before_it_and_checks_them_when_th
     with pytest.raises(DoubleBooked):
         book(store, acme, "kickoff", TEN + timedelta(minutes=30))
     store.close()
+
+
+@pytest.fixture
+def pg_url_of_a_user_who_may_not_create_extensions(pg_database_url):
+    """The session's database, emptied, as a new role that may create tables in it but, without the
+    CREATE privilege on the database, not the btree_gist extension (a shared server's app user)."""
+    import uuid
+
+    import psycopg2
+    from support.postgres import emptied
+
+    url = emptied(pg_database_url)
+    role = f"wg_user_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE ROLE "{role}" LOGIN; GRANT ALL ON SCHEMA public TO "{role}"')
+    base, name = url.rsplit("/", 1)
+    scheme, _, host = base.partition("://")
+    yield f"{scheme}://{role}@{host.rpartition('@')[2]}/{name}"
+    with admin.cursor() as cur:
+        cur.execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'")
+        cur.execute(f'DROP OWNED BY "{role}"; DROP ROLE "{role}"')
+    admin.close()
+
+
+@pytest.mark.postgres
+def test_a_database_user_who_may_not_create_btree_gist_is_told_what_to_run_and_nothing_is_half_made(
+        pg_url_of_a_user_who_may_not_create_extensions):
+    url = pg_url_of_a_user_who_may_not_create_extensions
+    with pytest.raises(StorageError, match="btree_gist extension could not be created.*CREATE EXTENSION btree_gist"):
+        SqlStore.open(url)
+    store = SqlStore.open(url, create=False)
+    try:
+        assert store.schema_version() == 0  # the tables made before it were rolled back with it
+    finally:
+        store.close()
