@@ -350,7 +350,8 @@ def test_run_once_logs_in_to_smtp_with_a_password_file_from_the_credentials_dire
     assert "s3cret" not in out + err
     (credentials / "smtp-password").unlink()
     code, _, err = run(capsys, "config", "check", "--config", str(example))
-    assert code == 2 and len(err.strip().splitlines()) == 1
+    # (the test SMTP server's thread may still log the run's session closing: not whiteglove's output)
+    assert code == 2 and len([line for line in err.strip().splitlines() if " mail.log: " not in line]) == 1
     assert f"outgoing.password_file: the file {example.parent / 'smtp-password'} does not exist" in err
 
 
