@@ -4,7 +4,8 @@
     ├── ConfigError          the configuration cannot be used; ``problems`` says every reason and its fix
     ├── PlaybookError        the playbooks cannot be used; ``problems`` likewise
     ├── StorageError         the database cannot be used (unreachable, locked, gone mid-command)
-    │   └── SchemaError          its schema is missing, older or newer than this code
+    │   ├── SchemaError          its schema is missing, older or newer than this code
+    │   └── DoubleBooked         a write would overlap two active meetings of one engineer (schema 16's constraint)
     └── NotFound             no ticket, engagement, quarantine entry or outbox row with that id
 
 The shell turns each into one line and a non-zero exit; everything else is a bug.
@@ -55,6 +56,11 @@ class StorageError(WhitegloveError):
 
 class SchemaError(StorageError):
     """The database's schema is not the one this code knows."""
+
+
+class DoubleBooked(StorageError):
+    """The database refused a meeting that overlaps another active meeting of the same engineer
+    (another worker booked her at that time first): plan again, or pick another time."""
 
 
 class NotFound(WhitegloveError, KeyError):

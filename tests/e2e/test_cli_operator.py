@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
+from support.configs import example_copy
 
 from ticketing.app.cli import main
 from ticketing.app.cli.parser import build_parser
+from ticketing.store import SqlStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,18 +28,28 @@ def friday_morning():
 
 
 @pytest.fixture
-def example(tmp_path):
-    shutil.copy(ROOT / "config.example.toml", tmp_path / "config.toml")
-    shutil.copytree(ROOT / "examples", tmp_path / "examples")
-    return tmp_path / "config.toml"
+def example(tmp_path, db_url):
+    """The shipped example on an empty database: SQLite, and again PostgreSQL."""
+    return example_copy(tmp_path, db_url)
+
+
+def first_run(example: Path) -> Path:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["run", "--once", "--config", str(example)]) == 0
+    return example
 
 
 @pytest.fixture
 def ran(example):
     """The example after its first run: three tickets (WG-3 is Globex's, Tom's, P3)."""
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        assert main(["run", "--once", "--config", str(example)]) == 0
-    return example
+    return first_run(example)
+
+
+@pytest.fixture
+def ran_on_sqlite(tmp_path):
+    """The same on SQLite only, for the command line's answers to mistakes (argument handling: the
+    database's content is the same on both)."""
+    return first_run(example_copy(tmp_path))
 
 
 def run(capture, *argv):
@@ -129,9 +141,9 @@ def test_overdue_lists_the_tickets_whose_clock_ran_out(capsys, ran, tmp_path):
     (["quarantine", "discard", "42"], "no quarantined message 42 waiting"),
     (["report", "weekly", "--week", "2026-W60"], "week"),
 ])
-def test_operator_mistakes_are_one_line_and_a_non_zero_exit(capsys, ran, argv, says):
+def test_operator_mistakes_are_one_line_and_a_non_zero_exit(capsys, ran_on_sqlite, argv, says):
     try:
-        code, _, err = run(capsys, *argv, "--config", str(ran))
+        code, _, err = run(capsys, *argv, "--config", str(ran_on_sqlite))
     except SystemExit as exc:  # argparse's own errors exit from inside main
         code, (_, err) = exc.code, capsys.readouterr()
     assert code in (1, 2)
@@ -216,13 +228,19 @@ def test_ingest_takes_only_mail_files_from_a_folder(capsys, ran, tmp_path):
     assert len(skipped) == 2 and "README.md: not a mail file" in skipped[0] and "meeting.ics" in skipped[1]
 
 
-def test_a_dry_run_prints_what_the_first_run_would_do_and_leaves_nothing_behind(capsys, example):
+def test_a_dry_run_prints_what_the_first_run_would_do_and_leaves_nothing_behind(capsys, example, db_url):
     code, out, _ = run(capsys, "run", "--once", "--dry-run", "--config", str(example))
     assert code == 0
     assert "would create 3 ticket(s):" in out and "would send 29 mail(s):" in out
     assert "acknowledgement  to bob.martinez@globex.example: Re: SSO login loop after enabling SAML [WG-3]" in out
     folder = example.parent
     assert not (folder / "whiteglove.db").exists()  # no database where there was none
+    if not db_url.startswith("sqlite"):
+        store = SqlStore.open(db_url, create=False)
+        try:
+            assert store.schema_version() == 0  # the server's database: still without a table
+        finally:
+            store.close()
     assert not list(folder.glob("outbox/*.eml"))
 
     code, out, _ = run(capsys, "run", "--once", "--config", str(example))

@@ -1,8 +1,8 @@
 """The real-world corpus (``../shared/corpus/mail``) through the real intake pipeline.
 
 Every message (``.eml`` and ``.mbox``, every folder) is ingested once, in the order
-``whiteglove ingest`` reads them, by one :class:`Intake` over a SQLite store; the tests then check
-what each category folder produced. The figures asserted were recorded from a run and are exact on
+``whiteglove ingest`` reads them, by one :class:`Intake` over a store (SQLite, then PostgreSQL);
+the tests then check what each category folder produced. The figures asserted were recorded from a run and are exact on
 purpose: a change in parsing, recognition or threading shows up here as a changed figure, to be
 looked at and, if it is right, recorded anew. ``corpus/ics`` is for the calendar work and not read.
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from support.app import plain_intake
+from support.postgres import emptied
 
 from mailer.automated import Origin, Verdict, recognise
 from mailer.files import iter_messages
@@ -61,11 +62,19 @@ class Corpus:
         return self.outcomes[name]
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def corpus_db(request, tmp_path_factory) -> str:
+    """An empty database for the module's one run: SQLite, then PostgreSQL (the same figures on both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'wg.db'}"
+    return emptied(request.getfixturevalue("pg_database_url"))
+
+
 @pytest.fixture(scope="module")
-def corpus(corpus_dir: Path, tmp_path_factory) -> Corpus:
+def corpus(corpus_dir: Path, corpus_db: str) -> Corpus:
     root = corpus_dir / "mail"
     messages = list(iter_messages([root]))
-    store = SqlStore.open(f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'wg.db'}")
+    store = SqlStore.open(corpus_db)
     try:
         summary = plain_intake(store, lambda: NOW).ingest(messages)
         # The store's domain objects do not carry the source key, origin or failed recipients

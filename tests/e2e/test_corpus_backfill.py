@@ -1,10 +1,10 @@
 """A backfill of the real-world corpus is history: every message is stored, nobody is mailed."""
 import contextlib
 import io
-import shutil
 from pathlib import Path
 
 import pytest
+from support.configs import example_copy
 
 from ticketing.app.cli import main
 
@@ -13,9 +13,8 @@ pytestmark = pytest.mark.corpus
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_ingesting_the_corpus_and_running_the_worker_sends_nothing_and_stores_everything(corpus_dir, tmp_path):
-    shutil.copy(ROOT / "config.example.toml", tmp_path / "config.toml")
-    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+def test_ingesting_the_corpus_and_running_the_worker_sends_nothing_and_stores_everything(corpus_dir, tmp_path, db_url):
+    example_copy(tmp_path, db_url)
     for name in (tmp_path / "examples/inbox/new").iterdir():  # an empty mailbox: only the backfill
         name.unlink()
     config = str(tmp_path / "config.toml")

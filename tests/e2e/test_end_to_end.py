@@ -2,9 +2,9 @@
 operator runs it (``whiteglove run --once --config FILE``), and what people receive at a real SMTP
 server (aiosmtpd).
 
-Each test starts from a fresh support mailbox (a Dovecot account), an empty SQLite database and a
-configuration file like one an operator writes. Everything is looked at from the outside: the mail
-at the SMTP server, ``whiteglove tickets/ticket/outbox --json``, and the IMAP folders. The worker
+Each test starts from a fresh support mailbox (a Dovecot account), an empty database (SQLite, and
+again PostgreSQL: the ``db_url`` fixture) and a configuration file like one an operator writes.
+Everything is looked at from the outside: the mail at the SMTP server, ``whiteglove tickets/ticket/outbox --json``, and the IMAP folders. The worker
 reads the wall clock, so the tests assert relations between times, never the times themselves.
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ MARKER = "Reply above this line"  # the start of the line at the top of mail to 
 
 CONFIG = """\
 [database]
-url = "sqlite:///{db}"
+url = "{db_url}"
 
 [mailbox]
 backend = "imap"
@@ -215,8 +215,9 @@ class HelpDesk:
     """A whiteglove installation: its config file, its support mailbox and its outgoing server."""
 
     def __init__(self, dovecot: DovecotServer, address: str, smtp: SmtpTestServer, tmp_path: Path,
-                 write_config: Callable[..., Path]):
+                 write_config: Callable[..., Path], db_url: str):
         self.dovecot = dovecot
+        self.db_url = db_url  # SQLite in tmp_path or an empty PostgreSQL database: every test runs on both
         self.address = address
         self.smtp = smtp
         self.tmp_path = tmp_path
@@ -279,7 +280,7 @@ class HelpDesk:
     @contextlib.contextmanager
     def store(self) -> Iterator[SqlStore]:
         """The database, for what no command shows (accounts and engagements)."""
-        store = SqlStore.open(f"sqlite:///{self.tmp_path / 'whiteglove.db'}", create=False)
+        store = SqlStore.open(self.db_url, create=False)
         try:
             yield store
         finally:
@@ -306,21 +307,21 @@ class HelpDesk:
 
 
 @pytest.fixture
-def desk(dovecot, imap_account, smtp_server, tmp_path, monkeypatch) -> HelpDesk:
+def desk(dovecot, imap_account, smtp_server, tmp_path, db_url, monkeypatch) -> HelpDesk:
     address, password = imap_account
     monkeypatch.setenv(PASSWORD_ENV, password)
 
     def write_config(processed_folder: str | None = None, retry_seconds: int = 60) -> Path:
         path = tmp_path / "whiteglove.toml"
         path.write_text(CONFIG.format(
-            db=tmp_path / "whiteglove.db", imap_host=dovecot.host, imap_port=dovecot.imap_port, address=address,
+            db_url=db_url, imap_host=dovecot.host, imap_port=dovecot.imap_port, address=address,
             password_env=PASSWORD_ENV, smtp_host=smtp_server.host, smtp_port=smtp_server.port,
             retry_seconds=retry_seconds, support_name=SUPPORT_NAME, crm=CRM, dana=DANA, priya=PRIYA, tom=TOM, bob=BOB,
             processed=f'processed_folder = "{processed_folder}"' if processed_folder else "",
         ), encoding="utf-8")
         return path
 
-    return HelpDesk(dovecot, address, smtp_server, tmp_path, write_config)
+    return HelpDesk(dovecot, address, smtp_server, tmp_path, write_config, db_url)
 
 
 def question(desk: HelpDesk, message_id: str = "q1@globex.example", subject: str = "SSO login loop",

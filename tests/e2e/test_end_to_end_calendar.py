@@ -68,7 +68,7 @@ INVITED = {
 }
 CONFIG = """\
 [database]
-url = "sqlite:///{db}"
+url = "{db_url}"
 
 [mailbox]
 backend = "imap"
@@ -186,20 +186,20 @@ class CalendarDesk(HelpDesk):
 
 
 @pytest.fixture
-def desk(dovecot, imap_account, smtp_server, tmp_path, monkeypatch) -> CalendarDesk:
+def desk(dovecot, imap_account, smtp_server, tmp_path, db_url, monkeypatch) -> CalendarDesk:
     address, password = imap_account
     monkeypatch.setenv(PASSWORD_ENV, password)
 
     def write_config() -> Path:
         path = tmp_path / "whiteglove.toml"
         path.write_text(CONFIG.format(
-            db=tmp_path / "whiteglove.db", imap_host=dovecot.host, imap_port=dovecot.imap_port, address=address,
+            db_url=db_url, imap_host=dovecot.host, imap_port=dovecot.imap_port, address=address,
             password_env=PASSWORD_ENV, smtp_host=smtp_server.host, smtp_port=smtp_server.port,
             support_name=SUPPORT_NAME, crm=CRM, dana=DANA, priya=PRIYA, tom=TOM,
         ), encoding="utf-8")
         return path
 
-    return CalendarDesk(dovecot, address, smtp_server, tmp_path, write_config)
+    return CalendarDesk(dovecot, address, smtp_server, tmp_path, write_config, db_url)
 
 
 # -- the attendees' side: mailboxes and a calendar client -----------------------------------------

@@ -58,7 +58,7 @@ class Exchange:
 
 
 @pytest.fixture
-def desk(fake_ews, tmp_path, monkeypatch) -> CalendarDesk:
+def desk(fake_ews, tmp_path, db_url, monkeypatch) -> CalendarDesk:
     address = f"support-{secrets.token_hex(4)}@contoso.test"
     user, password = f"svc-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
     fake_ews.add_user(user, password)
@@ -69,7 +69,7 @@ def desk(fake_ews, tmp_path, monkeypatch) -> CalendarDesk:
     monkeypatch.setenv(PASSWORD_ENV, password)
 
     def write_config():
-        text = CONFIG.format(db=tmp_path / "whiteglove.db", imap_host="unused", imap_port=1, address=address,
+        text = CONFIG.format(db_url=db_url, imap_host="unused", imap_port=1, address=address,
                              password_env="UNUSED", smtp_host="unused", smtp_port=1, support_name=SUPPORT_NAME,
                              crm=CRM, dana=DANA, priya=PRIYA, tom=TOM)
         text = text.replace('backend = "imap"\n', 'backend = "ews"\nprocessed_folder = "Processed"\n')
@@ -82,7 +82,7 @@ def desk(fake_ews, tmp_path, monkeypatch) -> CalendarDesk:
         path.write_text(text, encoding="utf-8")
         return path
 
-    return CalendarDesk(Exchange(fake_ews), address, SentItems(fake_ews, address), tmp_path, write_config)
+    return CalendarDesk(Exchange(fake_ews), address, SentItems(fake_ews, address), tmp_path, write_config, db_url)
 
 
 def test_an_onboarding_runs_through_exchange_web_services(desk, fake_ews):

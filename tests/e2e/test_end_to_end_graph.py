@@ -54,7 +54,7 @@ class GraphMailbox:
 
 
 @pytest.fixture
-def desk(fake_graph, token_authority, tmp_path, monkeypatch) -> CalendarDesk:
+def desk(fake_graph, token_authority, tmp_path, db_url, monkeypatch) -> CalendarDesk:
     address = f"support-{secrets.token_hex(4)}@contoso.test"
     client_id, secret = "graph-" + secrets.token_hex(4), secrets.token_urlsafe(24)
     token_authority.register(client_id, address, secret=secret)
@@ -64,7 +64,7 @@ def desk(fake_graph, token_authority, tmp_path, monkeypatch) -> CalendarDesk:
     fake_graph.on_send = sent.take
 
     def write_config():
-        text = CONFIG.format(db=tmp_path / "whiteglove.db", imap_host="unused", imap_port=1, address=address,
+        text = CONFIG.format(db_url=db_url, imap_host="unused", imap_port=1, address=address,
                              password_env="UNUSED", smtp_host="unused", smtp_port=1, support_name=SUPPORT_NAME,
                              crm=CRM, dana=DANA, priya=PRIYA, tom=TOM)
         text = text.replace('backend = "imap"\n', 'backend = "graph"\nprocessed_folder = "Processed"\n')
@@ -77,7 +77,7 @@ def desk(fake_graph, token_authority, tmp_path, monkeypatch) -> CalendarDesk:
         path.write_text(text, encoding="utf-8")
         return path
 
-    yield CalendarDesk(GraphMailbox(fake_graph), address, sent, tmp_path, write_config)
+    yield CalendarDesk(GraphMailbox(fake_graph), address, sent, tmp_path, write_config, db_url)
     fake_graph.on_send = None
 
 

@@ -31,11 +31,11 @@ def app(token_authority):
 
 
 @pytest.fixture
-def desk(dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, monkeypatch) -> CalendarDesk:
-    return _desk(dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, monkeypatch)
+def desk(dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, db_url, monkeypatch) -> CalendarDesk:
+    return _desk(dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, db_url, monkeypatch)
 
 
-def _desk(dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, monkeypatch,
+def _desk(dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, db_url, monkeypatch,
           smtp_tokens=None) -> CalendarDesk:
     address = f"support-{secrets.token_hex(4)}@example.test"
     dovecot_oauth2.add_user(address, secrets.token_urlsafe(12))  # a password nobody uses: IMAP is token-only here
@@ -47,7 +47,7 @@ def _desk(dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, m
 
     def write_config():
         text = CONFIG.format(
-            db=tmp_path / "whiteglove.db", imap_host=dovecot_oauth2.host, imap_port=dovecot_oauth2.imap_port,
+            db_url=db_url, imap_host=dovecot_oauth2.host, imap_port=dovecot_oauth2.imap_port,
             address=address, password_env="UNUSED", smtp_host=smtp.host, smtp_port=smtp.port,
             support_name=SUPPORT_NAME, crm=CRM, dana=DANA, priya=PRIYA, tom=TOM,
         )
@@ -60,7 +60,7 @@ def _desk(dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, m
         path.write_text(text, encoding="utf-8")
         return path
 
-    return CalendarDesk(dovecot_oauth2, address, smtp, tmp_path, write_config)
+    return CalendarDesk(dovecot_oauth2, address, smtp, tmp_path, write_config, db_url)
 
 
 def test_an_onboarding_runs_on_a_mailbox_reached_only_with_oauth2(desk, token_authority, app):
@@ -109,9 +109,9 @@ def test_config_check_connect_points_at_the_mailbox_permission_when_exchange_ref
 
 
 def test_a_mailbox_permission_removed_is_noticed_told_to_the_managers_and_recovered_from(
-        dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, monkeypatch):
+        dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, db_url, monkeypatch):
     # Here the SMTP server takes any live token of the app: only the mailbox loses its permission.
-    desk = _desk(dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, monkeypatch,
+    desk = _desk(dovecot_oauth2, smtp_server_factory, token_authority, app, tmp_path, db_url, monkeypatch,
                  smtp_tokens=lambda token: None)
     desk.smtp.tokens = lambda token: desk.address if token_authority.active(token) else None
     client_id, secret = app

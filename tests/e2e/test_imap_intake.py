@@ -72,7 +72,7 @@ def wait_until(predicate: Callable[[], object], timeout: float = 15.0, what: str
 
 
 class Mailbox:
-    """The test's account on Dovecot, and a fresh SQLite file for the worker's database."""
+    """The test's account on Dovecot, and an empty database for the worker (SQLite, and again PostgreSQL)."""
 
     def __init__(self, dovecot: DovecotServer, email: str, password: str, db_url: str) -> None:
         self.dovecot = dovecot
@@ -122,9 +122,18 @@ class Mailbox:
 
 
 @pytest.fixture
-def box(dovecot, imap_account, tmp_path) -> Iterator[Mailbox]:
+def box(dovecot, imap_account, db_url) -> Iterator[Mailbox]:
     email, password = imap_account
-    mailbox = Mailbox(dovecot, email, password, f"sqlite:///{tmp_path / 'whiteglove.db'}")
+    mailbox = Mailbox(dovecot, email, password, db_url)
+    yield mailbox
+    mailbox.close()
+
+
+@pytest.fixture
+def pg_box(dovecot, imap_account, pg_url) -> Iterator[Mailbox]:
+    """The same on PostgreSQL only, for what needs several workers (SQLite has one writer)."""
+    email, password = imap_account
+    mailbox = Mailbox(dovecot, email, password, pg_url)
     yield mailbox
     mailbox.close()
 
@@ -721,12 +730,12 @@ print(json.dumps(vars(sum(summaries, IntakeSummary()))))
 """
 
 
-def test_two_workers_on_one_mailbox_and_one_postgresql_database_handle_every_message_once(box, pg_url):
+def test_two_workers_on_one_mailbox_and_one_postgresql_database_handle_every_message_once(pg_box, pg_url):
     # Two processes, as in production: the store's models are bound to one database per process.
-    settings = dict(db_url=pg_url, name="support", host=box.dovecot.host, port=box.dovecot.imap_port,
-                    security="none", username=box.email, folder="INBOX", processed_folder="Processed",
+    settings = dict(db_url=pg_url, name="support", host=pg_box.dovecot.host, port=pg_box.dovecot.imap_port,
+                    security="none", username=pg_box.email, folder="INBOX", processed_folder="Processed",
                     quarantine_folder="Quarantine", timeout=10.0)
-    env = {**os.environ, "WG_IMAP_PASSWORD": box.password, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "WG_IMAP_PASSWORD": pg_box.password, "PYTHONPATH": str(ROOT)}
     SqlStore.open(pg_url).close()  # the schema, so that neither worker has to create it
     workers = [
         subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, json.dumps(settings)], env=env,
@@ -734,15 +743,15 @@ def test_two_workers_on_one_mailbox_and_one_postgresql_database_handle_every_mes
         for _ in range(2)
     ]
     try:
-        wait_until(lambda: box.dovecot.sessions(box.email) == 2 or any(w.poll() is not None for w in workers),
+        wait_until(lambda: pg_box.dovecot.sessions(pg_box.email) == 2 or any(w.poll() is not None for w in workers),
                    what="both workers logged in")
         # Each delivery wakes both workers from IDLE: they race for every message.
         questions = [mail(n) for n in range(60)]
         copies = [mail(n, subject="the same message again") for n in range(0, 60, 10)]
         nobody = [mail(100 + n, sender="") for n in range(3)]
         for raw in questions + copies + nobody:
-            box.deliver(raw)
-        wait_until(lambda: not box.folders()["INBOX"] or any(w.poll() is not None for w in workers),
+            pg_box.deliver(raw)
+        wait_until(lambda: not pg_box.folders()["INBOX"] or any(w.poll() is not None for w in workers),
                    timeout=60, what="the inbox emptied")
     finally:
         for worker in workers:
@@ -764,7 +773,7 @@ def test_two_workers_on_one_mailbox_and_one_postgresql_database_handle_every_mes
         assert store.unacknowledged("support") == ([], [])
     finally:
         store.close()
-    folders = box.folders()
+    folders = pg_box.folders()
     assert folders["INBOX"] == []
     assert Counter(flags for flags, _ in folders["Processed"]) == {PROCESSED: 66}
     assert Counter(flags for flags, _ in folders["Quarantine"]) == {QUARANTINED: 3}

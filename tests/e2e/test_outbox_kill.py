@@ -15,14 +15,14 @@ from mailer import parse_message
 from ticketing.store import SqlStore
 
 
-def test_mail_a_killed_worker_had_claimed_goes_out_at_its_restart_once(tmp_path, smtp_server_factory):
+def test_mail_a_killed_worker_had_claimed_goes_out_at_its_restart_once(tmp_path, db_url, smtp_server_factory):
     server = smtp_server_factory()
     server.data_delay = 0.15
     write_maildir_questions(tmp_path / "inbox", 0, 30)  # an acknowledgement and a notification each: 60 mails
     config = tmp_path / "config.toml"
     config.write_text(f"""
 [database]
-url = "sqlite:///{tmp_path / 'wg.db'}"
+url = "{db_url}"
 [mailbox]
 backend = "maildir"
 path = "{tmp_path / 'inbox'}"
@@ -49,7 +49,7 @@ name = "Priya Raman"
     finally:
         worker.kill()
         worker.wait()  # reaped, as systemd or a container runtime would
-    store = SqlStore.open(f"sqlite:///{tmp_path / 'wg.db'}")
+    store = SqlStore.open(db_url)
     try:
         stranded = store.outbox(status="sending")
         assert stranded, "the kill found no claimed mail: nothing was tested"

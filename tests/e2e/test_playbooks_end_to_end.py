@@ -61,7 +61,7 @@ STAFF = {PRIYA: "Priya Raman", TOM: "Tom Becker", DANA: "Dana Whitfield"}
 
 CONFIG = """\
 [database]
-url = "sqlite:///{db}"
+url = "{db_url}"
 
 [mailbox]
 backend = "imap"
@@ -130,20 +130,20 @@ project_manager = "{paula}"
 
 
 @pytest.fixture
-def desk(dovecot, imap_account, smtp_server, tmp_path, monkeypatch) -> CalendarDesk:
+def desk(dovecot, imap_account, smtp_server, tmp_path, db_url, monkeypatch) -> CalendarDesk:
     address, password = imap_account
     monkeypatch.setenv(PASSWORD_ENV, password)
 
     def write_config() -> Path:
         path = tmp_path / "whiteglove.toml"
         path.write_text(CONFIG.format(
-            db=tmp_path / "whiteglove.db", imap_host=dovecot.host, imap_port=dovecot.imap_port, address=address,
+            db_url=db_url, imap_host=dovecot.host, imap_port=dovecot.imap_port, address=address,
             password_env=PASSWORD_ENV, smtp_host=smtp_server.host, smtp_port=smtp_server.port,
             support_name=SUPPORT_NAME, crm=CRM, dana=DANA, priya=PRIYA, tom=TOM, paula=PAULA,
         ), encoding="utf-8")
         return path
 
-    desk = CalendarDesk(dovecot, address, smtp_server, tmp_path, write_config)
+    desk = CalendarDesk(dovecot, address, smtp_server, tmp_path, write_config, db_url)
     desk.now = datetime(2026, 11, 1, tzinfo=UTC)  # each test sets its own moment, forward from here
     return desk
 
@@ -522,13 +522,18 @@ def deal_sent_again(story: Onboarding, notice: bytes, golive: date, before: list
 
 
 def proposal(story: Onboarding, invite: Invite) -> tuple[datetime, datetime]:
-    """A time to propose for ``invite``'s meeting: the same hour on a later day that suits both weeks."""
+    """A time to propose for ``invite``'s meeting: the same hour on a later day that suits both weeks
+    and leaves the engineer free (the database never books her twice: ``#accept`` of a time she has
+    another meeting at is refused)."""
     length = invite.end - invite.start
     week = story.company.business_week
     local = invite.start.astimezone(week.tz)
+    taken = [(datetime.fromisoformat(m["start"]), datetime.fromisoformat(m["end"]))
+             for m in story.desk.engagement(story.engagement_id)["meetings"] if m["status"] == "planned" and m["start"]]
     for days in range(1, 15):
         start = datetime.combine(local.date() + timedelta(days=days), local.time(), week.tz).astimezone(UTC)
-        if story.company.customer_week.holds(start, start + length) and week.holds(start, start + length):
+        free = not any(s < start + length and start < e for s, e in taken)
+        if story.company.customer_week.holds(start, start + length) and week.holds(start, start + length) and free:
             return start, start + length
     raise AssertionError(f"no day to propose for {invite.title}")
 

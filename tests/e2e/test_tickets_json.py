@@ -1,11 +1,11 @@
 """``whiteglove tickets --json`` streams its array a page at a time, and prints exactly what it printed
 when it built the whole list first (scripts parse it, some compare it)."""
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
+from support.configs import example_copy
 
 from ticketing.app.bootstrap import build_store
 from ticketing.app.cli import main, views
@@ -22,10 +22,8 @@ def friday_morning():
 
 
 @pytest.fixture
-def ran(tmp_path, capsys):
-    shutil.copy(ROOT / "config.example.toml", tmp_path / "config.toml")
-    shutil.copytree(ROOT / "examples", tmp_path / "examples")
-    config = tmp_path / "config.toml"
+def ran(tmp_path, db_url, capsys):
+    config = example_copy(tmp_path, db_url)
     assert main(["run", "--once", "--config", str(config)]) == 0
     capsys.readouterr()
     return config

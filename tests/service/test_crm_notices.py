@@ -2,6 +2,7 @@
 sender, HTML-table alerts, and the same deal sent again with changes."""
 from __future__ import annotations
 
+import copy
 from datetime import date
 from email.message import EmailMessage
 
@@ -200,3 +201,33 @@ def test_the_same_deal_unchanged_sends_nothing(desk):
     sent = len(desk.store.outbox())
     send(desk, mid="<n2@crm>")
     assert len(desk.store.outbox()) == sent
+
+
+def test_a_new_engineer_already_busy_at_some_meetings_times_gets_them_moved_never_booked_twice(store):
+    """Tom's and Priya's engagements were planned on the same calendar, at the same free hours; the
+    deal sent again hands Tom's to Priya. The database refuses her meetings to overlap (schema 16), so
+    those that would are re-planned around hers first: the notice is handled, and she is told."""
+    config = copy.deepcopy(CONFIG)
+    for engineer in config["engineers"]:
+        engineer["calendar"] = "us-pacific"
+    desk = Desk(store, config)
+    send(desk)
+    initech = (NOTICE.replace("Acme Corporation", "Initech").replace("acme.example", "initech.example")
+               .replace("0068d00000AcMe1", "0068d00000InTc1")
+               .replace("Priya Raman <priya@northwind.example>", "Tom Becker <tom@northwind.example>"))
+    send(desk, body=initech, mid="<n2@crm>")
+    acme, ours = sorted(desk.store.engagements(), key=lambda e: e.account != "Acme Corporation")
+
+    def placed(engagement):
+        return {(m.start, m.end) for m in desk.store.meetings(engagement.id) if m.status == "planned"}
+    same_times = placed(acme) & placed(ours)
+    assert same_times, "the two plans share no time: nothing would be tested"
+    send(desk, body=initech.replace("Tom Becker <tom@northwind.example>", "Priya Raman <priya@northwind.example>"),
+         mid="<n3@crm>")
+    assert desk.store.list_quarantine() == []
+    assert desk.store.get_engagement(ours.id).engineer == "priya@northwind.example"
+    hers = sorted(placed(acme) | placed(ours))
+    assert len(hers) == len(placed(acme)) + len(placed(ours))
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(hers, hers[1:])), "Priya is booked twice"
+    told = [p for o, p in desk.mail("planning") if "takes over from tom@northwind.example" in p.text]
+    assert told and "overlapped Priya Raman's other meetings" in told[-1].text

@@ -94,6 +94,19 @@ def test_move_sends_the_updated_request_to_every_attendee_and_warns_outside_busi
         in results_of(sent)
 
 
+def test_move_onto_another_of_the_engineers_meetings_is_refused_and_nothing_is_sent(desk):
+    """Schema 16: the database never books an engineer twice, so #move (and #accept) onto a time she
+    has another meeting at leaves the meeting where it was and says why, in the reply to her."""
+    engagement = start(desk)
+    before = meetings(desk, engagement)
+    other = before["hand-off"].start.astimezone(LA)
+    sent = steer(desk, f"#move intro {other:%b} {other.day} {other:%H:%M}")
+    assert meetings(desk, engagement)["introduction"] == before["introduction"]  # same time, same SEQUENCE
+    assert [m for m, _ in sent if m.purpose == "invite"] == []
+    assert "not moved" in results_of(sent) and "overlaps another meeting of priya@northwind.example" in results_of(sent)
+    assert desk.store.list_quarantine() == []
+
+
 def test_cancel_sends_a_cancel_to_every_attendee_and_re_planning_leaves_it_cancelled(desk):
     engagement = start(desk)
     workflow = meetings(desk, engagement)["developer-workflow"]

@@ -22,7 +22,7 @@ from .servers import server_unavailable
 
 ADMIN_DSN = os.environ.get("WHITEGLOVE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
-__all__ = ["PrivatePostgres", "pg_database_url", "pg_url", "private_pg"]
+__all__ = ["PrivatePostgres", "emptied", "pg_database_url", "pg_url", "private_pg"]
 
 
 def _admin_connect():
@@ -52,17 +52,22 @@ def pg_database_url():
         admin.close()
 
 
-@pytest.fixture
-def pg_url(pg_database_url):
-    """The session database with every table dropped, so the test starts from nothing."""
+def emptied(url: str) -> str:
+    """``url``'s database with every table dropped; returns ``url``."""
     import psycopg2
 
-    conn = psycopg2.connect(pg_database_url)
+    conn = psycopg2.connect(url)
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     conn.close()
-    return pg_database_url
+    return url
+
+
+@pytest.fixture
+def pg_url(pg_database_url):
+    """The session database with every table dropped, so the test starts from nothing."""
+    return emptied(pg_database_url)
 
 
 # -- a private server, for a test that stops and starts it -----------------------------------------

@@ -80,6 +80,12 @@ class App:
     desk: HelpDesk
     clock: Callable[[], datetime]
 
+    def prepare(self) -> None:
+        """What :func:`build_app` leaves to a rehearsal: an empty database's schema (SchemaError for
+        a database at another version) and the declared accounts. Call it inside the rehearsal."""
+        self.store.ensure_schema()
+        self.store.sync_accounts(self.config.accounts, self.clock())
+
     def outbox_sender(self, sender: MailSender) -> OutboxSender:
         out = self.config.outgoing
         policy = RetryPolicy(max_attempts=out.max_attempts, first=timedelta(seconds=out.retry_seconds))
@@ -239,11 +245,15 @@ def _desk(config: Config, store: SqlStore, renderer: Renderer, playbooks: dict[s
     )
 
 
-def build_app(config: Config, clock: Callable[[], datetime] = utcnow) -> App:
-    """Open the store (creating an empty database's schema), sync declared accounts, build the services."""
-    store = build_store(config)
-    with store.transaction():
-        store.sync_accounts(config.accounts, clock())
+def build_app(config: Config, clock: Callable[[], datetime] = utcnow, rehearsal: bool = False) -> App:
+    """Open the store (creating an empty database's schema), sync declared accounts, build the services.
+
+    ``rehearsal`` (a dry run): neither, so that the caller does both inside the unit of work it rolls
+    back (:meth:`App.prepare`): an empty PostgreSQL database stays empty."""
+    store = build_store(config, create=not rehearsal)
+    if not rehearsal:
+        with store.transaction():
+            store.sync_accounts(config.accounts, clock())
     desk = build_desk(config, store)
     intake = Intake(store, clock, desk, batch_size=config.mailbox.batch_size, start_at=config.start_mark(),
                     max_message_bytes=config.mailbox.max_message_bytes, batch_bytes=config.mailbox.batch_bytes)

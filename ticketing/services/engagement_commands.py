@@ -26,6 +26,7 @@ from ticketing.core.commands import Command
 from ticketing.core.domain import Engagement, EventKind, Meeting, MeetingStatus, Ticket
 from ticketing.core.planner import local_label
 from ticketing.core.tasks import TaskStatus
+from ticketing.errors import DoubleBooked
 from ticketing.services.engagement_milestones import Milestones
 from ticketing.services.engineers import engineer_calendar
 from ticketing.services.onboarding import Onboarding, Replanned
@@ -264,10 +265,15 @@ class EngagementCommands:
         warnings = steering.hours_warnings(start, end, self._calendar(engagement), self._customer_zone(engagement),
                                            self.onboarding.customer_day)
         sent_before = meeting.start is not None or meeting.sequence > 0
-        self._save(meeting, now, start=start, end=end, status=MeetingStatus.PLANNED, note="; ".join(warnings),
-                   sequence=meeting.sequence + 1 if sent_before else 0, reset_answers=True)
-        self._send(meeting, engagement, now, "moved" if sent_before else "new")
         tz = self._zone(actor)
+        try:
+            with self.store.savepoint():
+                self._save(meeting, now, start=start, end=end, status=MeetingStatus.PLANNED, note="; ".join(warnings),
+                           sequence=meeting.sequence + 1 if sent_before else 0, reset_answers=True)
+        except DoubleBooked:  # the database's constraint: her meetings never overlap
+            return [f"{meeting.title} not moved: {local_label(start, end, tz)} overlaps another meeting of "
+                    f"{engagement.engineer or 'the engineer'}; nothing was sent (reply #move with another time)"]
+        self._send(meeting, engagement, now, "moved" if sent_before else "new")
         lines = [f"{meeting.title} moved to {local_label(start, end, tz)} ({why}); updated invitation sent to every attendee"]
         return lines + [f"warning: {meeting.title} is {w}; moved all the same" for w in warnings]
 

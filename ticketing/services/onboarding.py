@@ -38,6 +38,7 @@ from ticketing.core.playbooks import (
 )
 from ticketing.core.steering import CANCELLED_BY
 from ticketing.core.words import both_zones
+from ticketing.errors import DoubleBooked
 from ticketing.services.calendar_answers import CalendarAnswers
 from ticketing.services.customer_week import customer_day, customer_week
 from ticketing.services.engagement_mail import (
@@ -57,6 +58,9 @@ from ticketing.services.welcome import (
 from ticketing.store import SqlStore
 
 log = logging.getLogger(__name__)
+
+#: How many times planning is tried when the database finds the engineer booked meanwhile.
+PLAN_ATTEMPTS = 3
 
 
 #: People's busy times between two moments: ``(emails, start, end) -> {email: [(start, end), ...]}``.
@@ -155,19 +159,42 @@ class Onboarding:
 
     # -- planning ---------------------------------------------------------------------------------
 
-    def _replan(self, engagement: Engagement, playbook: Playbook, now: datetime) -> Replanned:
+    def _replan(self, engagement: Engagement, playbook: Playbook, now: datetime,
+                move: frozenset[str] = frozenset()) -> Replanned:
+        """Plan and save the engagement's meetings. When the database refuses a meeting because
+        another worker booked the engineer at that time first (the advisory lock makes that rare,
+        the constraint makes it impossible), what this plan did is rolled back and it plans again
+        around that worker's meetings, up to :data:`PLAN_ATTEMPTS` times. The meetings ``move``
+        (keys) are placed anew rather than kept where they are."""
+        for attempt in range(1, PLAN_ATTEMPTS + 1):
+            try:
+                with self.store.savepoint():
+                    return self._plan_once(engagement, playbook, now, move)
+            except DoubleBooked as exc:
+                if attempt == PLAN_ATTEMPTS:
+                    raise
+                log.info("engagement %s: %s; planning again (attempt %s)", engagement.id, exc, attempt + 1)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _plan_once(self, engagement: Engagement, playbook: Playbook, now: datetime,
+                   move: frozenset[str] = frozenset()) -> Replanned:
         engineer = self.config.engineer(engagement.engineer or "")
         calendar = self.calendars[(engineer.calendar if engineer else None) or self.config.calendar(None).name]
         account = self.store.get_account(engagement.account_id)
         customer_tz = zone(account.timezone if account else None) or calendar.tz
         existing = {m.key: m for m in self.store.meetings(engagement.id)}
-        previous = {k: (m.start, m.end) for k, m in existing.items() if m.status is MeetingStatus.PLANNED and m.start}
+        previous = {k: (m.start, m.end) for k, m in existing.items()
+                    if m.status is MeetingStatus.PLANNED and m.start and k not in move}
         # The engagement starts at the contract's close, or when we heard of it if that was later;
         # fixed, so that re-planning months later measures windows from the same day.
         began = engagement.created_at.astimezone(calendar.tz).date()
         start = max(engagement.close_date or began, began)
         self.store.lock_engineer(engagement.engineer or "")  # another worker planning for them waits: no double booking
         busy = list(self.store.busy(engagement.engineer, excluding_engagement=engagement.id)) if engagement.engineer else []
+        # its own planned meetings that the playbook no longer has (a switch, fewer repeats) stay: avoid them too
+        planned_keys = {key for spec in playbook.meetings for key in occurrence_keys(spec)}
+        busy += [(m.start, m.end) for k, m in existing.items()
+                 if k not in planned_keys and m.status is MeetingStatus.PLANNED and m.start and m.end]
         calendar_note = None
         if self.freebusy is not None and engineer is not None:
             people = [engineer.email] + ([engineer.project_manager] if engineer.project_manager else [])
@@ -208,6 +235,10 @@ class Onboarding:
         unplaced: list[str] = []
         context = self._text_context(engagement, account)
         ours = ZoneInfo(self.config.timezone_of(engagement.engineer or "") or customer_tz.key)  # the engineer reads it
+        # Meetings that move leave their old times first: moved one by one, two of them may swap.
+        self.store.unbook(engagement.id, [key for key, old in existing.items() if old.status is MeetingStatus.PLANNED
+                                          and (placement := result.get(key)) is not None
+                                          and (old.start, old.end) != (placement.start, placement.end)])
         for spec in playbook.order():
             # A repeated meeting's invitations go out once its occurrences are saved: as one series when they are weekly.
             repeated = spec.repeat_count > 1
@@ -333,6 +364,21 @@ class Onboarding:
         self.mail.welcome(engagement, playbook, now, only=frozenset(emails))
         return titles
 
+    def clear_clashes(self, engagement_id: int, now: datetime) -> Replanned:
+        """Before a hand-over: re-plan the engagement when a meeting not yet held overlaps one of the
+        new engineer's other meetings (only those move); nothing when none does."""
+        engagement = self.store.get_engagement(engagement_id)
+        playbook = self.playbooks.get(engagement.playbook or "")
+        if playbook is None or not engagement.engineer:
+            return Replanned()
+        self.store.lock_engineer(engagement.engineer)
+        theirs = self.store.busy(engagement.engineer, excluding_engagement=engagement.id)
+        # placed anew, not kept: the planner would keep one at exactly the time of one of hers
+        clashing = frozenset(m.key for m in self.store.meetings(engagement.id)
+                             if m.status is MeetingStatus.PLANNED and m.start and m.end and not _held(m, now)
+                             and any(m.start < end and start < m.end for start, end in theirs))
+        return self._replan(engagement, playbook, now, move=clashing) if clashing else Replanned()
+
     def hand_over(self, engagement_id: int, previous: str | None, now: datetime) -> list[str]:
         """The engagement's (new) engineer takes over the meetings not yet held: everyone gets the
         updated invitation (the engineer, and the organizer when engineers organise, changed) and
@@ -342,6 +388,7 @@ class Onboarding:
         if playbook is None:
             return []
         account = self.store.get_account(engagement.account_id)
+        self.store.rebook(engagement.id, engagement.engineer, now)  # her time now (clear_clashes first)
         titles = []
         series: dict[str, list[MeetingAttendee]] = {}  # each series is sent once, after the loop
         for meeting in self.store.meetings(engagement_id):

@@ -89,9 +89,12 @@ class ResentDeals:
             self.store.update_ticket(engagement.ticket_id, now, assignee=person.email, assigned_at=now)
             log.event(engagement.ticket_id, EventKind.ASSIGNED, now, "", engineer=person.email,
                       reason="named by the deal sent again")
+        # meetings that would overlap hers move first: the database never books an engineer twice
+        moved = self.onboarding.clear_clashes(engagement.id, now).changes if self.onboarding else ()
         titles = self.onboarding.hand_over(engagement.id, previous, now) if self.onboarding else []
         return (f"engineer {person.name} <{person.email}> takes over from {previous or 'nobody'}"
-                + (f": {_count(titles)} handed over" if titles else ""))
+                + (f": {_count(titles)} handed over" if titles else "")
+                + (f" ({'; '.join(moved)}, as they overlapped {person.name}'s other meetings)" if moved else ""))
 
     def _package(self, engagement: Engagement, package: str) -> str:
         current = engagement.playbook or "no playbook"

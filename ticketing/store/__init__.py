@@ -10,6 +10,7 @@ import peewee as pw
 
 from ticketing.store.accounts import AccountsMixin
 from ticketing.store.base import StoreBase, storage_error, translating_errors
+from ticketing.store.bookings import BookingsMixin
 from ticketing.store.health import HealthMixin
 from ticketing.store.leases import LeasesMixin
 from ticketing.store.meetings import MeetingsMixin
@@ -34,7 +35,8 @@ __all__ = ["SqlStore"]
 
 @translating_errors
 class SqlStore(MessagesMixin, TicketsMixin, TicketReadsMixin, AccountsMixin, MeetingsMixin, TasksMixin,
-               MilestonesMixin, OutboxMixin, HealthMixin, StatusMixin, LeasesMixin, SettingsMixin, StoreBase):
+               MilestonesMixin, OutboxMixin, HealthMixin, StatusMixin, LeasesMixin, SettingsMixin, BookingsMixin,
+               StoreBase):
     """The store on SQLite or PostgreSQL."""
 
     @classmethod
@@ -62,6 +64,11 @@ class SqlStore(MessagesMixin, TicketsMixin, TicketReadsMixin, AccountsMixin, Mee
         Raises :class:`~ticketing.errors.SchemaError` when the database is newer than this code.
         """
         return upgrade(self.m)
+
+    def ensure_schema(self) -> None:
+        """Create an empty database's schema (inside a unit of work, which may roll it back: both
+        databases' DDL is transactional); raises SchemaError for a database at another version."""
+        ensure_schema(self.m)
 
     def schema_version(self) -> int:
         """The schema version the database is at; 0 for an empty database."""

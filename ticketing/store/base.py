@@ -12,7 +12,8 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import peewee as pw
 
-from ticketing.errors import StorageError
+from ticketing.errors import DoubleBooked, StorageError
+from ticketing.store.bookings import is_double_booking
 from ticketing.store.models import Models
 
 CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
@@ -221,6 +222,8 @@ def forget_lost_connection(db: pw.Database) -> None:
 
 def storage_error(exc: Exception) -> StorageError:
     first = (str(exc).strip().splitlines() or [""])[0]
+    if isinstance(exc, pw.IntegrityError) and is_double_booking(exc):
+        return DoubleBooked(f"the engineer has another planned meeting at that time: {first}")
     return StorageError(f"the database failed: {first or type(exc).__name__}")
 
 

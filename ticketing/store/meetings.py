@@ -20,7 +20,9 @@ class MeetingsMixin:
 
         Attendees are replaced by ``attendees``, keeping the answers of those who stay, unless
         ``reset_answers`` (the meeting moved: everyone is asked again, and times proposed for it
-        are moot). ``location`` None leaves the meeting's as it is.
+        are moot). ``location`` None leaves the meeting's as it is. A meeting placed anew (its
+        times or status change) books the engagement's engineer: raises
+        :class:`~ticketing.errors.DoubleBooked` when she has another planned meeting at that time.
         """
         m = self.m
         row = m.Meeting.get_or_none((m.Meeting.engagement == engagement_id) & (m.Meeting.key == key))
@@ -28,12 +30,14 @@ class MeetingsMixin:
             meeting_id = self._insert(m.Meeting, dict(
                 engagement=engagement_id, key=key, title=title, description=description, uid=uid,
                 sequence=sequence or 0, start=start, end=end, status=status, note=note, location=location or "",
-                created_at=now, updated_at=now,
+                created_at=now, updated_at=now, engineer=self._engineer_of(engagement_id),
             ))
         else:
             meeting_id = row.id
             changes = dict(title=title, description=description, start=start, end=end, status=status, note=note,
                            updated_at=now)
+            if (row.start, row.end, row.status) != (start, end, status):
+                changes["engineer"] = self._engineer_of(engagement_id)  # placed anew: the engagement's engineer's time
             if sequence is not None:
                 changes["sequence"] = sequence
             if location is not None:
@@ -58,6 +62,11 @@ class MeetingsMixin:
                                                      required=a.required, partstat="NEEDS-ACTION", answered_at=None,
                                                      comment=""))
         return meeting_id
+
+    def _engineer_of(self, engagement_id: int) -> str | None:
+        m = self.m
+        engineer = m.Engagement.select(m.Engagement.engineer).where(m.Engagement.id == engagement_id).scalar()
+        return engineer.lower() if engineer else None
 
     def meetings(self, engagement_id: int) -> list[Meeting]:
         m = self.m

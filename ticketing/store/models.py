@@ -284,6 +284,10 @@ def create_models(db: pw.Database) -> Models:
         recurrence_id = UTCDateTimeField(null=True)
         created_at = UTCDateTimeField()
         updated_at = UTCDateTimeField()
+        # schema 16: the engineer it books (lower-case), copied from the engagement when the meeting
+        # is placed, so that the database itself refuses two overlapping planned meetings of one
+        # engineer (ticketing/store/bookings.py); None for an engagement without one.
+        engineer = CharField(max_length=320, null=True)
 
         class Meta:
             indexes = ((("engagement", "key"), True),)

@@ -17,13 +17,14 @@ from playhouse.db_url import connect as connect_url
 from playhouse.migrate import SchemaMigrator, migrate
 
 from ticketing.errors import SchemaError, StorageError
+from ticketing.store import bookings
 from ticketing.store.models import Models
 from ticketing.store.settings import LEGACY_MESSAGE_IDS, MESSAGE_ID_KEY
 
 log = logging.getLogger(__name__)
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 _PG_LOCK_ID = 0x5767
 _OPEN_PATIENCE = 30.0  # seconds to keep trying to open a database another process is setting up  # advisory lock taken while migrating, so two workers never migrate at once
@@ -217,6 +218,15 @@ def _migrate_to_15(models: Models) -> None:
                                                   ["status", "next_attempt_at"]))
 
 
+def _migrate_to_16(models: Models) -> None:
+    """The planner never double-books an engineer, as a constraint of the database: each meeting
+    names the engineer it books, and two planned meetings of one engineer cannot overlap
+    (:mod:`ticketing.store.bookings`). Meetings booked twice before it stay, logged, until moved."""
+    _add_missing_columns(models.database, models.Meeting, ["engineer"])
+    bookings.fill_engineers(models.database)
+    bookings.create_guard(models.database)
+
+
 def _add_missing_columns(db: pw.Database, model: type[pw.Model], names: list[str]) -> None:
     table = model._meta.table_name
     present = {column.name for column in db.get_columns(table)}
@@ -239,7 +249,8 @@ def _create_index_sql(name: str, table: str, columns: list[str]) -> str:
 MIGRATIONS: dict[int, Callable[[Models], None]] = {2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5, 6: _migrate_to_6,
                                                      7: _migrate_to_7, 8: _migrate_to_8, 9: _migrate_to_9,
                                                      10: _migrate_to_10, 11: _migrate_to_11, 12: _migrate_to_12,
-                                                     13: _migrate_to_13, 14: _migrate_to_14, 15: _migrate_to_15}
+                                                     13: _migrate_to_13, 14: _migrate_to_14, 15: _migrate_to_15,
+                                                     16: _migrate_to_16}
 
 
 def upgrade(models: Models) -> tuple[int, int]:
@@ -276,6 +287,7 @@ def _upgrade(models: Models, sqlite: bool) -> tuple[int, int]:
         if before == 0:
             log.info("creating the database schema (version %s)", SCHEMA_VERSION)
             db.create_tables(models.all)
+            bookings.create_guard(db)
         else:
             for version in range(before + 1, SCHEMA_VERSION + 1):
                 log.info("migrating the database schema to version %s", version)

@@ -48,7 +48,7 @@ def cmd_run(args) -> int:
     source = build_source(config, tokens)
     sender = build_sender(config, tokens)
     new_file = _new_database_file(config)
-    app = build_app(config)
+    app = build_app(config, rehearsal=args.dry_run)
     if args.dry_run:
         try:
             return _rehearse(app, lambda now: _dry_pass(app, source, now))
@@ -129,6 +129,7 @@ def _rehearse(app, work) -> int:
 
     store = app.store
     with store.rehearsal():
+        app.prepare()  # an empty database's schema and the accounts: rolled back with the rest
         newest = store.list_tickets(status="all", limit=1)
         last_ticket, last_mail = (newest[0].id if newest else 0), store.last_outgoing_id()
         summary = work(utcnow())
@@ -146,7 +147,7 @@ def cmd_ingest(args) -> int:
 
     config = load_config(args.config)
     new_file = _new_database_file(config) if args.dry_run else None
-    app = build_app(config)
+    app = build_app(config, rehearsal=args.dry_run)
     try:
         total = count_messages(args.paths)
         passed_over = []
