@@ -36,6 +36,7 @@ from mailer.errors import (
     PartiallySentError,
     PermanentSendError,
     SenderAuthError,
+    SendError,
     SenderTLSError,
     ServerUnavailableError,
     TokenError,
@@ -158,12 +159,17 @@ class DirectorySender:
                 return
             _write_atomically(target, bytes(raw))
         except OSError as exc:
-            fix = _FOLDER_FIXES.get(exc.errno)
-            if fix is not None:
-                raise ServerUnavailableError(
-                    f"cannot write in the outbox folder {self.path}: {exc.strerror} (fix: {fix(self.path)})") from exc
-            raise TransientSendError(f"cannot write {target}: {exc}") from exc
+            raise self._write_failure(exc, target) from exc
         log.debug("wrote %s", target)
+
+    def _write_failure(self, exc: OSError, target: Path) -> SendError:
+        """What a failure to write ``target`` means: the folder takes no file at all (a
+        :class:`ServerUnavailableError` saying the fix), or this one file failed."""
+        fix = _FOLDER_FIXES.get(exc.errno)
+        if fix is not None:
+            return ServerUnavailableError(
+                f"cannot write in the outbox folder {self.path}: {exc.strerror} (fix: {fix(self.path)})")
+        return TransientSendError(f"cannot write {target}: {exc}")
 
     def send_many(self, messages: Sequence[tuple[bytes, str, Sequence[str]]]) -> list[Exception | None]:
         """Write several messages as :meth:`send` writes each; return, for each, None when it was
@@ -192,7 +198,7 @@ class DirectorySender:
                         continue
                     fd, temp = _write_unflushed(target, bytes(raw))
                 except OSError as exc:
-                    results[index] = TransientSendError(f"cannot write {target}: {exc}")
+                    results[index] = self._write_failure(exc, target)
                     continue
                 names.add(target.name)
                 staged.append((index, fd, temp, target))
@@ -203,7 +209,7 @@ class DirectorySender:
                         raise error
                     os.replace(temp, target)
                 except OSError as exc:
-                    results[index] = TransientSendError(f"cannot write {target}: {exc}")
+                    results[index] = self._write_failure(exc, target)
                     _unlink(temp)
                 else:
                     log.debug("wrote %s", target)

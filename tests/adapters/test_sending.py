@@ -254,6 +254,10 @@ def test_a_folder_that_takes_no_file_is_no_messages_fault_and_says_the_fix(tmp_p
     with pytest.raises(ServerUnavailableError) as caught:
         DirectorySender(tmp_path).send(message(), SUPPORT, [BOB])
     assert str(caught.value).startswith(f"cannot write in the outbox folder {tmp_path}: {os.strerror(code)} (fix: {fix}")
+    # the same when the batch is written together (the worker's way with a directory outbox)
+    results = DirectorySender(tmp_path).send_many([(message(f"wg.ack.{n}"), SUPPORT, [BOB]) for n in (1, 2)])
+    assert [type(r) for r in results] == [ServerUnavailableError, ServerUnavailableError]
+    assert str(results[0]).startswith(f"cannot write in the outbox folder {tmp_path}: {os.strerror(code)} (fix: {fix}")
 
 
 # -- SmtpSender: delivery and connections ---------------------------------------------------------
