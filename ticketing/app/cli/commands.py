@@ -248,8 +248,8 @@ def cmd_report_weekly(args) -> int:
     from zoneinfo import ZoneInfo
 
     from ticketing.app.clock import utcnow
-    from ticketing.core.report import last_completed_week, parse_iso_week
     from ticketing.core.report_mail import render_weekly
+    from ticketing.core.weeks import last_completed_week, parse_iso_week
 
     config = load_config(args.config)
     if not config.managers:
