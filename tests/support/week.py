@@ -6,13 +6,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ticketing.core.portfolio import OverdueTask
-from ticketing.core.report import (
-    ClockFacts,
-    EngagementFacts,
-    MeetingFacts,
-    TicketFacts,
-    WeekInput,
-)
+from ticketing.core.report import EngagementFacts
+from ticketing.core.report_input import ClockFacts, MeetingFacts, TicketFacts, WeekInput
 
 UTC = ZoneInfo("UTC")
 LA = ZoneInfo("America/Los_Angeles")

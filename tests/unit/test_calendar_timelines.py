@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from ticketing.config import CalendarConfig
 from ticketing.config.sections import WEEKDAYS
-from ticketing.core.calendars import UTC, BusinessCalendar, _union
+from ticketing.core.calendars import UTC, BusinessCalendar
 from ticketing.core.sla import _ALL_HOURS
+from ticketing.core.timelines import union as _union
 
 
 def calendar(**kwargs) -> BusinessCalendar:

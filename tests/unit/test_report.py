@@ -27,21 +27,19 @@ from support.week import (
 )
 
 from mailer.html import html_to_text
-from ticketing.core.report import (
-    EngagementFacts,
-    Ratio,
-    WeekInput,
-    iso_week_label,
-    last_completed_week,
-    parse_iso_week,
-    week_of,
-    weekly_summary,
-)
+from ticketing.core.report import EngagementFacts, Ratio, weekly_summary
+from ticketing.core.report_input import WeekInput
 from ticketing.core.report_mail import (
     CSV_COLUMNS,
     plain_duration,
     render_weekly,
     weekly_csv,
+)
+from ticketing.core.weeks import (
+    iso_week_label,
+    last_completed_week,
+    parse_iso_week,
+    week_of,
 )
 from ticketing.files.templates import Renderer
 

@@ -23,14 +23,13 @@ from ticketing.core.sla import (
     NEXT_RESPONSE,
     RESOLUTION,
     ClockStatus,
-    Event,
-    Pause,
     Policy,
     Target,
     clocks,
     humanize,
     moment_at,
 )
+from ticketing.core.sla_log import Event, Pause
 
 UTC = timezone.utc
 LA = ZoneInfo("America/Los_Angeles")

@@ -12,12 +12,8 @@ Business time
     date's working spans (:meth:`~BusinessCalendar.spans`). A business duration is the *real elapsed
     time* of those instants, measured in UTC, because that is what an SLA clock owes a customer: a
     span 08:00-17:00 is nine hours on any day (no change happens inside it), but a span 00:00-04:00
-    lasts three hours on a spring-forward day and five on a fall-back day. A span edge on a wall time
-    the spring-forward change skips falls at the change itself; a span ending inside the repeated
-    hour of a fall-back day covers that part of the hour twice (00:00-01:30 is 00:00-01:30 before
-    the change and 01:00-01:30 after it). Assumed of the zone, as of every zone in use today: no
-    change within a week undoes another, and none sends the clock back across midnight into the
-    date it just left from a time other than midnight.
+    lasts three hours on a spring-forward day and five on a fall-back day. How span edges fall on
+    DST-change days is drawn in :mod:`ticketing.core.local_days`.
 
 Durations
     ``timedelta`` values, exact to the microsecond (``MINUTE`` is one minute); where a duration is
@@ -29,8 +25,8 @@ Closing edge
     hour is Friday 17:00, not Monday 08:00). Adding nothing returns ``next_open(m)``.
 
 Speed
-    Each local year's working intervals are laid out once per calendar as a timeline in integer
-    microseconds with running totals, so :meth:`~BusinessCalendar.add` and
+    Each local year's working intervals are laid out once per calendar as a
+    :class:`~ticketing.core.timelines.Timeline`, so :meth:`~BusinessCalendar.add` and
     :meth:`~BusinessCalendar.elapsed` are two bisections within a few years (some 5 us). Beyond that
     (or near the ends of the dates Python represents), business time over whole days is counted by
     weekly pattern arithmetic, corrected by each year's exceptions (holidays, closed and open dates,
@@ -54,22 +50,36 @@ import holidays as holidays_package
 
 from ticketing.config import CalendarConfig, parse_spans
 from ticketing.config.sections import WEEKDAYS
+from ticketing.core.local_days import (
+    MINUTE,
+    Span,
+    change_days,
+    midnight,
+    working_intervals,
+)
+from ticketing.core.timelines import (
+    MICROSECOND,
+    UTC,
+    DayIntervals,
+    Interval,
+    Timeline,
+    consume,
+    dates,
+    micros,
+    moment_of,
+    overlap,
+    union,
+    utc,
+)
 
-UTC = ZoneInfo("UTC")
-MINUTE = timedelta(minutes=1)
-
-Span = tuple[int, int]  # minutes after local midnight: [start, end)
-Interval = tuple[datetime, datetime]  # UTC instants: [start, end)
+__all__ = ["MINUTE", "UTC", "BusinessCalendar", "Interval", "Span", "zone"]
 
 _ZERO = timedelta(0)
-_SECOND = timedelta(seconds=1)
 _DAY = timedelta(days=1)
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 _TIME, _DAYS = 0, 1  # what a count adds up: business time, or working days
 _WALK_DAYS = 14  # short additions walk this many days before counting arithmetically
-_MICRO = timedelta(microseconds=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Local years the timelines cover (outside, the day-walking path answers, as it does for an
 #: addition or a measure running over more than _FAST_YEARS_AHEAD years).
 _FAST_YEARS = (3, 9997)
@@ -174,7 +184,7 @@ class BusinessCalendar:
 
     def is_open(self, moment: datetime) -> bool:
         """Whether the aware ``moment`` falls inside working hours (a span's end is outside it)."""
-        moment = _utc(moment)
+        moment = utc(moment)
         return any(start <= moment < end for start, end in self._day(self._date(moment)).intervals)
 
     def next_open(self, moment: datetime, horizon_days: int = 800) -> datetime:
@@ -182,7 +192,7 @@ class BusinessCalendar:
 
         Raises ValueError when the calendar has no working time within ``horizon_days``.
         """
-        moment = _utc(moment)
+        moment = utc(moment)
         first = self._date(moment)
         for offset in range(horizon_days):
             for start, end in self._day(first + timedelta(days=offset)).intervals:
@@ -200,17 +210,17 @@ class BusinessCalendar:
         """
         left = _duration(duration)
         if moment.tzinfo is None or moment.utcoffset() is None:
-            moment = _utc(moment)  # raises the ValueError
+            moment = utc(moment)  # raises the ValueError
         if self._cache["always"]:
             try:
-                return _utc(moment) + left
+                return utc(moment) + left
             except OverflowError:
                 pass  # past datetime.max: the reference path says so in its own words
         if _FAST_YEARS[0] <= moment.year <= _FAST_YEARS[1]:
-            found = self._add_on_timelines(_micros(moment), moment.year, left // _MICRO)
+            found = self._add_on_timelines(micros(moment), moment.year, left // MICROSECOND)
             if found is not None:
                 return found
-        return self._add_by_days(_utc(moment), left)
+        return self._add_by_days(utc(moment), left)
 
     def _add_on_timelines(self, at: int, year: int, need: int) -> datetime | None:
         """:meth:`add` by bisection on the years' timelines (``year`` may be one off: the instant
@@ -224,11 +234,11 @@ class BusinessCalendar:
             if i < len(line.ends):
                 begin = max(line.starts[i], at)
                 if not need:
-                    return _moment(begin)
+                    return moment_of(begin)
                 goal = line.before[i] + (begin - line.starts[i]) + need
                 if goal <= line.total:
                     j = bisect_left(line.reached, goal)  # the first interval by whose end it has passed
-                    return _moment(line.starts[j] + goal - line.before[j])
+                    return moment_of(line.starts[j] + goal - line.before[j])
                 need, at = goal - line.total, line.ends[-1]
             year += 1
             if year > _FAST_YEARS[1]:
@@ -243,14 +253,14 @@ class BusinessCalendar:
             return start
         day = self._date(start)
         for offset in range(_WALK_DAYS):
-            done, left = _consume(self._day(day + timedelta(days=offset)).intervals, start, left)
+            done, left = consume(self._day(day + timedelta(days=offset)).intervals, start, left)
             if done is not None:
                 return done
         # Far away: count whole days arithmetically to find the day on which the rest runs out.
         first = day + timedelta(days=_WALK_DAYS)
         days = self._first(lambda k: self._count(_TIME, first, first + timedelta(days=k)) >= left)
         last = first + timedelta(days=days - 1)
-        done, _ = _consume(self._day(last).intervals, start, left - self._count(_TIME, first, last))
+        done, _ = consume(self._day(last).intervals, start, left - self._count(_TIME, first, last))
         assert done is not None, "the day found holds the rest"
         return done
 
@@ -261,16 +271,16 @@ class BusinessCalendar:
         overlap one another and reach outside [start, end) or outside working hours: only business
         time inside [start, end) that some pause covers is taken off, and only once.
         """
-        start, end = _utc(start), _utc(end)
+        start, end = utc(start), utc(end)
         if end <= start:
             return _ZERO
         if self._cache["always"]:
             total = end - start
-            for low, high in _union(pauses, start, end) if pauses else ():
+            for low, high in union(pauses, start, end) if pauses else ():
                 total -= high - low
             return total
         total = self._measure(start, end)
-        for low, high in _union(pauses, start, end) if pauses else ():
+        for low, high in union(pauses, start, end) if pauses else ():
             total -= self._measure(low, high)
         return total
 
@@ -280,7 +290,7 @@ class BusinessCalendar:
         Intervals are cut to [start, end); touching ones (spans 08:00-12:00 and 12:00-17:00, or a
         day ending at 24:00 and the next starting at 00:00) come out joined.
         """
-        start, end = _utc(start), _utc(end)
+        start, end = utc(start), utc(end)
         if end <= start:
             return
         pending: Interval | None = None
@@ -316,13 +326,13 @@ class BusinessCalendar:
     def _date(self, moment: datetime) -> date:
         return moment.astimezone(self.tz).date()
 
-    def _day(self, day: date) -> "_Day":
+    def _day(self, day: date) -> DayIntervals:
         found = self._cache.get(day)
         if found is None:
-            found = self._cache[day] = self._working_intervals(day)
+            found = self._cache[day] = working_intervals(self.tz, day, self.spans(day))
         return found
 
-    def _line_of(self, at: int, year: int) -> tuple["_Timeline", int]:
+    def _line_of(self, at: int, year: int) -> tuple[Timeline, int]:
         """The timeline holding the instant ``at`` and its local year, ``year`` being its UTC year
         (a local year starts at most a day before or after the UTC one): no conversion to the zone."""
         line = self._timeline(year)
@@ -334,71 +344,15 @@ class BusinessCalendar:
             return line, year
         return self._timeline(year), year
 
-    def _timeline(self, year: int) -> "_Timeline":
+    def _timeline(self, year: int) -> Timeline:
         """The working intervals of the local dates of ``year`` in microseconds, with running totals."""
         key = ("line", year)
         found = self._cache.get(key)
         if found is None:
-            starts, ends, before, reached, total = [], [], [], [], 0
-            for day in _dates(date(year, 1, 1), date(year + 1, 1, 1)):
-                for low, high in self._day(day).intervals:
-                    a, b = _micros(low), _micros(high)
-                    starts.append(a)
-                    ends.append(b)
-                    before.append(total)
-                    total += b - a
-                    reached.append(total)
-            found = self._cache[key] = _Timeline(
-                _micros(self._midnight(date(year, 1, 1))), _micros(self._midnight(date(year + 1, 1, 1))),
-                tuple(starts), tuple(ends), tuple(before), tuple(reached), total)
+            found = self._cache[key] = Timeline.of(
+                midnight(self.tz, date(year, 1, 1)), midnight(self.tz, date(year + 1, 1, 1)),
+                (interval for day in dates(date(year, 1, 1), date(year + 1, 1, 1)) for interval in self._day(day).intervals))
         return found
-
-    def _working_intervals(self, day: date) -> "_Day":
-        """The UTC intervals whose wall time on local date ``day`` lies in one of its spans."""
-        spans = self.spans(day)
-        if not spans:
-            return _Day((), _ZERO)
-        start, end = self._midnight(day), self._midnight(day + _DAY)
-        midnight = datetime.combine(day, time(), UTC)
-        intervals: list[Interval] = []
-        for low, high, offset in self._pieces(start, end):
-            origin = midnight - offset  # local midnight, read with this piece's offset
-            for first, last in spans:
-                a, b = max(low, origin + first * MINUTE), min(high, origin + last * MINUTE)
-                if a >= b:
-                    continue
-                if intervals and intervals[-1][1] >= a:  # touching spans, or one cut by a change
-                    previous = intervals.pop()
-                    a, b = previous[0], max(previous[1], b)
-                intervals.append((a, b))
-        return _Day(tuple(intervals), sum((b - a for a, b in intervals), _ZERO))
-
-    def _pieces(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime, timedelta]]:
-        """[start, end) cut where the UTC offset changes, each piece with its offset."""
-        pieces = []
-        while True:
-            offset = self._offset(start)
-            if self._offset(end - _SECOND) == offset:
-                pieces.append((start, end, offset))
-                return pieces
-            low, high = start, end - _SECOND  # low has the offset, high another: bisect in seconds
-            while high - low > _SECOND:
-                middle = low + (high - low) // _SECOND // 2 * _SECOND
-                low, high = (middle, high) if self._offset(middle) == offset else (low, middle)
-            pieces.append((start, high, offset))
-            start = high
-
-    def _offset(self, moment: datetime) -> timedelta:
-        return moment.astimezone(self.tz).utcoffset()
-
-    def _midnight(self, day: date) -> datetime:
-        """The instant (UTC) local date ``day`` begins.
-
-        Where a change skips midnight (Santiago, Cairo), zones skip from midnight on, and reading
-        it with the offset before the change (fold=0) gives the change's instant; where midnight
-        repeats (Havana), fold=0 gives its first occurrence.
-        """
-        return datetime.combine(day, time(), self.tz).astimezone(UTC)
 
     def _count(self, what: int, first: date, stop: date) -> timedelta | int:
         """Business time (``_TIME``) or working days (``_DAYS``) of the local dates [first, stop)."""
@@ -418,7 +372,7 @@ class BusinessCalendar:
         key = ("year", year)
         found = self._cache.get(key)
         if found is None:
-            candidates = {d for d in self.closed | self.opened if d.year == year} | set(self._changes(year))
+            candidates = {d for d in self.closed | self.opened if d.year == year} | set(change_days(self.tz, year))
             if self.country is not None:
                 candidates.update(d for d in _holidays(self.country, self.subdivision, year) if d.year == year)
             days, time_errors, day_errors = [], [], []
@@ -434,28 +388,10 @@ class BusinessCalendar:
             found = self._cache[key] = (tuple(days), sums)
         return found
 
-    def _changes(self, year: int) -> list[date]:
-        """The local dates of ``year`` whose midnights differ in UTC offset: the DST-change days.
-
-        Weeks with one offset at both ends are skipped (no zone changes and changes back within
-        a week), so a year costs some 60 offset look-ups.
-        """
-        def offset(day: date) -> timedelta:
-            return datetime.combine(day, time(), self.tz).utcoffset()
-
-        changes = []
-        week = date(year, 1, 1)
-        while week.year == year:
-            following = week + timedelta(days=7)
-            if offset(week) != offset(following):
-                changes += [d for d in _dates(week, following) if d.year == year and offset(d) != offset(d + _DAY)]
-            week = following
-        return changes
-
     def _measure(self, start: datetime, end: datetime) -> timedelta:
         """The business time in [start, end), both UTC and start < end."""
         if _FAST_YEARS[0] < start.year and end.year < _FAST_YEARS[1]:
-            a, b = _micros(start), _micros(end)
+            a, b = micros(start), micros(end)
             (low, first), (high, last) = self._line_of(a, start.year), self._line_of(b, end.year)
             if last - first < _FAST_YEARS_AHEAD:
                 total = high.position(b) - low.position(a)
@@ -465,7 +401,7 @@ class BusinessCalendar:
         first, last = self._date(start).year, self._date(end).year
         if _FAST_YEARS[0] <= first and last <= _FAST_YEARS[1] and last - first < _FAST_YEARS_AHEAD:
             low, high = self._timeline(first), self._timeline(last)
-            total = high.position(_micros(end)) - low.position(_micros(start))
+            total = high.position(micros(end)) - low.position(micros(start))
             total += sum(self._timeline(year).total for year in range(first, last))
             return timedelta(microseconds=total)
         return self._measure_by_days(start, end)
@@ -474,9 +410,9 @@ class BusinessCalendar:
         """:meth:`_measure` walking the two end days, counting those between arithmetically."""
         first, last = self._date(start), self._date(end)
         if first == last:
-            return _overlap(self._day(first).intervals, start, end)
-        return (_overlap(self._day(first).intervals, start, _LATEST) + self._count(_TIME, first + _DAY, last)
-                + _overlap(self._day(last).intervals, _EARLIEST, end))
+            return overlap(self._day(first).intervals, start, end)
+        return (overlap(self._day(first).intervals, start, _LATEST) + self._count(_TIME, first + _DAY, last)
+                + overlap(self._day(last).intervals, _EARLIEST, end))
 
     def _first(self, enough: Callable[[int], bool]) -> int:
         """The smallest k >= 1 for which ``enough(k)`` holds, ``enough`` growing with k."""
@@ -494,83 +430,6 @@ class BusinessCalendar:
         return high
 
 
-@dataclass(frozen=True)
-class _Timeline:
-    """A year's working intervals [starts[i], ends[i]) in microseconds since the epoch, in order;
-    ``before[i]`` is the business time of the year before interval i, ``reached[i]`` by its end;
-    [begin, end) is the year itself, from local midnight to local midnight."""
-
-    begin: int
-    end: int
-    starts: tuple[int, ...]
-    ends: tuple[int, ...]
-    before: tuple[int, ...]
-    reached: tuple[int, ...]
-    total: int
-
-    def position(self, at: int) -> int:
-        """The business time of the year before the instant ``at``."""
-        i = bisect_right(self.ends, at)
-        if i == len(self.ends):
-            return self.total
-        return self.before[i] + max(at - self.starts[i], 0)
-
-
-@dataclass(frozen=True)
-class _Day:
-    intervals: tuple[Interval, ...]  # UTC, ordered, disjoint, touching ones joined
-    total: timedelta
-
-
-def _consume(intervals: tuple[Interval, ...], start: datetime, left: timedelta) -> tuple[datetime | None, timedelta]:
-    """Spend ``left`` on ``intervals`` from ``start``: the instant it runs out, or None and what is left."""
-    for low, high in intervals:
-        if high <= start:
-            continue
-        low = max(low, start)
-        if left <= high - low:
-            return low + left, _ZERO
-        left -= high - low
-    return None, left
-
-
-def _overlap(intervals: tuple[Interval, ...], start: datetime, end: datetime) -> timedelta:
-    total = _ZERO
-    for low, high in intervals:
-        low, high = max(low, start), min(high, end)
-        if low < high:
-            total += high - low
-    return total
-
-
-def _union(pauses: Iterable[tuple[datetime, datetime]], start: datetime, end: datetime) -> list[Interval]:
-    """``pauses`` cut to [start, end), sorted, overlapping and touching ones merged."""
-    cut = sorted((max(_utc(a), start), min(_utc(b), end)) for a, b in pauses)
-    merged: list[Interval] = []
-    for low, high in cut:
-        if low >= high:
-            continue
-        if merged and merged[-1][1] >= low:
-            previous = merged.pop()
-            low, high = previous[0], max(previous[1], high)
-        merged.append((low, high))
-    return merged
-
-
-def _micros(moment: datetime) -> int:
-    return (moment - _EPOCH) // _MICRO
-
-
-def _moment(micros: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros)
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"a business calendar needs aware datetimes, not {moment!r}")
-    return moment.astimezone(UTC)
-
-
 def _duration(duration: timedelta | float) -> timedelta:
     if isinstance(duration, timedelta):
         value = duration
@@ -581,10 +440,6 @@ def _duration(duration: timedelta | float) -> timedelta:
     if value < _ZERO:
         raise ValueError(f"a business duration cannot be negative: {duration!r}")
     return value
-
-
-def _dates(first: date, stop: date) -> Iterator[date]:
-    return (first + timedelta(days=i) for i in range((stop - first).days))
 
 
 def _length(spans: tuple[Span, ...]) -> int:

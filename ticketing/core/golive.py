@@ -52,6 +52,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from ticketing.core.dates import When, find_dates, lower
+from ticketing.core.sentences import split_clauses, split_sentences
 
 __all__ = ["GoLiveIntent", "detect_golive", "mentions_golive"]
 
@@ -97,7 +98,7 @@ def _near_cores(low: str):
             at = low.find(core, at + 1)
 
 
-# -- sentences and the words around a go-live ----------------------------------------------------
+# -- the words around a go-live -------------------------------------------------------------------
 
 def _any(words: str) -> str:
     """A non-capturing alternation of the whitespace-separated regex ``words``."""
@@ -108,13 +109,6 @@ def _rx(pattern: str) -> re.Pattern:
     return re.compile(pattern, re.IGNORECASE)
 
 
-_BULLET = re.compile(r"^(?:[-*•>]|\d+[.)])\s")
-_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
-_ABBREVIATIONS = frozenset(["jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon",
-                            "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "e.g", "i.e", "approx",
-                            "vs", "etc", "no", "mr", "mrs", "ms", "dr", "st"])
-_CLAUSE_WORDS = ("but", "however", "though", "whereas")
-_CLAUSE_SPLIT = _rx(r";|\s+(?:but|however|although|though|whereas)\b,?\s*")
 _KEYWORD = re.compile(r"\b(?:(?P<past>went[\s-]+live|gone[\s-]+live|launched|switched[\s-]?over)"
                       r"|(?P<prog>going[\s-]+live|launching|cutting[\s-]+over|switching[\s-]?over"
                       r"|(?:going|moving)\s+(?:in)?to\s+production)"
@@ -182,53 +176,6 @@ _INTERROGATIVE = _rx(r"^\s*" + _any("can could would will shall should is are am
 _BODY_PLAN = _rx(r"\b" + _any(r"plan\w* intend\w* schedul\w* target\w* like\s+to want\s+to aim\w* hop(?:e|ing)\s+to "
                               r"propos\w+ go\s+ahead proceed\w*") + r"\b")
 _ANY_NEGATION = _rx(r"\b(?:not|never|no)\b|n't\b")
-
-
-def _sentences(text: str, mentioning: bool = True) -> list[str]:
-    """The sentences of ``text`` (of its paragraphs that mention a go-live word, when ``mentioning``):
-    lines are rejoined where they were wrapped, then split at sentence ends."""
-    blocks, lines = [], []
-    for raw in text.replace("\u2019", "'").splitlines():
-        line = " ".join(raw.split())
-        if lines and (not line or not _continues(lines[-1], line)):
-            blocks.append(" ".join(lines))
-            lines = []
-        if line:
-            lines.append(line)
-    if lines:
-        blocks.append(" ".join(lines))
-    sentences = []
-    for block in blocks:
-        if mentioning and not _mentions(block):
-            continue
-        start = 0
-        for end in _SENTENCE_END.finditer(block):
-            if end.group().startswith(".") and _is_abbreviation(block[max(start, end.start() - 8):end.start()]):
-                continue
-            sentences.append(block[start:end.end()].strip())
-            start = end.end()
-        sentences.append(block[start:].strip())
-    return [s for s in sentences if s]
-
-
-def _is_abbreviation(text: str) -> bool:
-    """Whether ``text`` ends in an abbreviation ("Jan", "e.g") or an initial, so a period after it ends nothing."""
-    words = text.split()
-    return bool(words) and (words[-1].lower() in _ABBREVIATIONS or (len(words[-1]) == 1 and words[-1].isalpha()))
-
-
-def _continues(previous: str, line: str) -> bool:
-    """Whether ``line`` goes on with ``previous`` (a wrapped line or a label over two lines)."""
-    if _BULLET.match(line) or previous[-1] in ".!?":
-        return False
-    return previous.endswith(":") or len(previous) >= 50 or line[0].islower()
-
-
-def _clauses(sentence: str) -> list[str]:
-    low = sentence.lower()
-    if ";" in low or any(word in low for word in _CLAUSE_WORDS):
-        return _CLAUSE_SPLIT.split(sentence)
-    return [sentence]
 
 
 def _keywords(clause: str) -> list[re.Match]:
@@ -351,16 +298,16 @@ def detect_golive(subject: str, text: str, received_at: datetime, tz: ZoneInfo) 
     if not mentions_golive(subject, text):
         return None
     today = received_at.astimezone(tz).date()
-    found, kinds = _read(_sentences(text), today, tz)
+    found, kinds = _read(split_sentences(text, _mentions), today, tz)
     if found:
         return _best(found, today, tz)
     if "veto" in kinds:
         return None
-    found, kinds = _read(_sentences(subject), today, tz)
+    found, kinds = _read(split_sentences(subject, _mentions), today, tz)
     if any(verdict.when is not None and verdict.when.day is not None for _, verdict in found):
         return _best(found, today, tz)
     if "mention" in kinds or found:
-        from_body = _plan_in_body(subject, _sentences(text, mentioning=False), today, tz)
+        from_body = _plan_in_body(subject, split_sentences(text), today, tz)
         if from_body is not None:
             return from_body
     return _best(found, today, tz) if found else None
@@ -372,7 +319,7 @@ def _read(sentences: list[str], today: date, tz: ZoneInfo) -> tuple[list[tuple[s
     for sentence in sentences:
         if not _mentions(sentence):
             continue
-        for clause in _clauses(sentence):
+        for clause in split_clauses(sentence):
             for kw in _keywords(clause):
                 verdict = _judge(clause, kw, today, tz)
                 kinds.add(verdict.kind)
@@ -405,7 +352,7 @@ def _best(found: list[tuple[str, _Verdict]], today: date, tz: ZoneInfo) -> GoLiv
 def _plan_in_body(subject: str, body: list[str], today: date, tz: ZoneInfo) -> GoLiveIntent | None:
     """A subject that names a go-live, and a body sentence stating a plan with a day."""
     for sentence in body:
-        for clause in _CLAUSE_SPLIT.split(sentence):
+        for clause in split_clauses(sentence):
             plan = _BODY_PLAN.search(clause)
             if plan is None or _ANY_NEGATION.search(clause) or _DOUBT.search(clause):
                 continue

@@ -1,8 +1,9 @@
 """The weekly SLA summary for managers (pure): its figures.
 
-The store builds a :class:`WeekInput` of plain facts (tickets with their two SLA clocks as
-:mod:`ticketing.core.sla` computed them, meetings, engagements); :func:`weekly_summary` turns it into a
-:class:`Summary`, which :mod:`ticketing.core.report_mail` renders as the mail and its CSV attachment.
+The store builds a :class:`~ticketing.core.report_input.WeekInput` of plain facts (tickets with
+their two SLA clocks as :mod:`ticketing.core.sla` computed them, meetings, engagements);
+:func:`weekly_summary` turns it into a :class:`Summary`, which :mod:`ticketing.core.report_mail`
+renders as the mail and its CSV attachment. Weeks and their ISO labels are :mod:`ticketing.core.weeks`.
 Nothing here reads the wall clock or a database, and the input is taken as already scoped to the
 manager's engineers.
 
@@ -36,116 +37,26 @@ time zone, half open):
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-# EngagementFacts is the portfolio's, and part of this module's input: it is imported from here too.
+# EngagementFacts is the portfolio's, and part of the summary's input: it is imported from here too.
 from ticketing.core.portfolio import EngagementFacts, Portfolio, build_portfolio
+from ticketing.core.report_input import (
+    BREACHED,
+    MET,
+    ClockFacts,
+    MeetingFacts,
+    TicketFacts,
+    WeekInput,
+)
+from ticketing.core.weeks import iso_week_label
 
 UTC = ZoneInfo("UTC")
 PRIORITIES = ("P0", "P1", "P2", "P3")
-MET, BREACHED, RUNNING, PAUSED = "met", "breached", "running", "paused"
 CLOCKS = {"first_response": "First response", "resolution": "Resolution"}
 GOLIVE_HORIZON_DAYS = 14  # go-live dates from today up to, not including, today + 14 days
-
-
-# -- the input ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ClockFacts:
-    """One SLA clock of a ticket as :mod:`ticketing.core.sla` computed it at ``WeekInput.now``.
-
-    ``state``: "met" (stopped within target), "breached" (missed its target, whether it has stopped
-    since or is still running), "running", "paused" (e.g. waiting on the customer), or "" when the
-    ticket's policy sets no target. Datetimes are aware (UTC).
-    """
-
-    state: str
-    target: timedelta | None
-    used: timedelta | None  # SLA time counted (business time on a business clock)
-    stopped_at: datetime | None  # when it stopped (first answer, resolution)
-    due: datetime | None
-    breached_at: datetime | None
-    why: str  # one line, e.g. "2 h 10 min on 24x7, target 2 h; paused 1 h waiting on customer" (may be "" but
-    # for a clock past its target: breached, or open past its due time, the only ones shown with it)
-
-    @property
-    def stopped(self) -> bool:
-        return self.stopped_at is not None and self.state not in (RUNNING, PAUSED)
-
-
-@dataclass(frozen=True)
-class TicketFacts:
-    """A ticket of one of the manager's engineers; ``engineer`` is the assignee's address."""
-
-    id: int
-    subject: str
-    customer: str
-    engineer: str | None
-    priority: str
-    kind: str
-    status: str
-    created_at: datetime
-    first_response: ClockFacts
-    resolution: ClockFacts
-
-
-@dataclass(frozen=True)
-class MeetingFacts:
-    """An onboarding meeting; ``engineer`` is the engineer's address."""
-
-    engagement_id: int
-    account: str
-    title: str
-    start: datetime
-    end: datetime
-    engineer: str | None
-
-
-@dataclass(frozen=True)
-class WeekInput:
-    """Everything one manager's summary is made of."""
-
-    manager_name: str
-    manager_email: str
-    timezone: ZoneInfo
-    week_start: date  # a Monday, in the manager's time zone
-    engineers: tuple[tuple[str, str], ...]  # (email, name) of the manager's engineers
-    tickets: tuple[TicketFacts, ...]  # every ticket that matters for this week or the one before, or still open
-    meetings: tuple[MeetingFacts, ...]  # the engineers' meetings of this week and the next
-    engagements: tuple[EngagementFacts, ...]  # the engineers' engagements: active, or closed this week or since
-    now: datetime
-
-
-# -- weeks ----------------------------------------------------------------------------------------
-
-def week_of(moment: datetime, tz: ZoneInfo) -> date:
-    """The Monday of the week (Monday to Sunday in ``tz``) that holds ``moment``, which must be aware."""
-    if moment.tzinfo is None:
-        raise ValueError("week_of needs an aware datetime")
-    local = moment.astimezone(tz).date()
-    return local - timedelta(days=local.weekday())
-
-
-def last_completed_week(now: datetime, tz: ZoneInfo) -> date:
-    """The Monday of the last full week before ``now`` in ``tz`` (at Monday 00:00, the week just ended)."""
-    return week_of(now, tz) - timedelta(days=7)
-
-
-def iso_week_label(monday: date) -> str:
-    """The ISO 8601 week of ``monday`` (any day of it works), e.g. ``"2026-W47"``."""
-    year, week, _ = monday.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def parse_iso_week(label: str) -> date:
-    """The Monday of an ISO week such as ``"2026-W47"``. Raises ValueError for anything else."""
-    found = re.fullmatch(r"([0-9]{4})-W([0-9]{2})", label.strip())
-    if not found:
-        raise ValueError(f"not an ISO week (like 2026-W47): {label!r}")
-    return date.fromisocalendar(int(found[1]), int(found[2]), 1)  # ValueError for W00, W54, a W53 that isn't
 
 
 def _midnight(day: date, tz: ZoneInfo) -> datetime:

@@ -17,11 +17,11 @@ from ticketing.core.report import (
     CLOCKS,
     EngagementFacts,
     LateClock,
-    MeetingFacts,
     Ratio,
     Summary,
     whole_minutes,
 )
+from ticketing.core.report_input import MeetingFacts
 from ticketing.core.words import zone_label
 
 # -- words ----------------------------------------------------------------------------------------

@@ -11,19 +11,9 @@ Policies and targets
     time counts: nights, weekends, holidays are left out). Durations are ``timedelta`` values of
     that clock's time: 9 h on a business clock is one 08:00-17:00 day.
 
-The event log
-    Events may come in any order: they are sorted by time (stably, so the order of events at one
-    instant is kept) and exact duplicates (time, kind, detail) are dropped. Every clock starts at the
-    first ``created`` event, the moment the customer's first message reached our server; without one,
-    at the first event. Events before that start (in the sorted order) are ignored. Any object with
-    ``at``, ``kind`` and ``detail`` will do, so :class:`~ticketing.core.domain.TicketEvent` passes as is.
-    All events count whatever ``now`` is; to see a clock as it stood at some past moment, pass only
-    the events up to it.
-
-The ticket's state
-    The log is read as a state machine that starts *open*: ``pending`` makes it *pending*,
-    ``resolved`` makes it *resolved*, ``reopened`` makes it *open*, and so does a ``customer_replied``
-    on a pending or resolved ticket (the help desk reopens it then, and logs ``reopened`` as well).
+The event log and the ticket's state
+    Read by :mod:`ticketing.core.sla_log`: events sorted and de-duplicated, every clock starting at
+    the first ``created`` event, the ticket *open*, *pending* or *resolved* as its events say.
 
 Clocks, in this order in the result
     ``first_response``: stops at the first ``engineer_replied`` (relayed or copied); ``pending`` does
@@ -81,16 +71,27 @@ negative fraction, or a target on a calendar missing from ``calendars``.
 """
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any
 
 from ticketing.core.calendars import UTC, BusinessCalendar
+from ticketing.core.sla_log import (
+    PENDING,
+    Log,
+    Pause,
+    Run,
+    aware,
+    first_response_run,
+    next_response_run,
+    priority_at,
+    read_log,
+    resolution_run,
+)
 
-__all__ = ["ALWAYS", "FIRST_RESPONSE", "NEXT_RESPONSE", "RESOLUTION", "Clock", "ClockStatus", "Event", "Pause",
+__all__ = ["ALWAYS", "FIRST_RESPONSE", "NEXT_RESPONSE", "RESOLUTION", "Clock", "ClockStatus",
            "Policy", "Target", "clocks", "humanize", "moment_at"]
 
 ALWAYS = "24x7"
@@ -100,7 +101,6 @@ _ZERO = timedelta(0)
 _MINUTE = timedelta(minutes=1)
 #: The 24x7 clock, as a calendar open all day every day in UTC: real elapsed time, no DST.
 _ALL_HOURS = BusinessCalendar(name=ALWAYS, tz=UTC, hours=(((0, 24 * 60),),) * 7)
-_OPEN, _PENDING, _RESOLVED = "open", "pending", "resolved"
 _LABELS = {FIRST_RESPONSE: "first response", RESOLUTION: "resolution", NEXT_RESPONSE: "next response"}
 _LISTED = 5  # closed periods listed one by one in an explanation
 
@@ -139,21 +139,6 @@ class Policy:
         return getattr(self, clock).get(priority)
 
 
-@dataclass(frozen=True)
-class Event:
-    at: datetime
-    kind: str  # an EventKind value
-    detail: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Pause:
-    """Time not counted: ``reason`` is ``"pending"`` or ``"resolved"``; ``end`` None while it lasts."""
-
-    start: datetime
-    end: datetime | None
-    reason: str
-
 
 @dataclass(frozen=True)
 class Clock:
@@ -180,24 +165,6 @@ class Clock:
         return self.stopped_at is None and bool(self.pauses) and self.pauses[-1].end is None
 
 
-@dataclass(frozen=True)
-class _Run:
-    """Where a clock runs: from ``start`` to ``stop`` (None: not stopped), less ``pauses``."""
-
-    start: datetime
-    stop: datetime | None
-    stopped_by: str | None
-    pauses: tuple[Pause, ...]
-    origin: str  # why it started, in words
-
-
-@dataclass(frozen=True)
-class _Log:
-    start: datetime
-    created: bool
-    events: tuple[_Entry, ...]  # sorted, from the start on
-    periods: tuple[tuple[str, datetime, datetime | None], ...]  # (state, since, until)
-    changes: tuple[tuple[datetime, str, str], ...]  # (at, previous, priority)
 
 
 def clocks(events: Sequence[Any], priority: str, policy: Policy, calendars: Mapping[str, BusinessCalendar],
@@ -208,13 +175,13 @@ def clocks(events: Sequence[Any], priority: str, policy: Policy, calendars: Mapp
     targets name are used. ``explain=False`` leaves ``explanation`` empty, for callers that only
     store the figures (writing the words costs more than the figures).
     """
-    _aware(now)
-    log = _read(events)
+    aware(now)
+    log = read_log(events)
     if log is None:
         return ()
-    found = [_clock(FIRST_RESPONSE, _first_response(log), log, priority, policy, calendars, now, explain),
-             _clock(RESOLUTION, _resolution(log), log, priority, policy, calendars, now, explain)]
-    run = _next_response(log)
+    found = [_clock(FIRST_RESPONSE, first_response_run(log), log, priority, policy, calendars, now, explain),
+             _clock(RESOLUTION, resolution_run(log), log, priority, policy, calendars, now, explain)]
+    run = next_response_run(log)
     if run is not None:
         clock = _clock(NEXT_RESPONSE, run, log, priority, policy, calendars, now, explain)
         if clock.target is not None:
@@ -257,118 +224,13 @@ def humanize(duration: timedelta, days: bool = True) -> str:
     return f"{minutes} min"
 
 
-# -- reading the log ------------------------------------------------------------------------------
-
-class _Entry(NamedTuple):
-    """An event as the log reads it: ``kind`` a plain string (an EventKind's value)."""
-
-    at: datetime
-    kind: str
-    detail: dict
-
-
-def _read(events: Iterable[Any]) -> _Log | None:
-    seen, unique = set(), []
-    for event in sorted(events, key=lambda e: _aware(e.at)):
-        at, kind, detail = event.at, event.kind, event.detail
-        kind = getattr(kind, "value", kind)
-        key = (at, kind, json.dumps(detail, sort_keys=True, default=str) if detail else "{}")
-        if key not in seen:
-            seen.add(key)
-            unique.append(_Entry(at, kind, detail))
-    if not unique:
-        return None
-    first = next((i for i, e in enumerate(unique) if e.kind == "created"), None)
-    kept = tuple(unique[first or 0:])
-    changes = tuple((e.at, (e.detail or {}).get("previous"), (e.detail or {}).get("priority"))
-                    for e in unique if e.kind == "priority_changed")
-    return _Log(kept[0].at, first is not None, kept, _periods(kept), changes)
-
-
-def _periods(events: tuple[Any, ...]) -> tuple[tuple[str, datetime, datetime | None], ...]:
-    """The ticket's states from the start, as (state, since, until) with until None for the last."""
-    state, since, periods = _OPEN, events[0].at, []
-    for event in events:
-        kind = event.kind
-        new = {"pending": _PENDING, "resolved": _RESOLVED, "reopened": _OPEN}.get(kind)
-        if kind == "customer_replied":
-            new = _OPEN
-        if new is None or new == state:
-            continue
-        periods.append((state, since, event.at))
-        state, since = new, event.at
-    periods.append((state, since, None))
-    return tuple(periods)
-
-
-def _pauses(log: _Log, reasons: set[str], start: datetime, stop: datetime | None) -> tuple[Pause, ...]:
-    """The periods in one of the states ``reasons``, cut to [start, stop)."""
-    pauses = []
-    for state, since, until in log.periods:
-        if state not in reasons or (stop is not None and since >= stop) or (until is not None and until <= start):
-            continue
-        end = until if stop is None else min(until or stop, stop)
-        if end is None or end > max(since, start):
-            pauses.append(Pause(max(since, start), end, state))
-    return tuple(pauses)
-
-
-def _final_resolution(log: _Log) -> datetime | None:
-    state, since, _ = log.periods[-1]
-    return since if state == _RESOLVED else None
-
-
-def _first_response(log: _Log) -> _Run:
-    reply = next((e.at for e in log.events if e.kind == "engineer_replied"), None)
-    stop, by = (reply, "engineer_replied") if reply is not None else (_final_resolution(log), "resolved")
-    by = by if stop is not None else None
-    return _Run(log.start, stop, by, _pauses(log, {_RESOLVED}, log.start, stop), _origin(log))
-
-
-def _resolution(log: _Log) -> _Run:
-    stop = _final_resolution(log)
-    return _Run(log.start, stop, "resolved" if stop else None, _pauses(log, {_PENDING, _RESOLVED}, log.start, stop),
-                _origin(log))
-
-
-def _origin(log: _Log) -> str:
-    return ("when the customer's first message reached our server" if log.created
-            else "at the ticket's first recorded event (there is no 'created' event)")
-
-
-def _next_response(log: _Log) -> _Run | None:
-    answered, start, stop = False, None, None
-    for event in log.events:
-        kind = event.kind
-        if kind == "engineer_replied":
-            if start is not None and stop is None:
-                stop = event.at
-            answered = True
-        elif kind == "customer_replied" and answered and (start is None or stop is not None):
-            start, stop = event.at, None
-    if start is None:
-        return None
-    by = "engineer_replied" if stop is not None else None
-    if stop is None:
-        resolved = _final_resolution(log)
-        stop, by = (resolved, "resolved") if resolved is not None and resolved >= start else (None, None)
-    return _Run(start, stop, by, _pauses(log, {_PENDING, _RESOLVED}, start, stop),
-                "by the customer's reply, the oldest one not yet answered")
-
-
-def _priority_at(moment: datetime, log: _Log, current: str) -> str:
-    before = [priority for at, _, priority in log.changes if at < moment and priority]
-    if before:
-        return before[-1]
-    return next((previous for at, previous, _ in log.changes if at >= moment and previous), current)
-
 
 # -- the clock --------------------------------------------------------------------------------------
 
-def _clock(name: str, run: _Run, log: _Log, current: str, policy: Policy,
+def _clock(name: str, run: Run, log: Log, current: str, policy: Policy,
            calendars: Mapping[str, BusinessCalendar], now: datetime, explain: bool = True) -> Clock:
     stopped = run.stop is not None
-    priority = _priority_at(run.stop, log, current) if stopped else current
+    priority = priority_at(run.stop, log, current) if stopped else current
     target = policy.target(name, priority)
     calendar = _calendar(target, calendars, policy.name) if target else _ALL_HOURS
     end = run.stop if stopped else max(now, run.start)
@@ -422,15 +284,9 @@ def _calendar(target: Target, calendars: Mapping[str, BusinessCalendar], policy:
         raise ValueError(f"{where}no business calendar named {target.clock!r}") from None
 
 
-def _aware(moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"SLA clocks need aware datetimes, not {moment!r}")
-    return moment
-
-
 # -- the explanation --------------------------------------------------------------------------------
 
-def _explain(clock: Clock, run: _Run, log: _Log, policy: Policy, calendar: BusinessCalendar, end: datetime,
+def _explain(clock: Clock, run: Run, log: Log, policy: Policy, calendar: BusinessCalendar, end: datetime,
              current: str) -> tuple[str, ...]:
     label, business = _LABELS[clock.name], calendar is not _ALL_HOURS
     when, amount = _Words(calendar).when, _Words(calendar).amount
@@ -446,7 +302,7 @@ def _explain(clock: Clock, run: _Run, log: _Log, policy: Policy, calendar: Busin
         lines.append(f"Target for {clock.priority} under the {policy.name} policy: "
                      f"{humanize(clock.target.duration)} on the 24x7 clock, every hour counts.")
     if clock.name == FIRST_RESPONSE:
-        pending = next((since for state, since, _ in log.periods if state == _PENDING and since >= clock.started_at
+        pending = next((since for state, since, _ in log.periods if state == PENDING and since >= clock.started_at
                         and (clock.stopped_at is None or since < clock.stopped_at)), None)
         if pending is not None:
             lines.append(f"Pending from {when(pending)} did not pause it: the first answer is owed in any state.")
@@ -458,7 +314,7 @@ def _explain(clock: Clock, run: _Run, log: _Log, policy: Policy, calendar: Busin
     return tuple(lines)
 
 
-def _priority_lines(clock: Clock, log: _Log, current: str, when) -> list[str]:
+def _priority_lines(clock: Clock, log: Log, current: str, when) -> list[str]:
     changes = [(at, previous, priority) for at, previous, priority in log.changes if at >= clock.started_at]
     if not changes:
         return []
@@ -469,9 +325,9 @@ def _priority_lines(clock: Clock, log: _Log, current: str, when) -> list[str]:
 
 
 def _pause_line(pause: Pause, calendar: BusinessCalendar, end: datetime, when, amount) -> str:
-    reason = ("pending (waiting on the customer)" if pause.reason == _PENDING else "the ticket was resolved")
+    reason = ("pending (waiting on the customer)" if pause.reason == PENDING else "the ticket was resolved")
     if pause.end is None:
-        resumes = ("the customer replies or the ticket is reopened" if pause.reason == _PENDING
+        resumes = ("the customer replies or the ticket is reopened" if pause.reason == PENDING
                    else "the ticket is reopened")
         counted = calendar.elapsed(pause.start, end)
         return (f"Paused since {when(pause.start)} while {reason}: {amount(counted)} not counted so far; "

@@ -18,8 +18,8 @@ from ticketing.core.domain import MeetingStatus
 from ticketing.core.mails import Draft, Mails
 from ticketing.core.planner import local_label
 from ticketing.core.reminders import checkpoint_due
-from ticketing.core.report import iso_week_label
 from ticketing.core.tasks import TaskStatus
+from ticketing.core.weeks import iso_week_label
 from ticketing.core.words import names_in_words, zone_label
 from ticketing.services.engagement_setting import Setting, Settings
 from ticketing.services.engagement_tasks import welcome_tasks

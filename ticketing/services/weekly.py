@@ -26,19 +26,11 @@ from ticketing.core.domain import Engagement, MeetingStatus, TicketHead
 from ticketing.core.mails import Draft, Templates, slug
 from ticketing.core.playbooks import Playbook
 from ticketing.core.portfolio import OverdueTask
-from ticketing.core.report import (
-    ClockFacts,
-    EngagementFacts,
-    MeetingFacts,
-    Summary,
-    TicketFacts,
-    WeekInput,
-    iso_week_label,
-    last_completed_week,
-    weekly_summary,
-)
+from ticketing.core.report import EngagementFacts, Summary, weekly_summary
+from ticketing.core.report_input import ClockFacts, MeetingFacts, TicketFacts, WeekInput
 from ticketing.core.report_mail import render_weekly, weekly_csv
 from ticketing.core.sla import Clock, ClockStatus, clocks, humanize
+from ticketing.core.weeks import iso_week_label, last_completed_week
 from ticketing.services.outbox import Outbox
 from ticketing.services.scorecards import Scorecards
 from ticketing.services.sla_watch import SlaWatch

@@ -1,5 +1,6 @@
-"""The ``whiteglove`` command line: :mod:`.parser` reads the arguments, :mod:`.commands` does the
-work through the application's parts, :mod:`.views` prints what they return.
+"""The ``whiteglove`` command line: :mod:`.parser` reads the arguments, :mod:`.commands` (with
+:mod:`.tickets`, :mod:`.quarantine` and :mod:`.playbooks`) does the work through the application's
+parts, :mod:`.views` prints what they return.
 
 Errors a user can cause (a missing config, a bad key, an unreachable server, a wrong password, an
 old schema) print one line naming the problem and exit non-zero; they never show a traceback.

@@ -1,9 +1,12 @@
 """The command line's commands: each reads its arguments, does its job through the application's
 parts, and hands what it found to :mod:`ticketing.app.cli.views` to print. Each returns the exit code.
+
+Here: the worker (``run``, ``ingest``), engagements, the outbox, the weekly report, the database,
+``status`` and ``config check``, and the exit codes. Tickets (:mod:`.tickets`), the quarantine
+(:mod:`.quarantine`) and playbooks (:mod:`.playbooks`) have their own modules.
 """
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import sys
@@ -20,7 +23,6 @@ from ticketing.app.bootstrap import (
 from ticketing.app.cli import views
 from ticketing.config import load_config
 from ticketing.core.domain import OutboxStatus
-from ticketing.errors import NotFound
 
 log = logging.getLogger("whiteglove")
 
@@ -173,126 +175,6 @@ def cmd_ingest(args) -> int:
         _remove(new_file)
 
 
-def cmd_tickets(args) -> int:
-    from ticketing.app.clock import utcnow
-
-    config = load_config(args.config)
-    now = utcnow()
-    store = build_store(config, must_exist=True)
-    filters = dict(status=args.status, assignee=args.engineer, kind=args.kind, priority=args.priority,
-                   search=args.search, account=args.account, requester=args.requester, since=args.since,
-                   overdue_at=now if args.overdue else None)
-    try:
-        if args.json and not args.limit:  # streamed a page at a time: memory stays flat at any size
-            tickets = store.iter_tickets(**filters)
-            first = next(tickets, None)
-            if first is None and args.engineer and config.engineer(args.engineer) is None:
-                return _unknown_engineer(config, args.engineer)
-            views.write_json_array((dict(t.as_json(), sla=views.sla_state(t, now)[0])
-                                    for t in itertools.chain([first] if first else [], tickets)), sys.stdout)
-            return 0
-        tickets = store.list_tickets(limit=args.limit, **filters)
-    finally:
-        store.close()
-    if args.engineer and config.engineer(args.engineer) is None and not tickets:
-        return _unknown_engineer(config, args.engineer)
-    if args.json:
-        views.write_json_array((dict(t.as_json(), sla=views.sla_state(t, now)[0]) for t in tickets), sys.stdout)
-        return 0
-    views.ticket_table(tickets, now, wide=args.wide)
-    return 0
-
-
-def _unknown_engineer(config, email: str) -> int:
-    known = ", ".join(e.email for e in config.engineers) or "none configured"
-    print(f"whiteglove: {email} is not one of the engineers ({known})", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def cmd_ticket(args) -> int:
-    from ticketing.app.bootstrap import build_desk
-    from ticketing.app.clock import utcnow
-
-    config = load_config(args.config)
-    if args.action:
-        return _ticket_action(config, args)
-    if args.argument:
-        print(f"whiteglove: what should be done with {' '.join(args.argument)!r}? (see: whiteglove ticket --help)",
-              file=sys.stderr)
-        return EXIT_USAGE
-    store = build_store(config, must_exist=True)
-    try:
-        ticket = store.get_ticket(args.id)
-        if ticket is None:
-            print(f"whiteglove: no ticket {args.id}", file=sys.stderr)
-            return EXIT_FAILURE
-        thread = store.thread(args.id)
-        events = store.events(args.id)
-        outgoing = store.outbox(ticket_id=args.id)
-        desk = build_desk(config, store)
-        policy, clocks = desk.sla.clocks(ticket, utcnow()) if desk.sla else (None, ())
-        policy_name = policy.name if policy else ""
-        notices = store.sla_notices(args.id)
-    finally:
-        store.close()
-    if args.json:
-        data = ticket.as_json()
-        data.update(reasons=list(ticket.reasons), assignment=ticket.assignment, golive_text=ticket.golive_text,
-                    first_response_at=views.iso(ticket.first_response_at), resolved_at=views.iso(ticket.resolved_at))
-        data["thread"] = [m.as_json() for m in thread]
-        data["events"] = [e.as_json() for e in events]
-        data["clocks"] = [views.clock_json(c) for c in clocks]
-        data["sla_notices"] = notices
-        data["outgoing"] = [o.as_json() for o in outgoing]
-        print(json.dumps(data, indent=2))
-        return 0
-    views.ticket_detail(ticket, thread, events, outgoing, policy_name, clocks)
-    return 0
-
-
-def _ticket_action(config, args) -> int:
-    """``whiteglove ticket ID ACTION [ARG…]``: the engineers' #command, carried out for the operator."""
-    import getpass
-
-    from ticketing.app.clock import utcnow
-    from ticketing.core.commands import parse_commands
-
-    argument = " ".join(args.argument)
-    wanted = parse_commands(f"#{args.action} {argument}".strip())
-    needs = {"priority": "a priority (P0-P3)", "assign": "an engineer's address", "note": "the note's text"}
-    if wanted.problems or (args.action in needs and not argument):
-        problem = f"{args.action} needs {needs[args.action]}" if args.action in needs and not argument \
-            else wanted.problems[0]
-        print(f"whiteglove: {problem.lstrip('#')}", file=sys.stderr)
-        return EXIT_USAGE
-    if args.action in ("resolve", "pending", "open") and argument:
-        print(f"whiteglove: {args.action} takes nothing more (to say why, add: whiteglove ticket {args.id} note TEXT)",
-              file=sys.stderr)
-        return EXIT_USAGE
-    if args.action == "assign" and config.engineer(argument) is None:
-        known = ", ".join(e.email for e in config.engineers) or "none configured"
-        print(f"whiteglove: {argument} is not one of the engineers ({known})", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # a container's user without a name
-        user = "operator"
-    store = build_store(config, must_exist=True)
-    try:
-        from ticketing.app.bootstrap import build_desk
-
-        desk = build_desk(config, store)
-        try:
-            done = desk.actions.by_operator(args.id, wanted.commands[0], f"{user} (operator)", utcnow())
-        except NotFound as exc:
-            print(f"whiteglove: {exc}", file=sys.stderr)
-            return EXIT_FAILURE
-    finally:
-        store.close()
-    print(f"WG-{args.id}: {done}")
-    return 0
-
-
 def cmd_engagements(args) -> int:
     store = build_store(load_config(args.config), must_exist=True)
     try:
@@ -334,67 +216,6 @@ def cmd_engagement(args) -> int:
     return 0
 
 
-def cmd_playbooks_check(args) -> int:
-    from ticketing.app.bootstrap import playbooks_dir, unknown_calendars
-    from ticketing.files.playbooks import check_playbooks, load_playbooks
-    from ticketing.files.templates import default_templates_dir
-
-    config = load_config(args.config)
-    folder = playbooks_dir(config)  # the folder the worker reads
-    problems = check_playbooks(folder, default_templates_dir())
-    if not problems:
-        problems = unknown_calendars(load_playbooks(folder), config)
-    for problem in problems:
-        print(f"whiteglove: playbook error: {problem}", file=sys.stderr)
-    if problems:
-        return EXIT_FAILURE
-    names = sorted(p.stem for p in folder.glob("*.toml"))
-    print(f"{folder}: {len(names)} playbooks OK ({', '.join(names)})")
-    return 0
-
-
-def cmd_playbooks_preview(args) -> int:
-    from datetime import datetime, time, timezone
-
-    from ticketing.app.bootstrap import build_calendars, build_playbooks
-    from ticketing.core.meeting_calendars import (
-        account_country,
-        customer_calendar,
-        playbook_calendar,
-    )
-    from ticketing.core.planner import PlanInput, plan
-    from ticketing.core.tasks import plan_tasks
-    from ticketing.services.customer_week import customer_day
-    from ticketing.services.engineers import engineer_calendar
-
-    config = load_config(args.config)
-    playbooks = build_playbooks(config)
-    playbook = playbooks.get(args.name)
-    if playbook is None:
-        print(f"whiteglove: no playbook {args.name!r}; there are {', '.join(sorted(playbooks))}", file=sys.stderr)
-        return EXIT_USAGE
-    engineer = config.engineer(args.engineer) if args.engineer else (config.engineers[0] if config.engineers else None)
-    if args.engineer and engineer is None:
-        print(f"whiteglove: {args.engineer} is not one of the configured engineers", file=sys.stderr)
-        return EXIT_USAGE
-    calendars = build_calendars(config)
-    calendar = engineer_calendar(config, calendars, engineer.email if engineer else None)
-    customer_tz = args.timezone or calendar.tz
-    low, high = customer_day(config)
-    customer = customer_calendar(customer_tz, account_country(args.country, customer_tz.key), (low, high))
-    now = datetime.combine(args.start, time(0), tzinfo=calendar.tz).astimezone(timezone.utc)
-    result = plan(PlanInput(playbook=playbook, start=args.start, golive=args.golive, calendar=calendar,
-                            customer_tz=customer_tz, now=now, customer=customer, customer_day=(low, high),
-                            binding=playbook_calendar(playbook.calendar, calendars),
-                            max_customer_meetings_per_day=config.onboarding.max_customer_meetings_per_day,
-                            away=frozenset(engineer.out_of_office) if engineer else frozenset()))
-    views.plan_table(playbook, result, args.start, args.golive, engineer, calendar, customer_tz)
-    counting = playbook_calendar(playbook.calendar, calendars) or calendar
-    meetings = {p.spec_key: p.start.astimezone(counting.tz).date() for p in result.placed if p.occurrence == 1}
-    views.task_table(playbook, plan_tasks(playbook.tasks, args.start, args.golive, meetings, counting))
-    return 0
-
-
 def cmd_outbox(args) -> int:
     config = load_config(args.config)
     store = build_store(config)
@@ -423,86 +244,12 @@ def cmd_outbox(args) -> int:
     return 0
 
 
-def cmd_quarantine_list(args) -> int:
-    store = build_store(load_config(args.config), must_exist=True)
-    try:
-        entries = store.list_quarantine(include_released=args.all)
-    finally:
-        store.close()
-    if args.json:
-        print(json.dumps([e.as_json() for e in entries], indent=2))
-        return 0
-    views.quarantine_table(entries)
-    return 0
-
-
-def cmd_quarantine_retry(args) -> int:
-    config = load_config(args.config)
-    app = build_app(config)
-    try:
-        try:
-            outcome = app.intake.retry_quarantined(args.id)
-        except NotFound as exc:
-            print(f"whiteglove: {exc}", file=sys.stderr)
-            return EXIT_FAILURE
-        entry = app.store.quarantined(args.id)[0]
-    finally:
-        app.close()
-    if outcome.value == "quarantined":
-        print(f"quarantine {args.id}: still cannot be handled: {entry.reason}")
-        return EXIT_FAILURE
-    print(f"quarantine {args.id}: {outcome.value}")
-    return 0
-
-
-def cmd_quarantine_show(args) -> int:
-    from mailer import parse_message
-
-    store = build_store(load_config(args.config), must_exist=True)
-    try:
-        found = store.quarantined(args.id)
-    finally:
-        store.close()
-    if found is None:
-        print(f"whiteglove: no quarantined message {args.id} (see: whiteglove quarantine list --all)", file=sys.stderr)
-        return EXIT_FAILURE
-    entry, raw, received_at = found
-    if args.raw:
-        sys.stdout.buffer.write(raw)
-        sys.stdout.flush()
-        return 0
-    views.quarantine_detail(entry, received_at, parse_message(raw))  # parsing never raises
-    return 0
-
-
-def cmd_quarantine_discard(args) -> int:
-    import getpass
-
-    from ticketing.app.clock import utcnow
-
-    store = build_store(load_config(args.config), must_exist=True)
-    try:
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):
-            user = "operator"
-        with store.transaction():
-            done = store.discard_quarantine(args.id, f"{user} (operator)", utcnow())
-    finally:
-        store.close()
-    if not done:
-        print(f"whiteglove: no quarantined message {args.id} waiting (see: whiteglove quarantine list)", file=sys.stderr)
-        return EXIT_FAILURE
-    print(f"quarantine {args.id}: discarded (the message stays stored; quarantine list --all shows it)")
-    return 0
-
-
 def cmd_report_weekly(args) -> int:
     from zoneinfo import ZoneInfo
 
     from ticketing.app.clock import utcnow
-    from ticketing.core.report import last_completed_week, parse_iso_week
     from ticketing.core.report_mail import render_weekly
+    from ticketing.core.weeks import last_completed_week, parse_iso_week
 
     config = load_config(args.config)
     if not config.managers:

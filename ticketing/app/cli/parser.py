@@ -8,6 +8,14 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from ticketing.app.cli import commands
+from ticketing.app.cli.playbooks import cmd_playbooks_check, cmd_playbooks_preview
+from ticketing.app.cli.quarantine import (
+    cmd_quarantine_discard,
+    cmd_quarantine_list,
+    cmd_quarantine_retry,
+    cmd_quarantine_show,
+)
+from ticketing.app.cli.tickets import cmd_ticket, cmd_tickets
 from ticketing.app.logs import LEVELS
 
 #: What ``whiteglove ticket ID ACTION`` may do: the engineers' #commands.
@@ -140,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     tickets.add_argument("--limit", type=positive, metavar="N", help="only the newest N")
     tickets.add_argument("--wide", action="store_true", help="every column, wider than 80 characters")
     tickets.add_argument("--json", action="store_true", help="print JSON")
-    tickets.set_defaults(func=commands.cmd_tickets)
+    tickets.set_defaults(func=cmd_tickets)
 
     ticket = sub.add_parser("ticket", parents=[common], help="show one ticket with its thread, or change it",
                             description="Show a ticket, or change it as an engineer's #command would (recorded "
@@ -151,25 +159,25 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"one of {', '.join(ACTIONS)} (default: show the ticket)")
     ticket.add_argument("argument", nargs="*", metavar="ARG", help="the priority, the engineer's address or the note's text")
     ticket.add_argument("--json", action="store_true", help="print JSON")
-    ticket.set_defaults(func=commands.cmd_ticket)
+    ticket.set_defaults(func=cmd_ticket)
 
     quarantine = sub.add_parser("quarantine", parents=[common], help="messages that could not be handled")
     qsub = quarantine.add_subparsers(dest="action", required=True, metavar="ACTION")
     qlist = qsub.add_parser("list", parents=[common], help="list quarantined messages")
     qlist.add_argument("--all", action="store_true", help="include those released by a retry")
     qlist.add_argument("--json", action="store_true", help="print JSON")
-    qlist.set_defaults(func=commands.cmd_quarantine_list)
+    qlist.set_defaults(func=cmd_quarantine_list)
     qretry = qsub.add_parser("retry", parents=[common], help="run a quarantined message through intake again")
     qretry.add_argument("id", type=int, help="the number quarantine list shows")
-    qretry.set_defaults(func=commands.cmd_quarantine_retry)
+    qretry.set_defaults(func=cmd_quarantine_retry)
     qshow = qsub.add_parser("show", parents=[common], help="one quarantined message: why, and what it holds")
     qshow.add_argument("id", type=int, help="the number quarantine list shows")
     qshow.add_argument("--raw", action="store_true", help="write the message's bytes as received (to save as .eml)")
-    qshow.set_defaults(func=commands.cmd_quarantine_show)
+    qshow.set_defaults(func=cmd_quarantine_show)
     qdiscard = qsub.add_parser("discard", parents=[common],
                                help="give up on a quarantined message (it stays stored, but is no longer listed)")
     qdiscard.add_argument("id", type=int, help="the number quarantine list shows")
-    qdiscard.set_defaults(func=commands.cmd_quarantine_discard)
+    qdiscard.set_defaults(func=cmd_quarantine_discard)
 
     outbox = sub.add_parser("outbox", parents=[common], help="outgoing mail")
     outbox.add_argument("--failed", action="store_true", help="only mail that could not be sent")
@@ -190,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     playbooks = sub.add_parser("playbooks", parents=[common], help="the onboarding playbooks")
     psub = playbooks.add_subparsers(dest="action", required=True, metavar="ACTION")
     pcheck = psub.add_parser("check", parents=[common], help="validate every playbook")
-    pcheck.set_defaults(func=commands.cmd_playbooks_check)
+    pcheck.set_defaults(func=cmd_playbooks_check)
     preview = psub.add_parser("preview", parents=[common], help="print the schedule a playbook would produce")
     preview.add_argument("name", help="the playbook's name (its file name without .toml)")
     preview.add_argument("--start", required=True, type=_date, metavar="DATE", help="the contract's close date")
@@ -200,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the customer's time zone (default: the engineer's)")
     preview.add_argument("--country", metavar="CODE",
                          help="the customer's country, for their public holidays (default: the time zone's)")
-    preview.set_defaults(func=commands.cmd_playbooks_preview)
+    preview.set_defaults(func=cmd_playbooks_preview)
 
     report = sub.add_parser("report", parents=[common], help="reports")
     rsub = report.add_subparsers(dest="action", required=True, metavar="ACTION")
