@@ -26,6 +26,7 @@ The names below are the toolkit's public interface; :mod:`ticketing` imports the
 """
 from mailer.authresults import exchange_sender_verified, sender_verified
 from mailer.automated import Origin, Verdict, recognise
+from mailer.body import Attachment, CalendarPart
 from mailer.compose import compose, make_message_id, safe_address, safe_header
 from mailer.errors import (
     MailboxAuthError,
@@ -51,6 +52,7 @@ from mailer.graph import (
     GraphSource,
     busy_times,
 )
+from mailer.header_fields import Address
 from mailer.hosts import is_loopback
 from mailer.imip import (
     Attendee,
@@ -62,14 +64,7 @@ from mailer.imip import (
 )
 from mailer.imip_series import Override, Weekly, request_instance, request_series
 from mailer.maildir import MaildirSource
-from mailer.message import (
-    Address,
-    Attachment,
-    CalendarPart,
-    ParsedMessage,
-    parse_headers,
-    parse_message,
-)
+from mailer.message import ParsedMessage, parse_headers, parse_message
 from mailer.oauth2 import OUTLOOK_SCOPE, GoogleTokens, MicrosoftTokens, TokenProvider
 from mailer.parts import file_attachments, is_data_file, text_attachments
 from mailer.quoting import new_text
