@@ -54,14 +54,8 @@ from mailer.graph import (
 )
 from mailer.header_fields import Address
 from mailer.hosts import is_loopback
-from mailer.imip import (
-    Attendee,
-    CalendarAnswer,
-    Invitation,
-    cancel,
-    read_answers,
-    request,
-)
+from mailer.imip import Attendee, Invitation, cancel, request
+from mailer.imip_answers import CalendarAnswer, read_answers
 from mailer.imip_series import Override, Weekly, request_instance, request_series
 from mailer.maildir import MaildirSource
 from mailer.message import ParsedMessage, parse_headers, parse_message
