@@ -28,6 +28,7 @@ from mailer.authresults import exchange_sender_verified, sender_verified
 from mailer.automated import Origin, Verdict, recognise
 from mailer.body import Attachment, CalendarPart
 from mailer.compose import compose, make_message_id, safe_address, safe_header
+from mailer.directory_sender import DirectorySender
 from mailer.errors import (
     MailboxAuthError,
     MailboxConnectError,
@@ -62,7 +63,7 @@ from mailer.message import ParsedMessage, parse_headers, parse_message
 from mailer.oauth2 import OUTLOOK_SCOPE, GoogleTokens, MicrosoftTokens, TokenProvider
 from mailer.parts import file_attachments, is_data_file, text_attachments
 from mailer.quoting import new_text
-from mailer.sending import DirectorySender, MailSender, SmtpSender
+from mailer.sending import MailSender, SmtpSender
 from mailer.source import MailboxSource, SourceMessage
 
 __all__ = [
