@@ -26,7 +26,9 @@ The names below are the toolkit's public interface; :mod:`ticketing` imports the
 """
 from mailer.authresults import exchange_sender_verified, sender_verified
 from mailer.automated import Origin, Verdict, recognise
+from mailer.body import Attachment, CalendarPart
 from mailer.compose import compose, make_message_id, safe_address, safe_header
+from mailer.directory_sender import DirectorySender
 from mailer.errors import (
     MailboxAuthError,
     MailboxConnectError,
@@ -51,29 +53,17 @@ from mailer.graph import (
     GraphSource,
     busy_times,
 )
+from mailer.header_fields import Address
 from mailer.hosts import is_loopback
-from mailer.imip import (
-    Attendee,
-    CalendarAnswer,
-    Invitation,
-    cancel,
-    read_answers,
-    request,
-)
+from mailer.imip import Attendee, Invitation, cancel, request
+from mailer.imip_answers import CalendarAnswer, read_answers
 from mailer.imip_series import Override, Weekly, request_instance, request_series
 from mailer.maildir import MaildirSource
-from mailer.message import (
-    Address,
-    Attachment,
-    CalendarPart,
-    ParsedMessage,
-    parse_headers,
-    parse_message,
-)
+from mailer.message import ParsedMessage, parse_headers, parse_message
 from mailer.oauth2 import OUTLOOK_SCOPE, GoogleTokens, MicrosoftTokens, TokenProvider
 from mailer.parts import file_attachments, is_data_file, text_attachments
 from mailer.quoting import new_text
-from mailer.sending import DirectorySender, MailSender, SmtpSender
+from mailer.sending import MailSender, SmtpSender
 from mailer.source import MailboxSource, SourceMessage
 
 __all__ = [

@@ -4,7 +4,7 @@
 senders really mean), else UTF-8, else cp1252, with stray bytes kept readable.
 :func:`decode_header_value` unfolds a header and decodes its RFC 2047 encoded-words and raw 8-bit
 text (RFC 6532). Both note what they had to repair in a ``defects`` list and never raise; they
-are the charset half of :mod:`mailer.message`.
+are the charset half of the parser (:mod:`mailer.message`, :mod:`mailer.header_fields`, :mod:`mailer.body`).
 """
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Mapping, Sequence
 
-from mailer.message import Address, sanitise_filename
+from mailer.filenames import sanitise_filename
+from mailer.header_fields import Address
 from mailer.text_mime import header_lines_fit, text_message
 
 #: CR LF line endings, and 7-bit bodies (quoted-printable or base64 where needed) so that any

@@ -1,12 +1,12 @@
 """Reading a mailbox over IMAP (RFC 3501) with imapclient: :class:`ImapSource`.
 
-Keys are ``"<UIDVALIDITY>:<UID>"``: a UID names a message only as long as the folder keeps its
-UIDVALIDITY, so a key or cursor from another UIDVALIDITY is treated as unknown (RFC 3501 2.3.1.1).
-Handled messages are flagged with keywords (``$Whiteglove``, ``$WhitegloveQuarantine``) and moved
+Keys are ``"<UIDVALIDITY>:<UID>"``, and a key or cursor from another UIDVALIDITY is treated as
+unknown (RFC 3501 2.3.1.1). Handled messages are flagged with keywords (``$Whiteglove``, ``$WhitegloveQuarantine``) and moved
 (RFC 6851 MOVE) or, without MOVE, copied; nothing is ever expunged or deleted. New mail is awaited
 with IDLE (RFC 2177) when the server offers it.
 
-The module-level functions are pure (keys, cursors, UID sets, times); the socket work is in
+Keys, cursors and UID sets are made by :mod:`mailer.imap_keys` (pure), the IDLE wait by
+:mod:`mailer.imap_idle`; the connection, its commands and its errors are here, in
 :class:`ImapSource`, which translates imapclient, imaplib, socket and ssl errors into
 :mod:`mailer.errors` at its boundary.
 """
@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import imaplib
 import logging
-import selectors
 import ssl
 import threading
-import time
-from datetime import datetime, timezone
-from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 from imapclient import IMAPClient
 from imapclient.exceptions import CapabilityError, LoginError
@@ -31,6 +28,8 @@ from mailer.errors import (
     TokenError,
 )
 from mailer.hosts import connect_failure, is_loopback
+from mailer.imap_idle import idle_until, pop_untagged
+from mailer.imap_keys import batches, format_key, parse_key, to_utc, uid_sets, uids_for
 from mailer.oauth2 import TokenProvider
 from mailer.source import SourceMessage
 
@@ -41,95 +40,15 @@ QUARANTINE_KEYWORD = "$WhitegloveQuarantine"
 SEEN = "\\Seen"
 SECURITY_MODES = ("tls", "starttls", "none")
 
-#: How often an IDLE wait looks at ``stop``; short so a shutdown is seen at once.
-IDLE_SLICE_SECONDS = 0.5
 #: A FETCH names its UIDs one by one on one command line, and RFC 7162 section 4 asks clients
 #: to keep lines under about 8192 octets: 500 ten-digit UIDs take 5.5 kB.
 MAX_BATCH_SIZE = 500
-MAX_UID_SET_CHARS = 8000
 
 # A dropped link surfaces as imaplib's abort (EOF, BYE) or as an OSError (reset, broken pipe,
 # timeout, TLS); abort subclasses imaplib's error, so it must be caught first.
 _DROPPED = (imaplib.IMAP4.abort, OSError)
-_NEW_MAIL = (b"EXISTS", b"RECENT")
 
 T = TypeVar("T")
-
-
-# -- pure helpers ------------------------------------------------------------------------------------
-
-def format_key(uidvalidity: int, uid: int) -> str:
-    """Return the key of message ``uid`` in a folder with ``uidvalidity``."""
-    return f"{uidvalidity}:{uid}"
-
-
-def parse_key(key: str) -> tuple[int, int]:
-    """Return ``(uidvalidity, uid)`` from a key or cursor. Raises :class:`ValueError` if malformed."""
-    uidvalidity, sep, uid = key.partition(":")
-    if not (sep and key.isascii() and uidvalidity.isdigit() and uid.isdigit()) or int(uid) == 0:
-        raise ValueError(f"not an IMAP key (UIDVALIDITY:UID): {key!r}")
-    return int(uidvalidity), int(uid)
-
-
-def uids_for(keys: Iterable[str], uidvalidity: int) -> list[int]:
-    """Return the sorted, distinct UIDs of the well-formed ``keys`` that belong to ``uidvalidity``."""
-    uids = set()
-    for key in keys:
-        try:
-            key_validity, uid = parse_key(key)
-        except ValueError:
-            log.warning("ignoring malformed IMAP key %r", key)
-            continue
-        if key_validity == uidvalidity:
-            uids.add(uid)
-    return sorted(uids)
-
-
-def uid_sets(uids: Iterable[int], max_chars: int = MAX_UID_SET_CHARS) -> list[str]:
-    """Compress UIDs into IMAP sequence sets (``"1:4,7,9:12"``), each at most ``max_chars`` long.
-
-    Only consecutive UIDs are joined into a range, so a set never names a UID that was not given.
-    """
-    ranges: list[list[int]] = []
-    for uid in sorted(set(uids)):
-        if ranges and uid == ranges[-1][1] + 1:
-            ranges[-1][1] = uid
-        else:
-            ranges.append([uid, uid])
-    sets: list[str] = []
-    current = ""
-    for first, last in ranges:
-        part = str(first) if first == last else f"{first}:{last}"
-        if current and len(current) + 1 + len(part) > max_chars:
-            sets.append(current)
-            current = ""
-        current = f"{current},{part}" if current else part
-    if current:
-        sets.append(current)
-    return sets
-
-
-def batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """Yield consecutive slices of ``items`` holding at most ``size`` items."""
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def to_utc(moment: datetime) -> datetime:
-    """Return an INTERNALDATE as an aware UTC datetime (a zone-less one is taken to be UTC)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
-def announces_new_mail(responses: Iterable[tuple]) -> bool:
-    """Whether untagged responses from IDLE include ``n EXISTS`` or ``n RECENT``."""
-    return any(len(response) > 1 and response[1] in _NEW_MAIL for response in responses)
-
-
-def is_bye(responses: Iterable[tuple]) -> bool:
-    """Whether the server said ``* BYE``: it is about to close the connection."""
-    return any(response and response[0] == b"BYE" for response in responses)
 
 
 # -- the adapter ---------------------------------------------------------------------------------
@@ -289,7 +208,7 @@ class ImapSource:
         client.noop()
         # The search below sees everything announced so far; later announcements make wait() return.
         # Expunges by other sessions (another worker filing mail) are of no use: drop them too.
-        _pop_untagged(client, "EXISTS", "RECENT", "EXPUNGE", "VANISHED")
+        pop_untagged(client, "EXISTS", "RECENT", "EXPUNGE", "VANISHED")
         self._must_relist = False
         last_uid = 0
         if cursor is not None:
@@ -353,7 +272,7 @@ class ImapSource:
                     log.info("%s: some of %s were filed meanwhile by another session", self.name, uid_set)
                     client.noop()
                     self._file(client, uid_set, flags, keyword, folder)
-        _pop_untagged(client, "EXPUNGE", "VANISHED")  # imaplib would keep them for ever
+        pop_untagged(client, "EXPUNGE", "VANISHED")  # imaplib would keep them for ever
 
     def _file(self, client: IMAPClient, uid_set: str, flags: list[str], keyword: str, folder: str | None) -> None:
         if folder is None or client.has_capability("MOVE"):
@@ -381,7 +300,7 @@ class ImapSource:
         """Enter IDLE; ``None`` if the server has no IDLE, ``False`` if the caller must list first."""
         if not client.has_capability("IDLE"):
             return None
-        if self._must_relist or _pop_untagged(client, "EXISTS", "RECENT"):
+        if self._must_relist or pop_untagged(client, "EXISTS", "RECENT"):
             return False
         client.idle()
         return True
@@ -389,23 +308,8 @@ class ImapSource:
     def _idle(self, seconds: float, stop: threading.Event) -> None:
         client = self._client
         assert client is not None
-        deadline = time.monotonic() + seconds
         try:
-            while not stop.is_set():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                if _read_ahead(client):
-                    # Lines already in a buffer (Dovecot sends "+ idling" and the EXISTS of mail
-                    # that came since the last command in one packet) are invisible to select()
-                    # and idle_check(): leave IDLE, which reads them, so that the caller lists.
-                    log.debug("%s: the server spoke as IDLE began", self.name)
-                    break
-                responses = _idle_responses(client, min(remaining, IDLE_SLICE_SECONDS))
-                if announces_new_mail(responses):
-                    log.debug("%s: new mail announced: %s", self.name, responses)
-                    break
-            client.idle_done()
+            idle_until(client, seconds, stop, self.name)
         except _DROPPED as exc:
             # Whatever happened meanwhile, the next list_new reconnects and sees it.
             log.warning("%s: lost the connection to %s while idling: %s", self.name, self.address, exc)
@@ -550,54 +454,3 @@ def _shutdown(client: IMAPClient) -> None:
         client.shutdown()
     except (imaplib.IMAP4.error, OSError) as exc:
         log.debug("closing the socket failed: %s", exc)
-
-
-def _pop_untagged(client: IMAPClient, *names: str) -> bool:
-    """Drop untagged responses imaplib collected; return whether there were any.
-
-    imaplib keeps every unsolicited response (EXISTS, EXPUNGE, ...) until asked, which in a
-    long-lived connection is both a leak and our only record of announcements made outside IDLE.
-    """
-    found = False
-    for name in names:
-        found = client._imap.untagged_responses.pop(name, None) is not None or found
-    return found
-
-
-def _read_ahead(client: IMAPClient) -> bool:
-    """Whether bytes from the server wait in a buffer (imaplib's, or TLS's), where select() cannot see them.
-
-    imaplib reads the socket through a buffered file, so lines that arrive together with the line
-    it was waiting for are read ahead. Peeks without blocking.
-    """
-    sock = client.socket()
-    if isinstance(sock, ssl.SSLSocket) and sock.pending() > 0:
-        return True
-    timeout = sock.gettimeout()
-    sock.settimeout(0)
-    try:
-        return bool(client._imap.file.peek(1))
-    except (BlockingIOError, ssl.SSLWantReadError):
-        return False
-    finally:
-        sock.settimeout(timeout)
-
-
-def _idle_responses(client: IMAPClient, seconds: float) -> list[tuple]:
-    """Wait up to ``seconds`` for IDLE responses. Raises :class:`ConnectionError` if the link closed.
-
-    ``idle_check`` returns nothing both on a timeout and on EOF; polling the socket first tells
-    the two apart: readable but nothing to read means the server hung up. Call it only when
-    nothing is read ahead (:func:`_read_ahead`): ``idle_check`` waits for the socket too.
-    """
-    with selectors.DefaultSelector() as selector:
-        selector.register(client.socket(), selectors.EVENT_READ)
-        if not selector.select(seconds):
-            return []
-    responses = client.idle_check(timeout=0)
-    if not responses:
-        raise ConnectionResetError("the server closed the connection")
-    if is_bye(responses):
-        raise ConnectionResetError(f"the server said {responses}")
-    return responses
-

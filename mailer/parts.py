@@ -1,7 +1,7 @@
 """The content of attachments, from the one parse of a message (pure).
 
 :func:`mailer.message.parse_message` lists attachments and decodes one only when its
-:meth:`~mailer.message.Attachment.content` is asked for, so that a message with a large file costs
+:meth:`~mailer.body.Attachment.content` is asked for, so that a message with a large file costs
 little memory. The few callers that need the content choose it here: a CRM's CSV or JSON notice
 (:func:`text_attachments`), the files of an answer that is passed on (:func:`file_attachments`).
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from mailer.body import Attachment
 from mailer.charsets import decode_bytes as _decode_bytes
-from mailer.message import Attachment
 
 TEXT_TYPES = frozenset({"text/csv", "application/csv", "application/json", "text/json", "text/plain"})
 DATA_SUFFIXES = (".csv", ".json")

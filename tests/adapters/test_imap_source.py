@@ -16,7 +16,8 @@ from support.dovecot import DovecotServer, free_port
 
 import mailer.imap
 from mailer.errors import MailboxAuthError, MailboxConnectError, MailboxError
-from mailer.imap import ImapSource, parse_key, uid_sets
+from mailer.imap import ImapSource
+from mailer.imap_keys import parse_key, uid_sets
 
 pytestmark = pytest.mark.dovecot
 

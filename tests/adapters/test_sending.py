@@ -19,6 +19,7 @@ import pytest
 from support.smtp import SmtpTestServer
 
 from mailer.compose import compose
+from mailer.directory_sender import DirectorySender, message_file_name
 from mailer.errors import (
     PartiallySentError,
     PermanentSendError,
@@ -28,7 +29,7 @@ from mailer.errors import (
     TransientSendError,
 )
 from mailer.message import Address
-from mailer.sending import DirectorySender, MailSender, SmtpSender, message_file_name
+from mailer.sending import MailSender, SmtpSender
 
 SUPPORT = "support@northwind.example"
 BOB = "bob@globex.example"

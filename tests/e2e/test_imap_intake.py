@@ -27,7 +27,8 @@ from support.dovecot import DovecotServer
 
 import mailer.imap
 from mailer.errors import MailboxConnectError
-from mailer.imap import ImapSource, parse_key
+from mailer.imap import ImapSource
+from mailer.imap_keys import parse_key
 from ticketing.app.clock import utcnow
 from ticketing.app.worker import Backoff, Worker
 from ticketing.core.domain import MessageKind, MessageStatus, OutboxStatus

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 from support.mail import unsigned
 
+from mailer.directory_sender import DirectorySender
 from mailer.message import Address, parse_message
-from mailer.sending import DirectorySender, SmtpSender
+from mailer.sending import SmtpSender
 from ticketing.core.mails import Draft, Support
 from ticketing.files.templates import Renderer
 from ticketing.services.outbox import Outbox, OutboxSender, RetryPolicy

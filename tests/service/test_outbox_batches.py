@@ -7,15 +7,15 @@ from datetime import datetime, timezone
 
 import pytest
 
+from mailer.directory_sender import DirectorySender
 from mailer.message import parse_message
-from mailer.sending import DirectorySender
 from ticketing.core.mails import Draft, Support
 from ticketing.files.templates import Renderer
 from ticketing.services.outbox import Outbox, OutboxSender
 
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=timezone.utc)
 SUPPORT = Support("support@northwind.example", "Northwind Support")
-sending = importlib.import_module("mailer.sending")
+sending = importlib.import_module("mailer.directory_sender")
 
 
 def queue(store, count: int) -> None:

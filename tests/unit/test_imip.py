@@ -16,14 +16,16 @@ import vobject
 
 from mailer.compose import compose
 from mailer.imip import (
-    ANSWER_METHODS,
     Attendee,
-    CalendarAnswer,
     Invitation,
     cancel,
+    request,
+)
+from mailer.imip_answers import (
+    ANSWER_METHODS,
+    CalendarAnswer,
     parse_answers,
     read_answers,
-    request,
 )
 from mailer.message import Address, parse_message
 

@@ -5,13 +5,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from mailer.filenames import MAX_FILENAME, sanitise_filename
 from mailer.message import (
-    MAX_FILENAME,
     Address,
     ParsedMessage,
     decode_header_value,
     parse_message,
-    sanitise_filename,
 )
 
 HEAD = "From: Bob Martinez <bob@globex.example>\nTo: support@northwind.example\n"
