@@ -156,7 +156,8 @@ def test_a_crash_between_sendmail_and_the_outbox_commit_sends_nothing_twice(fake
     from mailer import Address
     from ticketing.core.mails import Draft, Support
     from ticketing.files.templates import Renderer
-    from ticketing.services.outbox import Outbox, OutboxSender
+    from ticketing.services.outbox import Outbox
+    from ticketing.services.outbox_sender import OutboxSender
     from ticketing.store import SqlStore
 
     address, client, _, _ = box

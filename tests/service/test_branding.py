@@ -11,7 +11,7 @@ from mailer import DirectorySender, parse_message
 from ticketing.app.bootstrap import build_desk
 from ticketing.config import config_from_dict
 from ticketing.services.intake import Intake
-from ticketing.services.outbox import OutboxSender
+from ticketing.services.outbox_sender import OutboxSender
 
 
 def test_an_override_changes_the_acknowledgement_a_customer_gets_and_the_rest_stays_shipped(store, tmp_path):

@@ -243,7 +243,7 @@ def test_a_message_is_parsed_once_from_the_mailbox_to_the_engineers_notification
 
 def test_recipients_our_server_refused_are_recorded_and_the_next_pass_tells_the_engineer(desk):
     from mailer import PermanentSendError
-    from ticketing.services.outbox import OutboxSender
+    from ticketing.services.outbox_sender import OutboxSender
 
     class RefusingSender:
         def send(self, raw, envelope_from, recipients):

@@ -11,7 +11,8 @@ from mailer.directory_sender import DirectorySender
 from mailer.message import parse_message
 from ticketing.core.mails import Draft, Support
 from ticketing.files.templates import Renderer
-from ticketing.services.outbox import Outbox, OutboxSender
+from ticketing.services.outbox import Outbox
+from ticketing.services.outbox_sender import OutboxSender
 
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=timezone.utc)
 SUPPORT = Support("support@northwind.example", "Northwind Support")

@@ -16,7 +16,8 @@ from mailer.message import Address
 from ticketing.app.claims import claim_is_dead, worker_name
 from ticketing.core.mails import Draft, Support
 from ticketing.files.templates import Renderer
-from ticketing.services.outbox import Outbox, OutboxSender, RetryPolicy
+from ticketing.services.outbox import Outbox
+from ticketing.services.outbox_sender import OutboxSender, RetryPolicy
 
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=timezone.utc)
 SUPPORT = Support("support@northwind.example", "Northwind Support")

@@ -90,7 +90,7 @@ def test_a_failing_intake_pass_still_sends_the_outbox_and_runs_the_jobs(store):
 
     class Outbox:
         def send_due(self, now):
-            from ticketing.services.outbox import SendSummary
+            from ticketing.services.outbox_sender import SendSummary
 
             sent.append(now)
             return SendSummary()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from mailer import DirectorySender
 from ticketing.files.templates import Renderer
-from ticketing.services.outbox import OutboxSender
+from ticketing.services.outbox_sender import OutboxSender
 
 
 def delivery_report(failed: str, returned_id: str | None, *, enclosed: bool = False,

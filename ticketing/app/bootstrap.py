@@ -61,7 +61,8 @@ from ticketing.services.helpdesk import HelpDesk
 from ticketing.services.intake import Intake
 from ticketing.services.loop_guard import LoopGuard
 from ticketing.services.onboarding import Onboarding
-from ticketing.services.outbox import Outbox, OutboxSender, RetryPolicy
+from ticketing.services.outbox import Outbox
+from ticketing.services.outbox_sender import OutboxSender, RetryPolicy
 from ticketing.services.sla_watch import SlaWatch, build_policies
 from ticketing.services.surveys import Surveys
 from ticketing.services.task_reminders import TaskReminders

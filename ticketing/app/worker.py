@@ -36,7 +36,7 @@ from ticketing.core.domain import OutboxStatus
 from ticketing.errors import StorageError
 from ticketing.services.health import Health
 from ticketing.services.intake import Intake, IntakeSummary
-from ticketing.services.outbox import OutboxSender, SendSummary
+from ticketing.services.outbox_sender import OutboxSender, SendSummary
 
 log = logging.getLogger(__name__)
 
