@@ -37,15 +37,7 @@ def parse_auth_results(value: str) -> AuthResults | None:
     parts = [p.strip() for p in text.split(";")]
     if not parts or not parts[0]:
         return None
-    authserv_id = parts[0].split()[0].lower()
-    results = []
-    for part in parts[1:]:
-        match = _RESULT.match(part)
-        if not match:
-            continue
-        properties = {k.lower(): v.strip('"') for k, v in _PROPERTY.findall(match.group(3))}
-        results.append(MethodResult(match.group(1).lower(), match.group(2).lower(), properties))
-    return AuthResults(authserv_id, tuple(results))
+    return AuthResults(parts[0].split()[0].lower(), parse_results(";".join(parts[1:])))
 
 
 def sender_verified(header_values: Iterable[str], authserv_id: str, from_domain: str) -> tuple[bool, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from support.workers import (
+    PASSWORD_ENV,
     WorkerProcess,
     assert_each_question_once,
     imap_mailbox,
@@ -20,7 +21,6 @@ from ticketing.store import SqlStore
 pytestmark = pytest.mark.dovecot
 
 COUNT = 300
-PASSWORD_ENV = "WG_FAULT_IMAP_PASSWORD"
 ADDRESS, PASSWORD = "support@example.test", "s3cret-imap"
 
 

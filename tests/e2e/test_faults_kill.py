@@ -19,6 +19,7 @@ from email.utils import format_datetime
 
 import pytest
 from support.workers import (
+    PASSWORD_ENV,
     WorkerProcess,
     delivered_ids,
     imap_mailbox,
@@ -35,7 +36,6 @@ pytestmark = pytest.mark.dovecot
 
 KILLS = 5
 QUESTIONS = 150
-PASSWORD_ENV = "WG_FAULT_IMAP_PASSWORD"
 WHEN = format_datetime(datetime.now(timezone.utc) - timedelta(minutes=5))
 
 

@@ -11,19 +11,17 @@ written, once.
 """
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 
 import pytest
 from support.workers import (
-    WORKER,
+    PASSWORD_ENV,
     WorkerProcess,
     imap_mailbox,
     mail_config,
     question,
     wait_until,
+    worker_status,
 )
 
 from mailer import parse_message
@@ -32,7 +30,6 @@ from ticketing.store import SqlStore
 
 pytestmark = pytest.mark.dovecot
 
-PASSWORD_ENV = "WG_FAULT_IMAP_PASSWORD"
 BEFORE, DURING = 5, 10
 
 
@@ -51,9 +48,7 @@ def test_a_read_only_outbox_folder_keeps_the_mail_queued_says_why_once_and_it_go
     store = SqlStore.open(db_url)
 
     def status() -> dict:
-        done = subprocess.run([sys.executable, "-c", WORKER, "status", "--json", "--config", str(config),
-                               "--health-file", str(health)], capture_output=True, text=True, timeout=60)
-        return json.loads(done.stdout)
+        return worker_status(config, health)
 
     try:
         worker.start()

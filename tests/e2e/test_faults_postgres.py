@@ -11,6 +11,7 @@ import json
 
 import pytest
 from support.workers import (
+    PASSWORD_ENV,
     WorkerProcess,
     assert_each_question_once,
     imap_mailbox,
@@ -25,7 +26,6 @@ from ticketing.store import SqlStore
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.postgres]
 
-PASSWORD_ENV = "WG_FAULT_IMAP_PASSWORD"
 BEFORE, DURING = 10, 20
 
 

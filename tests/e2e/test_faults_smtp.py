@@ -11,13 +11,9 @@ mail goes out, once.
 """
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 from support.workers import (
-    WORKER,
+    PASSWORD_ENV,
     WorkerProcess,
     assert_each_question_once,
     imap_mailbox,
@@ -25,6 +21,7 @@ from support.workers import (
     question,
     smtp_outgoing,
     wait_until,
+    worker_status,
 )
 
 from ticketing.core.domain import OutboxStatus
@@ -32,7 +29,6 @@ from ticketing.store import SqlStore
 
 pytestmark = pytest.mark.dovecot
 
-PASSWORD_ENV = "WG_FAULT_IMAP_PASSWORD"
 BEFORE, DURING = 10, 20
 
 
@@ -49,9 +45,7 @@ def test_smtp_down_for_a_while_fails_nothing_and_everything_goes_once_when_it_is
     store = SqlStore.open(db_url)
 
     def status() -> dict:
-        done = subprocess.run([sys.executable, "-c", WORKER, "status", "--json", "--config", str(config),
-                               "--health-file", str(health)], capture_output=True, text=True, timeout=60)
-        return json.loads(done.stdout)
+        return worker_status(config, health)
 
     try:
         worker.start()

@@ -9,7 +9,7 @@ import sys
 import time
 from collections import Counter
 
-from support.workers import WORKER, wait_until, write_maildir_questions
+from support.workers import WORKER, mail_config, wait_until, write_maildir_questions
 
 from mailer import parse_message
 from ticketing.store import SqlStore
@@ -20,27 +20,9 @@ def test_mail_a_killed_worker_had_claimed_goes_out_at_its_restart_once(tmp_path,
     server.data_delay = 0.15
     write_maildir_questions(tmp_path / "inbox", 0, 30)  # an acknowledgement and a notification each: 60 mails
     config = tmp_path / "config.toml"
-    config.write_text(f"""
-[database]
-url = "{db_url}"
-[mailbox]
-backend = "maildir"
-path = "{tmp_path / 'inbox'}"
-poll_seconds = 3600
-start_at = "2020-01-01"
-[outgoing]
-backend = "smtp"
-host = "{server.host}"
-port = {server.port}
-security = "none"
-[support]
-address = "support@northwind.example"
-name = "Northwind Support"
-acknowledgements_per_hour = 100
-[[engineers]]
-email = "priya@northwind.example"
-name = "Priya Raman"
-""", encoding="utf-8")
+    mail_config(config, db_url=db_url,
+                mailbox=f'backend = "maildir"\npath = "{tmp_path / "inbox"}"\npoll_seconds = 3600\nstart_at = "2020-01-01"',
+                outgoing=f'backend = "smtp"\nhost = "{server.host}"\nport = {server.port}\nsecurity = "none"')
     worker = subprocess.Popen([sys.executable, "-c", WORKER, "run", "--config", str(config)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

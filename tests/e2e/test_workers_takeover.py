@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from support.workers import WORKER, wait_until, write_maildir_questions
+from support.workers import WORKER, mail_config, wait_until, write_maildir_questions
 
 from ticketing.store import SqlStore
 
@@ -23,26 +23,9 @@ def test_three_workers_one_mailbox_the_holder_killed_another_takes_over_within_s
     inbox = tmp_path / "inbox"
     write_maildir_questions(inbox, 0, 10)
     config = tmp_path / "config.toml"
-    config.write_text(f"""
-[database]
-url = "{pg_url}"
-[mailbox]
-backend = "maildir"
-path = "{inbox}"
-poll_seconds = 1
-lease_seconds = 5
-start_at = "2020-01-01"
-[outgoing]
-backend = "directory"
-path = "{tmp_path / 'outbox'}"
-[support]
-address = "support@northwind.example"
-name = "Northwind Support"
-acknowledgements_per_hour = 100
-[[engineers]]
-email = "priya@northwind.example"
-name = "Priya Raman"
-""", encoding="utf-8")
+    mail_config(config, db_url=pg_url,
+                mailbox=f'backend = "maildir"\npath = "{inbox}"\npoll_seconds = 1\nlease_seconds = 5\nstart_at = "2020-01-01"',
+                outgoing=f'backend = "directory"\npath = "{tmp_path / "outbox"}"')
     store = SqlStore.open(pg_url)
     workers, logs = [], []
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from support.desk import CONFIG, Desk
-from test_forged_senders import engineer_replies, notice
+from support.forged import engineer_replies, notice
 
 from ticketing.config import ConfigError, config_from_dict
 from ticketing.core.domain import TicketStatus

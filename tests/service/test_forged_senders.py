@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from support.desk import CONFIG, Desk
+from support.forged import engineer_replies, notice, with_headers
 from support.mail import make_message
 
 from ticketing.core.domain import EventKind, TicketStatus
@@ -40,26 +41,9 @@ FORGED_ENGINEER = {
 }
 
 
-def with_headers(raw: bytes, headers: list[tuple[str, str]]) -> bytes:
-    """``raw`` with ``headers`` on top, as receiving servers add theirs."""
-    return b"".join(f"{name}: {value}\r\n".encode() for name, value in headers) + raw
-
-
 @pytest.fixture
 def desk(store):
     return Desk(store, SECURED)
-
-
-def engineer_replies(desk: Desk, headers: list[tuple[str, str]], mid: str = "<r1@northwind.example>") -> int:
-    """Bob asks; a reply in Priya's name says ``#resolve`` and an answer. Return the ticket's id."""
-    desk.receive(make_message(sender="Bob <bob@globex.example>"))
-    [ticket] = desk.store.list_tickets()
-    [(note, _)] = desk.mail("notification")
-    desk.receive(with_headers(make_message(
-        sender="Priya Raman <priya@northwind.example>", subject=f"Re: [WG-{ticket.id}] SSO login loop",
-        in_reply_to=f"<{note.message_id}>", message_id=mid, body="#resolve\nClear your cookies and sign in again.",
-    ), headers))
-    return ticket.id
 
 
 @pytest.mark.parametrize("headers", list(FORGED_ENGINEER.values()), ids=list(FORGED_ENGINEER))
@@ -84,16 +68,6 @@ def test_the_engineers_command_with_our_servers_pass_is_obeyed(desk):
     assert len(desk.mail("relay")) == 1 and desk.mail("unverified") == []
 
 
-CRM = "CRM <crm@northwind.example>"
-NOTICE = """Opportunity Closed Won
-
-Account Name: Acme Corporation
-Customer Domain: acme.example
-Opportunity ID: 0068d00000AcMe1
-Product: Enterprise
-Primary Contact: Jane Doe <jane@acme.example>
-Solutions Engineer: Priya Raman <priya@northwind.example>
-"""
 FORGED_NOTICE = {
     "no Authentication-Results": [],
     "a pass from another server": [(AR, "mx.evil.example; dkim=pass header.d=northwind.example; dmarc=pass")],
@@ -102,12 +76,6 @@ FORGED_NOTICE = {
     "our fail on top, a forged pass of ours below": [
         (AR, f"{OURS}; dkim=fail"), (AR, f"{OURS}; dkim=pass header.d=northwind.example; dmarc=pass")],
 }
-
-
-def notice(headers: list[tuple[str, str]], automated: bool, mid: str = "<n1@crm>") -> bytes:
-    extra = {"Auto-Submitted": "auto-generated"} if automated else None
-    return with_headers(make_message(sender=CRM, subject="Opportunity Closed Won: Acme Corporation", message_id=mid,
-                                     body=NOTICE, headers=extra), headers)
 
 
 @pytest.mark.parametrize("automated", [True, False], ids=["CRM alert", "plain"])

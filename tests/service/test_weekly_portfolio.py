@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from support.desk import Desk
+from support.desk import NOTICE, Desk
 from support.mail import make_message
 from test_weekly import configured, weekly
 
@@ -14,19 +14,6 @@ from mailer.message import parse_message
 from ticketing.files.templates import Renderer
 from ticketing.services.outbox import message_bytes
 
-NOTICE = """Closed Won.
-
-Account: Acme Corporation
-Domains: acme.example
-Contract ID: SOW-7781
-Close Date: 2026-11-17
-Package: Enterprise
-Timezone: America/New_York
-Sales Rep: Sam Carter <sam@northwind.example>
-Engineer: Priya Raman <priya@northwind.example>
-Contact: Jane Doe <jane@acme.example>; role=project lead
-Contact: Marcus Lee <marcus@acme.example>; role=IT
-"""
 # Monday 14 December 2026, 08:00 in Los Angeles: the summary of the week of 7 December goes.
 MONDAY = datetime(2026, 12, 14, 16, 0, tzinfo=timezone.utc)
 WEEK = date(2026, 12, 7)

@@ -8,6 +8,7 @@ fault tests share: an IMAP or Maildir mailbox, an SMTP or directory outbox, one 
 """
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import signal
@@ -26,6 +27,9 @@ __all__ = ["WORKER", "WorkerProcess", "assert_each_question_once", "delivered_id
            "question", "smtp_outgoing", "wait_until", "write_maildir_questions"]
 
 #: ``python -c WORKER ARGS`` is ``whiteglove ARGS`` (no console script needed).
+#: The environment variable the fault tests' workers read the IMAP password from.
+PASSWORD_ENV = "WG_FAULT_IMAP_PASSWORD"
+
 WORKER = "import sys; from ticketing.app.cli import main; sys.exit(main(sys.argv[1:]))"
 
 T = TypeVar("T")
@@ -144,6 +148,13 @@ def _drop_file_mode_override() -> None:
     for capability in (1, 2, 3):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
         if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def worker_status(config: Path, health: Path) -> dict:
+    """What ``whiteglove status --json`` says of the worker that writes ``health``."""
+    done = subprocess.run([sys.executable, "-c", WORKER, "status", "--json", "--config", str(config),
+                           "--health-file", str(health)], capture_output=True, text=True, timeout=60)
+    return json.loads(done.stdout)
 
 
 def delivered_ids(received) -> Counter:
